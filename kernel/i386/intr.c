@@ -1,0 +1,81 @@
+/*
+ * IRQ dispatch: the table of handlers drivers establish, per-IRQ counts,
+ * and the `intr` monitor command that shows them.
+ */
+#include <sys/systm.h>
+#include <i386/intr.h>
+#include <i386/pic.h>
+#include <i386/trap.h>
+#include <kern/monitor.h>
+
+struct intr_source {
+	intr_handler_t	*handler;
+	void		*arg;
+	const char	*name;
+	uint64_t	count;
+};
+
+static struct intr_source intr_sources[T_NIRQS];
+static uint32_t intr_spurious_count;
+static int intr_nesting;	/* > 0 while a handler runs */
+
+void
+intr_init(void)
+{
+	pic_init();
+}
+
+void
+intr_establish(int irq, intr_handler_t *handler, void *arg, const char *name)
+{
+	struct intr_source *is = &intr_sources[irq];
+
+	if (irq < 0 || irq >= T_NIRQS || is->handler != NULL)
+		panic("intr_establish: IRQ %d is invalid or taken", irq);
+	is->handler = handler;
+	is->arg = arg;
+	is->name = name;
+	pic_enable_irq(irq);
+}
+
+void
+intr_dispatch(int irq)
+{
+	struct intr_source *is = &intr_sources[irq];
+
+	if (pic_spurious(irq)) {
+		intr_spurious_count++;
+		return;
+	}
+	is->count++;
+	intr_nesting++;
+	if (is->handler != NULL)
+		is->handler(is->arg);
+	intr_nesting--;
+	pic_eoi(irq);
+}
+
+bool
+intr_context(void)
+{
+	return intr_nesting > 0;
+}
+
+static int
+mon_intr(int argc, char **argv)
+{
+	int irq;
+
+	printf("IRQ  %-12s %12s\n", "handler", "count");
+	for (irq = 0; irq < T_NIRQS; irq++) {
+		struct intr_source *is = &intr_sources[irq];
+
+		if (is->handler == NULL && is->count == 0)
+			continue;
+		printf("%3d  %-12s %12llu\n", irq,
+		    is->name ? is->name : "-", (unsigned long long)is->count);
+	}
+	printf("spurious: %u\n", intr_spurious_count);
+	return 0;
+}
+MONITOR_COMMAND(intr, mon_intr, "intr", "interrupt counts per IRQ line");

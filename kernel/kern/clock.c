@@ -1,0 +1,122 @@
+/*
+ * Time: mach_absolute_time (nanoseconds since boot, from the PIT), the
+ * BSD views of it (microuptime, nanotime, ...), conversions, and the
+ * clock tick that drives timers and time slices.  Finch has no
+ * battery-backed clock reader yet, so the time of day starts at boot.
+ */
+#include <sys/systm.h>
+#include <i386/cpu.h>
+#include <kern/clock_var.h>
+#include <kern/sched_prim.h>
+#include <kern/timer_call.h>
+
+uint64_t
+mach_absolute_time(void)
+{
+	return pit_uptime_ns();
+}
+
+kern_return_t
+mach_timebase_info(mach_timebase_info_t info)
+{
+	info->numer = 1;
+	info->denom = 1;
+	return KERN_SUCCESS;
+}
+
+void
+clock_tick(void)
+{
+	timer_call_expire(mach_absolute_time());
+	sched_clock_tick();
+}
+
+void
+clock_get_uptime(uint64_t *result)
+{
+	*result = mach_absolute_time();
+}
+
+void
+clock_interval_to_deadline(uint32_t interval, uint32_t scale_factor,
+    uint64_t *result)
+{
+	*result = mach_absolute_time() + (uint64_t)interval * scale_factor;
+}
+
+void
+clock_absolutetime_interval_to_deadline(uint64_t abstime, uint64_t *result)
+{
+	*result = mach_absolute_time() + abstime;
+}
+
+void
+absolutetime_to_nanoseconds(uint64_t abstime, uint64_t *result)
+{
+	*result = abstime;
+}
+
+void
+nanoseconds_to_absolutetime(uint64_t nanoseconds, uint64_t *result)
+{
+	*result = nanoseconds;
+}
+
+void
+clock_get_system_nanotime(uint32_t *secs, uint32_t *nanosecs)
+{
+	uint64_t now = mach_absolute_time();
+
+	*secs = now / NSEC_PER_SEC;
+	*nanosecs = now % NSEC_PER_SEC;
+}
+
+void
+clock_get_system_microtime(uint32_t *secs, uint32_t *microsecs)
+{
+	uint32_t ns;
+
+	clock_get_system_nanotime(secs, &ns);
+	*microsecs = ns / NSEC_PER_USEC;
+}
+
+void
+nanouptime(struct timespec *ts)
+{
+	uint32_t s, ns;
+
+	clock_get_system_nanotime(&s, &ns);
+	ts->tv_sec = s;
+	ts->tv_nsec = ns;
+}
+
+void
+microuptime(struct timeval *tv)
+{
+	uint32_t s, us;
+
+	clock_get_system_microtime(&s, &us);
+	tv->tv_sec = s;
+	tv->tv_usec = us;
+}
+
+void
+nanotime(struct timespec *ts)
+{
+	nanouptime(ts);
+}
+
+void
+microtime(struct timeval *tv)
+{
+	microuptime(tv);
+}
+
+void
+delay(int usec)
+{
+	uint64_t end = mach_absolute_time() + (uint64_t)usec * NSEC_PER_USEC;
+
+	while (mach_absolute_time() < end)
+		cpu_pause();
+}

@@ -1,0 +1,17 @@
+/*
+ * Kernel-private clock plumbing: the hardware timer (i386/pit.c) calls
+ * clock_tick() every 1/hz s and provides uptime in nanoseconds.
+ */
+#ifndef _KERN_CLOCK_VAR_H_
+#define _KERN_CLOCK_VAR_H_
+
+#include <sys/types.h>
+#include <kern/clock.h>
+
+void		pit_init(void);
+uint64_t	pit_uptime_ns(void);
+
+/* Clock interrupt: expire timers, charge the running thread. */
+void		clock_tick(void);
+
+#endif /* _KERN_CLOCK_VAR_H_ */

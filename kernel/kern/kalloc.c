@@ -1,0 +1,339 @@
+/*
+ * The kernel heap (see kalloc.h).  Every block starts with a 16-byte
+ * header recording its size, its tag and a magic number, so that a
+ * double free, a wrong size or a wild pointer panics at the kfree that
+ * made it, naming the block, instead of corrupting memory silently.
+ */
+#include <sys/systm.h>
+#include <i386/pmap.h>
+#include <kern/kalloc.h>
+#include <kern/monitor.h>
+#include <kern/simple_lock.h>
+#include <kern/vm_page.h>
+
+#define KALLOC_MAGIC		0x4b414c43	/* "KALC": allocated */
+#define KALLOC_FREE_MAGIC	0x46524545	/* "FREE": on a free list */
+#define KALLOC_LARGE		0xff		/* kh_class of page runs */
+#define KALLOC_POISON		0xdb		/* fills freed small blocks */
+
+struct kalloc_hdr {
+	uint32_t	kh_magic;
+	uint32_t	kh_size;	/* bytes the caller asked for */
+	OSMallocTag	kh_tag;
+	uint32_t	kh_class;	/* size class index or KALLOC_LARGE */
+};
+
+/* A free chunk keeps the magic where the header's is, then the link. */
+struct kalloc_free {
+	uint32_t		kf_magic;
+	struct kalloc_free	*kf_next;
+};
+
+/* Size classes, header included: 32 bytes to one page. */
+#define KALLOC_NCLASSES	8
+#define KALLOC_MINSHIFT	5
+
+struct kalloc_class {
+	uint32_t		kc_size;
+	struct kalloc_free	*kc_free;	/* free chunks */
+	uint32_t		kc_inuse;	/* chunks handed out */
+	uint32_t		kc_nfree;
+	uint32_t		kc_pages;	/* pages carved for this class */
+};
+
+/* kalloc_lock guards the classes, the tags and the totals. */
+static simple_lock_data_t kalloc_lock = SIMPLE_LOCK_INITIALIZER("kalloc");
+static struct kalloc_class kalloc_classes[KALLOC_NCLASSES];
+static TAILQ_HEAD(, __OSMallocTag__) kalloc_tags =
+    TAILQ_HEAD_INITIALIZER(kalloc_tags);
+static uint32_t kalloc_large_pages;
+static uint32_t kalloc_failures;
+
+struct __OSMallocTag__ kalloc_tag_kernel = { .ot_name = "kernel" };
+
+void
+kalloc_init(void)
+{
+	int i;
+
+	for (i = 0; i < KALLOC_NCLASSES; i++)
+		kalloc_classes[i].kc_size = 1u << (KALLOC_MINSHIFT + i);
+	TAILQ_INSERT_TAIL(&kalloc_tags, &kalloc_tag_kernel, ot_link);
+}
+
+/* The smallest class that holds `total` bytes, or -1 for a page run. */
+static int
+kalloc_class_of(size_t total)
+{
+	int i;
+
+	for (i = 0; i < KALLOC_NCLASSES; i++)
+		if (total <= kalloc_classes[i].kc_size)
+			return i;
+	return -1;
+}
+
+/* Carve a fresh page into chunks of class `kc`.  Called locked. */
+static bool
+kalloc_class_grow(struct kalloc_class *kc)
+{
+	char *page = vm_page_alloc();
+	uint32_t off;
+
+	if (page == NULL)
+		return false;
+	for (off = 0; off + kc->kc_size <= PAGE_SIZE; off += kc->kc_size) {
+		struct kalloc_free *kf = (struct kalloc_free *)(page + off);
+
+		kf->kf_magic = KALLOC_FREE_MAGIC;
+		kf->kf_next = kc->kc_free;
+		kc->kc_free = kf;
+		kc->kc_nfree++;
+	}
+	kc->kc_pages++;
+	return true;
+}
+
+static struct kalloc_hdr *
+kalloc_small(int class)
+{
+	struct kalloc_class *kc = &kalloc_classes[class];
+	struct kalloc_free *kf;
+
+	if (kc->kc_free == NULL && !kalloc_class_grow(kc))
+		return NULL;
+	kf = kc->kc_free;
+	kc->kc_free = kf->kf_next;
+	kc->kc_nfree--;
+	kc->kc_inuse++;
+	return (struct kalloc_hdr *)kf;
+}
+
+void *
+kalloc_tag(size_t size, OSMallocTag tag)
+{
+	size_t total = size + sizeof(struct kalloc_hdr);
+	struct kalloc_hdr *kh;
+	int class;
+
+	if (size == 0 || total < size)
+		return NULL;
+	class = kalloc_class_of(total);
+	simple_lock(&kalloc_lock);
+	if (class >= 0) {
+		kh = kalloc_small(class);
+	} else {
+		kh = vm_page_alloc_contig(round_page(total) / PAGE_SIZE);
+		if (kh != NULL)
+			kalloc_large_pages += round_page(total) / PAGE_SIZE;
+	}
+	if (kh == NULL) {
+		kalloc_failures++;
+		simple_unlock(&kalloc_lock);
+		return NULL;
+	}
+	kh->kh_magic = KALLOC_MAGIC;
+	kh->kh_size = size;
+	kh->kh_tag = tag;
+	kh->kh_class = class >= 0 ? (uint32_t)class : KALLOC_LARGE;
+	tag->ot_blocks++;
+	tag->ot_bytes += size;
+	tag->ot_total++;
+	simple_unlock(&kalloc_lock);
+	return kh + 1;
+}
+
+/* Check a block being freed; panic with the details if it is wrong. */
+static struct kalloc_hdr *
+kfree_check(void *addr, size_t size, OSMallocTag tag)
+{
+	struct kalloc_hdr *kh = (struct kalloc_hdr *)addr - 1;
+
+	if (addr == NULL || ((uint32_t)addr & 0xf) != 0 ||
+	    !pmap_is_mapped_range((uint32_t)kh, sizeof(*kh)))
+		panic("kfree: %p is not a heap block", addr);
+	if (kh->kh_magic == KALLOC_FREE_MAGIC)
+		panic("kfree: double free of %p (%u bytes)", addr, size);
+	if (kh->kh_magic != KALLOC_MAGIC)
+		panic("kfree: %p is not a heap block (bad magic 0x%08x)",
+		    addr, kh->kh_magic);
+	if (kh->kh_size != size)
+		panic("kfree: %p was allocated with %u bytes, freed with %u",
+		    addr, kh->kh_size, size);
+	if (kh->kh_tag != tag)
+		panic("kfree: %p belongs to tag '%s', freed with tag '%s'",
+		    addr, kh->kh_tag->ot_name, tag->ot_name);
+	return kh;
+}
+
+static void
+kalloc_tag_destroy_locked(OSMallocTag tag)
+{
+	TAILQ_REMOVE(&kalloc_tags, tag, ot_link);
+}
+
+void
+kfree_tag(void *addr, size_t size, OSMallocTag tag)
+{
+	struct kalloc_hdr *kh;
+	struct kalloc_class *kc;
+	bool destroy = false;
+
+	simple_lock(&kalloc_lock);
+	kh = kfree_check(addr, size, tag);
+	tag->ot_blocks--;
+	tag->ot_bytes -= size;
+	if (tag->ot_released && tag->ot_blocks == 0) {
+		kalloc_tag_destroy_locked(tag);
+		destroy = true;
+	}
+	if (kh->kh_class == KALLOC_LARGE) {
+		kh->kh_magic = KALLOC_FREE_MAGIC;
+		kalloc_large_pages -= round_page(size + sizeof(*kh)) / PAGE_SIZE;
+		vm_page_free_contig(kh,
+		    round_page(size + sizeof(*kh)) / PAGE_SIZE);
+	} else {
+		kc = &kalloc_classes[kh->kh_class];
+		memset(kh + 1, KALLOC_POISON, kc->kc_size - sizeof(*kh));
+		((struct kalloc_free *)kh)->kf_magic = KALLOC_FREE_MAGIC;
+		((struct kalloc_free *)kh)->kf_next = kc->kc_free;
+		kc->kc_free = (struct kalloc_free *)kh;
+		kc->kc_inuse--;
+		kc->kc_nfree++;
+	}
+	simple_unlock(&kalloc_lock);
+	if (destroy)
+		kfree(tag, sizeof(*tag));
+}
+
+void *
+kalloc(size_t size)
+{
+	return kalloc_tag(size, &kalloc_tag_kernel);
+}
+
+void
+kfree(void *addr, size_t size)
+{
+	kfree_tag(addr, size, &kalloc_tag_kernel);
+}
+
+OSMallocTag
+kalloc_tag_create(const char *name, uint32_t flags)
+{
+	OSMallocTag tag = kalloc(sizeof(*tag));
+
+	if (tag == NULL)
+		return NULL;
+	bzero(tag, sizeof(*tag));
+	strlcpy(tag->ot_name, name, sizeof(tag->ot_name));
+	tag->ot_flags = flags;
+	simple_lock(&kalloc_lock);
+	TAILQ_INSERT_TAIL(&kalloc_tags, tag, ot_link);
+	simple_unlock(&kalloc_lock);
+	return tag;
+}
+
+/* The tag goes now if it holds nothing, else with its last block. */
+void
+kalloc_tag_release(OSMallocTag tag)
+{
+	bool destroy;
+
+	simple_lock(&kalloc_lock);
+	if (tag->ot_released)
+		panic("OSMalloc_Tagfree: tag '%s' freed twice", tag->ot_name);
+	tag->ot_released = true;
+	destroy = tag->ot_blocks == 0;
+	if (destroy)
+		kalloc_tag_destroy_locked(tag);
+	simple_unlock(&kalloc_lock);
+	if (destroy)
+		kfree(tag, sizeof(*tag));
+}
+
+void
+kalloc_stats(struct kalloc_stats *ks)
+{
+	OSMallocTag tag;
+
+	bzero(ks, sizeof(*ks));
+	simple_lock(&kalloc_lock);
+	TAILQ_FOREACH(tag, &kalloc_tags, ot_link) {
+		ks->ks_blocks += tag->ot_blocks;
+		ks->ks_bytes += tag->ot_bytes;
+	}
+	ks->ks_failures = kalloc_failures;
+	simple_unlock(&kalloc_lock);
+}
+
+static void
+mem_print_pages(void)
+{
+	struct vm_page_stats ps;
+
+	vm_page_stats(&ps);
+	printf("pages: %u total, %u free, %u in use (%u KiB free), "
+	    "%u kernel image\n", ps.vps_total, ps.vps_free,
+	    ps.vps_total - ps.vps_free, ps.vps_free * (PAGE_SIZE / 1024),
+	    ps.vps_kernel);
+	printf("page allocations: %u, failed: %u\n",
+	    ps.vps_allocs, ps.vps_failures);
+}
+
+/*
+ * Copy under the lock, print after: printf may be slow and must not run
+ * with the heap locked (interrupts off).
+ */
+static void
+mem_print_heap(void)
+{
+	struct kalloc_class kc[KALLOC_NCLASSES];
+	uint32_t large, failures;
+	int i;
+
+	simple_lock(&kalloc_lock);
+	memcpy(kc, kalloc_classes, sizeof(kc));
+	large = kalloc_large_pages;
+	failures = kalloc_failures;
+	simple_unlock(&kalloc_lock);
+
+	printf("heap: %-6s %8s %8s %6s\n", "class", "inuse", "free", "pages");
+	for (i = 0; i < KALLOC_NCLASSES; i++)
+		printf("      %-6u %8u %8u %6u\n", kc[i].kc_size,
+		    kc[i].kc_inuse, kc[i].kc_nfree, kc[i].kc_pages);
+	printf("      %-6s %8s %8s %6u\n", "large", "-", "-", large);
+	printf("heap allocations failed: %u\n", failures);
+}
+
+static void
+mem_print_tags(void)
+{
+	struct __OSMallocTag__ copy[32];
+	OSMallocTag tag;
+	int n = 0, i;
+
+	simple_lock(&kalloc_lock);
+	TAILQ_FOREACH(tag, &kalloc_tags, ot_link)
+		if (n < 32)
+			copy[n++] = *tag;
+	simple_unlock(&kalloc_lock);
+
+	printf("%-32s %8s %10s %10s\n", "OSMalloc tag", "blocks", "bytes",
+	    "total");
+	for (i = 0; i < n; i++)
+		printf("%-32s %8u %10u %10u%s\n", copy[i].ot_name,
+		    copy[i].ot_blocks, copy[i].ot_bytes, copy[i].ot_total,
+		    copy[i].ot_released ? " (freed, blocks remain)" : "");
+}
+
+static int
+mon_mem(int argc, char **argv)
+{
+	mem_print_pages();
+	mem_print_heap();
+	mem_print_tags();
+	return 0;
+}
+MONITOR_COMMAND(mem, mon_mem, "mem",
+    "physical pages, heap size classes and memory per OSMalloc tag");

@@ -1,0 +1,467 @@
+/*
+ * Locks with XNU's names (see <kern/locks.h>): groups and attributes,
+ * spin locks, sleeping mutexes and read-write locks.  Mutexes and rw
+ * locks keep their state under a simple lock (the interlock) and sleep
+ * on the lock's own address when they must wait.
+ */
+#include <sys/systm.h>
+#include <i386/intr.h>
+#include <kern/kalloc.h>
+#include <kern/locks_var.h>
+#include <kern/monitor.h>
+#include <kern/sched_prim.h>
+
+static TAILQ_HEAD(, __lck_grp__) lck_grp_list =
+    TAILQ_HEAD_INITIALIZER(lck_grp_list);
+static simple_lock_data_t lck_grp_lock = SIMPLE_LOCK_INITIALIZER("lck_grp");
+
+/* ---- groups and attributes ---- */
+
+lck_grp_attr_t *
+lck_grp_attr_alloc_init(void)
+{
+	lck_grp_attr_t *attr = kalloc(sizeof(*attr));
+
+	if (attr != NULL)
+		attr->gattr_flags = 0;
+	return attr;
+}
+
+void
+lck_grp_attr_setdefault(lck_grp_attr_t *attr)
+{
+	attr->gattr_flags = 0;
+}
+
+void
+lck_grp_attr_setstat(lck_grp_attr_t *attr)
+{
+	attr->gattr_flags |= 1;		/* statistics are always on */
+}
+
+void
+lck_grp_attr_free(lck_grp_attr_t *attr)
+{
+	kfree(attr, sizeof(*attr));
+}
+
+lck_grp_t *
+lck_grp_alloc_init(const char *name, lck_grp_attr_t *attr)
+{
+	lck_grp_t *grp = kalloc(sizeof(*grp));
+
+	if (grp == NULL)
+		return NULL;
+	bzero(grp, sizeof(*grp));
+	strlcpy(grp->lg_name, name ? name : "(unnamed)", sizeof(grp->lg_name));
+	grp->lg_refcnt = 1;
+	simple_lock(&lck_grp_lock);
+	TAILQ_INSERT_TAIL(&lck_grp_list, grp, lg_link);
+	simple_unlock(&lck_grp_lock);
+	return grp;
+}
+
+static void
+lck_grp_reference(lck_grp_t *grp, uint32_t *kind_count)
+{
+	if (grp == NULL)
+		return;
+	__atomic_add_fetch(&grp->lg_refcnt, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(kind_count, 1, __ATOMIC_RELAXED);
+}
+
+static void
+lck_grp_deallocate(lck_grp_t *grp)
+{
+	if (__atomic_sub_fetch(&grp->lg_refcnt, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	simple_lock(&lck_grp_lock);
+	TAILQ_REMOVE(&lck_grp_list, grp, lg_link);
+	simple_unlock(&lck_grp_lock);
+	kfree(grp, sizeof(*grp));
+}
+
+static void
+lck_grp_release(lck_grp_t *grp, uint32_t *kind_count)
+{
+	if (grp == NULL)
+		return;
+	__atomic_sub_fetch(kind_count, 1, __ATOMIC_RELAXED);
+	lck_grp_deallocate(grp);
+}
+
+/* The group goes when its last lock is destroyed. */
+void
+lck_grp_free(lck_grp_t *grp)
+{
+	lck_grp_deallocate(grp);
+}
+
+lck_attr_t *
+lck_attr_alloc_init(void)
+{
+	lck_attr_t *attr = kalloc(sizeof(*attr));
+
+	if (attr != NULL)
+		attr->attr_flags = 0;
+	return attr;
+}
+
+void
+lck_attr_setdefault(lck_attr_t *attr)
+{
+	attr->attr_flags = 0;
+}
+
+void
+lck_attr_setdebug(lck_attr_t *attr)
+{
+	attr->attr_flags |= 1;		/* Finch's locks always check */
+}
+
+void
+lck_attr_free(lck_attr_t *attr)
+{
+	kfree(attr, sizeof(*attr));
+}
+
+/* ---- spin locks ---- */
+
+void
+lck_spin_init(lck_spin_t *lck, lck_grp_t *grp, lck_attr_t *attr)
+{
+	simple_lock_init(&lck->ls_lock, grp ? grp->lg_name : "lck_spin");
+	lck->ls_grp = grp;
+	if (grp != NULL)
+		lck_grp_reference(grp, &grp->lg_spin_cnt);
+}
+
+lck_spin_t *
+lck_spin_alloc_init(lck_grp_t *grp, lck_attr_t *attr)
+{
+	lck_spin_t *lck = kalloc(sizeof(*lck));
+
+	if (lck != NULL)
+		lck_spin_init(lck, grp, attr);
+	return lck;
+}
+
+void
+lck_spin_lock(lck_spin_t *lck)
+{
+	simple_lock(&lck->ls_lock);
+}
+
+void
+lck_spin_unlock(lck_spin_t *lck)
+{
+	simple_unlock(&lck->ls_lock);
+}
+
+boolean_t
+lck_spin_try_lock(lck_spin_t *lck)
+{
+	return simple_lock_try(&lck->ls_lock);
+}
+
+void
+lck_spin_destroy(lck_spin_t *lck, lck_grp_t *grp)
+{
+	if (simple_lock_held(&lck->ls_lock))
+		panic("lck_spin_destroy: %p is held", lck);
+	lck_grp_release(lck->ls_grp, lck->ls_grp ? &lck->ls_grp->lg_spin_cnt : NULL);
+	lck->ls_grp = NULL;
+}
+
+void
+lck_spin_free(lck_spin_t *lck, lck_grp_t *grp)
+{
+	lck_spin_destroy(lck, grp);
+	kfree(lck, sizeof(*lck));
+}
+
+/* ---- mutexes ---- */
+
+void
+lck_mtx_init(lck_mtx_t *lck, lck_grp_t *grp, lck_attr_t *attr)
+{
+	simple_lock_init(&lck->lm_interlock, grp ? grp->lg_name : "lck_mtx");
+	lck->lm_owner = THREAD_NULL;
+	lck->lm_waiters = 0;
+	lck->lm_grp = grp;
+	if (grp != NULL)
+		lck_grp_reference(grp, &grp->lg_mtx_cnt);
+}
+
+lck_mtx_t *
+lck_mtx_alloc_init(lck_grp_t *grp, lck_attr_t *attr)
+{
+	lck_mtx_t *lck = kalloc(sizeof(*lck));
+
+	if (lck != NULL)
+		lck_mtx_init(lck, grp, attr);
+	return lck;
+}
+
+static void
+lck_mtx_assert_sleepable(lck_mtx_t *lck, const char *fn)
+{
+	if (intr_context())
+		panic("%s: mutex %p taken in an interrupt handler", fn, lck);
+	if (lck->lm_owner == current_thread())
+		panic("%s: mutex %p is already held by this thread (%s)",
+		    fn, lck, thread_name(current_thread()));
+}
+
+void
+lck_mtx_lock(lck_mtx_t *lck)
+{
+	lck_grp_t *grp = lck->lm_grp;
+
+	lck_mtx_assert_sleepable(lck, "lck_mtx_lock");
+	simple_lock(&lck->lm_interlock);
+	if (grp != NULL)
+		grp->lg_mtx_acquires++;
+	while (lck->lm_owner != THREAD_NULL) {
+		lck->lm_waiters++;
+		if (grp != NULL)
+			grp->lg_mtx_waits++;
+		assert_wait(&lck->lm_waiters, THREAD_UNINT);
+		simple_unlock(&lck->lm_interlock);
+		thread_block();
+		simple_lock(&lck->lm_interlock);
+		lck->lm_waiters--;
+	}
+	lck->lm_owner = current_thread();
+	simple_unlock(&lck->lm_interlock);
+}
+
+boolean_t
+lck_mtx_try_lock(lck_mtx_t *lck)
+{
+	boolean_t got;
+
+	simple_lock(&lck->lm_interlock);
+	got = lck->lm_owner == THREAD_NULL;
+	if (got)
+		lck->lm_owner = current_thread();
+	simple_unlock(&lck->lm_interlock);
+	return got;
+}
+
+void
+lck_mtx_unlock(lck_mtx_t *lck)
+{
+	simple_lock(&lck->lm_interlock);
+	if (lck->lm_owner != current_thread())
+		panic("lck_mtx_unlock: mutex %p not held by this thread (%s)",
+		    lck, thread_name(current_thread()));
+	lck->lm_owner = THREAD_NULL;
+	if (lck->lm_waiters > 0)
+		thread_wakeup_one(&lck->lm_waiters);
+	simple_unlock(&lck->lm_interlock);
+}
+
+void
+lck_mtx_destroy(lck_mtx_t *lck, lck_grp_t *grp)
+{
+	if (lck->lm_owner != THREAD_NULL)
+		panic("lck_mtx_destroy: mutex %p is held", lck);
+	if (lck->lm_grp != NULL)
+		lck_grp_release(lck->lm_grp, &lck->lm_grp->lg_mtx_cnt);
+	lck->lm_grp = NULL;
+}
+
+void
+lck_mtx_free(lck_mtx_t *lck, lck_grp_t *grp)
+{
+	lck_mtx_destroy(lck, grp);
+	kfree(lck, sizeof(*lck));
+}
+
+wait_result_t
+lck_mtx_sleep(lck_mtx_t *lck, lck_sleep_action_t action, event_t event,
+    wait_interrupt_t interruptible)
+{
+	wait_result_t res;
+
+	assert_wait(event, interruptible);
+	lck_mtx_unlock(lck);
+	res = thread_block();
+	if ((action & LCK_SLEEP_UNLOCK) == 0)
+		lck_mtx_lock(lck);
+	return res;
+}
+
+wait_result_t
+lck_mtx_sleep_deadline(lck_mtx_t *lck, lck_sleep_action_t action,
+    event_t event, wait_interrupt_t interruptible, uint64_t deadline)
+{
+	wait_result_t res;
+
+	assert_wait_deadline(event, interruptible, deadline);
+	lck_mtx_unlock(lck);
+	res = thread_block();
+	if ((action & LCK_SLEEP_UNLOCK) == 0)
+		lck_mtx_lock(lck);
+	return res;
+}
+
+/* ---- read-write locks ---- */
+
+void
+lck_rw_init(lck_rw_t *lck, lck_grp_t *grp, lck_attr_t *attr)
+{
+	simple_lock_init(&lck->lr_interlock, grp ? grp->lg_name : "lck_rw");
+	lck->lr_readers = 0;
+	lck->lr_writer = THREAD_NULL;
+	lck->lr_want_write = 0;
+	lck->lr_grp = grp;
+	if (grp != NULL)
+		lck_grp_reference(grp, &grp->lg_rw_cnt);
+}
+
+lck_rw_t *
+lck_rw_alloc_init(lck_grp_t *grp, lck_attr_t *attr)
+{
+	lck_rw_t *lck = kalloc(sizeof(*lck));
+
+	if (lck != NULL)
+		lck_rw_init(lck, grp, attr);
+	return lck;
+}
+
+/* Sleep until the lock changes; called and returns with the interlock. */
+static void
+lck_rw_wait(lck_rw_t *lck)
+{
+	if (lck->lr_grp != NULL)
+		lck->lr_grp->lg_rw_waits++;
+	assert_wait(&lck->lr_interlock, THREAD_UNINT);
+	simple_unlock(&lck->lr_interlock);
+	thread_block();
+	simple_lock(&lck->lr_interlock);
+}
+
+void
+lck_rw_lock_shared(lck_rw_t *lck)
+{
+	if (intr_context())
+		panic("lck_rw_lock_shared: %p in an interrupt handler", lck);
+	simple_lock(&lck->lr_interlock);
+	/* Waiting writers go first, so a stream of readers cannot starve them. */
+	while (lck->lr_writer != THREAD_NULL || lck->lr_want_write > 0)
+		lck_rw_wait(lck);
+	lck->lr_readers++;
+	simple_unlock(&lck->lr_interlock);
+}
+
+void
+lck_rw_lock_exclusive(lck_rw_t *lck)
+{
+	if (intr_context())
+		panic("lck_rw_lock_exclusive: %p in an interrupt handler", lck);
+	simple_lock(&lck->lr_interlock);
+	if (lck->lr_writer == current_thread())
+		panic("lck_rw_lock_exclusive: %p already held by this thread",
+		    lck);
+	lck->lr_want_write++;
+	while (lck->lr_writer != THREAD_NULL || lck->lr_readers > 0)
+		lck_rw_wait(lck);
+	lck->lr_want_write--;
+	lck->lr_writer = current_thread();
+	simple_unlock(&lck->lr_interlock);
+}
+
+void
+lck_rw_unlock_shared(lck_rw_t *lck)
+{
+	simple_lock(&lck->lr_interlock);
+	if (lck->lr_readers == 0)
+		panic("lck_rw_unlock_shared: %p is not held shared", lck);
+	if (--lck->lr_readers == 0)
+		thread_wakeup(&lck->lr_interlock);
+	simple_unlock(&lck->lr_interlock);
+}
+
+void
+lck_rw_unlock_exclusive(lck_rw_t *lck)
+{
+	simple_lock(&lck->lr_interlock);
+	if (lck->lr_writer != current_thread())
+		panic("lck_rw_unlock_exclusive: %p not held by this thread",
+		    lck);
+	lck->lr_writer = THREAD_NULL;
+	thread_wakeup(&lck->lr_interlock);
+	simple_unlock(&lck->lr_interlock);
+}
+
+void
+lck_rw_lock(lck_rw_t *lck, lck_rw_type_t type)
+{
+	if (type == LCK_RW_TYPE_SHARED)
+		lck_rw_lock_shared(lck);
+	else if (type == LCK_RW_TYPE_EXCLUSIVE)
+		lck_rw_lock_exclusive(lck);
+	else
+		panic("lck_rw_lock: invalid type %u", type);
+}
+
+void
+lck_rw_unlock(lck_rw_t *lck, lck_rw_type_t type)
+{
+	if (type == LCK_RW_TYPE_SHARED)
+		lck_rw_unlock_shared(lck);
+	else if (type == LCK_RW_TYPE_EXCLUSIVE)
+		lck_rw_unlock_exclusive(lck);
+	else
+		panic("lck_rw_unlock: invalid type %u", type);
+}
+
+lck_rw_type_t
+lck_rw_done(lck_rw_t *lck)
+{
+	if (lck->lr_writer == current_thread()) {
+		lck_rw_unlock_exclusive(lck);
+		return LCK_RW_TYPE_EXCLUSIVE;
+	}
+	lck_rw_unlock_shared(lck);
+	return LCK_RW_TYPE_SHARED;
+}
+
+void
+lck_rw_destroy(lck_rw_t *lck, lck_grp_t *grp)
+{
+	if (lck->lr_writer != THREAD_NULL || lck->lr_readers > 0)
+		panic("lck_rw_destroy: %p is held", lck);
+	if (lck->lr_grp != NULL)
+		lck_grp_release(lck->lr_grp, &lck->lr_grp->lg_rw_cnt);
+	lck->lr_grp = NULL;
+}
+
+void
+lck_rw_free(lck_rw_t *lck, lck_grp_t *grp)
+{
+	lck_rw_destroy(lck, grp);
+	kfree(lck, sizeof(*lck));
+}
+
+/* ---- the `locks` command ---- */
+
+static int
+mon_locks(int argc, char **argv)
+{
+	lck_grp_t *grp;
+
+	printf("%-32s %5s %5s %5s %10s %8s %8s\n", "lock group", "spin",
+	    "mtx", "rw", "mtx-locks", "mtx-wait", "rw-wait");
+	simple_lock(&lck_grp_lock);
+	TAILQ_FOREACH(grp, &lck_grp_list, lg_link)
+		printf("%-32s %5u %5u %5u %10u %8u %8u\n", grp->lg_name,
+		    grp->lg_spin_cnt, grp->lg_mtx_cnt, grp->lg_rw_cnt,
+		    grp->lg_mtx_acquires, grp->lg_mtx_waits, grp->lg_rw_waits);
+	simple_unlock(&lck_grp_lock);
+	return 0;
+}
+MONITOR_COMMAND(locks, mon_locks, "locks",
+    "lock groups: how many locks of each kind, how often they waited");

@@ -1,0 +1,39 @@
+/*
+ * kernel_bootstrap(): bring the machine-independent kernel up in
+ * dependency order -- heap, threads, clock, timers, console input --
+ * print the banner and start the monitor.  The boot thread then becomes
+ * the idle thread.
+ */
+#include <sys/systm.h>
+#include <i386/cpu.h>
+#include <i386/pmap.h>
+#include <kern/clock_var.h>
+#include <kern/console.h>
+#include <kern/kalloc.h>
+#include <kern/monitor.h>
+#include <kern/startup.h>
+#include <kern/thread_call_var.h>
+#include <kern/thread_var.h>
+#include <kern/version.h>
+#include <kern/vm_page.h>
+
+void
+kernel_bootstrap(uint32_t phys_top)
+{
+	struct vm_page_stats ps;
+
+	thread_bootstrap();
+	kalloc_init();
+	thread_call_init();
+	pit_init();
+	console_enable_input();
+	ml_set_interrupts_enabled(TRUE);
+
+	vm_page_stats(&ps);
+	printf("Finch %s (build %s) i386, %u MiB RAM, %u KiB free\n",
+	    finch_version, finch_build_id, phys_top >> 20,
+	    ps.vps_free * (PAGE_SIZE / 1024));
+
+	monitor_start();
+	thread_bootstrap_done();
+}

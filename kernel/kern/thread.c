@@ -1,0 +1,237 @@
+/*
+ * Kernel threads: creation, naming, reference counting, ending and
+ * reaping, and the `ps` monitor command.  The scheduler proper lives in
+ * sched_prim.c.
+ *
+ * A new thread's stack is prepared so that the first context switch to
+ * it "returns" into thread_trampoline(), which releases the scheduler
+ * lock the switching thread held and calls the continuation.
+ */
+#include <sys/systm.h>
+#include <i386/cpu.h>
+#include <kern/kalloc.h>
+#include <kern/monitor.h>
+#include <kern/sched_prim.h>
+#include <kern/simple_lock.h>
+#include <kern/thread_var.h>
+#include <kern/vm_page.h>
+#include <i386/pmap.h>
+
+#define STACK_CANARY	0x57ac4ca9	/* at the bottom of every stack */
+
+extern simple_lock_data_t sched_lock;
+extern char boot_stack[];
+
+static TAILQ_HEAD(, thread) all_threads = TAILQ_HEAD_INITIALIZER(all_threads);
+static uint32_t thread_next_id;
+static struct thread bootstrap_thread;
+
+void
+thread_set_name(thread_t th, const char *name)
+{
+	strlcpy(th->th_name, name, sizeof(th->th_name));
+}
+
+const char *
+thread_name(thread_t th)
+{
+	return th->th_name;
+}
+
+thread_t
+current_thread(void)
+{
+	return sched_current;
+}
+
+/* Called at every switch: a smashed canary means the stack overflowed. */
+void
+thread_check_stack(thread_t th)
+{
+	if (th->th_stack != NULL && *(uint32_t *)th->th_stack != STACK_CANARY)
+		panic("thread %u (%s): kernel stack overflow",
+		    th->th_id, th->th_name);
+}
+
+/* Where a new thread starts: see the comment at the top of the file. */
+static void
+thread_trampoline(void)
+{
+	thread_t self = sched_current;
+
+	sched_lock.sl_saved_intr = TRUE;
+	sched_lock.sl_owner = self;
+	simple_unlock(&sched_lock);
+	self->th_continuation(self->th_parameter, THREAD_AWAKENED);
+	thread_terminate_self();
+}
+
+/* Lay out the registers machine_switch_context() will pop. */
+static void
+thread_prepare_stack(thread_t th)
+{
+	uint32_t *sp = (uint32_t *)((char *)th->th_stack + THREAD_STACK_SIZE);
+
+	*--sp = 0;				/* thread_trampoline's return */
+	*--sp = (uint32_t)thread_trampoline;	/* switch's return address */
+	*--sp = 0;				/* ebp: ends backtraces */
+	*--sp = 0;				/* ebx */
+	*--sp = 0;				/* esi */
+	*--sp = 0;				/* edi */
+	th->th_esp = (uint32_t)sp;
+}
+
+kern_return_t
+kernel_thread_start(thread_continue_t continuation, void *parameter,
+    thread_t *new_thread)
+{
+	thread_t th;
+
+	if (continuation == NULL || new_thread == NULL)
+		return KERN_INVALID_ARGUMENT;
+	th = kalloc(sizeof(*th));
+	if (th == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	bzero(th, sizeof(*th));
+	th->th_stack = vm_page_alloc_contig(THREAD_STACK_SIZE / PAGE_SIZE);
+	if (th->th_stack == NULL) {
+		kfree(th, sizeof(*th));
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	*(uint32_t *)th->th_stack = STACK_CANARY;
+	th->th_continuation = continuation;
+	th->th_parameter = parameter;
+	th->th_refcnt = 2;		/* the caller's and the thread's own */
+	th->th_id = __atomic_add_fetch(&thread_next_id, 1, __ATOMIC_RELAXED);
+	snprintf(th->th_name, sizeof(th->th_name), "thread%u", th->th_id);
+	thread_prepare_stack(th);
+
+	simple_lock(&sched_lock);
+	TAILQ_INSERT_TAIL(&all_threads, th, th_all);
+	simple_unlock(&sched_lock);
+	sched_make_runnable(th);
+	*new_thread = th;
+	return KERN_SUCCESS;
+}
+
+void
+thread_deallocate(thread_t th)
+{
+	if (th == THREAD_NULL)
+		return;
+	if (__atomic_sub_fetch(&th->th_refcnt, 1, __ATOMIC_ACQ_REL) == 0)
+		kfree(th, sizeof(*th));
+}
+
+void
+thread_terminate_self(void)
+{
+	sched_exit();
+}
+
+kern_return_t
+thread_terminate(thread_t th)
+{
+	if (th != current_thread())
+		return KERN_FAILURE;	/* Finch only ends the caller */
+	thread_terminate_self();
+}
+
+/* Free what dead threads leave behind; the stack can go only now that
+ * nobody runs on it. */
+void
+thread_reap(void)
+{
+	thread_t th;
+
+	for (;;) {
+		simple_lock(&sched_lock);
+		TAILQ_FOREACH(th, &all_threads, th_all)
+			if (th->th_state == TH_DEAD && th != sched_current)
+				break;
+		if (th != NULL)
+			TAILQ_REMOVE(&all_threads, th, th_all);
+		simple_unlock(&sched_lock);
+		if (th == NULL)
+			return;
+		vm_page_free_contig(th->th_stack, THREAD_STACK_SIZE / PAGE_SIZE);
+		thread_deallocate(th);
+	}
+}
+
+/* Adopt the code running on the boot stack as thread 0, "bootstrap". */
+void
+thread_bootstrap(void)
+{
+	thread_t th = &bootstrap_thread;
+
+	sched_init();
+	th->th_id = 0;
+	th->th_state = TH_RUN;
+	th->th_refcnt = 1;
+	thread_set_name(th, "bootstrap");
+	TAILQ_INSERT_TAIL(&all_threads, th, th_all);
+	sched_current = th;
+	sched_idle_thread = th;
+}
+
+void
+thread_bootstrap_done(void)
+{
+	thread_set_name(sched_current, "idle");
+	sched_idle_loop();
+}
+
+static const char *
+thread_state_name(thread_t th)
+{
+	if (th == sched_current)
+		return "running";
+	switch (th->th_state) {
+	case TH_RUN:
+		return "runnable";
+	case TH_WAIT:
+		return "waiting";
+	case TH_DEAD:
+		return "dead";
+	}
+	return "?";
+}
+
+static int
+mon_ps(int argc, char **argv)
+{
+	struct {
+		uint32_t id, ticks, switches;
+		char name[THREAD_NAME_MAX];
+		const char *state, *wmesg;
+		void *event;
+	} rows[64];
+	thread_t th;
+	int n = 0, i;
+
+	simple_lock(&sched_lock);
+	TAILQ_FOREACH(th, &all_threads, th_all) {
+		if (n == 64)
+			break;
+		rows[n].id = th->th_id;
+		rows[n].ticks = th->th_ticks;
+		rows[n].switches = th->th_switches;
+		memcpy(rows[n].name, th->th_name, THREAD_NAME_MAX);
+		rows[n].state = thread_state_name(th);
+		rows[n].wmesg = th->th_wmesg;
+		rows[n].event = th->th_wait_event;
+		n++;
+	}
+	simple_unlock(&sched_lock);
+
+	printf("%4s %-16s %-9s %-12s %10s %8s %8s\n", "TID", "NAME", "STATE",
+	    "WAIT", "EVENT", "TICKS", "SWITCHES");
+	for (i = 0; i < n; i++)
+		printf("%4u %-16s %-9s %-12s %10p %8u %8u\n", rows[i].id,
+		    rows[i].name, rows[i].state,
+		    rows[i].wmesg ? rows[i].wmesg : "-", rows[i].event,
+		    rows[i].ticks, rows[i].switches);
+	return 0;
+}
+MONITOR_COMMAND(ps, mon_ps, "ps", "list kernel threads and what they wait for");
