@@ -25,6 +25,9 @@
 #define __predict_true(exp)	__builtin_expect(!!(exp), 1)
 #define __predict_false(exp)	__builtin_expect(!!(exp), 0)
 
+/* Cast away volatile (for APIs that take a plain pointer). */
+#define __DEVOLATILE(type, var)	((type)(uintptr_t)(volatile void *)(var))
+
 #define __CONCAT(x, y)	x ## y
 #define __STRING(x)	#x
 
