@@ -9,6 +9,7 @@
 #include <i386/cpu.h>
 #include <i386/pmap.h>
 #include <kern/console.h>
+#include <kern/kmod_var.h>
 #include <kern/panic_var.h>
 #include <kern/shutdown.h>
 #include <kern/thread_var.h>
@@ -66,6 +67,7 @@ panic_report(uint32_t caller, const char *msg, const struct trapframe *tf,
 	if (self != THREAD_NULL)
 		printf("Thread: %s\n", thread_name(self));
 	panic_backtrace(ebp);
+	kmod_panic_dump();
 	printf("Kernel version: Finch %s (build %s)\n",
 	    finch_version, finch_build_id);
 	printf("%s\n", PANIC_END_MARKER);

@@ -186,6 +186,47 @@ thread_call_init(void)
 	thread_deallocate(th);
 }
 
+struct call_range {
+	uint32_t	start;
+	uint32_t	end;
+};
+
+static bool
+call_in_range(thread_call_t call, const struct call_range *r)
+{
+	return (uint32_t)call->ce_func >= r->start &&
+	    (uint32_t)call->ce_func < r->end;
+}
+
+static bool
+call_timer_matches(const struct timer_call *tc, void *ctx)
+{
+	return tc->tc_func == call_timer_fired &&
+	    call_in_range(tc->tc_param0, ctx);
+}
+
+bool
+thread_call_points_into(uint32_t start, uint32_t end, char *why,
+    size_t whylen)
+{
+	struct call_range r = { start, end };
+	struct timer_call *tc;
+	thread_call_t call;
+
+	simple_lock(&call_lock);
+	STAILQ_FOREACH(call, &call_pending, ce_link)
+		if (call_in_range(call, &r))
+			break;
+	simple_unlock(&call_lock);
+	if (call == NULL && (tc = timer_call_find(call_timer_matches, &r)))
+		call = tc->tc_param0;
+	if (call == NULL)
+		return false;
+	snprintf(why, whylen, "thread call %p to %p is still pending; "
+	    "thread_call_cancel it in your stop routine", call, call->ce_func);
+	return true;
+}
+
 static int
 mon_callout(int argc, char **argv)
 {

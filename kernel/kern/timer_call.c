@@ -80,6 +80,19 @@ timer_call_expire(uint64_t now)
 	simple_unlock(&timer_lock);
 }
 
+struct timer_call *
+timer_call_find(timer_call_match_t *match, void *ctx)
+{
+	struct timer_call *tc;
+
+	simple_lock(&timer_lock);
+	TAILQ_FOREACH(tc, &timer_queue, tc_link)
+		if (match(tc, ctx))
+			break;
+	simple_unlock(&timer_lock);
+	return tc;
+}
+
 void
 timer_call_print(void)
 {

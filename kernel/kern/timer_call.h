@@ -30,6 +30,10 @@ bool	timer_call_enter(struct timer_call *tc, uint64_t deadline,
 /* Disarm; returns true if it was pending (so it will not run). */
 bool	timer_call_cancel(struct timer_call *tc);
 
+/* The first armed timer for which match(tc, ctx) is true, or NULL. */
+typedef bool timer_call_match_t(const struct timer_call *tc, void *ctx);
+struct timer_call *timer_call_find(timer_call_match_t *match, void *ctx);
+
 /* Clock interrupt: run every call whose deadline is <= now. */
 void	timer_call_expire(uint64_t now);
 

@@ -96,3 +96,20 @@ bsd_untimeout(timeout_fcn_t *fn, void *arg)
 {
 	untimeout(fn, arg);
 }
+
+bool
+timeout_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
+{
+	struct bsd_timeout *bt;
+
+	simple_lock(&timeout_lock);
+	LIST_FOREACH(bt, &timeout_list, bt_link)
+		if ((uint32_t)bt->bt_fn >= start && (uint32_t)bt->bt_fn < end)
+			break;
+	simple_unlock(&timeout_lock);
+	if (bt == NULL)
+		return false;
+	snprintf(why, whylen, "timeout to %p(%p) is still pending; "
+	    "untimeout it in your stop routine", bt->bt_fn, bt->bt_arg);
+	return true;
+}
