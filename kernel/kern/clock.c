@@ -24,11 +24,27 @@ mach_timebase_info(mach_timebase_info_t info)
 	return KERN_SUCCESS;
 }
 
+static uint64_t clock_last_tick;	/* when the last tick was taken */
+
 void
 clock_tick(void)
 {
-	timer_call_expire(mach_absolute_time());
+	clock_last_tick = mach_absolute_time();
+	timer_call_expire(clock_last_tick);
 	sched_clock_tick();
+}
+
+/*
+ * Timers are only looked at on ticks.  A deadline of "now + n ticks" made
+ * just after a tick would wait for tick n+1; aiming half a tick before
+ * tick n makes a timeout of n ticks fire on the n-th tick, as in BSD.
+ */
+uint64_t
+clock_tick_deadline(int ticks)
+{
+	uint64_t tick_ns = NSEC_PER_SEC / hz;
+
+	return clock_last_tick + ticks * tick_ns - tick_ns / 2;
 }
 
 void

@@ -14,4 +14,8 @@ uint64_t	pit_uptime_ns(void);
 /* Clock interrupt: expire timers, charge the running thread. */
 void		clock_tick(void);
 
+/* The absolute time `ticks` clock ticks after the last one: where a
+ * BSD timeout of `ticks` ticks falls due. */
+uint64_t	clock_tick_deadline(int ticks);
+
 #endif /* _KERN_CLOCK_VAR_H_ */

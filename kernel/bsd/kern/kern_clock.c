@@ -5,7 +5,8 @@
  */
 #include <sys/systm.h>
 #include <sys/queue.h>
-#include <kern/clock.h>
+#include <kern/clock_var.h>
+#include <kern/monitor.h>
 #include <kern/kalloc.h>
 #include <kern/simple_lock.h>
 #include <kern/thread_call_var.h>
@@ -53,13 +54,9 @@ timeout_at(timeout_fcn_t *fn, void *arg, uint64_t deadline)
 void
 timeout(timeout_fcn_t *fn, void *arg, int ticks)
 {
-	uint64_t deadline;
-
 	if (ticks <= 0)
 		ticks = 1;
-	clock_absolutetime_interval_to_deadline(
-	    (uint64_t)ticks * (NSEC_PER_SEC / hz), &deadline);
-	timeout_at(fn, arg, deadline);
+	timeout_at(fn, arg, clock_tick_deadline(ticks));
 }
 
 void
@@ -113,3 +110,64 @@ timeout_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
 	    "untimeout it in your stop routine", bt->bt_fn, bt->bt_arg);
 	return true;
 }
+
+/*
+ * The `timer` command: a periodic timeout() that re-arms itself, to see
+ * (and test) that timeouts fire at the rate they were asked for.
+ */
+struct timer_probe {
+	int		tp_ticks;	/* period */
+	int		tp_fired;
+	uint64_t	tp_end;		/* stop re-arming after this */
+	uint64_t	tp_last;	/* when it last fired */
+	bool		tp_done;
+};
+
+static void
+timer_probe_fire(void *arg)
+{
+	struct timer_probe *tp = arg;
+
+	tp->tp_fired++;
+	tp->tp_last = mach_absolute_time();
+	if (tp->tp_last < tp->tp_end)
+		timeout(timer_probe_fire, tp, tp->tp_ticks);
+	else {
+		tp->tp_done = true;
+		wakeup(tp);
+	}
+}
+
+static int
+mon_timer(int argc, char **argv)
+{
+	struct timer_probe tp = { 0 };
+	struct timespec poll = { 0, 50 * NSEC_PER_MSEC };
+	uint64_t start, took;
+	long rate, ms;
+
+	if (argc != 3)
+		return monitor_usage(argc, argv);
+	rate = strtol(argv[1], NULL, 10);
+	ms = strtol(argv[2], NULL, 10);
+	if (rate < 1 || rate > hz || hz % rate != 0 || ms < 1 || ms > 60000) {
+		printf("timer: the rate must divide %d (per second) and the "
+		    "time be 1 to 60000 ms\n", hz);
+		return 1;
+	}
+	tp.tp_ticks = hz / rate;
+	start = mach_absolute_time();
+	tp.tp_end = start + (uint64_t)ms * NSEC_PER_MSEC - NSEC_PER_SEC / hz / 2;
+	timeout(timer_probe_fire, &tp, tp.tp_ticks);
+	/* No lock orders the flag and the wakeup: poll as a backstop. */
+	while (!tp.tp_done)
+		msleep(&tp, NULL, 0, "timer", &poll);
+	took = tp.tp_last - start;
+	printf("timer: fired %d times in %u.%03u s (asked for %ld per second "
+	    "for %ld ms: %ld)\n", tp.tp_fired, (uint32_t)(took / NSEC_PER_SEC),
+	    (uint32_t)(took % NSEC_PER_SEC / NSEC_PER_MSEC), rate, ms,
+	    rate * ms / 1000);
+	return 0;
+}
+MONITOR_COMMAND(timer, mon_timer, "timer RATE MS",
+    "fire a timeout RATE times a second for MS milliseconds; count them");
