@@ -3,12 +3,20 @@
  * into a ring buffer and wakes whoever sleeps on the uart; transmission
  * polls the "transmitter holding register empty" bit, which QEMU sets at
  * once, so output never waits long.
+ *
+ * When the ring is full the interrupt handler leaves the bytes in the
+ * UART and turns the receive interrupt off until the reader has emptied
+ * half the ring.  QEMU then holds back what else arrives (its FIFO is
+ * full), so a fast sender such as the host link loses nothing.  Without
+ * this, QEMU refills the FIFO as fast as the handler drains it, the
+ * handler never returns to let the reader run, and the ring overflows.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
 #include <i386/intr.h>
 #include <i386/pio.h>
 #include <i386/serial.h>
+#include <kern/clock.h>
 #include <kern/sched_prim.h>
 
 #define UART_DATA	0	/* receive / transmit (DLAB=0) */
@@ -19,6 +27,7 @@
 #define UART_LCR	3	/* line control */
 #define UART_MCR	4	/* modem control */
 #define UART_LSR	5	/* line status */
+#define UART_SCR	7	/* scratch: a byte for software */
 
 #define IER_RDA		0x01	/* interrupt on received data */
 #define FCR_ENABLE	0xc7	/* enable, clear both, 14-byte threshold */
@@ -28,6 +37,20 @@
 #define LSR_DR		0x01	/* data ready */
 #define LSR_ERRORS	0x1e	/* overrun, parity, framing, break */
 #define LSR_THRE	0x20	/* transmitter holding register empty */
+
+/*
+ * With no UART at `base`, reads return 0xff: the line status would say
+ * "data ready" for ever and the interrupt handler would never stop.
+ */
+bool
+uart_present(uint16_t base)
+{
+	outb(base + UART_SCR, 0x5a);
+	if (inb(base + UART_SCR) != 0x5a)
+		return false;
+	outb(base + UART_SCR, 0xa5);
+	return inb(base + UART_SCR) == 0xa5;
+}
 
 void
 uart_init(struct uart *u, uint16_t base, int irq, const char *name)
@@ -54,13 +77,15 @@ uart_intr(void *arg)
 
 	simple_lock(&u->u_lock);
 	while ((lsr = inb(u->u_base + UART_LSR)) & LSR_DR) {
+		if (u->u_rx_tail - u->u_rx_head == UART_RXBUF) {
+			outb(u->u_base + UART_IER, 0);	/* see above */
+			u->u_rx_paused = true;
+			u->u_rx_pauses++;
+			break;
+		}
 		c = inb(u->u_base + UART_DATA);
 		if (lsr & LSR_ERRORS)
 			u->u_rx_errors++;
-		if (u->u_rx_tail - u->u_rx_head == UART_RXBUF) {
-			u->u_rx_overruns++;
-			continue;
-		}
 		u->u_rx[u->u_rx_tail++ % UART_RXBUF] = c;
 		u->u_rx_bytes++;
 		got = true;
@@ -89,9 +114,17 @@ uart_putc(struct uart *u, uint8_t c)
 int
 uart_rx_get_locked(struct uart *u)
 {
+	int c;
+
 	if (u->u_rx_head == u->u_rx_tail)
 		return -1;
-	return u->u_rx[u->u_rx_head++ % UART_RXBUF];
+	c = u->u_rx[u->u_rx_head++ % UART_RXBUF];
+	/* Room again: the UART interrupts at once if bytes are waiting. */
+	if (u->u_rx_paused && u->u_rx_tail - u->u_rx_head <= UART_RXBUF / 2) {
+		u->u_rx_paused = false;
+		outb(u->u_base + UART_IER, IER_RDA);
+	}
+	return c;
 }
 
 int
@@ -105,6 +138,29 @@ uart_getc(struct uart *u)
 		simple_unlock(&u->u_lock);
 		thread_block();
 		simple_lock(&u->u_lock);
+	}
+	simple_unlock(&u->u_lock);
+	return c;
+}
+
+int
+uart_getc_timeout(struct uart *u, uint32_t ms)
+{
+	uint64_t deadline;
+	wait_result_t wr;
+	int c;
+
+	clock_interval_to_deadline(ms, kMillisecondScale, &deadline);
+	simple_lock(&u->u_lock);
+	while ((c = uart_rx_get_locked(u)) < 0) {
+		assert_wait_deadline(u, THREAD_UNINT, deadline);
+		simple_unlock(&u->u_lock);
+		wr = thread_block();
+		simple_lock(&u->u_lock);
+		if (wr == THREAD_TIMED_OUT) {
+			c = uart_rx_get_locked(u);	/* a last look */
+			break;
+		}
 	}
 	simple_unlock(&u->u_lock);
 	return c;

@@ -1,6 +1,7 @@
 /*
  * 16550 UART driver: polled transmit, interrupt-driven receive into a
- * ring buffer.  COM1 carries the console; COM2 the host link.
+ * ring buffer, paused while the ring is full.  COM1 carries the
+ * console; COM2 the host link.
  */
 #ifndef _I386_SERIAL_H_
 #define _I386_SERIAL_H_
@@ -23,10 +24,14 @@ struct uart {
 	uint8_t			u_rx[UART_RXBUF];
 	uint32_t		u_rx_head;	/* next byte to read */
 	uint32_t		u_rx_tail;	/* next free slot */
+	bool			u_rx_paused;	/* ring full: interrupt off */
 	uint32_t		u_rx_bytes;	/* statistics */
-	uint32_t		u_rx_overruns;	/* dropped: ring full */
+	uint32_t		u_rx_pauses;	/* times the ring filled up */
 	uint32_t		u_rx_errors;	/* framing/parity/overrun */
 };
+
+/* Is there a UART at `base`?  (Its scratch register keeps a value.) */
+bool	uart_present(uint16_t base);
 
 /* Program the UART (115200 8N1, FIFOs on); receive interrupts only
  * after uart_enable_rx_intr, once threads can be woken. */
@@ -39,5 +44,8 @@ int	uart_rx_get_locked(struct uart *u);
 
 /* Sleep until a byte arrives (thread context); returns it. */
 int	uart_getc(struct uart *u);
+
+/* As uart_getc, but give up after `ms` milliseconds and return -1. */
+int	uart_getc_timeout(struct uart *u, uint32_t ms);
 
 #endif /* _I386_SERIAL_H_ */

@@ -2,16 +2,23 @@
  * The console on COM1 (see console.h).  Writers are serialized by
  * cons_lock so that one printf's output stays together; "\n" goes out
  * as CR LF for terminals.  After a panic the lock is ignored: the report
- * must get out even if the panic happened inside printf.
+ * must get out even if the panic happened inside printf.  A capture
+ * diverts one thread's output into a buffer (the host link's MONITOR).
  */
 #include <sys/systm.h>
+#include <i386/intr.h>
 #include <i386/serial.h>
 #include <kern/console.h>
 #include <kern/panic_var.h>
+#include <kern/selftest.h>
 #include <kern/simple_lock.h>
+#include <kern/thread.h>
+
+#define CAPTURE_TRUNCATED	"\n[output truncated]\n"
 
 static struct uart cons_uart;
 static simple_lock_data_t cons_lock = SIMPLE_LOCK_INITIALIZER("console");
+static struct console_capture *cons_capture;	/* innermost; cons_lock */
 
 void
 console_init(void)
@@ -38,6 +45,32 @@ console_put_raw(const char *s, size_t len)
 	}
 }
 
+/*
+ * Is this output the capturing thread's?  An interrupt handler runs on
+ * whatever thread it interrupted: what it prints is not that thread's.
+ * Call with cons_lock held.
+ */
+static bool
+console_capturing(void)
+{
+	return cons_capture != NULL &&
+	    cons_capture->cc_thread == current_thread() && !intr_context();
+}
+
+static void
+console_capture_put(const char *s, size_t len)
+{
+	struct console_capture *cc = cons_capture;
+	size_t room = cc->cc_size - cc->cc_len;
+
+	if (len > room) {
+		len = room;
+		cc->cc_truncated = true;
+	}
+	memcpy(cc->cc_buf + cc->cc_len, s, len);
+	cc->cc_len += len;
+}
+
 void
 console_write(const char *s, size_t len)
 {
@@ -46,8 +79,53 @@ console_write(const char *s, size_t len)
 		return;
 	}
 	simple_lock(&cons_lock);
-	console_put_raw(s, len);
+	if (console_capturing())
+		console_capture_put(s, len);
+	else
+		console_put_raw(s, len);
 	simple_unlock(&cons_lock);
+}
+
+errno_t
+console_capture_begin(struct console_capture *cc, char *buf, size_t size)
+{
+	errno_t err = 0;
+
+	if (size < sizeof(CAPTURE_TRUNCATED))
+		return EINVAL;
+	simple_lock(&cons_lock);
+	if (cons_capture != NULL && cons_capture->cc_thread !=
+	    current_thread()) {
+		err = EBUSY;
+		goto out;
+	}
+	cc->cc_thread = current_thread();
+	cc->cc_buf = buf;
+	cc->cc_size = size;
+	cc->cc_len = 0;
+	cc->cc_truncated = false;
+	cc->cc_outer = cons_capture;
+	cons_capture = cc;
+out:
+	simple_unlock(&cons_lock);
+	return err;
+}
+
+size_t
+console_capture_end(struct console_capture *cc)
+{
+	size_t mark = sizeof(CAPTURE_TRUNCATED) - 1;
+
+	simple_lock(&cons_lock);
+	if (cons_capture != cc)
+		panic("console_capture_end: %p is not the innermost capture",
+		    cc);
+	cons_capture = cc->cc_outer;
+	simple_unlock(&cons_lock);
+	if (cc->cc_truncated)		/* then cc_len == cc_size */
+		memcpy(cc->cc_buf + cc->cc_size - mark, CAPTURE_TRUNCATED,
+		    mark);
+	return cc->cc_len;
 }
 
 void
@@ -80,3 +158,33 @@ console_trygetc(void)
 	simple_unlock(&cons_uart.u_lock);
 	return c;
 }
+
+/* ---- unit test ---- */
+
+/* A capture takes this thread's output, nests, and marks overflow. */
+static int
+test_console_capture(void)
+{
+	struct console_capture outer, inner;
+	char obuf[32], ibuf[32];
+	size_t olen, ilen;
+
+	if (console_capture_begin(&outer, obuf, sizeof(obuf)) != 0)
+		return 1;
+	printf("abc %d\n", 42);
+	if (console_capture_begin(&inner, ibuf, sizeof(ibuf)) != 0) {
+		(void)console_capture_end(&outer);
+		return 1;
+	}
+	printf("%s", "0123456789012345678901234567890123456789");
+	ilen = console_capture_end(&inner);
+	printf("!");
+	olen = console_capture_end(&outer);
+
+	ST_ASSERT(olen == 8 && memcmp(obuf, "abc 42\n!", 8) == 0);
+	ST_ASSERT(ilen == sizeof(ibuf));
+	ST_ASSERT(memcmp(ibuf, "012345678901", 12) == 0);
+	ST_ASSERT(memcmp(ibuf + 12, CAPTURE_TRUNCATED, 20) == 0);
+	return 0;
+}
+SELFTEST(console_capture, test_console_capture);

@@ -1,12 +1,15 @@
 /*
  * The kernel console: COM1.  Output is polled and serialized so that two
  * threads' lines never interleave inside one call; input arrives by
- * interrupt into a ring buffer that the monitor thread drains.
+ * interrupt into a ring buffer that the monitor thread drains.  One
+ * thread at a time may capture its own output into a buffer instead
+ * (the host link runs monitor commands that way).
  */
 #ifndef _KERN_CONSOLE_H_
 #define _KERN_CONSOLE_H_
 
 #include <sys/types.h>
+#include <mach/mach_types.h>
 
 void	console_init(void);
 /* Turn on receive interrupts (once the scheduler runs). */
@@ -21,6 +24,31 @@ int	console_getc(void);
 
 /* Next received byte, or -1 if none is waiting.  Never sleeps. */
 int	console_trygetc(void);
+
+/*
+ * A capture: what one thread prints goes into a buffer instead of COM1.
+ * The caller owns the record; the console links it in (cons_lock).
+ */
+struct console_capture {
+	thread_t		cc_thread;
+	char			*cc_buf;
+	size_t			cc_size;
+	size_t			cc_len;		/* bytes in cc_buf */
+	bool			cc_truncated;	/* some output did not fit */
+	struct console_capture	*cc_outer;	/* the one this one hides */
+};
+
+/*
+ * Send what the calling thread prints from now on into buf (size bytes,
+ * more than 20) instead of COM1; other threads still print to COM1.
+ * Captures nest (the innermost gets the output); EBUSY while another
+ * thread captures.  console_capture_end(cc) ends the innermost capture,
+ * which must be cc, and returns the bytes captured; when some output did
+ * not fit, the buffer ends with "[output truncated]".  Thread context.
+ */
+errno_t	console_capture_begin(struct console_capture *cc, char *buf,
+	    size_t size);
+size_t	console_capture_end(struct console_capture *cc);
 
 /* Panic path: write with no locks, no interrupts, no sleeping. */
 void	console_panic_write(const char *s, size_t len);

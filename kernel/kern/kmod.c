@@ -1,8 +1,9 @@
 /*
  * The kmod table: which kexts are loaded, where, and who depends on whom
- * (see kmod_var.h).  Loads and unloads are serialized by kmod_op_lock,
- * held across start and stop routines; kmod_lock guards the lists
- * themselves so that kextstat and panic reports can read them.
+ * (see kmod_var.h).  Reservations, loads and unloads are serialized by
+ * kmod_op_lock, held across start and stop routines; kmod_lock guards
+ * the list itself so that kextstat and panic reports can read it.  Every
+ * refusal is explained in words, for the host to print.
  */
 #include <sys/systm.h>
 #include <i386/pmap.h>
@@ -13,6 +14,7 @@
 #include <kern/simple_lock.h>
 #include <kern/thread_call_var.h>
 #include <kern/vm_page.h>
+#include <libkern/crc32.h>
 
 struct kmod {
 	TAILQ_ENTRY(kmod)	km_link;	/* kmod_lock */
@@ -21,24 +23,46 @@ struct kmod {
 	uint32_t		km_npages;
 	bool			km_loaded;	/* false: reserved only */
 	bool			km_started;	/* start returned success */
+	uint32_t		km_crc;		/* CRC-32 of the image */
 	uint32_t		km_ndeps;	/* ids linked against, */
 	uint32_t		km_deps[KMOD_MAX_DEPS];	/* components too */
+	char			km_compat[KMOD_MAX_NAME];
 };
 
 static TAILQ_HEAD(, kmod) kmod_head = TAILQ_HEAD_INITIALIZER(kmod_head);
 static simple_lock_data_t kmod_lock = SIMPLE_LOCK_INITIALIZER("kmod");
 static lck_mtx_t kmod_op_lock;
-static bool kmod_ready;
-static uint32_t kmod_next_id;
+static uint32_t kmod_next_id;		/* kmod_op_lock */
 
-static void
-kmod_init_once(void)
+void
+kmod_init(void)
 {
-	if (kmod_ready)
-		return;
 	lck_mtx_init(&kmod_op_lock, NULL, NULL);
 	kmod_next_id = kmod_ncomponents;
-	kmod_ready = true;
+}
+
+static uint32_t
+kmod_end(const struct kmod *km)
+{
+	return km->km_addr + km->km_npages * PAGE_SIZE;
+}
+
+/* The name a refusal gives a start or stop routine's result. */
+static const char *
+kern_return_name(kern_return_t kr)
+{
+	switch (kr) {
+	case KERN_SUCCESS:		return "KERN_SUCCESS";
+	case KERN_INVALID_ADDRESS:	return "KERN_INVALID_ADDRESS";
+	case KERN_PROTECTION_FAILURE:	return "KERN_PROTECTION_FAILURE";
+	case KERN_NO_SPACE:		return "KERN_NO_SPACE";
+	case KERN_INVALID_ARGUMENT:	return "KERN_INVALID_ARGUMENT";
+	case KERN_FAILURE:		return "KERN_FAILURE";
+	case KERN_RESOURCE_SHORTAGE:	return "KERN_RESOURCE_SHORTAGE";
+	case KERN_NO_ACCESS:		return "KERN_NO_ACCESS";
+	case KERN_ABORTED:		return "KERN_ABORTED";
+	default:			return "not a kern_return_t we know";
+	}
 }
 
 static struct kmod *
@@ -63,6 +87,37 @@ kmod_find_addr_locked(uint32_t addr, bool loaded)
 	return NULL;
 }
 
+/* The reserved (not loaded) block holding [addr, addr + len), or NULL. */
+static struct kmod *
+kmod_find_range_locked(uint32_t addr, size_t len)
+{
+	struct kmod *km;
+
+	TAILQ_FOREACH(km, &kmod_head, km_link)
+		if (!km->km_loaded && addr >= km->km_addr &&
+		    (uint64_t)(addr - km->km_addr) + len <=
+		    km->km_npages * PAGE_SIZE)
+			return km;
+	return NULL;
+}
+
+/* A loaded kmod that links against kmod `id`, or NULL. */
+static struct kmod *
+kmod_find_dependent_locked(uint32_t id)
+{
+	struct kmod *km;
+	uint32_t i;
+
+	TAILQ_FOREACH(km, &kmod_head, km_link) {
+		if (!km->km_loaded)
+			continue;
+		for (i = 0; i < km->km_ndeps; i++)
+			if (km->km_deps[i] == id)
+				return km;
+	}
+	return NULL;
+}
+
 errno_t
 kmod_alloc(uint32_t size, uint32_t *addr)
 {
@@ -70,8 +125,10 @@ kmod_alloc(uint32_t size, uint32_t *addr)
 	uint32_t npages = round_page(size) / PAGE_SIZE;
 	void *image;
 
-	if (size == 0 || size > KMOD_MAX_IMAGE)
-		return EMSGSIZE;
+	if (size == 0)
+		return EINVAL;
+	if (size > KMOD_MAX_IMAGE)
+		return ENOMEM;
 	km = kalloc(sizeof(*km));
 	if (km == NULL)
 		return ENOMEM;
@@ -91,7 +148,22 @@ kmod_alloc(uint32_t size, uint32_t *addr)
 	return 0;
 }
 
-/* Unlist and free a kmod's memory and record. */
+errno_t
+kmod_write(uint32_t addr, const void *data, size_t len)
+{
+	struct kmod *km;
+
+	lck_mtx_lock(&kmod_op_lock);	/* the block stays while we copy */
+	simple_lock(&kmod_lock);
+	km = kmod_find_range_locked(addr, len);
+	simple_unlock(&kmod_lock);
+	if (km != NULL)
+		memcpy((void *)addr, data, len);
+	lck_mtx_unlock(&kmod_op_lock);
+	return km != NULL ? 0 : EINVAL;
+}
+
+/* Unlist and free a kmod's memory and record; kmod_op_lock is held. */
 static void
 kmod_destroy(struct kmod *km)
 {
@@ -107,13 +179,14 @@ kmod_free(uint32_t addr)
 {
 	struct kmod *km;
 
+	lck_mtx_lock(&kmod_op_lock);
 	simple_lock(&kmod_lock);
 	km = kmod_find_addr_locked(addr, false);
 	simple_unlock(&kmod_lock);
-	if (km == NULL)
-		return ENOENT;
-	kmod_destroy(km);
-	return 0;
+	if (km != NULL)
+		kmod_destroy(km);
+	lck_mtx_unlock(&kmod_op_lock);
+	return km != NULL ? 0 : EINVAL;
 }
 
 void
@@ -121,6 +194,7 @@ kmod_free_orphans(void)
 {
 	struct kmod *km;
 
+	lck_mtx_lock(&kmod_op_lock);
 	for (;;) {
 		simple_lock(&kmod_lock);
 		TAILQ_FOREACH(km, &kmod_head, km_link)
@@ -128,62 +202,117 @@ kmod_free_orphans(void)
 				break;
 		simple_unlock(&kmod_lock);
 		if (km == NULL)
-			return;
+			break;
 		kmod_destroy(km);
 	}
+	lck_mtx_unlock(&kmod_op_lock);
 }
 
-/* Is the kmod_info at `info` inside the image, well formed, and new? */
+/*
+ * Is there a block at req->kl_addr that holds the image, and did the
+ * image arrive as the host linked it?  Nothing in it runs before this.
+ */
 static errno_t
-kmod_check_info(struct kmod *km, uint32_t info_addr)
+kmod_check_image(const struct kmod_load_req *req, struct kmod **kmp,
+    char *why, size_t whylen)
 {
-	uint32_t end = km->km_addr + km->km_npages * PAGE_SIZE;
-	kmod_info_t *ki = (kmod_info_t *)info_addr;
-	struct kmod *other;
+	struct kmod *km;
+	uint32_t crc;
 
-	if (info_addr < km->km_addr || info_addr + sizeof(*ki) > end)
+	simple_lock(&kmod_lock);
+	km = kmod_find_addr_locked(req->kl_addr, false);
+	simple_unlock(&kmod_lock);
+	if (km == NULL) {
+		snprintf(why, whylen, "no block from KMOD_ALLOC is waiting "
+		    "at 0x%08x: allocate one and link the kext there",
+		    req->kl_addr);
 		return EINVAL;
-	if (ki->info_version != KMOD_INFO_VERSION ||
-	    strnlen(ki->name, KMOD_MAX_NAME) == KMOD_MAX_NAME ||
-	    strnlen(ki->version, KMOD_MAX_NAME) == KMOD_MAX_NAME)
+	}
+	if (req->kl_size == 0 || req->kl_size > km->km_npages * PAGE_SIZE) {
+		snprintf(why, whylen, "an image of %u bytes does not fit the "
+		    "%u-byte block at 0x%08x", req->kl_size,
+		    km->km_npages * PAGE_SIZE, km->km_addr);
 		return EINVAL;
-	if ((ki->start != NULL && ((uint32_t)ki->start < km->km_addr ||
-	    (uint32_t)ki->start >= end)) ||
-	    (ki->stop != NULL && ((uint32_t)ki->stop < km->km_addr ||
-	    (uint32_t)ki->stop >= end)))
+	}
+	if (req->kl_ndeps > KMOD_MAX_DEPS) {
+		snprintf(why, whylen, "%u dependencies: a kext may link "
+		    "against at most %d", req->kl_ndeps, KMOD_MAX_DEPS);
 		return EINVAL;
-	TAILQ_FOREACH(other, &kmod_head, km_link)
-		if (other->km_loaded && strcmp(other->km_info->name,
-		    ki->name) == 0)
-			return EEXIST;
+	}
+	crc = crc32(0, (const void *)km->km_addr, req->kl_size);
+	if (crc != req->kl_crc) {
+		snprintf(why, whylen, "the image's CRC-32 is 0x%08x, but the "
+		    "host linked one with 0x%08x: it was damaged on its way "
+		    "in; write it again", crc, req->kl_crc);
+		return EIO;
+	}
+	*kmp = km;
 	return 0;
 }
 
-/* Link ki to each dependency and count the references. */
-static errno_t
-kmod_retain_deps(kmod_info_t *ki, const uint32_t *deps, uint32_t ndeps)
+/* Is a routine's address inside the image (or NULL: none)? */
+static bool
+kmod_routine_ok(const void *fn, uint32_t start, uint32_t size)
 {
-	kmod_reference_t *ref;
-	struct kmod *dep;
-	uint32_t i;
+	return fn == NULL || ((uint32_t)fn >= start &&
+	    (uint32_t)fn - start < size);
+}
 
-	for (i = 0; i < ndeps; i++) {
-		if (deps[i] < (uint32_t)kmod_ncomponents)
-			continue;		/* the kernel is never unloaded */
-		simple_lock(&kmod_lock);
-		dep = kmod_find_id_locked(deps[i]);
-		simple_unlock(&kmod_lock);
-		if (dep == NULL)
-			return ENOENT;
-		ref = kalloc(sizeof(*ref));
-		if (ref == NULL)
-			return ENOMEM;
-		ref->info = dep->km_info;
-		ref->next = ki->reference_list;
-		ki->reference_list = ref;
-		dep->km_info->reference_count++;
+/* Is the kmod_info at `info_addr` inside the image and well formed? */
+static errno_t
+kmod_check_info(struct kmod *km, uint32_t info_addr, uint32_t size,
+    char *why, size_t whylen)
+{
+	kmod_info_t *ki = (kmod_info_t *)info_addr;
+
+	if (info_addr < km->km_addr ||
+	    (uint64_t)(info_addr - km->km_addr) + sizeof(*ki) > size) {
+		snprintf(why, whylen, "kmod_info at 0x%08x is not inside the "
+		    "image (0x%08x-0x%08x)", info_addr, km->km_addr,
+		    km->km_addr + size - 1);
+		return EINVAL;
+	}
+	if (ki->info_version != KMOD_INFO_VERSION) {
+		snprintf(why, whylen, "kmod_info has info_version %d, not %d: "
+		    "rebuild the kext with Finch's headers", ki->info_version,
+		    KMOD_INFO_VERSION);
+		return EINVAL;
+	}
+	if (strnlen(ki->name, KMOD_MAX_NAME) == KMOD_MAX_NAME ||
+	    strnlen(ki->version, KMOD_MAX_NAME) == KMOD_MAX_NAME ||
+	    ki->name[0] == '\0') {
+		snprintf(why, whylen, "kmod_info's name or version is empty "
+		    "or longer than %d bytes", KMOD_MAX_NAME - 1);
+		return EINVAL;
+	}
+	if (!kmod_routine_ok(ki->start, km->km_addr, size) ||
+	    !kmod_routine_ok(ki->stop, km->km_addr, size)) {
+		snprintf(why, whylen, "%s: its start or stop routine is not "
+		    "inside the image", ki->name);
+		return EINVAL;
 	}
 	return 0;
+}
+
+/* Is a kext of that name loaded already?  (It may be stopped.) */
+static errno_t
+kmod_check_name(const char *name, char *why, size_t whylen)
+{
+	struct kmod *other;
+	errno_t err = 0;
+
+	simple_lock(&kmod_lock);
+	TAILQ_FOREACH(other, &kmod_head, km_link) {
+		if (!other->km_loaded || strcmp(other->km_info->name, name))
+			continue;
+		snprintf(why, whylen, "a kext named %s is already loaded "
+		    "(id %u)%s: unload it first", name, other->km_info->id,
+		    other->km_started ? "" : ", stopped");
+		err = EEXIST;
+		break;
+	}
+	simple_unlock(&kmod_lock);
+	return err;
 }
 
 static void
@@ -198,55 +327,133 @@ kmod_release_deps(kmod_info_t *ki)
 	}
 }
 
-errno_t
-kmod_load(uint32_t addr, uint32_t info_addr, const uint32_t *deps,
-    uint32_t ndeps, uint32_t *id, kern_return_t *start_result)
+/* The loaded, running kmod `id` that a new kext wants to link against. */
+static errno_t
+kmod_find_dep(uint32_t id, struct kmod **depp, char *why, size_t whylen)
 {
-	struct kmod *km;
-	kmod_info_t *ki;
-	errno_t err;
+	struct kmod *dep;
 
-	kmod_init_once();
-	*start_result = KERN_SUCCESS;
-	if (ndeps > KMOD_MAX_DEPS)
-		return EINVAL;
-	lck_mtx_lock(&kmod_op_lock);
 	simple_lock(&kmod_lock);
-	km = kmod_find_addr_locked(addr, false);
-	err = km == NULL ? ENOENT : kmod_check_info(km, info_addr);
+	dep = kmod_find_id_locked(id);
 	simple_unlock(&kmod_lock);
-	if (err != 0)
-		goto out;
-
-	ki = (kmod_info_t *)info_addr;
-	ki->reference_list = NULL;
-	ki->reference_count = 0;
-	err = kmod_retain_deps(ki, deps, ndeps);
-	if (err != 0) {
-		kmod_release_deps(ki);
-		goto out;
+	if (dep == NULL) {
+		snprintf(why, whylen, "dependency id %u is not loaded", id);
+		return ENOENT;
 	}
-	memcpy(km->km_deps, deps, ndeps * sizeof(deps[0]));
-	km->km_ndeps = ndeps;
+	if (!dep->km_started) {
+		snprintf(why, whylen, "dependency %s (id %u) is stopped and "
+		    "waiting to be unloaded", dep->km_info->name, id);
+		return ENOENT;
+	}
+	*depp = dep;
+	return 0;
+}
+
+/* Link ki to each dependency and count the references. */
+static errno_t
+kmod_retain_deps(kmod_info_t *ki, const uint32_t *deps, uint32_t ndeps,
+    char *why, size_t whylen)
+{
+	kmod_reference_t *ref;
+	struct kmod *dep;
+	errno_t err = 0;
+	uint32_t i;
+
+	ki->reference_list = NULL;	/* the image's values mean nothing */
+	ki->reference_count = 0;
+	for (i = 0; i < ndeps && err == 0; i++) {
+		if (deps[i] < (uint32_t)kmod_ncomponents)
+			continue;	/* the kernel is never unloaded */
+		err = kmod_find_dep(deps[i], &dep, why, whylen);
+		if (err != 0)
+			break;
+		ref = kalloc(sizeof(*ref));
+		if (ref == NULL) {
+			snprintf(why, whylen, "out of kernel memory");
+			err = ENOMEM;
+			break;
+		}
+		ref->info = dep->km_info;
+		ref->next = ki->reference_list;
+		ki->reference_list = ref;
+		dep->km_info->reference_count++;
+	}
+	if (err != 0)
+		kmod_release_deps(ki);
+	return err;
+}
+
+/* Make the checked image a loaded kmod with a new id. */
+static void
+kmod_record(struct kmod *km, kmod_info_t *ki, const struct kmod_load_req *req)
+{
+	memcpy(km->km_deps, req->kl_deps, req->kl_ndeps * sizeof(uint32_t));
+	km->km_ndeps = req->kl_ndeps;
+	km->km_crc = req->kl_crc;
+	strlcpy(km->km_compat, req->kl_compat, sizeof(km->km_compat));
 	ki->id = kmod_next_id++;
 	ki->address = km->km_addr;
 	ki->size = km->km_npages * PAGE_SIZE;
 	ki->hdr_size = 0;
+	simple_lock(&kmod_lock);
 	km->km_info = ki;
-	km->km_loaded = true;		/* listed now: a panic in start names it */
+	km->km_loaded = true;	/* listed now: a panic in start names it */
+	simple_unlock(&kmod_lock);
+}
+
+/* Call start; if it refuses, forget the kmod and free its block. */
+static errno_t
+kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
+    size_t whylen)
+{
+	kmod_info_t *ki = km->km_info;
 
 	if (ki->start != NULL)
 		*start_result = ki->start(ki, NULL);
-	if (*start_result != KERN_SUCCESS) {
-		printf("kmod: %s start failed (%d); unloading\n", ki->name,
-		    *start_result);
-		kmod_release_deps(ki);
-		kmod_destroy(km);
-		err = EIO;
-		goto out;
+	if (*start_result == KERN_SUCCESS) {
+		km->km_started = true;
+		return 0;
 	}
-	km->km_started = true;
-	*id = ki->id;
+	snprintf(why, whylen, "%s: its start routine returned %d (%s); the "
+	    "kext was unloaded", ki->name, *start_result,
+	    kern_return_name(*start_result));
+	printf("kmod: %s\n", why);
+	kmod_release_deps(ki);
+	kmod_destroy(km);
+	return EIO;
+}
+
+errno_t
+kmod_load(const struct kmod_load_req *req, uint32_t *id,
+    kern_return_t *start_result, char *why, size_t whylen)
+{
+	struct kmod *km = NULL;
+	kmod_info_t *ki;
+	errno_t err;
+
+	*id = 0;
+	*start_result = KERN_SUCCESS;
+	why[0] = '\0';
+	lck_mtx_lock(&kmod_op_lock);
+	/* In the order of docs/hostlink.md: block and CRC, kmod_info,
+	 * name, dependencies. */
+	err = kmod_check_image(req, &km, why, whylen);
+	if (err != 0)
+		goto out;
+	err = kmod_check_info(km, req->kl_info, req->kl_size, why, whylen);
+	if (err != 0)
+		goto out;
+	ki = (kmod_info_t *)req->kl_info;
+	err = kmod_check_name(ki->name, why, whylen);
+	if (err != 0)
+		goto out;
+	err = kmod_retain_deps(ki, req->kl_deps, req->kl_ndeps, why, whylen);
+	if (err != 0)
+		goto out;
+	kmod_record(km, ki, req);
+	err = kmod_start(km, start_result, why, whylen);
+	if (err == 0)
+		*id = ki->id;
 out:
 	lck_mtx_unlock(&kmod_op_lock);
 	return err;
@@ -261,51 +468,102 @@ static bool
 kmod_in_use(struct kmod *km, char *why, size_t whylen)
 {
 	uint32_t start = km->km_addr;
-	uint32_t end = start + km->km_npages * PAGE_SIZE;
+	uint32_t end = kmod_end(km);
 
 	return thread_call_points_into(start, end, why, whylen) ||
 	    timeout_points_into(start, end, why, whylen);
+}
+
+/* Refuse while other kexts link against km. */
+static errno_t
+kmod_check_unreferenced(struct kmod *km, char *why, size_t whylen)
+{
+	kmod_info_t *ki = km->km_info;
+	struct kmod *user;
+
+	if (ki->reference_count == 0)
+		return 0;
+	simple_lock(&kmod_lock);
+	user = kmod_find_dependent_locked(ki->id);
+	if (user != NULL)
+		snprintf(why, whylen, "%s (id %u) is linked against by %d "
+		    "loaded kext(s), %s (id %u) among them: unload those "
+		    "first", ki->name, ki->id, ki->reference_count,
+		    user->km_info->name, user->km_info->id);
+	else
+		snprintf(why, whylen, "%s (id %u) is linked against by %d "
+		    "loaded kext(s): unload those first", ki->name, ki->id,
+		    ki->reference_count);
+	simple_unlock(&kmod_lock);
+	return EBUSY;
+}
+
+/*
+ * Call stop, once: a kmod whose stop succeeded but left something
+ * behind is not stopped twice; the next attempt only re-checks.
+ */
+static errno_t
+kmod_stop(struct kmod *km, kern_return_t *stop_result, char *why,
+    size_t whylen)
+{
+	kmod_info_t *ki = km->km_info;
+
+	if (km->km_started && ki->stop != NULL)
+		*stop_result = ki->stop(ki, NULL);
+	if (*stop_result != KERN_SUCCESS) {
+		snprintf(why, whylen, "%s: its stop routine returned %d (%s); "
+		    "the kext stays loaded", ki->name, *stop_result,
+		    kern_return_name(*stop_result));
+		return EIO;
+	}
+	km->km_started = false;
+	return 0;
+}
+
+/* After stop: refuse to free memory that the kernel may still call. */
+static errno_t
+kmod_check_unused(struct kmod *km, char *why, size_t whylen)
+{
+	char what[192];
+
+	if (!kmod_in_use(km, what, sizeof(what)))
+		return 0;
+	snprintf(why, whylen, "%s (id %u) was stopped but stays in memory: "
+	    "%s; then unload it again", km->km_info->name, km->km_info->id,
+	    what);
+	return EBUSY;
 }
 
 errno_t
 kmod_unload(uint32_t id, kern_return_t *stop_result, char *why, size_t whylen)
 {
 	struct kmod *km;
-	kmod_info_t *ki;
-	errno_t err = 0;
+	errno_t err;
 
-	kmod_init_once();
 	*stop_result = KERN_SUCCESS;
 	why[0] = '\0';
+	if (id < (uint32_t)kmod_ncomponents) {
+		snprintf(why, whylen, "id %u is %s, a part of the kernel: it "
+		    "is never unloaded", id, kmod_components[id].kc_name);
+		return ENOENT;
+	}
 	lck_mtx_lock(&kmod_op_lock);
 	simple_lock(&kmod_lock);
 	km = kmod_find_id_locked(id);
 	simple_unlock(&kmod_lock);
 	if (km == NULL) {
+		snprintf(why, whylen, "no kext with id %u is loaded", id);
 		err = ENOENT;
 		goto out;
 	}
-	ki = km->km_info;
-	if (ki->reference_count > 0) {
-		snprintf(why, whylen, "%d loaded kext(s) depend on it",
-		    ki->reference_count);
-		err = EBUSY;
+	err = kmod_check_unreferenced(km, why, whylen);
+	if (err == 0)
+		err = kmod_stop(km, stop_result, why, whylen);
+	if (err == 0)
+		err = kmod_check_unused(km, why, whylen);
+	if (err != 0)
 		goto out;
-	}
-	/* A kmod whose stop succeeded but left a timer behind is not
-	 * stopped twice: the next attempt only re-checks. */
-	if (km->km_started && ki->stop != NULL)
-		*stop_result = ki->stop(ki, NULL);
-	if (*stop_result != KERN_SUCCESS) {
-		err = EIO;
-		goto out;
-	}
-	km->km_started = false;
-	if (kmod_in_use(km, why, whylen)) {
-		err = EBUSY;
-		goto out;
-	}
-	kmod_release_deps(ki);
+	kmod_release_deps(km->km_info);
 	kmod_destroy(km);
 out:
 	lck_mtx_unlock(&kmod_op_lock);
@@ -351,6 +609,9 @@ kmod_list(struct kmod_stat *rows, int max)
 		rows[n].ks_refs = km->km_info->reference_count;
 		rows[n].ks_address = km->km_addr;
 		rows[n].ks_size = km->km_npages * PAGE_SIZE;
+		rows[n].ks_wired = rows[n].ks_size;
+		rows[n].ks_crc = km->km_crc;
+		strlcpy(rows[n].ks_compat, km->km_compat, KMOD_MAX_NAME);
 		strlcpy(rows[n].ks_name, km->km_info->name, KMOD_MAX_NAME);
 		strlcpy(rows[n].ks_version, km->km_info->version,
 		    KMOD_MAX_NAME);
@@ -408,7 +669,7 @@ mon_kextstat(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		printf("%5u %4d %-10p %-10p %-10p %s (%s)", rows[i].ks_id,
 		    rows[i].ks_refs, (void *)rows[i].ks_address,
-		    (void *)rows[i].ks_size, (void *)rows[i].ks_size,
+		    (void *)rows[i].ks_size, (void *)rows[i].ks_wired,
 		    rows[i].ks_name, rows[i].ks_version);
 		if (rows[i].ks_ndeps > 0) {
 			printf(" <");

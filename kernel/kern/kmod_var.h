@@ -2,7 +2,8 @@
  * The kernel's table of loaded kexts (kmods), as the host link's loader
  * requests drive it.  A load is two steps: kmod_alloc() reserves memory
  * for the image (the host links against that address and writes the
- * image), then kmod_load() records the kmod and calls its start routine.
+ * image, by kmod_write() or straight into shared RAM), then kmod_load()
+ * checks it, records the kmod and calls its start routine.
  */
 #ifndef _KERN_KMOD_VAR_H_
 #define _KERN_KMOD_VAR_H_
@@ -26,34 +27,63 @@ struct kmod_stat {
 	uint32_t	ks_id;
 	int32_t		ks_refs;
 	uint32_t	ks_address;
-	uint32_t	ks_size;
+	uint32_t	ks_size;	/* the block: whole pages */
+	uint32_t	ks_wired;	/* all of it: kext memory never pages */
+	uint32_t	ks_crc;		/* the image's CRC-32, from the load */
 	char		ks_name[KMOD_MAX_NAME];
 	char		ks_version[KMOD_MAX_NAME];
+	char		ks_compat[KMOD_MAX_NAME];	/* "" if none */
 	uint32_t	ks_ndeps;
 	uint32_t	ks_deps[KMOD_MAX_DEPS];
 	bool		ks_component;	/* kernel or KPI pseudo-bundle */
 };
 
-/* Reserve `size` bytes for an image; *addr is where to link it. */
+/* What the host asks kmod_load() to load (the KMOD_LOAD request). */
+struct kmod_load_req {
+	uint32_t	kl_addr;	/* the block from kmod_alloc() */
+	uint32_t	kl_size;	/* image bytes written into it */
+	uint32_t	kl_info;	/* the image's kmod_info */
+	uint32_t	kl_crc;		/* CRC-32 of the image as linked */
+	uint32_t	kl_ndeps;
+	uint32_t	kl_deps[KMOD_MAX_DEPS];	/* kmod ids it links against */
+	/* OSBundleCompatibleVersion, "" if none. */
+	char		kl_compat[KMOD_MAX_NAME];
+};
+
+/* Set up the table's locks (boot, before the host link starts). */
+void	kmod_init(void);
+
+/*
+ * Reserve `size` bytes of wired, physically contiguous memory for an
+ * image; *addr is where to link it.  EINVAL for size 0, ENOMEM when
+ * size is over KMOD_MAX_IMAGE or memory is short.
+ */
 errno_t	kmod_alloc(uint32_t size, uint32_t *addr);
-/* Give back a reservation that will not be loaded. */
+/* Copy image bytes into a reserved block; EINVAL unless
+ * [addr, addr + len) lies inside a block not yet loaded. */
+errno_t	kmod_write(uint32_t addr, const void *data, size_t len);
+/* Give back a reservation that will not be loaded; EINVAL if none. */
 errno_t	kmod_free(uint32_t addr);
 /* Give back every reservation (a new host session begins). */
 void	kmod_free_orphans(void);
 
 /*
- * Record the image at `addr` whose kmod_info is at `info_addr`, retain
- * its dependencies, and call its start routine.  On success *id is the
- * new kmod id.  *start_result is what start returned; a failed start
- * removes the kmod and frees its memory (errno EIO).
+ * Check the image (block, CRC, kmod_info, name, dependencies), record
+ * the kmod, retain its dependencies and call its start routine.  On
+ * success *id is the new kmod id.  Otherwise the errno says why (EINVAL,
+ * EIO: bad CRC or start failed, EEXIST, ENOENT, ENOMEM) and `why` says
+ * it in words for the student.  *start_result is what start returned;
+ * a failed start removes the kmod and frees its block.
  */
-errno_t	kmod_load(uint32_t addr, uint32_t info_addr, const uint32_t *deps,
-	    uint32_t ndeps, uint32_t *id, kern_return_t *start_result);
+errno_t	kmod_load(const struct kmod_load_req *req, uint32_t *id,
+	    kern_return_t *start_result, char *why, size_t whylen);
 
 /*
- * Call the stop routine of kmod `id` and unload it.  EBUSY while other
- * kmods depend on it or while something it registered still points into
- * it; EIO (with *stop_result set) when stop refuses.
+ * Call the stop routine of kmod `id` and unload it.  ENOENT for an
+ * unknown id or a kernel component; EBUSY while other kmods depend on
+ * it or while something it registered still points into it (it is
+ * then stopped but stays, and a later call only re-checks); EIO (with
+ * *stop_result set) when stop refuses.  `why` explains a refusal.
  */
 errno_t	kmod_unload(uint32_t id, kern_return_t *stop_result,
 	    char *why, size_t whylen);

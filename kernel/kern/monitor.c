@@ -2,11 +2,13 @@
  * The kernel monitor: the command shell a student types into on COM1.
  * One thread prints the prompt, reads a line with simple editing and
  * history, splits it into argv and runs the command of that name from
- * the `moncmd` linker set (see monitor.h).  Also `help`, `version` and
- * `uptime`.
+ * the `moncmd` linker set (see monitor.h).  The host link's MONITOR
+ * requests run lines through the same dispatcher.  Also `help`,
+ * `version` and `uptime`.
  */
 #include <sys/systm.h>
 #include <kern/console.h>
+#include <kern/locks_var.h>
 #include <kern/monitor.h>
 #include <kern/monitor_var.h>
 #include <kern/thread.h>
@@ -51,6 +53,13 @@ struct lineedit {
 };
 
 static struct lineedit	mon_line;
+
+/*
+ * Commands run one at a time, whoever asked (the monitor thread or the
+ * host link thread): they were written for one shell and keep state in
+ * static buffers.
+ */
+static lck_mtx_t	mon_cmd_lock;
 
 /* CR or LF if the previous byte ended a line, so CR LF counts once. */
 static int		mon_last_eol;
@@ -403,8 +412,9 @@ monitor_lookup(const char *name)
 	return NULL;
 }
 
-static void
-monitor_run(char *line)
+/* Split and run one line; mon_cmd_lock is held. */
+static errno_t
+monitor_execute_locked(char *line)
 {
 	char *argv[MONITOR_MAXARGS + 1];
 	const struct moncmd *mc;
@@ -415,22 +425,34 @@ monitor_run(char *line)
 	if (error == EINVAL) {
 		printf("monitor: a double quote (\") is not closed; "
 		    "line ignored\n");
-		return;
+		return EINVAL;
 	}
 	if (error == E2BIG) {
 		printf("monitor: too many words (at most %d); line ignored\n",
 		    MONITOR_MAXARGS);
-		return;
+		return EINVAL;
 	}
 	if (argc == 0)
-		return;
+		return 0;
 	mc = monitor_lookup(argv[0]);
 	if (mc == NULL) {
 		printf("monitor: unknown command '%s'; type 'help' for the "
 		    "list\n", argv[0]);
-		return;
+		return ENOENT;
 	}
-	(void)mc->mc_func(argc, argv);	/* it reported its own failure */
+	/* A failing command has printed its own message. */
+	return mc->mc_func(argc, argv) == 0 ? 0 : EINVAL;
+}
+
+errno_t
+monitor_execute(char *line)
+{
+	errno_t error;
+
+	lck_mtx_lock(&mon_cmd_lock);
+	error = monitor_execute_locked(line);
+	lck_mtx_unlock(&mon_cmd_lock);
+	return error;
 }
 
 static bool
@@ -449,8 +471,14 @@ monitor_thread(void *parameter, int wait_result)
 		if (!read_line(&mon_line) || line_is_blank(mon_line.le_buf))
 			continue;
 		history_add(mon_line.le_buf);
-		monitor_run(mon_line.le_buf);
+		(void)monitor_execute(mon_line.le_buf);	/* it said why */
 	}
+}
+
+void
+monitor_init(void)
+{
+	lck_mtx_init(&mon_cmd_lock, NULL, NULL);
 }
 
 void

@@ -1,7 +1,8 @@
 /*
- * Monitor internals shared with selftest.c: the longest command line and
- * the splitter that turns a line into argv, so that its quoting rules
- * have a unit test.
+ * Monitor internals shared with selftest.c and the host link: the
+ * longest command line, the splitter that turns a line into argv (so
+ * that its quoting rules have a unit test), and the dispatcher that
+ * runs one line for the host link's MONITOR requests.
  */
 #ifndef _KERN_MONITOR_VAR_H_
 #define _KERN_MONITOR_VAR_H_
@@ -18,5 +19,18 @@
  * maxargs words (*argcp is then 0).
  */
 errno_t	monitor_split(char *line, char **argv, int maxargs, int *argcp);
+
+/* Get the dispatcher ready; before any command runs (boot). */
+void	monitor_init(void);
+
+/*
+ * Run one command line as if typed at the prompt; `line` is split in
+ * place.  Returns 0 when the command succeeded (or the line is blank),
+ * ENOENT when no command has that name, EINVAL when the line cannot be
+ * split or the command returned non-zero.  Every message, including
+ * why it failed, is printed as usual.  Commands run one at a time, so
+ * this may sleep; thread context only.
+ */
+errno_t	monitor_execute(char *line);
 
 #endif /* _KERN_MONITOR_VAR_H_ */

@@ -1,16 +1,19 @@
 /*
  * kernel_bootstrap(): bring the machine-independent kernel up in
- * dependency order -- heap, threads, clock, timers, console input --
- * print the banner and start the monitor.  The boot thread then becomes
- * the idle thread.
+ * dependency order -- heap, threads, clock, timers, console input, the
+ * host link -- print the banner and start the monitor.  The boot thread
+ * then becomes the idle thread.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
 #include <i386/pmap.h>
 #include <kern/clock_var.h>
 #include <kern/console.h>
+#include <kern/hostlink_var.h>
 #include <kern/kalloc.h>
+#include <kern/kmod_var.h>
 #include <kern/monitor.h>
+#include <kern/monitor_var.h>
 #include <kern/startup.h>
 #include <kern/thread_call_var.h>
 #include <kern/thread_var.h>
@@ -28,6 +31,12 @@ kernel_bootstrap(uint32_t phys_top)
 	pit_init();
 	console_enable_input();
 	ml_set_interrupts_enabled(TRUE);
+	kmod_init();
+	monitor_init();
+
+	/* The host link starts early: a HELLO meanwhile hears "booting"
+	 * until hostlink_kernel_ready() below. */
+	hostlink_start();
 
 	vm_page_stats(&ps);
 	printf("Finch %s (build %s) i386, %u MiB RAM, %u KiB free\n",
@@ -35,5 +44,6 @@ kernel_bootstrap(uint32_t phys_top)
 	    ps.vps_free * (PAGE_SIZE / 1024));
 
 	monitor_start();
+	hostlink_kernel_ready();
 	thread_bootstrap_done();
 }

@@ -1,0 +1,159 @@
+/*
+ * The host link (docs/hostlink.md): the frames the host tools and the
+ * kernel exchange over COM2, the decoder that finds them in the byte
+ * stream (shared with its unit tests in hostlink_selftest.c), and the
+ * link thread's entry points.  The host's side is tools/finch/hostlink/.
+ */
+#ifndef _KERN_HOSTLINK_VAR_H_
+#define _KERN_HOSTLINK_VAR_H_
+
+#include <sys/types.h>
+
+/* A frame: magic, version, type, seq, length, payload, CRC-32. */
+#define HL_MAGIC0		'F'
+#define HL_MAGIC1		'N'
+#define HL_VERSION		1
+#define HL_HDR_LEN		10	/* magic 2, version 1, type 1, seq 2,
+					   length 4 */
+#define HL_CRC_LEN		4
+#define HL_OVERHEAD		(HL_HDR_LEN + HL_CRC_LEN)
+#define HL_MAX_PAYLOAD		65536	/* both sides' limit in version 1 */
+#define HL_MAX_FRAME		(HL_OVERHEAD + HL_MAX_PAYLOAD)
+
+/* Offsets inside the header. */
+#define HL_OFF_VERSION		2
+#define HL_OFF_TYPE		3
+#define HL_OFF_SEQ		4
+#define HL_OFF_LEN		6
+
+/* Frame types.  A reply's type is its request's | HL_REPLY. */
+#define HL_HELLO		0x01
+#define HL_KMOD_ALLOC		0x02
+#define HL_KMOD_WRITE		0x03
+#define HL_KMOD_LOAD		0x04
+#define HL_KMOD_UNLOAD		0x05
+#define HL_KMOD_LIST		0x06
+#define HL_KMOD_FREE		0x07
+#define HL_MONITOR		0x08
+#define HL_EVENT		0x40
+#define HL_REPLY		0x80
+#define HL_ERROR		0xff
+
+#define HL_PROTOCOL		1	/* HELLO reply: protocol */
+#define HL_HELLO_EVENTS		0x1	/* HELLO flags: send EVENT frames */
+#define HL_STATE_BOOTING	0	/* HELLO reply: state */
+#define HL_STATE_READY		1
+#define HL_NO_PHYS		0xffffffffu	/* KMOD_ALLOC reply: phys */
+#define HL_KMOD_COMPONENT	0x1	/* KMOD_LIST flags: kernel part */
+
+/* EVENT kinds. */
+#define HL_EVENT_READY		1	/* the link is up */
+#define HL_EVENT_LOG		2	/* one console line */
+#define HL_EVENT_KEV		3	/* a kernel event */
+#define HL_EVENT_PANIC		4	/* the panic report */
+
+/* Little-endian fields at any alignment. */
+static inline uint16_t
+hl_le16dec(const uint8_t *p)
+{
+	return p[0] | p[1] << 8;
+}
+
+static inline uint32_t
+hl_le32dec(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void
+hl_le16enc(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static inline void
+hl_le32enc(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/* A good frame, as the decoder hands it on. */
+struct hl_frame {
+	uint8_t		f_type;
+	uint16_t	f_seq;
+	uint32_t	f_len;		/* payload bytes */
+	const uint8_t	*f_payload;	/* inside the decoder's buffer */
+	uint32_t	f_crc;		/* as received: names the request */
+};
+
+/* What one call to hl_decode() found. */
+enum hl_decode {
+	HL_DEC_MORE,		/* nothing complete yet: feed more bytes */
+	HL_DEC_FRAME,		/* a good frame: *f describes it */
+	HL_DEC_BAD_MAGIC,	/* bytes before a magic were dropped */
+	HL_DEC_OVERSIZED,	/* a length over the limit: header dropped */
+	HL_DEC_BAD_CRC,		/* a CRC mismatch: its first byte dropped */
+	HL_DEC_BAD_VERSION,	/* a good frame of another version: skipped */
+	HL_DEC_ABANDONED,	/* a partial frame given up: 1 byte dropped */
+};
+
+/*
+ * The receiver of docs/hostlink.md, section 1.  Bytes go in with
+ * hl_decoder_put(); hl_decode() reports one frame or one error at a
+ * time.  The bytes held are d_buf[d_head .. d_head + d_len).  Only one
+ * thread uses a decoder, so it has no lock.
+ */
+struct hl_decoder {
+	uint8_t		*d_buf;
+	uint32_t	d_size;		/* bytes d_buf holds */
+	uint32_t	d_max_payload;	/* d_size - HL_OVERHEAD */
+	uint32_t	d_head;		/* first byte held */
+	uint32_t	d_len;		/* bytes held */
+	uint32_t	d_done;		/* the frame last returned: dropped
+					   at the next call */
+	/* What it found, for the `hostlink` command. */
+	uint32_t	d_frames;
+	uint32_t	d_bad_magic;	/* bytes dropped outside frames */
+	uint32_t	d_bad_crc;
+	uint32_t	d_oversized;
+	uint32_t	d_bad_version;
+	uint32_t	d_abandoned;	/* partial frames given up */
+};
+
+/* Use buf (size bytes) to hold a frame: payloads up to size - 14. */
+void		hl_decoder_init(struct hl_decoder *d, uint8_t *buf,
+		    uint32_t size);
+/* Add bytes; returns how many fit (all, once hl_decode said MORE). */
+size_t		hl_decoder_put(struct hl_decoder *d, const void *p, size_t n);
+/*
+ * The next frame or error in the bytes held.  A frame's payload stays
+ * valid until the next call to hl_decode() or hl_decoder_put().
+ */
+enum hl_decode	hl_decode(struct hl_decoder *d, struct hl_frame *f);
+/* Bytes held back waiting for the rest of a frame. */
+uint32_t	hl_decoder_pending(const struct hl_decoder *d);
+/*
+ * Nothing came for a while: drop the first byte of a partial frame (its
+ * length was probably damaged).  HL_DEC_ABANDONED, or HL_DEC_MORE if no
+ * byte was held.  Then call hl_decode() for what follows that byte.
+ */
+enum hl_decode	hl_decoder_abandon(struct hl_decoder *d);
+
+/* Start the link thread (boot, once threads and interrupts run). */
+void		hostlink_start(void);
+/* The kernel finished booting: HELLO replies say "ready" from now on. */
+void		hostlink_kernel_ready(void);
+/*
+ * Send an EVENT frame (kind HL_EVENT_*, then data) if the host asked for
+ * events in its HELLO.  Returns 0 when sent; ENOTCONN when the link is
+ * not up or the host did not ask; EMSGSIZE when data is too large.
+ * Thread context: it may sleep while a reply is being written.
+ */
+errno_t		hostlink_post_event(uint16_t kind, const void *data,
+		    size_t len);
+
+#endif /* _KERN_HOSTLINK_VAR_H_ */
