@@ -13,8 +13,9 @@
  *
  * A command returns 0 on success; on failure it prints its own message
  * (saying what was wrong and what to type instead) and returns non-zero.
- * argv[0] is the command name.  Commands run in the monitor thread and
- * may sleep.
+ * argv[0] is the command name.  Commands run in the monitor thread (typed
+ * on COM1) or in the host link's thread (a MONITOR request, whose output
+ * is captured for the host); one at a time either way.  They may sleep.
  */
 #ifndef _KERN_MONITOR_H_
 #define _KERN_MONITOR_H_
