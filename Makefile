@@ -1,0 +1,42 @@
+# Finch's front door.  Every target installs what is missing first
+# (tools/bootstrap.sh: Debian packages and the .venv), then asks the
+# `finch` command to do the work.
+#
+#   make run     build the kernel and boot it; COM1 is your terminal
+#   make test    lint, build, and run the whole pytest suite
+#   make bench   boot times and the wall time of `make test`
+#   make build   build images/finch.elf
+#   make lint    ruff check
+#   make clean   remove build/ and images/ (keeps .venv)
+
+BIN := .venv/bin
+
+.PHONY: all run test bench build lint clean distclean bootstrap
+
+all: build
+
+bootstrap:
+	@tools/bootstrap.sh
+
+build: bootstrap
+	$(BIN)/finch build
+
+run: bootstrap
+	$(BIN)/finch run
+
+test: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/finch build
+	$(BIN)/pytest
+
+bench: bootstrap
+	$(BIN)/finch bench
+
+lint: bootstrap
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf build images
+
+distclean: clean
+	rm -rf .venv

@@ -1,0 +1,39 @@
+"""The kernel's own unit tests (`selftest`) all pass in the real guest."""
+
+from __future__ import annotations
+
+import re
+
+from finch.machine import Machine
+
+
+def test_every_kernel_selftest_passes(guest: Machine) -> None:
+    out = guest.command("selftest", timeout=120)
+    total = re.search(r"^selftest: (\d+) passed, (\d+) failed", out, re.M)
+    assert total, out
+    failed = [line for line in out.splitlines() if line.endswith("FAILED")]
+    assert failed == [], "\n".join(failed) + "\n" + out
+    assert int(total.group(2)) == 0
+    # allocator, scheduler, sleep/wakeup, each lock kind, timers, atomics, printf
+    for name in (
+        "kalloc",
+        "vm_page",
+        "sched_preemption",
+        "msleep_wakeup",
+        "lck_mtx",
+        "lck_spin",
+        "lck_rw",
+        "timeout",
+        "thread_call",
+        "atomic_add",
+        "printf_flags",
+    ):
+        assert re.search(rf"^selftest: {name} \.\.\. ok$", out, re.M), f"{name} did not run"
+
+
+def test_selftest_prefix_runs_only_matching_tests(module_guest: Machine) -> None:
+    out = module_guest.command("selftest lck_")
+    names = re.findall(r"^selftest: (\S+) \.\.\. ok$", out, re.M)
+    assert names
+    assert all(n.startswith("lck_") for n in names)
+    assert "no test name starts with" in module_guest.command("selftest zzz")

@@ -1,0 +1,37 @@
+"""The benchmark table: medians, spreads, targets and pass/fail."""
+
+from finch.bench import BenchRow, format_table
+
+
+def test_a_row_passes_when_its_median_is_under_the_target():
+    row = BenchRow("boot", samples=[0.08, 0.2, 0.09], target=0.150)
+    assert row.median == 0.09
+    assert row.passed is True
+
+
+def test_a_row_fails_when_its_median_misses_the_target():
+    assert BenchRow("boot", samples=[0.2, 0.3, 0.1], target=0.150).passed is False
+
+
+def test_a_reference_row_neither_passes_nor_fails():
+    assert BenchRow("floor", samples=[0.05]).passed is None
+
+
+def test_a_row_that_could_not_run_fails_and_says_why():
+    row = BenchRow("boot", target=0.150, error="QEMU is not installed")
+    assert row.passed is False
+    assert "boot: QEMU is not installed" in format_table([row])
+
+
+def test_the_table_shows_median_spread_target_and_result():
+    rows = [
+        BenchRow("boot to prompt", samples=[0.081, 0.077, 0.111], target=0.150),
+        BenchRow("floor", samples=[0.061, 0.067, 0.074]),
+        BenchRow("make test", samples=[95.24], target=180.0),
+    ]
+    lines = format_table(rows).splitlines()
+    assert lines[0].split() == ["benchmark", "median", "spread", "(min-max)", "target", "result"]
+    assert lines[2].split() == ["boot", "to", "prompt", "81", "ms", "77", "ms", "-", "111", "ms",
+                                "<", "150", "ms", "median", "pass"]  # fmt: skip
+    assert lines[3].split()[-2:] == ["(reference)", "-"]
+    assert lines[4].split() == ["make", "test", "95.2", "s", "-", "<", "180", "s", "pass"]

@@ -1,0 +1,164 @@
+"""Naming addresses: function+offset from .symtab, file:line from DWARF,
+checked against a tiny program compiled and linked at a known address."""
+
+import itertools
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from finch.panic import parse_panic, symbolize_panic
+from finch.symbolize import Symbolizer
+
+SOURCE = textwrap.dedent(
+    """\
+    int counter;
+
+    __attribute__((noinline)) void
+    leaf(void)
+    {
+    \tcounter++;
+    }
+
+    __attribute__((noinline)) void
+    middle(void)
+    {
+    \tleaf();
+    \tcounter += 2;
+    }
+    """
+)
+TEXT_ADDRESS = 0x00200000
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    """sample.c compiled with gcc -m32 -g from its own directory, linked
+    with ld -Ttext at TEXT_ADDRESS; returns (elf, symbols)."""
+    work = tmp_path_factory.mktemp("symbolize")
+    (work / "sample.c").write_text(SOURCE)
+    subprocess.run(
+        [
+            "gcc",
+            "-m32",
+            "-O1",
+            "-g",
+            "-ffreestanding",
+            "-fno-pic",
+            "-fno-omit-frame-pointer",
+            "-c",
+            "sample.c",
+            "-o",
+            "sample.o",
+        ],
+        cwd=work,
+        check=True,
+    )
+    subprocess.run(
+        [
+            "ld",
+            "-m",
+            "elf_i386",
+            "-nostdlib",
+            "-e",
+            "middle",
+            f"-Ttext={TEXT_ADDRESS:#x}",
+            "-o",
+            "sample.elf",
+            "sample.o",
+        ],
+        cwd=work,
+        check=True,
+    )
+    nm = subprocess.run(["nm", "sample.elf"], cwd=work, check=True, capture_output=True, text=True)
+    symbols = {name: int(value, 16) for value, _, name in map(str.split, nm.stdout.splitlines())}
+    return work / "sample.elf", symbols
+
+
+def call_site(elf: Path, function: str) -> tuple[int, int]:
+    """The address of the first call instruction in `function`, and its
+    return address."""
+    dump = subprocess.run(
+        ["objdump", "-d", f"--disassemble={function}", str(elf)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    lines = [line for line in dump.splitlines() if "\t" in line and ":" in line]
+    for line, following in itertools.pairwise(lines):
+        if "call" in line:
+            return int(line.split(":")[0], 16), int(following.split(":")[0], 16)
+    raise AssertionError(f"no call in {function}")
+
+
+def test_an_address_inside_a_function_names_it_with_an_offset(program):
+    elf, symbols = program
+    location = Symbolizer.for_kernel(elf).lookup(symbols["leaf"] + 1)
+    assert location.function == "leaf"
+    assert location.offset == 1
+
+
+def test_an_instruction_is_named_by_its_file_and_line(program):
+    elf, symbols = program
+    call, _ = call_site(elf, "middle")
+    location = Symbolizer.for_kernel(elf).lookup(call)
+    assert (location.file, location.line) == ("sample.c", 12)  # `leaf();`
+    assert str(location) == f"middle+{call - symbols['middle']:#x} (sample.c:12)"
+
+
+def test_a_return_address_is_named_by_its_call_instruction(program):
+    elf, _ = program
+    _, ret = call_site(elf, "middle")
+    location = Symbolizer.for_kernel(elf).lookup(ret, return_address=True)
+    assert location.address == ret
+    assert location.function == "middle"
+    assert location.line == 12  # the line of `leaf();`
+
+
+def test_an_address_outside_every_image_is_unknown(program):
+    elf, _ = program
+    location = Symbolizer.for_kernel(elf).lookup(0x10)
+    assert location.function is None
+    assert str(location) == "??"
+
+
+def test_a_second_image_is_looked_up_at_its_load_address(program):
+    elf, symbols = program
+    symbolizer = Symbolizer.for_kernel(elf)
+    symbolizer.add_image(elf, load_address=0x01000000, name="Sample.kext")
+    location = symbolizer.lookup(0x01000000 + symbols["leaf"] + 2)
+    assert location.image == "Sample.kext"
+    assert location.function == "leaf"
+    assert location.offset == 2
+
+
+def test_a_panic_report_is_symbolized_frame_by_frame(program):
+    elf, symbols = program
+    call, ret = call_site(elf, "middle")
+    report = parse_panic(
+        f"panic(cpu 0 caller {ret:#010x}): Kernel trap at {call:#010x}, "
+        "type 14=page fault, error code 0x00000000\n"
+        "Backtrace (frame : return address):\n"
+        f"  0x0011fe8c : {ret:#010x}\n"
+        "==== end of panic report ====\n"
+    )
+    panic = symbolize_panic(report, Symbolizer.for_kernel(elf))
+    text = panic.format()
+    assert panic.fault.function == "middle"
+    assert panic.fault.line == 12
+    assert f"#0 {ret:#010x} middle+{ret - symbols['middle']:#x} (sample.c:12)" in text
+    assert f"trap at   {call:#010x} middle+{call - symbols['middle']:#x} (sample.c:12)" in text
+
+
+def test_a_trap_panics_caller_at_the_trap_address_is_symbolized_exactly(program):
+    elf, symbols = program
+    start = symbols["middle"]
+    report = parse_panic(
+        f"panic(cpu 0 caller {start:#010x}): Kernel trap at {start:#010x}, "
+        "type 0=divide error, error code 0x00000000\n"
+        "==== end of panic report ====\n"
+    )
+    panic = symbolize_panic(report, Symbolizer.for_kernel(elf))
+    assert panic.caller.function == "middle"  # not the function before it
+    assert panic.caller.offset == 0

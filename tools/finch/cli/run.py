@@ -1,0 +1,126 @@
+"""Build the kernel and boot it in QEMU with COM1 on this terminal: you
+type at the kernel monitor's `finch> ` prompt.  `halt [status]` ends the
+machine (this command then exits with that status); Ctrl-A X quits QEMU
+at any time, Ctrl-A C switches to QEMU's own monitor, and Ctrl-C goes to
+the guest.  The console is also logged to build/run/console.log; COM2,
+the host link, is the unix socket build/run/serial2.sock; and
+build/run/machine.json tells other host tools where the guest is.
+
+Arguments after `--` go to QEMU as they are:  finch run -- -s -S
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from finch.build import Tree, build_kernel
+from finch.errors import MachineError
+from finch.machine import Machine
+from finch.panic import find_panic, parse_panic, symbolize_panic
+from finch.preflight import preflight
+from finch.qemu_args import DEFAULT_MEMORY_MB, ConsoleMode, QemuOptions, SerialSocket
+from finch.runinfo import FILE_NAME, RunInfo
+from finch.symbolize import Symbolizer
+
+NAME = "run"
+HELP = "build and boot Finch with its console on this terminal"
+ACCEPTS_PASSTHROUGH = True
+HOSTLINK_SOCKET = "serial2.sock"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-m",
+        "--memory",
+        type=int,
+        default=DEFAULT_MEMORY_MB,
+        metavar="MB",
+        help=f"guest memory in MiB (default {DEFAULT_MEMORY_MB})",
+    )
+    parser.add_argument(
+        "--rundir",
+        type=Path,
+        default=None,
+        help="where machine.json and the logs go (default build/run)",
+    )
+    parser.add_argument("--no-build", action="store_true", help="boot images/finch.elf as it is")
+    parser.add_argument(
+        "--kernel", type=Path, default=None, help="boot this Multiboot ELF instead (no build)"
+    )
+    parser.add_argument(
+        "--no-reboot",
+        action="store_true",
+        help="end QEMU when the guest reboots instead of booting again",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    tree = Tree.find()
+    if args.kernel is not None:
+        kernel = args.kernel
+    elif args.no_build:
+        kernel = tree.kernel_elf
+    else:
+        kernel = build_kernel(tree).elf
+    if not kernel.exists():
+        raise MachineError(f"{kernel} does not exist: run `make build` first")
+    preflight()
+    rundir = args.rundir or tree.run_dir
+    _refuse_second_guest(rundir / FILE_NAME)
+    options = QemuOptions(
+        memory_mb=args.memory,
+        serial=(SerialSocket(HOSTLINK_SOCKET),),  # COM2: the host link, for kextload & co.
+        no_reboot=args.no_reboot,
+        extra_args=tuple(args.passthrough),
+    )
+    machine = Machine(kernel, rundir, options, console=ConsoleMode.TERMINAL)
+    print(
+        "Finch: type `halt` at the finch> prompt, or press Ctrl-A X, to quit. "
+        f"Console log: {tree.relative(machine.paths.console_log)}",
+        flush=True,
+    )
+    with machine:
+        # Ctrl-C belongs to the guest (the terminal is raw while QEMU runs).
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            qemu_exit = machine.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    _report_panic(machine)
+    if qemu_exit.guest_status is not None:
+        return qemu_exit.guest_status
+    if qemu_exit.returncode == 0:
+        print("Finch: QEMU quit.")
+        return 0
+    print(f"Finch: {qemu_exit.describe()}", file=sys.stderr)
+    if qemu_exit.qemu_log.strip():
+        print(qemu_exit.qemu_log.rstrip(), file=sys.stderr)
+    return 128 - qemu_exit.returncode if qemu_exit.returncode < 0 else 1
+
+
+def _refuse_second_guest(machine_json: Path) -> None:
+    try:
+        info = RunInfo.read(machine_json)
+    except MachineError:
+        return  # none, or a stale file from a guest that is gone
+    raise MachineError(
+        f"a Finch guest is already running from {machine_json.parent} (QEMU pid {info.pid}): "
+        "quit it first (`halt` or Ctrl-A X in its terminal), or use --rundir"
+    )
+
+
+def _report_panic(machine: Machine) -> None:
+    """If the guest panicked, print its report with every address named."""
+    try:
+        text = machine.paths.console_log.read_text(errors="replace")
+    except FileNotFoundError:
+        return
+    found = find_panic(text)
+    if found is None:
+        return
+    report = parse_panic(text[found[0] : found[1]])
+    symbolized = symbolize_panic(report, Symbolizer.for_kernel(machine.kernel))
+    print("\nFinch: the kernel panicked:\n" + symbolized.format(), file=sys.stderr)

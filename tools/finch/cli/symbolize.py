@@ -1,0 +1,94 @@
+"""Name the addresses in a panic report: read a saved console log (a file,
+or standard input), find every panic report in it, and print each with
+its trap address, caller and backtrace as function+offset (file:line),
+looked up in images/finch.elf.
+
+    finch symbolize build/run/console.log
+    finch symbolize -a 0x00101234 -a 0x00105678
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from finch.build import Tree
+from finch.errors import FinchError
+from finch.panic import find_panic, parse_panic, symbolize_panic
+from finch.symbolize import Symbolizer
+
+NAME = "symbolize"
+HELP = "name the addresses in a panic report from a console log"
+ACCEPTS_PASSTHROUGH = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "log", nargs="?", default="-", help="console log to read (default: standard input)"
+    )
+    parser.add_argument(
+        "--elf",
+        type=Path,
+        default=None,
+        help="kernel ELF with the symbols (default images/finch.elf)",
+    )
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="ELF@ADDRESS",
+        help="also an image loaded at ADDRESS, e.g. a kext: Foo.elf@0x400000",
+    )
+    parser.add_argument(
+        "-a",
+        "--address",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="name this address instead of reading a log",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    elf = args.elf or Tree.find().kernel_elf
+    symbolizer = Symbolizer.for_kernel(elf)
+    for spec in args.image:
+        path, _, address = spec.partition("@")
+        symbolizer.add_image(Path(path), _parse_address(address or "0"))
+    if args.address:
+        for text in args.address:
+            location = symbolizer.lookup(_parse_address(text))
+            print(f"{location.address:#010x} {location}")
+        return 0
+
+    source = "standard input" if args.log == "-" else args.log
+    text = sys.stdin.read() if args.log == "-" else _read(Path(args.log))
+    count = 0
+    position = 0
+    while (found := find_panic(text, position)) is not None:
+        start, end = found
+        report = parse_panic(text[start:end])
+        print(symbolize_panic(report, symbolizer).format())
+        count += 1
+        position = end if end is not None else len(text)
+    if count == 0:
+        raise FinchError(
+            f"no panic report in {source}: looked for a line starting with "
+            "'panic(cpu N caller 0x...): '"
+        )
+    return 0
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        raise FinchError(f"{path} does not exist: give the path of a saved console log") from None
+
+
+def _parse_address(text: str) -> int:
+    try:
+        return int(text, 16)
+    except ValueError:
+        raise FinchError(f"{text!r} is not a hexadecimal address (e.g. 0x00101234)") from None
