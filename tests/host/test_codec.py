@@ -1,0 +1,372 @@
+"""The host link: frame codec, payloads, and the client's retransmission policy
+against a fake guest on a unix socket."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import tempfile
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from finch.hostlink.client import (
+    CorruptFrame,
+    GuestError,
+    GuestNotRunning,
+    HostLink,
+    LinkDropped,
+    LinkTimeout,
+)
+from finch.hostlink.codec import (
+    MAX_PAYLOAD,
+    REPLY,
+    CodecError,
+    DecodeError,
+    Frame,
+    FrameDecoder,
+    MsgType,
+    encode,
+    encode_frame,
+)
+from finch.hostlink.messages import (
+    EVENT_LOG,
+    KERNEL_READY,
+    ErrorReply,
+    Event,
+    HelloReply,
+    HelloRequest,
+    KmodAllocReply,
+    KmodAllocRequest,
+    KmodEntry,
+    KmodFreeRequest,
+    KmodListReply,
+    KmodListRequest,
+    KmodLoadReply,
+    KmodLoadRequest,
+    KmodUnloadReply,
+    KmodUnloadRequest,
+    KmodWriteRequest,
+    Message,
+    MonitorReply,
+    MonitorRequest,
+    PayloadError,
+    StatusReply,
+)
+
+# -- frames ---------------------------------------------------------------
+
+
+def test_a_frame_is_magic_version_type_seq_length_payload_crc() -> None:
+    data = encode(MsgType.KMOD_ALLOC, 0x1234, b"\x00\x10\x00\x00")
+
+    assert data[:10] == b"FN" + bytes([1, 0x02]) + struct.pack("<HI", 0x1234, 4)
+    assert data[10:14] == b"\x00\x10\x00\x00"
+    assert data[14:] == struct.pack("<I", zlib.crc32(data[:14]))
+
+
+def test_frames_round_trip() -> None:
+    frames = [Frame(MsgType.HELLO, 1), Frame(MsgType.KMOD_WRITE, 65535, bytes(range(256)) * 4)]
+
+    decoded = FrameDecoder().feed(b"".join(encode_frame(f) for f in frames))
+
+    assert decoded == frames
+
+
+def test_frames_split_into_any_chunks_decode_the_same() -> None:
+    frames = [Frame(MsgType.MONITOR, seq, f"command {seq}".encode()) for seq in range(1, 6)]
+    stream = b"".join(encode_frame(f) for f in frames)
+    decoder = FrameDecoder()
+
+    decoded = [item for i in range(len(stream)) for item in decoder.feed(stream[i : i + 1])]
+
+    assert decoded == frames
+    assert decoder.pending == 0
+
+
+def test_a_truncated_frame_waits_for_the_rest() -> None:
+    data = encode(MsgType.MONITOR, 7, b"kextstat")
+    decoder = FrameDecoder()
+
+    assert decoder.feed(data[:-3]) == []
+    assert decoder.pending == len(data) - 3
+    assert decoder.feed(data[-3:]) == [Frame(MsgType.MONITOR, 7, b"kextstat")]
+
+
+def test_a_corrupted_byte_is_a_crc_error_and_the_next_frame_still_decodes() -> None:
+    bad = bytearray(encode(MsgType.MONITOR, 1, b"version"))
+    bad[12] ^= 0x40
+    good = encode(MsgType.MONITOR, 2, b"kextstat")
+
+    items = FrameDecoder().feed(bytes(bad) + good)
+
+    assert isinstance(items[0], DecodeError)
+    assert items[0].kind == "bad-crc"
+    assert "MONITOR seq 1" in items[0].detail
+    assert items[-1] == Frame(MsgType.MONITOR, 2, b"kextstat")
+    assert all(isinstance(i, DecodeError) for i in items[:-1])
+
+
+def test_bytes_before_the_magic_are_reported_and_skipped() -> None:
+    items = FrameDecoder().feed(b"garbage" + encode(MsgType.HELLO, 3))
+
+    assert items == [
+        DecodeError("bad-magic", "7 bytes before a frame", 7),
+        Frame(MsgType.HELLO, 3),
+    ]
+
+
+def test_a_split_magic_is_not_mistaken_for_garbage() -> None:
+    data = encode(MsgType.HELLO, 3)
+    decoder = FrameDecoder()
+
+    assert decoder.feed(b"xyF") == [DecodeError("bad-magic", "2 bytes before a frame", 2)]
+    assert decoder.feed(data[1:]) == [Frame(MsgType.HELLO, 3)]
+
+
+def test_an_oversized_length_is_reported_and_the_decoder_resyncs() -> None:
+    header = b"FN" + bytes([1, MsgType.KMOD_WRITE]) + struct.pack("<HI", 9, MAX_PAYLOAD + 1)
+    good = encode(MsgType.HELLO, 10)
+
+    items = FrameDecoder().feed(header + b"junk" + good)
+
+    assert isinstance(items[0], DecodeError)
+    assert items[0].kind == "oversized"
+    assert "claims 65537 payload bytes" in items[0].detail
+    assert items[-1] == Frame(MsgType.HELLO, 10)
+
+
+def test_an_unsupported_version_is_reported_and_skipped() -> None:
+    body = b"FN" + bytes([2, MsgType.HELLO]) + struct.pack("<HI", 4, 0)
+    other = body + struct.pack("<I", zlib.crc32(body))
+
+    items = FrameDecoder().feed(other + encode(MsgType.HELLO, 5))
+
+    assert [getattr(i, "kind", None) for i in items] == ["bad-version", None]
+    assert items[1] == Frame(MsgType.HELLO, 5)
+
+
+def test_a_corrupted_length_is_given_up_by_drop_partial() -> None:
+    bad = bytearray(encode(MsgType.MONITOR, 1, b"abc"))
+    bad[6] = 200  # claims 200 bytes: the decoder would wait for them
+    good = encode(MsgType.HELLO, 2)
+    decoder = FrameDecoder()
+
+    assert decoder.feed(bytes(bad) + good) == []
+    items = decoder.drop_partial()
+
+    assert items[0].kind == "abandoned"  # type: ignore[union-attr]
+    assert items[-1] == Frame(MsgType.HELLO, 2)
+
+
+def test_a_payload_over_the_limit_cannot_be_encoded() -> None:
+    with pytest.raises(CodecError, match="over the 65536-byte limit"):
+        encode(MsgType.KMOD_WRITE, 1, bytes(MAX_PAYLOAD + 1))
+
+
+# -- payloads -------------------------------------------------------------
+
+MESSAGES: list[Message] = [
+    HelloRequest(1),
+    HelloReply(1, KERNEL_READY, 65536, "0123456789abcdef", "0.1.0"),
+    KmodAllocRequest(4096),
+    KmodAllocReply(0, 0xC000_0000, 0x0040_0000),
+    KmodWriteRequest(0xC000_0000, b"\x90" * 100),
+    StatusReply(12),
+    KmodFreeRequest(0xC000_0000),
+    KmodLoadRequest(0xC000_0000, 4096, 0xC000_0100, 0xDEADBEEF, (3, 5), "1.0"),
+    KmodLoadReply(0, 0, 7, ""),
+    KmodLoadReply(17, 0, 0, "com.example.hello is already loaded"),
+    KmodUnloadRequest(7),
+    KmodUnloadReply(16, 5, "stop returned KERN_FAILURE"),
+    KmodListRequest(),
+    KmodListReply(
+        (
+            KmodEntry(1, 3, 0, 0, 0, 0, 1, (), "com.apple.kpi.bsd", "8.0.0", "8.0.0b1"),
+            KmodEntry(7, 0, 0xC000_0000, 4096, 4096, 0xDEADBEEF, 0, (1, 2), "com.ex.k", "1.0"),
+        )
+    ),
+    MonitorRequest("kextstat -l"),
+    MonitorReply(0, "Index Refs ...\n"),
+    Event(EVENT_LOG, b"hello: start\n"),
+    ErrorReply(78, 0x33, "unknown request type"),
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
+def test_each_message_round_trips(message: Message) -> None:
+    assert type(message).decode(message.encode()) == message
+
+
+def test_a_short_payload_is_reported_not_misread() -> None:
+    with pytest.raises(PayloadError, match="KMOD_ALLOC reply: payload of 6 bytes"):
+        KmodAllocReply.decode(bytes(6))
+
+
+def test_extra_bytes_after_the_fields_are_reported() -> None:
+    with pytest.raises(PayloadError, match="2 unexpected bytes"):
+        KmodAllocRequest.decode(bytes(6))
+
+
+# -- the client against a fake guest ---------------------------------------
+
+Guest = Callable[[socket.socket, FrameDecoder], None]
+
+
+@pytest.fixture
+def socket_dir() -> Iterator[Path]:
+    # unix socket paths are limited to ~107 bytes: pytest's tmp_path may be longer
+    with tempfile.TemporaryDirectory(prefix="finch-") as d:
+        yield Path(d)
+
+
+def frames_from(conn: socket.socket, decoder: FrameDecoder) -> Iterator[Frame]:
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return
+        for item in decoder.feed(data):
+            if isinstance(item, Frame):
+                yield item
+
+
+def start_guest(path: Path, guest: Guest) -> threading.Thread:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def run() -> None:
+        conn, _ = server.accept()
+        with conn:
+            guest(conn, FrameDecoder())
+        server.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def reply_to(request: Frame, message: Message) -> bytes:
+    return encode(request.type | REPLY, request.seq, message.encode())
+
+
+HELLO = HelloReply(1, KERNEL_READY, MAX_PAYLOAD, "0123456789abcdef", "0.1.0")
+
+
+def test_a_request_gets_its_reply(socket_dir: Path) -> None:
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder):
+            conn.sendall(encode(MsgType.EVENT, 0, Event(EVENT_LOG, b"booted\n").encode()))
+            conn.sendall(reply_to(request, HELLO))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=2) as link:
+        reply = link.hello()
+
+    assert reply == HELLO
+    assert link.events() == [Event(EVENT_LOG, b"booted\n")]
+
+
+def test_a_lost_reply_is_retransmitted_with_the_same_seq(socket_dir: Path) -> None:
+    seen: list[int] = []
+
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder):
+            seen.append(request.seq)
+            if len(seen) > 1:  # the first reply is "lost"
+                conn.sendall(reply_to(request, KmodAllocReply(0, 0xC0000000)))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=0.2) as link:
+        reply = link.call(KmodAllocRequest(4096))
+
+    assert reply == KmodAllocReply(0, 0xC0000000)
+    assert seen == [1, 1]
+
+
+def test_a_corrupted_reply_is_retried_at_once_and_reported(socket_dir: Path) -> None:
+    count = 0
+
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        nonlocal count
+        for request in frames_from(conn, decoder):
+            count += 1
+            data = bytearray(reply_to(request, StatusReply(0)))
+            if count == 1:
+                data[11] ^= 0xFF
+            conn.sendall(bytes(data))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=5) as link:
+        reply = link.request(MsgType.KMOD_WRITE, KmodWriteRequest(0, b"x").encode())
+
+    assert StatusReply.decode(reply.payload) == StatusReply(0)
+    assert [e.kind for e in link.decode_errors] == ["bad-crc"]
+
+
+def test_corruption_twice_raises_corrupt_frame(socket_dir: Path) -> None:
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder):
+            data = bytearray(reply_to(request, StatusReply(0)))
+            data[-1] ^= 0xFF
+            conn.sendall(bytes(data))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=5) as link, pytest.raises(CorruptFrame):
+        link.request(MsgType.KMOD_FREE, KmodFreeRequest(0).encode())
+
+
+def test_no_reply_even_to_the_retransmission_times_out(socket_dir: Path) -> None:
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for _ in frames_from(conn, decoder):
+            pass
+
+    start_guest(socket_dir / "com2", guest)
+
+    with (
+        HostLink(socket_dir / "com2", timeout=0.1) as link,
+        pytest.raises(LinkTimeout, match=r"no reply within 0\.1 s, nor to the retransmission"),
+    ):
+        link.call(KmodListRequest())
+
+
+def test_an_error_frame_is_raised_with_its_status(socket_dir: Path) -> None:
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder):
+            error = ErrorReply(78, request.type, "unknown request type")
+            conn.sendall(encode(MsgType.ERROR, request.seq, error.encode()))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=2) as link, pytest.raises(GuestError) as excinfo:
+        link.request(0x33)
+
+    assert excinfo.value.status == 78
+    assert "ENOSYS: unknown request type" in str(excinfo.value)
+
+
+def test_the_link_dropping_mid_frame_is_reported(socket_dir: Path) -> None:
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder):
+            conn.sendall(reply_to(request, MonitorReply(0, "x" * 100))[:20])
+            return
+
+    start_guest(socket_dir / "com2", guest)
+
+    with (
+        HostLink(socket_dir / "com2", timeout=2) as link,
+        pytest.raises(LinkDropped, match=r"closed in the middle of a frame \(20 bytes received\)"),
+    ):
+        link.call(MonitorRequest("kextstat"))
+
+
+def test_no_guest_is_reported_as_not_running(socket_dir: Path) -> None:
+    with pytest.raises(GuestNotRunning, match="start the guest with `finch run`"):
+        HostLink(socket_dir / "com2").connect()

@@ -1,0 +1,281 @@
+"""Build a kext: a source bundle in, a Darwin bundle with one ELF object out.
+
+    kexts/hello/Info.plist, *.c, *.S
+      --gcc (kext flags)-->  build/kexts/obj/hello/*.o
+      + kmod_info.c rendered from templates/kmod_info.c.j2 (unless a source
+        already defines kmod_info with KMOD_EXPLICIT_DECL)
+      --ld -m elf_i386 -r-->  build/kexts/hello.kext/Contents/MacOS/hello
+    Info.plist                build/kexts/hello.kext/Contents/Info.plist
+
+The bundle is named after CFBundleExecutable, as Xcode named both after the
+product.  The executable stays relocatable: kextload links it on the host at
+the address the kernel hands out (finch.link).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from finch.build import GCC, LD, Tree, asm_flags, gcc_include_dir, kext_cflags
+from finch.errors import BuildError
+from finch.kext import KextBundle, SourceBundle, open_bundle, open_source_bundle
+from finch.link import KMOD_INFO_SYMBOL, LinkError, plan
+from finch.plist import KextInfo
+
+Echo = Callable[[str], None]
+
+# kmod_info_t (pack 4): next, info_version, id, then name[64], version[64].
+KMOD_NAME_OFFSET = 12
+KMOD_VERSION_OFFSET = 76
+KMOD_STRING_SIZE = 64
+
+
+class KextBuildError(BuildError):
+    """A kext did not build; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class BuiltKext:
+    bundle: KextBundle
+    objects: tuple[Path, ...]
+    kmod_info_source: Path | None  # the generated kmod_info.c; None with KMOD_EXPLICIT_DECL
+
+
+def templates_dir() -> Path:
+    return Path(__file__).resolve().parent / "templates"
+
+
+def c_string(text: str) -> str:
+    """`text` escaped for the inside of a C string literal."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif 0x20 <= ord(ch) < 0x7F:
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
+    return "".join(out)
+
+
+def template_environment() -> jinja2.Environment:
+    """The jinja2 environment for Finch's C and plist templates."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["c_string"] = c_string
+    return env
+
+
+def render_kmod_info(info: KextInfo) -> str:
+    """The C source of the kext's kmod_info, as Xcode generated it."""
+    return (
+        template_environment()
+        .get_template("kmod_info.c.j2")
+        .render(
+            identifier=info.identifier,
+            version=str(info.version),
+            plist=f"{info.path.parent.name}/{info.path.name}",
+            start=info.module_start,
+            stop=info.module_stop,
+        )
+    )
+
+
+def compile_command(
+    tree: Tree, source: Path, output: Path, include_dirs: Sequence[Path] = ()
+) -> list[str]:
+    """gcc with the kext flags of build.py, plus the bundle's own folder and
+    any extra include dirs after the KPI headers."""
+    flags = kext_cflags(tree, gcc_include_dir())
+    if source.suffix == ".S":
+        flags = asm_flags(flags)
+    extra = [arg for d in include_dirs for arg in ("-I", tree.relative(d.resolve()))]
+    # Paths relative to the repository root, where gcc runs: DWARF then
+    # names kexts/hello/hello.c, as the kernel's objects name their sources.
+    src, out = tree.relative(source.resolve()), tree.relative(output.resolve())
+    return [GCC, *flags, *extra, "-c", src, "-o", out]
+
+
+def build_kext(
+    source: Path | str,
+    *,
+    tree: Tree | None = None,
+    out_dir: Path | None = None,
+    include_dirs: Sequence[Path] = (),
+    verbose: bool = False,
+    echo: Echo = print,
+) -> BuiltKext:
+    """Compile one source bundle into out_dir/<CFBundleExecutable>.kext
+    (default out_dir: build/kexts)."""
+    tree = tree or Tree.find()
+    sb = open_source_bundle(source)
+    out_dir = out_dir or tree.build_dir / "kexts"
+    obj_dir = out_dir / "obj" / sb.bundle_name
+    obj_dir.mkdir(parents=True, exist_ok=True)
+    includes = [sb.path, *include_dirs]
+
+    objects = []
+    for src in sb.sources:
+        obj = obj_dir / src.relative_to(sb.path).with_suffix(".o")
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        _run(tree, compile_command(tree, src, obj, includes), f"compiling {src}", verbose, echo)
+        objects.append(obj)
+
+    explicit = _explicit_kmod_info(objects)
+    generated: Path | None = None
+    if explicit is not None:
+        _check_explicit(sb, *explicit)
+    else:
+        _check_routines(sb, objects)
+        generated = obj_dir / "kmod_info.c"
+        generated.write_text(render_kmod_info(sb.info))
+        obj = generated.with_suffix(".o")
+        _run(
+            tree,
+            compile_command(tree, generated, obj, includes),
+            f"compiling the generated {generated}",
+            verbose,
+            echo,
+        )
+        objects.append(obj)
+
+    bundle_dir = out_dir / f"{sb.bundle_name}.kext"
+    if bundle_dir.exists():
+        shutil.rmtree(bundle_dir)
+    macos = bundle_dir / "Contents" / "MacOS"
+    macos.mkdir(parents=True)
+    executable = macos / sb.info.executable
+    _run(
+        tree,
+        [LD, "-m", "elf_i386", "-r", "-d", "-o", str(executable), *map(str, objects)],
+        f"linking {executable}",
+        verbose,
+        echo,
+    )
+    shutil.copyfile(sb.info.path, bundle_dir / "Contents" / "Info.plist")
+    try:
+        plan(executable)
+    except LinkError as e:
+        raise KextBuildError(f"{executable} cannot be loaded as built:\n{e}") from None
+    if not verbose:
+        echo(f"  KEXT    {tree.relative(bundle_dir)}")
+    return BuiltKext(open_bundle(bundle_dir), tuple(objects), generated)
+
+
+def build_all_kexts(
+    tree: Tree | None = None,
+    *,
+    kexts_dir: Path | None = None,
+    out_dir: Path | None = None,
+    verbose: bool = False,
+    echo: Echo = print,
+) -> list[BuiltKext]:
+    """Build every source bundle under kexts/ (each folder with an Info.plist)."""
+    tree = tree or Tree.find()
+    kexts_dir = kexts_dir or tree.root / "kexts"
+    return [
+        build_kext(p.parent, tree=tree, out_dir=out_dir, verbose=verbose, echo=echo)
+        for p in sorted(kexts_dir.glob("*/Info.plist"))
+    ]
+
+
+def _run(tree: Tree, command: list[str], what: str, verbose: bool, echo: Echo) -> None:
+    if verbose:
+        echo(" ".join(command))
+    proc = subprocess.run(command, cwd=tree.root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise KextBuildError(f"{what} failed:\n{(proc.stdout + proc.stderr).rstrip()}")
+
+
+def _global_definitions(obj: Path) -> dict[str, tuple[str, int, int, bytes]]:
+    """name -> (type, section index, value, section bytes) for each global
+    the object defines."""
+    try:
+        with open(obj, "rb") as f:
+            elf = ELFFile(f)
+            symtab = elf.get_section_by_name(".symtab")
+            if not isinstance(symtab, SymbolTableSection):
+                return {}
+            result = {}
+            for sym in symtab.iter_symbols():
+                shndx = sym["st_shndx"]
+                if sym["st_info"]["bind"] not in ("STB_GLOBAL", "STB_WEAK"):
+                    continue
+                if not isinstance(shndx, int):
+                    continue
+                section = elf.get_section(shndx)
+                data = b"" if section["sh_type"] == "SHT_NOBITS" else section.data()
+                result[sym.name] = (sym["st_info"]["type"], shndx, sym["st_value"], data)
+            return result
+    except ELFError as e:
+        raise KextBuildError(f"{obj}: not an ELF object ({e})") from None
+
+
+def _explicit_kmod_info(objects: Sequence[Path]) -> tuple[Path, bytes] | None:
+    """(object, kmod_info bytes) when a source defines kmod_info itself."""
+    for obj in objects:
+        found = _global_definitions(obj).get(KMOD_INFO_SYMBOL)
+        if found is not None:
+            _type, _shndx, value, data = found
+            return obj, data[value : value + KMOD_VERSION_OFFSET + KMOD_STRING_SIZE]
+    return None
+
+
+def _c_field(raw: bytes, offset: int) -> str:
+    return raw[offset : offset + KMOD_STRING_SIZE].split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _check_explicit(sb: SourceBundle, obj: Path, raw: bytes) -> None:
+    """A KMOD_EXPLICIT_DECL must name the same kext as Info.plist."""
+    name, version = _c_field(raw, KMOD_NAME_OFFSET), _c_field(raw, KMOD_VERSION_OFFSET)
+    problems = []
+    if name != sb.info.identifier:
+        problems.append(f"its name is {name!r} but CFBundleIdentifier is {sb.info.identifier!r}")
+    if version != str(sb.info.version):
+        problems.append(f"its version is {version!r} but CFBundleVersion is {sb.info.version!r}")
+    if problems:
+        raise KextBuildError(
+            f"{obj}: the kext declares its own kmod_info (KMOD_EXPLICIT_DECL), but "
+            + "; ".join(problems)
+            + f": make them agree with {sb.info.path}"
+        )
+
+
+def _check_routines(sb: SourceBundle, objects: Sequence[Path]) -> None:
+    """The start and stop routines Info.plist names must be global functions."""
+    defined: dict[str, str] = {}
+    for obj in objects:
+        defined.update({n: d[0] for n, d in _global_definitions(obj).items()})
+    problems = []
+    for key, routine, what in (
+        ("FinchModuleStart", sb.info.module_start, "start"),
+        ("FinchModuleStop", sb.info.module_stop, "stop"),
+    ):
+        if defined.get(routine) == "STT_FUNC":
+            continue
+        origin = (
+            f"Info.plist's {key}"
+            if key in sb.info.raw
+            else f"the default for CFBundleExecutable {sb.info.executable!r} "
+            f"(set {key} in Info.plist to name another)"
+        )
+        problems.append(
+            f"the {what} routine is {routine} ({origin}), but no source defines it as a "
+            f"global function: write `kern_return_t {routine}(kmod_info_t *ki, void *data)`, "
+            "not static"
+        )
+    if problems:
+        raise KextBuildError(f"{sb.path}: " + "\n".join(problems))

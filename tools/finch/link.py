@@ -1,0 +1,601 @@
+"""The kext linker: place an i386 ELF relocatable object at a kernel address.
+
+This is kextload's link step, done on the host as early Mac OS X did:
+
+  1. check the object: ELF, 32-bit, little-endian, i386, relocatable;
+  2. lay out its allocated sections (text, read-only data, data, then bss),
+     each at its alignment, into one image that starts at the load address;
+     bss and common symbols are zero-filled in the image;
+  3. give every symbol an address: the kext's own from the layout, each
+     undefined one from the libraries the kext declares in OSBundleLibraries
+     (KPI bundles and loaded library kexts) and from nothing else;
+  4. apply the relocations gcc -m32 -fno-pic emits: R_386_32 (S + A),
+     R_386_PC32 and R_386_PLT32 (S + A - P), R_386_NONE; any other type is
+     refused by name;
+  5. refuse a kext whose globals collide with the kernel's or a loaded kext's.
+
+Every refusal lists all the problems found, each naming the symbol or the
+section and what to do.  The result is the image to copy into the guest, the
+address of kmod_info, the kext's global symbols (for kexts that will link
+against it) and a symbol file for gdb.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_RELOC_TYPE_i386
+from elftools.elf.relocation import RelocationSection
+from elftools.elf.sections import SymbolTableSection
+
+from finch.errors import FinchError
+
+KMOD_INFO_SYMBOL = "kmod_info"
+
+R_386_NONE = 0
+R_386_32 = 1
+R_386_PC32 = 2
+R_386_PLT32 = 4
+
+# Section name prefixes whose contents the kernel would never run.
+_CONSTRUCTOR_SECTIONS = (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors")
+
+
+class LinkError(FinchError):
+    """The kext cannot be linked; `problems` lists each reason on its own."""
+
+    def __init__(self, subject: str, problems: Sequence[str]) -> None:
+        self.subject = subject
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = f"{subject}: {self.problems[0]}"
+        else:
+            message = f"{subject}: cannot link:\n" + "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(message)
+
+
+def relocation_name(rtype: int) -> str:
+    """R_386_* name of a relocation type number."""
+    for name, value in ENUM_RELOC_TYPE_i386.items():
+        if value == rtype and name.startswith("R_386_"):
+            return name
+    extra = {38: "R_386_SIZE32", 43: "R_386_GOT32X"}
+    return extra.get(rtype, f"relocation type {rtype}")
+
+
+@dataclass(frozen=True)
+class Library:
+    """A bundle a kext can link against: a KPI bundle or a loaded library kext."""
+
+    identifier: str
+    symbols: Mapping[str, int]  # exported name -> absolute address
+    kind: str = "kpi"  # "kpi" or "kext"
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """What one kext may link against, and what else exists (for messages).
+
+    declared: the libraries of its OSBundleLibraries, in that order; the only
+      places undefined symbols are resolved from.
+    others: every other KPI bundle and loaded kext; used to say which one to
+      declare, and for collisions.
+    kernel_globals: every global the kernel defines, exported or private;
+      used to say a symbol is kernel-private, and for collisions.
+    """
+
+    declared: Sequence[Library] = ()
+    others: Sequence[Library] = ()
+    kernel_globals: Mapping[str, int] = field(default_factory=dict)
+
+    def resolve(self, name: str) -> int | None:
+        for lib in self.declared:
+            if name in lib.symbols:
+                return lib.symbols[name]
+        return None
+
+    def exporters(self, name: str) -> list[Library]:
+        return [lib for lib in (*self.declared, *self.others) if name in lib.symbols]
+
+
+@dataclass(frozen=True)
+class PlacedSection:
+    """One allocated section of the object, at its place in the image."""
+
+    index: int
+    name: str
+    address: int
+    size: int
+    nobits: bool
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each allocated section goes, relative to the image start."""
+
+    offsets: dict[int, int]  # section index -> offset in the image
+    commons: dict[str, int]  # common symbol -> offset in the image
+    size: int
+    alignment: int  # the load address must be a multiple of this
+
+
+@dataclass(frozen=True)
+class LinkedImage:
+    """A kext linked at `load_address`, ready to copy into the guest."""
+
+    image: bytes = field(repr=False)
+    load_address: int
+    kmod_info_address: int
+    symbols: dict[str, int] = field(repr=False)  # the kext's exported globals
+    sections: tuple[PlacedSection, ...]
+    source: bytes = field(repr=False, default=b"")  # the object it came from
+
+    @property
+    def size(self) -> int:
+        return len(self.image)
+
+    def section_address(self, name: str) -> int | None:
+        for s in self.sections:
+            if s.name == name:
+                return s.address
+        return None
+
+    def write_symbol_file(self, path: Path | str) -> Path:
+        """Write a copy of the object whose sections carry their load addresses.
+
+        gdb's `add-symbol-file PATH` (gdb >= 10) then places every symbol and
+        line where it is in the guest; gdb_command() gives the explicit form."""
+        path = Path(path)
+        path.write_bytes(with_section_addresses(self.source, self.sections))
+        return path
+
+    def gdb_command(self, symbol_file: Path | str) -> str:
+        """The add-symbol-file command line that loads the kext's symbols."""
+        text = self.section_address(".text")
+        parts = [f"add-symbol-file {symbol_file}"]
+        if text is not None:
+            parts.append(f"-s .text {text:#x}")
+        for s in self.sections:
+            if s.name != ".text" and s.size > 0:
+                parts.append(f"-s {s.name} {s.address:#x}")
+        return " ".join(parts)
+
+
+@dataclass
+class _Symbol:
+    index: int
+    name: str
+    bind: str
+    type: str
+    visibility: str
+    shndx: Any  # int or "SHN_UNDEF" / "SHN_ABS" / "SHN_COMMON"
+    value: int
+    size: int
+
+
+@dataclass
+class _Object:
+    """What the linker needs from the ELF file, read once."""
+
+    elf: ELFFile
+    name: str
+    data: bytes
+    alloc: list[int]  # indices of SHF_ALLOC sections
+    symbols: list[_Symbol]
+
+    def section_name(self, index: int) -> str:
+        return str(self.elf.get_section(index).name)
+
+
+def _read_object(data: bytes, name: str) -> _Object:
+    """Check the ELF header and read sections and symbols, or raise LinkError."""
+    if data[:4] != b"\x7fELF":
+        raise LinkError(
+            name,
+            [
+                f"not an ELF file (it starts with {data[:4]!r}): a kext executable is the "
+                "ELF relocatable object that `finch build` puts in Contents/MacOS"
+            ],
+        )
+    if len(data) > 4 and data[4] == 2:
+        raise LinkError(
+            name,
+            [
+                "is a 64-bit ELF object (ELFCLASS64, probably x86_64): Finch's guest is "
+                "i386; compile the kext with gcc -m32 (`finch build` does)"
+            ],
+        )
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        machine = elf["e_machine"]
+        etype = elf["e_type"]
+        little = elf.little_endian
+    except (ELFError, struct.error, ValueError) as e:
+        raise LinkError(name, [f"is not a readable ELF file ({e})"]) from None
+    if elf.elfclass != 32:
+        raise LinkError(name, [f"is ELFCLASS{elf.elfclass}; expected a 32-bit i386 object"])
+    if not little:
+        raise LinkError(name, ["is big-endian; expected a little-endian i386 object"])
+    if machine != "EM_386":
+        raise LinkError(
+            name,
+            [
+                f"is built for {machine}, not i386 (EM_386): compile the kext with "
+                "gcc -m32 (`finch build` does)"
+            ],
+        )
+    if etype != "ET_REL":
+        raise LinkError(
+            name,
+            [
+                f"is {etype}, not a relocatable object (ET_REL): a kext executable is "
+                "made with gcc -c and ld -r, never linked into an executable or shared library"
+            ],
+        )
+    alloc = [
+        i
+        for i, sec in enumerate(elf.iter_sections())
+        if sec["sh_flags"] & SH_FLAGS.SHF_ALLOC and sec["sh_type"] != "SHT_NULL"
+    ]
+    symbols: list[_Symbol] = []
+    symtab = elf.get_section_by_name(".symtab")
+    if isinstance(symtab, SymbolTableSection):
+        for i, s in enumerate(symtab.iter_symbols()):
+            symbols.append(
+                _Symbol(
+                    index=i,
+                    name=str(s.name),
+                    bind=s["st_info"]["bind"],
+                    type=s["st_info"]["type"],
+                    visibility=s["st_other"]["visibility"],
+                    shndx=s["st_shndx"],
+                    value=s["st_value"],
+                    size=s["st_size"],
+                )
+            )
+    return _Object(elf, name, data, alloc, symbols)
+
+
+def _section_group(sec: Any) -> int:
+    """Layout order: code, read-only data, writable data, bss."""
+    flags = sec["sh_flags"]
+    if sec["sh_type"] == "SHT_NOBITS":
+        return 3
+    if flags & SH_FLAGS.SHF_EXECINSTR:
+        return 0
+    if not flags & SH_FLAGS.SHF_WRITE:
+        return 1
+    return 2
+
+
+def _align(value: int, alignment: int) -> int:
+    return (value + alignment - 1) // alignment * alignment if alignment > 1 else value
+
+
+def _layout(obj: _Object) -> Layout:
+    problems = []
+    for i in obj.alloc:
+        sec = obj.elf.get_section(i)
+        if sec["sh_flags"] & SH_FLAGS.SHF_TLS:
+            problems.append(
+                f"section {sec.name} holds thread-local data (__thread), which the "
+                "kernel does not support: use a global protected by a lock"
+            )
+        if sec.name.startswith(_CONSTRUCTOR_SECTIONS):
+            problems.append(
+                f"section {sec.name} holds constructors or destructors, which the "
+                "kernel never runs: do that work in the start and stop routines"
+            )
+    if problems:
+        raise LinkError(obj.name, problems)
+
+    order = sorted(obj.alloc, key=lambda i: (_section_group(obj.elf.get_section(i)), i))
+    offsets: dict[int, int] = {}
+    offset = 0
+    alignment = 1
+    for i in order:
+        sec = obj.elf.get_section(i)
+        align = max(int(sec["sh_addralign"]), 1)
+        alignment = max(alignment, align)
+        offset = _align(offset, align)
+        offsets[i] = offset
+        offset += int(sec["sh_size"])
+    commons: dict[str, int] = {}
+    for sym in obj.symbols:
+        if sym.shndx == "SHN_COMMON":
+            align = max(sym.value, 1)  # st_value of a common symbol is its alignment
+            alignment = max(alignment, align)
+            offset = _align(offset, align)
+            commons[sym.name] = offset
+            offset += sym.size
+    return Layout(offsets, commons, offset, alignment)
+
+
+def _defined_address(obj: _Object, layout: Layout, sym: _Symbol, base: int) -> int | None:
+    """Address of a symbol the object defines, or None when it is undefined."""
+    if sym.shndx == "SHN_UNDEF":
+        return None
+    if sym.shndx == "SHN_ABS":
+        return sym.value
+    if sym.shndx == "SHN_COMMON":
+        return base + layout.commons[sym.name]
+    if isinstance(sym.shndx, int) and sym.shndx in layout.offsets:
+        return base + layout.offsets[sym.shndx] + sym.value
+    return None  # in a section that is not loaded (debug info): no address
+
+
+def _is_exported(sym: _Symbol) -> bool:
+    return (
+        sym.bind in ("STB_GLOBAL", "STB_WEAK")
+        and sym.shndx != "SHN_UNDEF"
+        and sym.visibility in ("STV_DEFAULT", "STV_PROTECTED")
+        and sym.type != "STT_SECTION"
+        and bool(sym.name)
+    )
+
+
+def plan(obj: bytes | Path | str, name: str = "") -> Layout:
+    """The image layout of an object: its size and the alignment it needs.
+
+    Call it before asking the kernel for memory: the size does not depend on
+    the load address."""
+    data, name = _load(obj, name)
+    return _layout(_read_object(data, name))
+
+
+def defined_globals(obj: bytes | Path | str, load_address: int, name: str = "") -> dict[str, int]:
+    """The exported globals of an object linked at `load_address`.
+
+    Use it to get the symbols of a library kext that is already loaded."""
+    data, name = _load(obj, name)
+    o = _read_object(data, name)
+    layout = _layout(o)
+    result = {}
+    for sym in o.symbols:
+        if _is_exported(sym) and sym.name != KMOD_INFO_SYMBOL:
+            address = _defined_address(o, layout, sym, load_address)
+            if address is not None:
+                result[sym.name] = address
+    return result
+
+
+def _load(obj: bytes | Path | str, name: str) -> tuple[bytes, str]:
+    if isinstance(obj, bytes):
+        return obj, name or "kext object"
+    path = Path(obj)
+    try:
+        return path.read_bytes(), name or str(path)
+    except FileNotFoundError:
+        raise LinkError(name or str(path), ["no such file"]) from None
+
+
+def _prefix_for(bundle_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", bundle_id) + "_" if bundle_id else "com_example_mykext_"
+
+
+def _unresolved_problem(name: str, ns: Namespace) -> str:
+    exporters = ns.exporters(name)
+    kpis = [lib.identifier for lib in exporters if lib.kind == "kpi"]
+    kexts = [lib.identifier for lib in exporters if lib.kind != "kpi"]
+    if kpis:
+        which = " and ".join(kpis)
+        return (
+            f"undefined symbol {name}: exported by {which}, which the kext does not "
+            f"declare: add {kpis[0]} to OSBundleLibraries in Info.plist"
+        )
+    if kexts:
+        return (
+            f"undefined symbol {name}: exported by the loaded kext {kexts[0]}, which the "
+            f"kext does not declare: add {kexts[0]} to OSBundleLibraries in Info.plist"
+        )
+    if name in ns.kernel_globals:
+        return (
+            f"undefined symbol {name}: private to the kernel, exported by no KPI bundle: "
+            "a kext may call only the KPI (see kernel/exports/*.exports)"
+        )
+    return (
+        f"undefined symbol {name}: defined nowhere (not by the kernel, a KPI bundle or a "
+        "loaded kext): check the spelling and the headers, or load the library kext "
+        "that defines it and declare it in OSBundleLibraries"
+    )
+
+
+def _collision_problems(obj: _Object, ns: Namespace, bundle_id: str) -> list[str]:
+    prefix = _prefix_for(bundle_id)
+    problems = []
+    for sym in obj.symbols:
+        if not _is_exported(sym) or sym.name == KMOD_INFO_SYMBOL:
+            continue
+        owners = []
+        if sym.name in ns.kernel_globals:
+            kpis = [lib.identifier for lib in ns.exporters(sym.name) if lib.kind == "kpi"]
+            owners.append(
+                f"the kernel's (exported by {' and '.join(kpis)})"
+                if kpis
+                else "the kernel's (kernel-private)"
+            )
+        owners += [
+            f"the loaded kext {lib.identifier}'s"
+            for lib in ns.exporters(sym.name)
+            if lib.kind != "kpi"
+        ]
+        if owners:
+            problems.append(
+                f"global symbol {sym.name} collides with a global of the same name, "
+                f"{' and '.join(owners)}: "
+                f"give it the kext's reverse-DNS prefix ({prefix}{sym.name}) "
+                "or make it static"
+            )
+    return problems
+
+
+def link_kext(
+    obj: bytes | Path | str,
+    load_address: int,
+    namespace: Namespace,
+    *,
+    bundle_id: str = "",
+    max_size: int | None = None,
+    name: str = "",
+) -> LinkedImage:
+    """Link the kext object `obj` to run at `load_address`.
+
+    `bundle_id` names the kext in messages and in the suggested symbol
+    prefix; `max_size` (bytes) refuses larger images."""
+    data, name = _load(obj, name)
+    subject = f"{bundle_id} ({name})" if bundle_id else name
+    o = _read_object(data, subject)
+    layout = _layout(o)
+    if max_size is not None and layout.size > max_size:
+        raise LinkError(
+            subject,
+            [
+                f"the image is {layout.size} bytes, more than the limit of {max_size}: "
+                "make the kext smaller (large static tables?) or raise the limit"
+            ],
+        )
+    if load_address % layout.alignment:
+        raise LinkError(
+            subject,
+            [
+                f"load address {load_address:#x} is not aligned to {layout.alignment} "
+                "bytes, as the object's sections need"
+            ],
+        )
+    if load_address + layout.size > 1 << 32:
+        raise LinkError(subject, [f"{layout.size} bytes at {load_address:#x} pass 4 GiB"])
+
+    problems: list[str] = []
+    addresses: dict[int, int] = {}  # symbol index -> address
+    for sym in o.symbols:
+        address = _defined_address(o, layout, sym, load_address)
+        if address is None and sym.shndx == "SHN_UNDEF" and sym.name:
+            address = namespace.resolve(sym.name)
+            if address is None:
+                if sym.bind == "STB_WEAK":
+                    address = 0  # an unresolved weak reference is NULL, as in ELF
+                else:
+                    problems.append(_unresolved_problem(sym.name, namespace))
+        if address is not None:
+            addresses[sym.index] = address
+    problems += _collision_problems(o, namespace, bundle_id)
+
+    image = bytearray(layout.size)
+    for i, offset in layout.offsets.items():
+        sec = o.elf.get_section(i)
+        if sec["sh_type"] != "SHT_NOBITS":
+            image[offset : offset + sec["sh_size"]] = sec.data()
+    problems += _relocate(o, layout, image, addresses, load_address)
+    if problems:
+        raise LinkError(subject, problems)
+
+    kmod_info = [s for s in o.symbols if s.name == KMOD_INFO_SYMBOL and s.bind == "STB_GLOBAL"]
+    kmod_info_address = addresses.get(kmod_info[0].index) if kmod_info else None
+    if kmod_info_address is None:
+        raise LinkError(
+            subject,
+            [
+                "defines no global kmod_info: build the kext with `finch build`, which "
+                "generates it from Info.plist, or declare it with KMOD_EXPLICIT_DECL"
+            ],
+        )
+
+    exported = {
+        s.name: addresses[s.index]
+        for s in o.symbols
+        if _is_exported(s) and s.name != KMOD_INFO_SYMBOL and s.index in addresses
+    }
+    sections = tuple(
+        PlacedSection(
+            index=i,
+            name=o.section_name(i),
+            address=load_address + off,
+            size=int(o.elf.get_section(i)["sh_size"]),
+            nobits=o.elf.get_section(i)["sh_type"] == "SHT_NOBITS",
+        )
+        for i, off in sorted(layout.offsets.items(), key=lambda kv: kv[1])
+    )
+    return LinkedImage(
+        image=bytes(image),
+        load_address=load_address,
+        kmod_info_address=kmod_info_address,
+        symbols=exported,
+        sections=sections,
+        source=data,
+    )
+
+
+def _relocate(
+    o: _Object, layout: Layout, image: bytearray, addresses: dict[int, int], base: int
+) -> list[str]:
+    """Apply every relocation that patches a loaded section; return problems."""
+    problems: list[str] = []
+    for rsec in o.elf.iter_sections():
+        if not isinstance(rsec, RelocationSection):
+            continue
+        target = int(rsec["sh_info"])
+        if target not in layout.offsets:
+            continue  # debug info and other unloaded sections: gdb relocates those
+        tsec = o.elf.get_section(target)
+        tname = str(tsec.name)
+        if tsec["sh_type"] == "SHT_NOBITS":
+            problems.append(f"section {tname} has no contents but has relocations")
+            continue
+        for rel in rsec.iter_relocations():
+            offset = int(rel["r_offset"])
+            rtype = int(rel["r_info_type"])
+            where = f"{tname}+{offset:#x}"
+            if rtype == R_386_NONE:
+                continue
+            if rtype not in (R_386_32, R_386_PC32, R_386_PLT32):
+                problems.append(
+                    f"unsupported relocation {relocation_name(rtype)} at {where}: the kext "
+                    "linker handles R_386_32, R_386_PC32 and R_386_PLT32 only; build "
+                    "without -fPIC / -fpic and without thread-local variables"
+                )
+                continue
+            if offset + 4 > tsec["sh_size"]:
+                problems.append(f"relocation at {where} lies outside the section")
+                continue
+            symidx = int(rel["r_info_sym"])
+            if symidx not in addresses:
+                if symidx == 0:
+                    addresses[0] = 0  # no symbol: the addend alone
+                elif o.symbols[symidx].shndx == "SHN_UNDEF":
+                    continue  # unresolved: already reported
+                else:
+                    sym = o.symbols[symidx]
+                    problems.append(
+                        f"relocation at {where} refers to {sym.name or 'a symbol'} in "
+                        "a section that is not loaded"
+                    )
+                    continue
+            site = layout.offsets[target] + offset
+            if rel.is_RELA():
+                addend = int(rel["r_addend"])
+            else:
+                (addend,) = struct.unpack_from("<i", image, site)
+            value = addresses[symidx] + addend
+            if rtype != R_386_32:
+                value -= base + site  # PC-relative: S + A - P
+            struct.pack_into("<I", image, site, value & 0xFFFFFFFF)
+    return problems
+
+
+def with_section_addresses(data: bytes, sections: Sequence[PlacedSection]) -> bytes:
+    """A copy of an ELF32 object whose sh_addr fields hold the load addresses."""
+    out = bytearray(data)
+    (shoff,) = struct.unpack_from("<I", out, 0x20)
+    shentsize, _shnum = struct.unpack_from("<HH", out, 0x2E)
+    for s in sections:
+        struct.pack_into("<I", out, shoff + s.index * shentsize + 12, s.address)
+    return bytes(out)
