@@ -16,26 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from finch.build import Tree, build_floor
+from finch.build import Tree, build_floor, kext_cflags
 
 DATA = Path(__file__).parent / "data"
 TEST_KERNEL_SOURCE = DATA / "testkernel.c"
 
-CFLAGS = [
-    "-m32",
-    "-march=i686",
-    "-O2",
-    "-g",
-    "-ffreestanding",
-    "-fno-pic",
-    "-fno-pie",
-    "-fno-stack-protector",
-    "-fno-omit-frame-pointer",
-    "-nostdinc",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-]
 
 
 def link_multiboot(objects: list[Path], output: Path) -> Path:
@@ -66,7 +51,8 @@ def test_kernel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run(
         ["gcc", "-m32", "-g", "-c", str(DATA / "multiboot.S"), "-o", str(entry)], check=True
     )
-    subprocess.run(["gcc", *CFLAGS, "-c", str(TEST_KERNEL_SOURCE), "-o", str(main)], check=True)
+    cflags = kext_cflags(Tree.find())  # the toolkit's own flags: freestanding i386
+    subprocess.run(["gcc", *cflags, "-c", str(TEST_KERNEL_SOURCE), "-o", str(main)], check=True)
     return link_multiboot([entry, main], out / "testkernel.elf")
 
 
