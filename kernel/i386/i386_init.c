@@ -9,6 +9,7 @@
 #include <i386/pmap.h>
 #include <i386/seg.h>
 #include <i386/intr.h>
+#include <kern/bootargs.h>
 #include <kern/console.h>
 #include <kern/startup.h>
 #include <kern/vm_page.h>
@@ -75,6 +76,9 @@ i386_init(uint32_t magic, const struct multiboot_info *mbi)
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
 		panic("i386_init: not started by a Multiboot loader "
 		    "(magic 0x%08x)", magic);
+	/* The command line lies in memory the page allocator gets below. */
+	boot_args_set((mbi->flags & MBI_FLAG_CMDLINE) ?
+	    (const char *)mbi->cmdline : NULL);
 
 	top = mb_phys_top(mbi);
 	vm_page_bootstrap(top);
