@@ -1,0 +1,283 @@
+/*
+ * <sys/kpi_mbuf.h> -- the mbuf KPI: how drivers, the stack and kexts
+ * allocate, read, reshape and free packets without seeing struct mbuf.
+ * Names, signatures and values are Mac OS X 10.4's; the code behind them
+ * is bsd/kern/kpi_mbuf.c over the allocator in bsd/kern/uipc_mbuf.c.
+ */
+#ifndef __KPI_MBUF__
+#define __KPI_MBUF__
+
+#include <sys/cdefs.h>
+#include <sys/types.h>
+
+/*
+ * Opaque handles.  Other KPI headers need the same names, so each one is
+ * declared under a guard that any header may test and set.
+ */
+#ifndef __MBUF_T_DEFINED__
+#define __MBUF_T_DEFINED__
+typedef struct mbuf	*mbuf_t;
+#endif
+#ifndef __IFNET_T_DEFINED__
+#define __IFNET_T_DEFINED__
+typedef struct ifnet	*ifnet_t;
+#endif
+#ifndef __ADDR64_T_DEFINED__
+#define __ADDR64_T_DEFINED__
+typedef u_int64_t	addr64_t;	/* a physical address */
+#endif
+
+/* mbuf_flags_t: the only flags mbuf_flags/mbuf_setflags see or change. */
+enum {
+	MBUF_EXT	= 0x0001,	/* data lives in an external cluster */
+	MBUF_PKTHDR	= 0x0002,	/* first mbuf of a packet: has a header */
+	MBUF_EOR	= 0x0004,	/* end of a record */
+	MBUF_LOOP	= 0x0040,	/* packet was looped back */
+	MBUF_BCAST	= 0x0100,	/* link-level broadcast */
+	MBUF_MCAST	= 0x0200,	/* link-level multicast */
+	MBUF_FRAG	= 0x0400,	/* a fragment of a larger packet */
+	MBUF_FIRSTFRAG	= 0x0800,	/* the first fragment */
+	MBUF_LASTFRAG	= 0x1000,	/* the last fragment */
+	MBUF_PROMISC	= 0x2000,	/* received only because of promiscuity */
+	MBUF_HASFCS	= 0x4000	/* the frame still carries its FCS */
+};
+typedef u_int32_t mbuf_flags_t;
+
+/* mbuf_type_t: what an mbuf holds; counted per type by mbuf_stats. */
+enum {
+	MBUF_TYPE_FREE		= 0,	/* on a free list: never seen by users */
+	MBUF_TYPE_DATA		= 1,
+	MBUF_TYPE_HEADER	= 2,
+	MBUF_TYPE_SOCKET	= 3,
+	MBUF_TYPE_PCB		= 4,
+	MBUF_TYPE_RTABLE	= 5,
+	MBUF_TYPE_HTABLE	= 6,
+	MBUF_TYPE_ATABLE	= 7,
+	MBUF_TYPE_SONAME	= 8,
+	MBUF_TYPE_SOOPTS	= 10,
+	MBUF_TYPE_FTABLE	= 11,
+	MBUF_TYPE_RIGHTS	= 12,
+	MBUF_TYPE_IFADDR	= 13,
+	MBUF_TYPE_CONTROL	= 14,
+	MBUF_TYPE_OOBDATA	= 15
+};
+typedef u_int32_t mbuf_type_t;
+
+/* Checksums the stack asks the driver (or hardware) to compute. */
+enum {
+	MBUF_CSUM_REQ_IP	= 0x0001,
+	MBUF_CSUM_REQ_TCP	= 0x0002,
+	MBUF_CSUM_REQ_UDP	= 0x0004
+};
+typedef u_int32_t mbuf_csum_request_flags_t;
+
+/* Checksums a driver reports as already verified on input. */
+enum {
+	MBUF_CSUM_DID_IP	= 0x0100,	/* IP header checksum checked */
+	MBUF_CSUM_IP_GOOD	= 0x0200,	/* ... and it was right */
+	MBUF_CSUM_DID_DATA	= 0x0400,	/* TCP/UDP sum is in `value` */
+	MBUF_CSUM_PSEUDO_HDR	= 0x0800	/* `value` includes the pseudo header */
+};
+typedef u_int32_t mbuf_csum_performed_flags_t;
+
+/* mbuf_how_t: may an allocation sleep for memory? */
+enum {
+	MBUF_WAITOK	= 0,	/* may block; never from an interrupt */
+	MBUF_DONTWAIT	= 1	/* fails at once: use it on every data path */
+};
+typedef u_int32_t mbuf_how_t;
+
+typedef u_int32_t mbuf_tag_id_t;	/* from mbuf_tag_id_find */
+typedef u_int16_t mbuf_tag_type_t;	/* chosen freely by the tag's owner */
+
+/* What mbuf_stats reports. */
+struct mbuf_stat {
+	u_int32_t	mbufs;		/* mbufs carved from pages */
+	u_int32_t	clusters;	/* 2 KB clusters carved from pages */
+	u_int32_t	clfree;		/* 2 KB clusters free */
+	u_int32_t	drops;		/* allocations that failed */
+	u_int32_t	wait;		/* allocations that slept */
+	u_int32_t	drain;		/* protocol drains (Finch: always 0) */
+	u_short		mtypes[256];	/* mbufs in use, per mbuf_type_t */
+	u_int32_t	mcfail;		/* mbuf_copym failures */
+	u_int32_t	mpfail;		/* mbuf_pullup failures */
+	u_int32_t	msize;		/* size of an mbuf, header included */
+	u_int32_t	mclbytes;	/* size of a cluster */
+	u_int32_t	minclsize;	/* data at least this long goes in a cluster */
+	u_int32_t	mlen;		/* data space of a plain mbuf */
+	u_int32_t	mhlen;		/* data space of a packet-header mbuf */
+	u_int32_t	bigclusters;	/* 4 KB clusters carved from pages */
+	u_int32_t	bigclfree;	/* 4 KB clusters free */
+	u_int32_t	bigmclbytes;	/* size of a big cluster */
+};
+
+/* Length argument meaning "to the end of the chain". */
+#define MBUF_COPYALL	1000000000
+
+__BEGIN_DECLS
+
+/* --- Data ------------------------------------------------------------ */
+
+/* The first byte of data in this one mbuf (more may follow in the chain). */
+void	*mbuf_data(mbuf_t mbuf);
+/* The first byte of the mbuf's storage: mbuf_data - mbuf_leadingspace. */
+void	*mbuf_datastart(mbuf_t mbuf);
+/* Point data and len elsewhere within the storage; EINVAL if outside it. */
+errno_t	mbuf_setdata(mbuf_t mbuf, void *data, size_t len);
+/* Move data so that len bytes end 32-bit aligned at the end of the
+ * storage; ENOTSUP if the cluster is shared or len does not fit. */
+errno_t	mbuf_align_32(mbuf_t mbuf, size_t len);
+/* Physical address of a pointer into mbuf data (for DMA); 0 if unknown. */
+addr64_t mbuf_data_to_physical(void *ptr);
+
+/* --- Allocation and release -------------------------------------------
+ * MBUF_WAITOK calls may sleep; MBUF_DONTWAIT calls never do and may fail
+ * with ENOMEM.  Nothing is allocated on failure and *mbuf is untouched
+ * unless a function says otherwise. */
+
+/* One plain mbuf (mbuf_get_mlen() bytes of data). */
+errno_t	mbuf_get(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
+/* One packet-header mbuf (mbuf_get_mhlen() bytes of data). */
+errno_t	mbuf_gethdr(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
+/* Attach a cluster of `size` (2048 or 4096, else EINVAL) to *mbuf, or to a
+ * new packet-header mbuf when *mbuf is NULL.  On failure a new mbuf is
+ * freed and a caller's mbuf is left as it was. */
+errno_t	mbuf_getcluster(mbuf_how_t how, mbuf_type_t type, size_t size,
+	    mbuf_t *mbuf);
+/* Attach a 2 KB cluster to *mbuf, or to a new packet-header mbuf when
+ * *mbuf is NULL; same failure rule as mbuf_getcluster. */
+errno_t	mbuf_mclget(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
+/* A packet-header chain able to hold packetlen bytes.  If maxchunks is
+ * not NULL, *maxchunks bounds the number of mbufs (ENOBUFS if too few)
+ * and is set to the number used. */
+errno_t	mbuf_allocpacket(mbuf_how_t how, size_t packetlen,
+	    unsigned int *maxchunks, mbuf_t *mbuf);
+/* A packet-header mbuf with a 2 KB cluster. */
+errno_t	mbuf_getpacket(mbuf_how_t how, mbuf_t *mbuf);
+/* Free one mbuf (and its tags, and its cluster reference); returns the
+ * next mbuf of its chain. */
+mbuf_t	mbuf_free(mbuf_t mbuf);
+/* Free a whole chain (m_next).  NULL is allowed. */
+void	mbuf_freem(mbuf_t mbuf);
+/* Free every chain of an m_nextpkt list; returns how many packets. */
+int	mbuf_freem_list(mbuf_t mbuf);
+
+/* --- Chains ----------------------------------------------------------- */
+
+/* Free room before / after the data of this one mbuf (0 if the storage
+ * is a shared cluster, which must not be written). */
+size_t	mbuf_leadingspace(mbuf_t mbuf);
+size_t	mbuf_trailingspace(mbuf_t mbuf);
+/* Copy len bytes from offset (MBUF_COPYALL: to the end) into a new
+ * chain; clusters are shared, not copied.  ENOMEM/EINVAL: nothing made. */
+errno_t	mbuf_copym(mbuf_t src, size_t offset, size_t len, mbuf_how_t how,
+	    mbuf_t *new_mbuf);
+/* A full, writable copy of a packet, header and tags included. */
+errno_t	mbuf_dup(mbuf_t src, mbuf_how_t how, mbuf_t *new_mbuf);
+/* Make room for len bytes in front of the data (in the leading space or
+ * a new first mbuf).  On failure the chain is FREED and *mbuf is NULL. */
+errno_t	mbuf_prepend(mbuf_t *mbuf, size_t len, mbuf_how_t how);
+/* Cut the chain at offset: src keeps the front, *new_mbuf gets the rest.
+ * On failure src is left intact.  Never sleeps with MBUF_DONTWAIT. */
+errno_t	mbuf_split(mbuf_t src, size_t offset, mbuf_how_t how,
+	    mbuf_t *new_mbuf);
+/* Make the first len bytes contiguous in the first mbuf.  On failure the
+ * chain is FREED (and *mbuf set to NULL).  Never sleeps. */
+errno_t	mbuf_pullup(mbuf_t *mbuf, size_t len);
+/* Make length bytes at *offset contiguous in one mbuf of the chain;
+ * *location gets that mbuf, *offset the bytes' offset in it.  On failure
+ * the chain is FREED.  Never sleeps. */
+errno_t	mbuf_pulldown(mbuf_t src, size_t *offset, size_t length,
+	    mbuf_t *location);
+/* Trim len bytes from the front (len > 0) or the tail (len < 0); adjusts
+ * the packet header length. */
+void	mbuf_adj(mbuf_t mbuf, int len);
+/* Copy length bytes from offset out of the chain; EINVAL if too short. */
+errno_t	mbuf_copydata(mbuf_t mbuf, size_t offset, size_t length,
+	    void *out_data);
+/* Copy length bytes into the chain at offset, growing it with new mbufs
+ * as needed; ENOBUFS if it could not grow (what fitted is written). */
+errno_t	mbuf_copyback(mbuf_t mbuf, size_t offset, size_t length,
+	    const void *data, mbuf_how_t how);
+/* Non-zero if this mbuf's cluster is shared with another mbuf. */
+int	mbuf_mclhasreference(mbuf_t mbuf);
+
+/* --- Fields ----------------------------------------------------------- */
+
+mbuf_t	mbuf_next(mbuf_t mbuf);
+errno_t	mbuf_setnext(mbuf_t mbuf, mbuf_t next);	/* EINVAL: next is free */
+mbuf_t	mbuf_nextpkt(mbuf_t mbuf);
+void	mbuf_setnextpkt(mbuf_t mbuf, mbuf_t nextpkt);
+size_t	mbuf_len(mbuf_t mbuf);			/* bytes in this mbuf */
+void	mbuf_setlen(mbuf_t mbuf, size_t len);	/* len <= maxlen */
+size_t	mbuf_maxlen(mbuf_t mbuf);		/* size of its storage */
+mbuf_type_t mbuf_type(mbuf_t mbuf);
+errno_t	mbuf_settype(mbuf_t mbuf, mbuf_type_t new_type);
+mbuf_flags_t mbuf_flags(mbuf_t mbuf);
+/* Set the user-settable flags (not EXT, not PKTHDR: EINVAL). */
+errno_t	mbuf_setflags(mbuf_t mbuf, mbuf_flags_t flags);
+errno_t	mbuf_setflags_mask(mbuf_t mbuf, mbuf_flags_t flags,
+	    mbuf_flags_t mask);
+/* Copy src's packet header (and tags) into dest; both need MBUF_PKTHDR. */
+errno_t	mbuf_copy_pkthdr(mbuf_t dest, mbuf_t src);
+
+/* --- Packet header (the first mbuf of a packet only) ------------------- */
+
+size_t	mbuf_pkthdr_len(mbuf_t mbuf);		/* bytes in the whole chain */
+void	mbuf_pkthdr_setlen(mbuf_t mbuf, size_t len);
+void	mbuf_pkthdr_adjustlen(mbuf_t mbuf, int amount);
+ifnet_t	mbuf_pkthdr_rcvif(mbuf_t mbuf);		/* receiving interface */
+errno_t	mbuf_pkthdr_setrcvif(mbuf_t mbuf, ifnet_t ifp);
+void	*mbuf_pkthdr_header(mbuf_t mbuf);	/* link-level header */
+void	mbuf_pkthdr_setheader(mbuf_t mbuf, void *header);
+
+/* --- Checksums and VLAN ----------------------------------------------- */
+
+/* Forget what hardware verified: call after changing inbound data. */
+void	mbuf_inbound_modified(mbuf_t mbuf);
+/* Compute in software the checksums still requested on an outbound
+ * packet whose protocol header starts at protocol_offset. */
+void	mbuf_outbound_finalize(mbuf_t mbuf, u_int32_t protocol_family,
+	    size_t protocol_offset);
+errno_t	mbuf_set_vlan_tag(mbuf_t mbuf, u_int16_t vlan);
+errno_t	mbuf_get_vlan_tag(mbuf_t mbuf, u_int16_t *vlan);	/* ENXIO: none */
+errno_t	mbuf_clear_vlan_tag(mbuf_t mbuf);
+errno_t	mbuf_set_csum_requested(mbuf_t mbuf,
+	    mbuf_csum_request_flags_t request, u_int32_t value);
+errno_t	mbuf_get_csum_requested(mbuf_t mbuf,
+	    mbuf_csum_request_flags_t *request, u_int32_t *value);
+errno_t	mbuf_clear_csum_requested(mbuf_t mbuf);
+errno_t	mbuf_set_csum_performed(mbuf_t mbuf,
+	    mbuf_csum_performed_flags_t performed, u_int32_t value);
+errno_t	mbuf_get_csum_performed(mbuf_t mbuf,
+	    mbuf_csum_performed_flags_t *performed, u_int32_t *value);
+errno_t	mbuf_clear_csum_performed(mbuf_t mbuf);
+
+/* --- Sizes and statistics --------------------------------------------- */
+
+size_t	mbuf_get_mlen(void);		/* data space of a plain mbuf */
+size_t	mbuf_get_mhlen(void);		/* data space of a header mbuf */
+u_int32_t mbuf_get_minclsize(void);	/* use a cluster from this size */
+void	mbuf_stats(struct mbuf_stat *stats);
+
+/* --- Tags: per-packet data owned by a module -------------------------- */
+
+/* A module id for a bundle id (the same string gets the same id); call
+ * once at start.  May block. */
+errno_t	mbuf_tag_id_find(const char *module_string, mbuf_tag_id_t *module_id);
+/* Attach length bytes of tag data to a packet-header mbuf; *data_p gets
+ * them.  EINVAL (no header, length 0), EEXIST (already there), ENOMEM.
+ * The tag is freed with the mbuf. */
+errno_t	mbuf_tag_allocate(mbuf_t mbuf, mbuf_tag_id_t module_id,
+	    mbuf_tag_type_t type, size_t length, mbuf_how_t how,
+	    void **data_p);
+/* Find a tag; ENOENT if the packet has none of that id and type. */
+errno_t	mbuf_tag_find(mbuf_t mbuf, mbuf_tag_id_t module_id,
+	    mbuf_tag_type_t type, size_t *length, void **data_p);
+/* Remove and free a tag (nothing if absent). */
+void	mbuf_tag_free(mbuf_t mbuf, mbuf_tag_id_t module_id,
+	    mbuf_tag_type_t type);
+
+__END_DECLS
+
+#endif /* __KPI_MBUF__ */
