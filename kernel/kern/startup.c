@@ -6,6 +6,7 @@
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
+#include <i386/pci.h>
 #include <i386/pmap.h>
 #include <kern/clock_var.h>
 #include <kern/console.h>
@@ -33,6 +34,7 @@ kernel_bootstrap(uint32_t phys_top)
 	ml_set_interrupts_enabled(TRUE);
 	kmod_init();
 	monitor_init();
+	pci_init();
 
 	/* The host link starts early: a HELLO meanwhile hears "booting"
 	 * until hostlink_kernel_ready() below. */
