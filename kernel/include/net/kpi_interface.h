@@ -1,0 +1,372 @@
+/*
+ * <net/kpi_interface.h> -- the interface KPI: how a network driver plugs
+ * an interface (ifnet_t) into the stack, and how a protocol attaches to
+ * it.  Names, types, field order and values follow Mac OS X 10.4.
+ * Inbound: driver -> ifnet_input -> DLIL input thread -> demux -> protocol
+ * input.  Outbound: ifnet_output -> pre_output -> framer -> driver output.
+ */
+#ifndef _NET_KPI_INTERFACE_H_
+#define _NET_KPI_INTERFACE_H_
+
+#include <sys/cdefs.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <net/if_types.h>
+
+__BEGIN_DECLS
+
+/* Opaque handles (also declared by other KPI headers: keep identical). */
+#ifndef __IFNET_T_DEFINED__
+#define __IFNET_T_DEFINED__
+typedef struct ifnet		*ifnet_t;
+#endif
+#ifndef __MBUF_T_DEFINED__
+#define __MBUF_T_DEFINED__
+typedef struct mbuf		*mbuf_t;
+#endif
+typedef struct ifaddr		*ifaddr_t;
+typedef struct ifmultiaddr	*ifmultiaddr_t;
+
+struct timeval;
+struct sockaddr;
+struct sockaddr_dl;
+struct kern_event_msg;
+struct kev_msg;
+struct ifnet_demux_desc;
+
+/* What kind of link an interface is; used to match protocol plumbers. */
+enum {
+	IFNET_FAMILY_ANY	= 0,
+	IFNET_FAMILY_LOOPBACK	= 1,
+	IFNET_FAMILY_ETHERNET	= 2,
+	IFNET_FAMILY_SLIP	= 3,
+	IFNET_FAMILY_TUN	= 4,
+	IFNET_FAMILY_VLAN	= 5,
+	IFNET_FAMILY_PPP	= 6,
+	IFNET_FAMILY_PVC	= 7,
+	IFNET_FAMILY_DISC	= 8,
+	IFNET_FAMILY_MDECAP	= 9,
+	IFNET_FAMILY_GIF	= 10,
+	IFNET_FAMILY_FAITH	= 11,
+	IFNET_FAMILY_STF	= 12,
+	IFNET_FAMILY_FIREWIRE	= 13,
+	IFNET_FAMILY_BOND	= 14
+};
+typedef u_int32_t ifnet_family_t;
+
+/* Which directions a packet tap wants to see. */
+enum {
+	BPF_MODE_DISABLED	= 0,
+	BPF_MODE_INPUT		= 1,
+	BPF_MODE_OUTPUT		= 2,
+	BPF_MODE_INPUT_OUTPUT	= 3
+};
+typedef u_int32_t bpf_tap_mode;
+
+/* A protocol family: PF_INET, PF_APPLETALK, ... (<sys/socket.h>). */
+typedef u_int32_t protocol_family_t;
+
+/* Work the hardware can do for the stack (ifnet_set_offload). */
+enum {
+	IFNET_CSUM_IP		= 0x00000001,
+	IFNET_CSUM_TCP		= 0x00000002,
+	IFNET_CSUM_UDP		= 0x00000004,
+	IFNET_CSUM_FRAGMENT	= 0x00000008,
+	IFNET_IP_FRAGMENT	= 0x00000010,
+	IFNET_VLAN_TAGGING	= 0x00010000,
+	IFNET_VLAN_MTU		= 0x00020000
+};
+typedef u_int32_t ifnet_offload_t;
+
+/*
+ * Driver callbacks (struct ifnet_init_params).
+ */
+
+/* Hands a packet to a tap that asked for it. */
+typedef errno_t (*bpf_packet_func)(ifnet_t interface, mbuf_t data);
+/* Transmits one fully framed packet; the driver frees it; never blocks. */
+typedef errno_t (*ifnet_output_func)(ifnet_t interface, mbuf_t data);
+typedef errno_t (*ifnet_ioctl_func)(ifnet_t interface, u_int32_t cmd,
+    void *data);
+typedef errno_t (*ifnet_set_bpf_tap)(ifnet_t interface, bpf_tap_mode mode,
+    bpf_packet_func callback);
+/* The last call for an interface: ifnet_detach has completed. */
+typedef void (*ifnet_detached_func)(ifnet_t interface);
+/* Finds the protocol family of an inbound packet; non-zero drops it. */
+typedef errno_t (*ifnet_demux_func)(ifnet_t interface, mbuf_t packet,
+    char *frame_header, protocol_family_t *protocol_family);
+typedef void (*ifnet_event_func)(ifnet_t interface,
+    const struct kev_msg *event_msg);
+/* Prepends the link-layer header to *packet (may replace the mbuf). */
+typedef errno_t (*ifnet_framer_func)(ifnet_t interface, mbuf_t *packet,
+    const struct sockaddr *dest, const char *desk_linkaddr,
+    const char *frame_type);
+/* Learns a protocol's demux descriptors; non-zero aborts the attach. */
+typedef errno_t (*ifnet_add_proto_func)(ifnet_t interface,
+    protocol_family_t protocol_family,
+    const struct ifnet_demux_desc *demux_array, u_int32_t demux_count);
+/* Forgets a protocol; the detach happens whatever it returns. */
+typedef errno_t (*ifnet_del_proto_func)(ifnet_t interface,
+    protocol_family_t protocol_family);
+/* 0 accepts a multicast address, EADDRNOTAVAIL rejects, EOPNOTSUPP unknown. */
+typedef errno_t (*ifnet_check_multi)(ifnet_t interface,
+    const struct sockaddr *mcast);
+
+/*
+ * Protocol callbacks (struct ifnet_attach_proto_param).
+ */
+
+/* An inbound packet, data past the link header; 0: consumed, else the
+ * caller frees it (EJUSTRETURN: the protocol kept it). */
+typedef errno_t (*proto_media_input)(ifnet_t ifp, protocol_family_t protocol,
+    mbuf_t packet, char *header);
+/* Before framing: fill frame_type and link_layer_dest (e.g. ARP). */
+typedef errno_t (*proto_media_preout)(ifnet_t ifp, protocol_family_t protocol,
+    mbuf_t *packet, const struct sockaddr *dest, void *route,
+    char *frame_type, char *link_layer_dest);
+typedef void (*proto_media_event)(ifnet_t ifp, protocol_family_t protocol,
+    const struct kev_msg *event);
+typedef errno_t (*proto_media_ioctl)(ifnet_t ifp, protocol_family_t protocol,
+    u_int32_t command, void *argument);
+typedef errno_t (*proto_media_detached)(ifnet_t ifp,
+    protocol_family_t protocol);
+typedef errno_t (*proto_media_resolve_multi)(ifnet_t ifp,
+    const struct sockaddr *proto_addr, struct sockaddr_dl *out_ll,
+    size_t ll_len);
+typedef errno_t (*proto_media_send_arp)(ifnet_t ifp, u_short arpop,
+    const struct sockaddr_dl *arpsender, const struct sockaddr *sender_proto,
+    const struct sockaddr_dl *arptarget, const struct sockaddr *target_proto);
+
+/* Counter increments a driver reports with ifnet_input or ifnet_stat_increment. */
+struct ifnet_stat_increment_param {
+	u_int32_t	packets_in;
+	u_int32_t	bytes_in;
+	u_int32_t	errors_in;
+
+	u_int32_t	packets_out;
+	u_int32_t	bytes_out;
+	u_int32_t	errors_out;
+
+	u_int32_t	collisions;
+	u_int32_t	dropped;
+};
+
+/* What ifnet_allocate needs to know; copied, so it may live on the stack. */
+struct ifnet_init_params {
+	const void		*uniqueid;	/* optional: recycle the same ifnet_t */
+	u_int32_t		uniqueid_len;	/* optional */
+
+	const char		*name;		/* required: "en" */
+	u_int32_t		unit;		/* required: 0 for en0 */
+	ifnet_family_t		family;		/* required: IFNET_FAMILY_* */
+	u_int32_t		type;		/* required: IFT_* */
+	ifnet_output_func	output;		/* required */
+	ifnet_demux_func	demux;		/* required */
+	ifnet_add_proto_func	add_proto;	/* required */
+	ifnet_del_proto_func	del_proto;	/* required */
+	ifnet_check_multi	check_multi;	/* required unless point-to-point */
+	ifnet_framer_func	framer;		/* optional */
+	void			*softc;		/* optional: the driver's state */
+	ifnet_ioctl_func	ioctl;		/* optional */
+	ifnet_set_bpf_tap	set_bpf_tap;	/* optional */
+	ifnet_detached_func	detach;		/* optional */
+	ifnet_event_func	event;		/* optional */
+	const void		*broadcast_addr; /* required unless point-to-point */
+	u_int32_t		broadcast_len;	/* required unless point-to-point */
+};
+
+/* The interface's counters (ifnet_stat / ifnet_set_stat). */
+struct ifnet_stats_param {
+	u_int64_t	packets_in;
+	u_int64_t	bytes_in;
+	u_int64_t	multicasts_in;
+	u_int64_t	errors_in;
+
+	u_int64_t	packets_out;
+	u_int64_t	bytes_out;
+	u_int64_t	multicasts_out;
+	u_int64_t	errors_out;
+
+	u_int64_t	collisions;
+	u_int64_t	dropped;
+	u_int64_t	no_protocol;
+};
+
+/*
+ * How a protocol's packets are recognised on the wire: for Ethernet,
+ * an ethertype (2 bytes), an 802.2 SAP (3 bytes) or SNAP (5 bytes),
+ * in network byte order.
+ */
+struct ifnet_demux_desc {
+	u_int32_t	type;		/* DLIL_DESC_* */
+	void		*data;
+	u_int32_t	datalen;
+};
+#define DLIL_DESC_ETYPE2	4
+#define DLIL_DESC_SAP		5
+#define DLIL_DESC_SNAP		6
+
+/* What ifnet_attach_protocol needs; copied. */
+struct ifnet_attach_proto_param {
+	struct ifnet_demux_desc	*demux_array;	/* interface may require */
+	u_int32_t		demux_count;	/* interface may require */
+
+	proto_media_input	input;		/* required */
+	proto_media_preout	pre_output;	/* required */
+	proto_media_event	event;		/* optional */
+	proto_media_ioctl	ioctl;		/* optional */
+	proto_media_detached	detached;	/* optional */
+	proto_media_resolve_multi resolve;	/* optional */
+	proto_media_send_arp	send_arp;	/* optional */
+};
+
+/*
+ * Lifecycle.  allocate -> setters -> attach -> traffic -> detach
+ * (asynchronous: the `detach` callback says when it is over) -> release.
+ * A detached interface is never attached again.
+ */
+
+/* A new interface with one reference.  EINVAL bad params, EEXIST the
+ * uniqueid is in use by an attached interface, ENOMEM.  May sleep. */
+errno_t	ifnet_allocate(const struct ifnet_init_params *init, ifnet_t *interface);
+errno_t	ifnet_reference(ifnet_t interface);
+/* Drops a reference; the last one frees the interface. */
+errno_t	ifnet_release(ifnet_t interface);
+/* Puts the interface in the list (ll_addr: its link address, may be NULL);
+ * posts KEV_DL_IF_ATTACHED.  EEXIST if already attached.  May sleep. */
+errno_t	ifnet_attach(ifnet_t interface, const struct sockaddr_dl *ll_addr);
+/* Starts the detach: EINVAL not attached, ENXIO already detaching. */
+errno_t	ifnet_detach(ifnet_t interface);
+
+/* Accessors.  The name, unit, family and type never change. */
+void		*ifnet_softc(ifnet_t interface);
+const char	*ifnet_name(ifnet_t interface);
+ifnet_family_t	ifnet_family(ifnet_t interface);
+u_int32_t	ifnet_unit(ifnet_t interface);
+u_int32_t	ifnet_index(ifnet_t interface);
+u_int8_t	ifnet_type(ifnet_t interface);
+
+/* IFF_* flags (<net/if.h>): sets the bits of new_flags selected by mask. */
+errno_t		ifnet_set_flags(ifnet_t interface, u_int16_t new_flags,
+		    u_int16_t mask);
+u_int16_t	ifnet_flags(ifnet_t interface);
+
+errno_t		ifnet_set_mtu(ifnet_t interface, u_int32_t mtu);
+u_int32_t	ifnet_mtu(ifnet_t interface);
+errno_t		ifnet_set_addrlen(ifnet_t interface, u_int8_t addrlen);
+u_int8_t	ifnet_addrlen(ifnet_t interface);
+errno_t		ifnet_set_hdrlen(ifnet_t interface, u_int8_t hdrlen);
+u_int8_t	ifnet_hdrlen(ifnet_t interface);
+errno_t		ifnet_set_metric(ifnet_t interface, u_int32_t metric);
+u_int32_t	ifnet_metric(ifnet_t interface);
+errno_t		ifnet_set_baudrate(ifnet_t interface, u_int64_t baudrate);
+u_int64_t	ifnet_baudrate(ifnet_t interface);
+errno_t		ifnet_set_offload(ifnet_t interface, ifnet_offload_t offload);
+ifnet_offload_t	ifnet_offload(ifnet_t interface);
+
+/*
+ * Protocols.  attach posts KEV_DL_PROTO_ATTACHED (EEXIST if attached,
+ * ENXIO if the interface is not attached); detach posts
+ * KEV_DL_PROTO_DETACHED and calls `detached` once no packet is inside
+ * the protocol's callbacks (ENOENT if not attached).
+ */
+errno_t	ifnet_attach_protocol(ifnet_t interface, protocol_family_t protocol_family,
+	    const struct ifnet_attach_proto_param *proto_details);
+errno_t	ifnet_detach_protocol(ifnet_t interface, protocol_family_t protocol_family);
+
+/*
+ * Data path.
+ * ifnet_output: the protocol's pre_output, interface filters, the framer,
+ *   the driver.  Always consumes the packet.  Never sleeps.
+ * ifnet_output_raw: a packet already framed: interface filters, the
+ *   driver.  Always consumes the packet.
+ * ifnet_input: a list of received packets (linked by nextpkt), each with
+ *   rcvif set, its pkthdr header pointing at the link header and its data
+ *   just past it.  Queued for the DLIL input thread; safe from an
+ *   interrupt handler; never sleeps.  Frees the list on error.  stats may
+ *   be NULL (the DLIL then counts packets and bytes itself).
+ */
+errno_t	ifnet_output(ifnet_t interface, protocol_family_t protocol_family,
+	    mbuf_t packet, void *route, const struct sockaddr *dest);
+errno_t	ifnet_output_raw(ifnet_t interface, protocol_family_t protocol_family,
+	    mbuf_t packet);
+errno_t	ifnet_input(ifnet_t interface, mbuf_t first_packet,
+	    const struct ifnet_stat_increment_param *stats);
+
+/* Passes an ioctl to the interface filters, the protocol (if not 0),
+ * then the driver.  EOPNOTSUPP if nobody handled it. */
+errno_t	ifnet_ioctl(ifnet_t interface, protocol_family_t protocol,
+	    u_int32_t ioctl_code, void *ioctl_arg);
+/* Delivers an event to the filters, protocols and driver of the interface
+ * and posts it as a kernel event (KEV_DL_LINK_ON, KEV_DL_LINK_OFF, ...). */
+errno_t	ifnet_event(ifnet_t interface, struct kern_event_msg *event_ptr);
+
+/* Statistics.  Safe from an interrupt handler. */
+errno_t	ifnet_stat_increment(ifnet_t interface,
+	    const struct ifnet_stat_increment_param *counts);
+errno_t	ifnet_stat_increment_in(ifnet_t interface, u_int32_t packets_in,
+	    u_int32_t bytes_in, u_int32_t errors_in);
+errno_t	ifnet_stat_increment_out(ifnet_t interface, u_int32_t packets_out,
+	    u_int32_t bytes_out, u_int32_t errors_out);
+errno_t	ifnet_set_stat(ifnet_t interface, const struct ifnet_stats_param *stats);
+errno_t	ifnet_stat(ifnet_t interface, struct ifnet_stats_param *out_stats);
+
+/* Counts promiscuous requests; IFF_PROMISC is set while any is on. */
+errno_t	ifnet_set_promiscuous(ifnet_t interface, int on);
+errno_t	ifnet_touch_lastchange(ifnet_t interface);
+errno_t	ifnet_lastchange(ifnet_t interface, struct timeval *last_change);
+
+/* Addresses (ifaddr_t) configured on the interface, each referenced: a
+ * NULL-terminated array freed with ifnet_free_address_list. */
+errno_t	ifnet_get_address_list(ifnet_t interface, ifaddr_t **addresses);
+errno_t	ifnet_get_address_list_family(ifnet_t interface, ifaddr_t **addresses,
+	    sa_family_t family);
+void	ifnet_free_address_list(ifaddr_t *addresses);
+
+/* The link-layer address.  copy_bytes: length must equal the address
+ * length (EINVAL).  ifnet_lladdr points at the bytes inside the ifnet. */
+errno_t	ifnet_set_lladdr(ifnet_t interface, const void *lladdr, size_t lladdr_len);
+errno_t	ifnet_lladdr_copy_bytes(ifnet_t interface, void *lladdr, size_t length);
+errno_t	ifnet_llbroadcast_copy_bytes(ifnet_t interface, void *addr,
+	    size_t bufferlen, size_t *addr_len);
+void	*ifnet_lladdr(ifnet_t interface);
+
+/* Lookups return referenced interfaces: ifnet_release / ifnet_list_free. */
+errno_t	ifnet_find_by_name(const char *ifname, ifnet_t *interface);
+errno_t	ifnet_list_get(ifnet_family_t family, ifnet_t **interfaces,
+	    u_int32_t *count);
+void	ifnet_list_free(ifnet_t *interfaces);
+
+/*
+ * Interface addresses.  The IP layer adds them; anyone may read them.
+ */
+errno_t		ifaddr_reference(ifaddr_t ifaddr);
+errno_t		ifaddr_release(ifaddr_t ifaddr);
+/* Copy out an address: EMSGSIZE if addr_size is too small. */
+errno_t		ifaddr_address(ifaddr_t ifaddr, struct sockaddr *out_addr,
+		    u_int32_t addr_size);
+sa_family_t	ifaddr_address_family(ifaddr_t ifaddr);
+errno_t		ifaddr_dstaddress(ifaddr_t ifaddr, struct sockaddr *out_dstaddr,
+		    u_int32_t dstaddr_size);
+errno_t		ifaddr_netmask(ifaddr_t ifaddr, struct sockaddr *out_netmask,
+		    u_int32_t netmask_size);
+/* Not referenced: valid while you hold the ifaddr. */
+ifnet_t		ifaddr_ifnet(ifaddr_t ifaddr);
+/* Lookups return a referenced ifaddr, or NULL. */
+ifaddr_t	ifaddr_withaddr(const struct sockaddr *address);
+ifaddr_t	ifaddr_withdstaddr(const struct sockaddr *destination);
+ifaddr_t	ifaddr_withnet(const struct sockaddr *net);
+ifaddr_t	ifaddr_findbestforaddr(const struct sockaddr *addr, ifnet_t interface);
+
+/*
+ * Finch extension (not in Mac OS X): a driver reports a link change with
+ * one call.  Safe from an interrupt handler: it records the new state and
+ * the DLIL input thread later posts KEV_DL_LINK_ON / KEV_DL_LINK_OFF (as
+ * ifnet_event would) and sets or clears IFF_RUNNING.
+ */
+errno_t	ifnet_link_event(ifnet_t interface, int link_up);
+
+__END_DECLS
+
+#endif /* _NET_KPI_INTERFACE_H_ */
