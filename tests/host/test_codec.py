@@ -223,14 +223,22 @@ def socket_dir() -> Iterator[Path]:
         yield Path(d)
 
 
-def frames_from(conn: socket.socket, decoder: FrameDecoder) -> Iterator[Frame]:
+def frames_from(
+    conn: socket.socket, decoder: FrameDecoder, *, answer_hello: bool = True
+) -> Iterator[Frame]:
+    """The requests the host sends; HELLOs are answered here unless asked
+    not to (the client says HELLO first on every connection)."""
     while True:
         data = conn.recv(65536)
         if not data:
             return
         for item in decoder.feed(data):
-            if isinstance(item, Frame):
-                yield item
+            if not isinstance(item, Frame):
+                continue
+            if answer_hello and item.type == MsgType.HELLO:
+                conn.sendall(reply_to(item, HELLO))
+                continue
+            yield item
 
 
 def start_guest(path: Path, guest: Guest) -> threading.Thread:
@@ -258,7 +266,7 @@ HELLO = HelloReply(1, KERNEL_READY, MAX_PAYLOAD, "0123456789abcdef", "0.1.0")
 
 def test_a_request_gets_its_reply(socket_dir: Path) -> None:
     def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
-        for request in frames_from(conn, decoder):
+        for request in frames_from(conn, decoder, answer_hello=False):
             conn.sendall(encode(MsgType.EVENT, 0, Event(EVENT_LOG, b"booted\n").encode()))
             conn.sendall(reply_to(request, HELLO))
 
@@ -286,7 +294,49 @@ def test_a_lost_reply_is_retransmitted_with_the_same_seq(socket_dir: Path) -> No
         reply = link.call(KmodAllocRequest(4096))
 
     assert reply == KmodAllocReply(0, 0xC0000000)
-    assert seen == [1, 1]
+    assert seen == [2, 2]  # seq 1 was the HELLO
+
+
+def test_every_connection_says_hello_before_its_first_request(socket_dir: Path) -> None:
+    seen: list[str] = []
+
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder, answer_hello=False):
+            seen.append(MsgType(request.type).name)
+            reply = HELLO if request.type == MsgType.HELLO else KmodListReply(())
+            conn.sendall(reply_to(request, reply))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=2) as link:
+        link.call(KmodListRequest())
+        link.call(KmodListRequest())
+
+    assert seen == ["HELLO", "KMOD_LIST", "KMOD_LIST"]
+
+
+def test_a_large_request_goes_out_while_the_guest_talks(socket_dir: Path) -> None:
+    chatter = encode(MsgType.EVENT, 0, Event(EVENT_LOG, b"x" * 60000).encode())
+
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder, answer_hello=False):
+            conn.sendall(reply_to(request, HELLO))
+            for _ in range(20):  # the guest talks before it listens again
+                conn.sendall(chatter)
+            break
+        for request in frames_from(conn, decoder):
+            conn.sendall(reply_to(request, StatusReply(0)))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=5) as link:
+        link.hello()
+        # A small send buffer: the request cannot all go out at once.
+        link._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # type: ignore[union-attr]
+        reply = link.call(KmodWriteRequest(0, bytes(MAX_PAYLOAD - 4)))
+
+    assert reply == StatusReply(0)
+    assert len(link.events()) == 20
 
 
 def test_a_corrupted_reply_is_retried_at_once_and_reported(socket_dir: Path) -> None:

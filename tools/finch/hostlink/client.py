@@ -8,10 +8,26 @@ corrupted one), the request is sent once more with the same seq, and the
 guest answers that duplicate from its cache instead of acting twice.
 EVENT frames that arrive meanwhile are kept for events() or handed to the
 on_event callback.
+
+Two rules the kernel side relies on:
+
+- Every connection starts with HELLO.  The guest answers a request whose
+  seq, type and CRC equal the last one's from its cache, and a new
+  connection numbers from 1 again; HELLO is always acted on (and frees
+  the blocks an earlier session allocated and never loaded).  So the
+  first request on a connection that is not a HELLO is preceded by one.
+- The host keeps reading while it sends and while it waits: QEMU stops
+  the guest's UART when the socket backs up.
+
+A watchdog (a callable returning why the guest cannot answer any more, or
+None) is asked every WATCH_INTERVAL seconds while a reply is awaited, so
+that a guest that panicked is reported at once instead of after two
+timeouts.
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -37,12 +53,18 @@ from finch.hostlink.messages import (
     HelloReply,
     HelloRequest,
     Message,
+    MonitorReply,
+    MonitorRequest,
     PayloadError,
     errno_name,
 )
 
 EIO = 5
 DEFAULT_TIMEOUT = 5.0
+MONITOR_TIMEOUT = 60.0  # a monitor command may run for seconds (selftest)
+WATCH_INTERVAL = 0.1
+
+Watchdog = Callable[[], str | None]
 
 M = TypeVar("M", bound=Message)
 
@@ -67,6 +89,11 @@ class CorruptFrame(HostLinkError):
     """Corrupted frames, even after the retransmission."""
 
 
+class GuestGone(HostLinkError):
+    """The watchdog says the guest cannot answer any more (it panicked or
+    QEMU exited)."""
+
+
 class GuestError(HostLinkError):
     """The guest answered with an ERROR frame."""
 
@@ -85,16 +112,19 @@ class HostLink:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         on_event: Callable[[Event], None] | None = None,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self.path = Path(path)
         self.timeout = timeout
         self.on_event = on_event
+        self.watchdog = watchdog
         self.decode_errors: list[DecodeError] = []  # everything the decoder dropped
         self._sock: socket.socket | None = None
         self._decoder = FrameDecoder(MAX_PAYLOAD)
         self._ready: list[Frame] = []  # frames decoded but not yet consumed
         self._events: list[Event] = []
         self._seq = 0
+        self._greeted = False  # a HELLO was answered on this connection
 
     # -- connection -------------------------------------------------------
 
@@ -114,6 +144,7 @@ class HostLink:
             sock.close()
             raise GuestNotRunning(f"cannot connect to the host link at {self.path}: {e}") from None
         self._sock = sock
+        self._greeted = False
         return self
 
     def close(self) -> None:
@@ -140,7 +171,17 @@ class HostLink:
         """Send one request and return its reply frame (type | 0x80).
 
         Raises GuestError for an ERROR reply, LinkTimeout, CorruptFrame or
-        LinkDropped when the exchange fails even after one retransmission."""
+        LinkDropped when the exchange fails even after one retransmission.
+        On a new connection a HELLO goes first (see the module comment)."""
+        if type == MsgType.HELLO:
+            reply = self._exchange(type, payload, timeout)
+            self._greeted = True
+            return reply
+        if not self._greeted:
+            self.hello()
+        return self._exchange(type, payload, timeout)
+
+    def _exchange(self, type: int, payload: bytes, timeout: float | None) -> Frame:
         seq = self.next_seq()
         frame = encode_frame(Frame(type, seq, payload))
         wait = self.timeout if timeout is None else timeout
@@ -180,6 +221,12 @@ class HostLink:
         assert isinstance(reply, HelloReply)
         return reply
 
+    def monitor(self, command: str, timeout: float = MONITOR_TIMEOUT) -> MonitorReply:
+        """Run a monitor command line in the guest and return what it printed."""
+        reply = self.call(MonitorRequest(command), timeout)
+        assert isinstance(reply, MonitorReply)
+        return reply
+
     def wait_ready(self, deadline: float = 30.0, flags: int = 0) -> HelloReply:
         """Say HELLO until the kernel answers that it is ready.
 
@@ -211,15 +258,56 @@ class HostLink:
     # -- internals --------------------------------------------------------
 
     def _send(self, frame: bytes, what: str) -> None:
+        """Send the whole frame, reading whatever arrives meanwhile."""
         if self._sock is None:
             raise HostLinkError("the host link is not connected: call connect() first")
+        sock = self._sock
+        view = memoryview(frame)
         try:
-            self._sock.sendall(frame)
+            while view:
+                readable, writable, _ = select.select([sock], [sock], [], self.timeout)
+                if readable:
+                    self._take(self._recv(sock, what), what)
+                if writable:
+                    sock.setblocking(False)
+                    try:
+                        view = view[sock.send(view) :]
+                    except BlockingIOError:
+                        pass
+                    finally:
+                        sock.setblocking(True)
+                elif not readable:
+                    raise LinkTimeout(
+                        f"{what}: the guest took nothing in {self.timeout:g} s: it may be "
+                        "hung or panicked (look at its console log); restart it"
+                    )
         except (BrokenPipeError, ConnectionResetError):
             raise LinkDropped(
                 f"{what}: the guest's end of the link closed while sending "
                 "(QEMU exited?); restart the guest and try again"
             ) from None
+
+    def _take(self, data: bytes, what: str) -> None:
+        """Feed received bytes to the decoder; keep frames and errors."""
+        if not data:
+            partial = self._decoder.pending
+            raise LinkDropped(
+                f"{what}: the guest's end of the link closed"
+                + (f" in the middle of a frame ({partial} bytes received)" if partial else "")
+                + " (QEMU exited or the guest rebooted); restart the guest and try again"
+            )
+        for item in self._decoder.feed(data):
+            if isinstance(item, Frame):
+                self._ready.append(item)
+            else:
+                self.decode_errors.append(item)
+
+    @staticmethod
+    def _recv(sock: socket.socket, what: str) -> bytes:
+        try:
+            return sock.recv(65536)
+        except ConnectionResetError:
+            return b""
 
     def _await_reply(self, type: int, seq: int, wait: float, what: str) -> tuple[Frame | None, str]:
         """The reply to (type, seq), or None and why not: "timeout" or
@@ -253,30 +341,30 @@ class HostLink:
             if remaining <= 0:
                 return None, "timeout"
             items = self._receive(remaining, what)
-            if items is None:
-                return None, "timeout"
             corrupt = [e for e in items if isinstance(e, DecodeError)]
             self._ready += [f for f in items if isinstance(f, Frame)]
             self.decode_errors += corrupt
             if corrupt:
                 corrupt_seen = f"corrupted reply ({corrupt[0].kind}: {corrupt[0].detail})"
 
-    def _receive(self, remaining: float, what: str) -> list[Frame | DecodeError] | None:
+    def _receive(self, remaining: float, what: str) -> list[Frame | DecodeError]:
+        """What arrives within `remaining` seconds (or the watchdog's
+        interval): possibly nothing."""
         assert self._sock is not None
+        if self.watchdog is not None:
+            reason = self.watchdog()
+            if reason:
+                raise GuestGone(f"{what}: {reason}")
+            remaining = min(remaining, WATCH_INTERVAL)
         self._sock.settimeout(max(remaining, 0.001))
         try:
-            data = self._sock.recv(65536)
+            data = self._recv(self._sock, what)
         except TimeoutError:
-            return None
-        except ConnectionResetError:
-            data = b""
+            return []
+        finally:
+            self._sock.settimeout(None)
         if not data:
-            partial = self._decoder.pending
-            raise LinkDropped(
-                f"{what}: the guest's end of the link closed"
-                + (f" in the middle of a frame ({partial} bytes received)" if partial else "")
-                + " (QEMU exited or the guest rebooted); restart the guest and try again"
-            )
+            self._take(data, what)  # raises LinkDropped
         return self._decoder.feed(data)
 
     def _resync(self) -> None:
