@@ -140,16 +140,17 @@ errno_t	mbuf_get(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
 /* One packet-header mbuf (mbuf_get_mhlen() bytes of data). */
 errno_t	mbuf_gethdr(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
 /* Attach a cluster of `size` (2048 or 4096, else EINVAL) to *mbuf, or to a
- * new packet-header mbuf when *mbuf is NULL.  On failure a new mbuf is
- * freed and a caller's mbuf is left as it was. */
+ * new plain mbuf when *mbuf is NULL.  On failure a new mbuf is freed and
+ * a caller's mbuf is left as it was (never freed). */
 errno_t	mbuf_getcluster(mbuf_how_t how, mbuf_type_t type, size_t size,
 	    mbuf_t *mbuf);
-/* Attach a 2 KB cluster to *mbuf, or to a new packet-header mbuf when
- * *mbuf is NULL; same failure rule as mbuf_getcluster. */
+/* Attach a 2 KB cluster to *mbuf, or to a new plain mbuf when *mbuf is
+ * NULL; same failure rule as mbuf_getcluster. */
 errno_t	mbuf_mclget(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
-/* A packet-header chain able to hold packetlen bytes.  If maxchunks is
- * not NULL, *maxchunks bounds the number of mbufs (ENOBUFS if too few)
- * and is set to the number used. */
+/* A packet-header chain of packetlen bytes (EINVAL for 0), each mbuf's
+ * length and the packet length already set.  If maxchunks is not NULL
+ * and *maxchunks is not 0, it bounds the number of mbufs (ENOBUFS if too
+ * few); on success it is set to the number used. */
 errno_t	mbuf_allocpacket(mbuf_how_t how, size_t packetlen,
 	    unsigned int *maxchunks, mbuf_t *mbuf);
 /* A packet-header mbuf with a 2 KB cluster. */
@@ -214,7 +215,8 @@ size_t	mbuf_maxlen(mbuf_t mbuf);		/* size of its storage */
 mbuf_type_t mbuf_type(mbuf_t mbuf);
 errno_t	mbuf_settype(mbuf_t mbuf, mbuf_type_t new_type);
 mbuf_flags_t mbuf_flags(mbuf_t mbuf);
-/* Set the user-settable flags (not EXT, not PKTHDR: EINVAL). */
+/* Set the flags; EINVAL if that would change MBUF_EXT or MBUF_PKTHDR
+ * (the kernel owns those) or set a flag not listed above. */
 errno_t	mbuf_setflags(mbuf_t mbuf, mbuf_flags_t flags);
 errno_t	mbuf_setflags_mask(mbuf_t mbuf, mbuf_flags_t flags,
 	    mbuf_flags_t mask);
