@@ -8,12 +8,18 @@ bisect.
 
     sym = Symbolizer.for_kernel(Path("images/finch.elf"))
     sym.add_image(Path("build/kexts/Foo.elf"), load_address=0x00400000, name="Foo")
+    sym.add_image(Path("build/run/symbols/com.example.foo.sym"), name="com.example.foo")
     str(sym.lookup(0x00101234))   # 'crash_null_deref+0x4 (kernel/kern/crash.c:27)'
+
+A relocatable object whose section headers carry load addresses (the
+symbol file kextload writes for each kext it links) is read at those
+addresses: its symbols and DWARF are placed section by section.
 """
 
 from __future__ import annotations
 
 import bisect
+import io
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +30,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
+from finch.elf32 import ET_REL, Elf32Error, elf_type, with_absolute_symbols
 from finch.errors import FinchError
 
 
@@ -72,15 +79,17 @@ class ElfImage:
         self.load_address = load_address
         self.name = name or path.name
         try:
-            with path.open("rb") as f:
-                elf = ELFFile(f)
-                self._functions = _read_functions(elf, load_address)
-                self._lines = _read_lines(elf, load_address)
-                self._ranges = _read_ranges(elf, load_address)
-                self._strings = _read_symbol_values(elf)
+            data = path.read_bytes()
+            if elf_type(data) == ET_REL:
+                data = with_absolute_symbols(data)
+            elf = ELFFile(io.BytesIO(data))
+            self._functions = _read_functions(elf, load_address)
+            self._lines = _read_lines(elf, load_address)
+            self._ranges = _read_ranges(elf, load_address)
+            self._strings = _read_symbol_values(elf)
         except FileNotFoundError as e:
             raise FinchError(f"{path} does not exist: build it first (`make build`)") from e
-        except ELFError as e:
+        except (ELFError, Elf32Error) as e:
             raise FinchError(f"{path} is not a readable ELF file ({e})") from e
         self._starts = [f.start for f in self._functions]
         self._line_addresses = [row.address for row in self._lines]
