@@ -141,6 +141,20 @@ def test_machine_json_describes_the_running_machine(test_kernel, tmp_path):
     assert not (tmp_path / "machine.json").exists()
 
 
+def test_shared_ram_is_a_file_holding_guest_memory_at_its_physical_address(test_kernel, tmp_path):
+    options = QemuOptions(memory_mb=32, shared_ram=True)
+    with Machine(test_kernel, tmp_path, options) as m:
+        m.boot()
+        info = json.loads((tmp_path / "machine.json").read_text())
+        ram = Path(info["shared_ram"])
+        assert ram == m.shared_ram
+        assert ram.stat().st_size == 32 << 20
+        with ram.open("rb") as f:  # the kernel is loaded at 1 MiB
+            f.seek(0x100000)
+            assert b"Finch test kernel" in f.read(0x100000)
+    assert not ram.exists()
+
+
 def test_shutdown_kills_a_running_guest_and_can_be_repeated(machine):
     machine.boot()
     pid = machine.pid

@@ -7,6 +7,12 @@ talk QMP, learn how it ended, and always shut it down.
         m.sendline("halt 3")
         assert m.wait_exit(5) == 3
 
+With QemuOptions(shared_ram=True) guest RAM is a file under /dev/shm
+(`shared_ram`), named in machine.json and removed at shutdown.  A panic
+report names code in the kexts kextload loaded into this machine too: the
+symbolizer reads the symbol files kextload leaves in the run directory
+(finch.kextrecords).
+
 QEMU runs in its own process group.  shutdown() (QMP `quit`, then SIGTERM,
 then SIGKILL, always reaping) runs on __exit__, at interpreter exit, and
 from the pytest fixtures, so no QEMU outlives its owner.  A panic on the
@@ -42,6 +48,7 @@ from finch.errors import (
     QmpError,
 )
 from finch.exitstatus import QemuExit
+from finch.kextrecords import KextRecords
 from finch.panic import PANIC_COLLECT_SECONDS, find_panic, parse_panic, symbolize_panic
 from finch.qemu_args import ConsoleMode, QemuOptions, RunPaths, qemu_argv, serial_socket_paths
 from finch.runinfo import RunInfo
@@ -113,6 +120,9 @@ class Machine:
             raise MachineError(f"this machine (run directory {self.paths.rundir}) was launched")
         self.paths.qmp_socket.unlink(missing_ok=True)
         self.paths.console_log.write_bytes(b"")
+        self.kext_records.clear()  # kexts of an earlier guest are not in this one
+        if self.shared_ram is not None:
+            self.shared_ram.unlink(missing_ok=True)  # QEMU makes it anew, the right size
         pipe = self.console_mode is ConsoleMode.PIPE
         with self.paths.qemu_log.open("wb") as qemu_log:
             self.launched_at = time.monotonic()
@@ -181,6 +191,8 @@ class Machine:
             if proc is not None and proc.stdout is not None:
                 proc.stdout.close()
             self.paths.machine_json.unlink(missing_ok=True)
+            if self.shared_ram is not None:
+                self.shared_ram.unlink(missing_ok=True)
             self.paths.release()
 
     def _stop_process(self, proc: subprocess.Popen[bytes], grace: float) -> None:
@@ -220,6 +232,7 @@ class Machine:
             serial2=str(serial2) if serial2 else None,
             argv=self.argv,
             started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            shared_ram=str(self.shared_ram) if self.shared_ram else None,
         ).write(self.paths.machine_json)
 
     # ------------------------------------------------------------------
@@ -252,12 +265,29 @@ class Machine:
         return self._require_console().text
 
     @property
+    def shared_ram(self) -> Path | None:
+        """The file backing guest RAM (offset == guest-physical address),
+        or None unless QemuOptions.shared_ram."""
+        return self.paths.shared_ram if self.options.shared_ram else None
+
+    @property
+    def kext_records(self) -> KextRecords:
+        """What kextload wrote about the kexts it loaded into this guest."""
+        return KextRecords.in_rundir(self.paths.rundir)
+
+    @property
     def symbolizer(self) -> Symbolizer:
-        """Names addresses for panic reports; add kext images to it as
-        they are loaded."""
+        """Names addresses for panic reports: the kernel, and each kext
+        loaded into this guest (learn_kexts() adds those)."""
         if self._symbolizer is None:
             self._symbolizer = Symbolizer.for_kernel(self.kernel)
         return self._symbolizer
+
+    def learn_kexts(self) -> None:
+        """Give the symbolizer the symbol file of every kext loaded now
+        (those kextload recorded in the run directory), and forget those
+        that were unloaded."""
+        learn_kexts(self.symbolizer, self.kext_records)
 
     def serial_socket(self, number: int) -> Path:
         """The unix socket of COM`number`, given as a SerialSocket."""
@@ -521,6 +551,7 @@ class Machine:
         report = parse_panic(raw)
         try:
             symbolizer = self.symbolizer
+            self.learn_kexts()
         except FinchError:
             symbolizer = Symbolizer()  # no ELF to read: addresses stay unnamed
         symbolized = symbolize_panic(report, symbolizer)
@@ -531,3 +562,14 @@ class Machine:
             symbolized=symbolized.format(),
             panic=symbolized,
         )
+
+
+def learn_kexts(symbolizer: Symbolizer, records: KextRecords) -> None:
+    """Make `symbolizer` hold the kernel and exactly the kexts in `records`
+    (read anew: a kext reloaded elsewhere has a new symbol file)."""
+    for image in list(symbolizer.images[1:]):
+        symbolizer.remove_image(image.name)
+    for record in records.all():
+        path = records.symbol_file(record.identifier)
+        if path.is_file():
+            symbolizer.add_image(path, name=record.identifier)

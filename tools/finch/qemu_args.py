@@ -1,14 +1,21 @@
 """The QEMU command line for a Finch machine.
 
 QemuOptions says what a test or a user wants (memory, extra serial ports,
-netdevs, devices, anything else); RunPaths says where the machine's files
-go; qemu_argv() turns both into argv.  COM1 is always the console: on
-pipes for tests and automation, on the terminal for `finch run`.
+netdevs, devices, RAM shared with the host, anything else); RunPaths says
+where the machine's files go; qemu_argv() turns both into argv.  COM1 is
+always the console: on pipes for tests and automation, on the terminal for
+`finch run`.
+
+With shared_ram, guest RAM is a file the host can write too (QEMU's
+memory-backend-file with share=on): file offset == guest-physical address,
+so kextload copies a kext image into the guest with one os.pwrite()
+instead of pushing it through COM2.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -17,6 +24,11 @@ from pathlib import Path
 
 QEMU = "qemu-system-i386"
 DEFAULT_MEMORY_MB = 128
+HOSTLINK_SOCKET = "serial2.sock"  # COM2, the host link, in `finch run` and the kext fixtures
+
+# Shared guest RAM lives in tmpfs when there is one: page cache, no disk.
+SHARED_RAM_DIR = Path("/dev/shm")
+SHARED_RAM_BACKEND_ID = "ram"
 
 # AF_UNIX paths hold at most 107 bytes; a run directory deeper than this
 # gets its sockets in a short directory under /tmp instead.
@@ -42,9 +54,11 @@ class QemuOptions:
     (COM2, COM3, ...), each a SerialSocket or a raw -chardev backend
     ("file,path=/tmp/com2.log"); netdevs and devices are the values of
     -netdev and -device; machine_props are appended to `-machine pc`
-    ("memory-backend=ram0"); extra_args go last, verbatim."""
+    ("usb=off"); shared_ram backs guest RAM with a file the host can write
+    (RunPaths.shared_ram); extra_args go last, verbatim."""
 
     memory_mb: int = DEFAULT_MEMORY_MB
+    shared_ram: bool = False
     serial: Sequence[SerialSocket | str] = ()
     netdevs: Sequence[str] = ()
     devices: Sequence[str] = ()
@@ -78,6 +92,14 @@ class RunPaths:
             shutil.rmtree(self.sockdir, ignore_errors=True)
 
     @property
+    def shared_ram(self) -> Path:
+        """The guest RAM file when QemuOptions.shared_ram is set: one per run
+        directory (named after a hash of its path), under /dev/shm."""
+        base = SHARED_RAM_DIR if SHARED_RAM_DIR.is_dir() else Path(tempfile.gettempdir())
+        digest = hashlib.sha1(str(self.rundir).encode()).hexdigest()[:12]
+        return base / f"finch-{digest}.ram"
+
+    @property
     def qmp_socket(self) -> Path:
         return self.sockdir / "qmp.sock"
 
@@ -106,7 +128,10 @@ def serial_socket_paths(options: QemuOptions, paths: RunPaths) -> dict[int, Path
 def qemu_argv(
     options: QemuOptions, kernel: Path, paths: RunPaths, console: ConsoleMode
 ) -> list[str]:
-    machine = ",".join(["pc", *options.machine_props])
+    props = list(options.machine_props)
+    if options.shared_ram:
+        props.append(f"memory-backend={SHARED_RAM_BACKEND_ID}")
+    machine = ",".join(["pc", *props])
     argv = [
         options.qemu,
         "-accel", "tcg",
@@ -127,6 +152,12 @@ def qemu_argv(
             "-serial", "chardev:com1",
             "-mon", "chardev=com1",
         ]  # fmt: skip
+    if options.shared_ram:
+        argv += [
+            "-object",
+            f"memory-backend-file,id={SHARED_RAM_BACKEND_ID},size={options.memory_mb}M,"
+            f"mem-path={paths.shared_ram},share=on",
+        ]
     if options.no_reboot:
         argv.append("-no-reboot")
     sockets = serial_socket_paths(options, paths)

@@ -2,7 +2,9 @@
 
 Machine writes it into its run directory when QEMU starts and removes it
 when QEMU is gone.  `finch run` uses build/run/, so kextload and friends
-read build/run/machine.json to reach the guest the student is typing into.
+read build/run/machine.json to reach the guest the student is typing into:
+serial2 is its host link's socket, and shared_ram, when set, the file that
+backs its RAM, where kextload writes kext images.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class RunInfo:
     serial2: str | None  # COM2's unix socket: the host link
     argv: list[str]
     started: str  # UTC, ISO 8601
+    shared_ram: str | None = None  # the guest RAM file (offset == guest-physical address)
 
     def write(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
