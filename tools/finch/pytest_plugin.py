@@ -7,6 +7,11 @@ plugin `finch`, so every test under the repository can use them).
                      tests that read state and leave the guest as it was
     machine_factory  makes unlaunched Machines with custom QemuOptions (and
                      optionally another kernel); it shuts them all down
+    built_kexts      session: every sample kext under kexts/, built once into
+                     a temporary folder (<dir>/<Name>.kext)
+    kext_guest       a KextGuest: a fresh guest with the host link on COM2
+                     and RAM shared with the host, and kextload, kextstat,
+                     kextunload and `mem` pointed at it
 
 Every test that boots gets build/test-logs/<test id>/ with console.log and
 qemu.log.  When the test fails the directory is kept, its path and the end
@@ -29,11 +34,15 @@ import pytest
 
 from finch.build import Tree, build_kernel
 from finch.errors import FinchError, MachineError
+from finch.kextbuild import build_all_kexts
+from finch.kextguest import KextGuest, kext_options
 from finch.machine import Machine
 from finch.preflight import QemuInfo, preflight
 from finch.qemu_args import QemuOptions
 
-GUEST_FIXTURES = frozenset({"guest", "module_guest", "machine_factory", "kernel_image"})
+GUEST_FIXTURES = frozenset(
+    {"guest", "module_guest", "machine_factory", "kernel_image", "kext_guest"}
+)
 
 _failed_key = pytest.StashKey[bool]()
 _log_dir_key = pytest.StashKey[Path]()
@@ -231,3 +240,24 @@ def module_guest(
         for m in machines:
             m.shutdown()
         next(logs, None)
+
+
+@pytest.fixture(scope="session")
+def built_kexts(finch_tree: Tree, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample kexts of kexts/, built once per session: <dir>/<Name>.kext."""
+    out = tmp_path_factory.mktemp("kexts")
+    try:
+        build_all_kexts(finch_tree, out_dir=out, echo=lambda line: None)
+    except FinchError as e:
+        pytest.fail(f"the sample kexts did not build:\n{e}", pytrace=False)
+    return out
+
+
+@pytest.fixture
+def kext_guest(machine_factory: MachineFactory, built_kexts: Path) -> KextGuest:
+    """A fresh guest at its prompt whose host link answers, ready for kexts."""
+    machine = machine_factory(kext_options())
+    machine.boot()
+    guest = KextGuest(machine, built_kexts)
+    guest.wait_ready()
+    return guest

@@ -1,0 +1,136 @@
+"""kextload, kextstat and kextunload against the real kernel: a kext's
+start and stop routines run, kextstat shows it in Tiger's columns (and
+the guest's own kextstat agrees), and a failing start or a refusing stop
+leaves the kernel as the kext found it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from finch.kext import LoadedKext, format_kextstat
+from finch.kextguest import KextGuest
+from finch.kextload import LoadError
+from finch.kextunload import UnloadRefused
+from finch.pytest_plugin import MachineFactory
+from finch.qemu_args import HOSTLINK_SOCKET, QemuOptions, SerialSocket
+
+HELLO = "com.finch.sample.hello"
+
+MONITOR_ROW = re.compile(
+    r"^\s*(\d+)\s+(\d+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S+) \((\S+)\)"
+    r"(?: <([\d ]+)>)?$"
+)
+
+
+def row(kexts: list[LoadedKext], identifier: str) -> LoadedKext | None:
+    return next((k for k in kexts if k.identifier == identifier), None)
+
+
+def monitor_rows(text: str) -> list[tuple[int, int, int, int, int, str, str, tuple[int, ...]]]:
+    """The guest's kextstat, parsed: it prints addresses as 0x%08x."""
+    rows = []
+    for line in text.splitlines()[1:]:
+        m = MONITOR_ROW.match(line)
+        assert m, f"not a kextstat row: {line!r}"
+        deps = tuple(int(d) for d in (m.group(8) or "").split())
+        numbers = (int(m.group(i), 0) for i in range(1, 6))
+        rows.append((*numbers, m.group(6), m.group(7), deps))
+    return rows
+
+
+def test_kextload_runs_the_start_routine_and_kextstat_lists_the_kext(
+    kext_guest: KextGuest,
+) -> None:
+    [result] = kext_guest.load(kext_guest.bundle("hello"))
+
+    kext_guest.machine.expect(f"hello: hello from {HELLO} 1.0.0 \\(kmod id {result.kmod_id} ")
+    listing = format_kextstat(kext_guest.kextstat(), header=False, bundle_ids=[HELLO])
+    address = f"{result.address:#x}"
+    assert listing == (
+        f"{result.kmod_id:5d}    0 {address:<10} 0x1000     0x1000     {HELLO} (1.0.0) <2>\n"
+    )
+    assert result.transfer == "shared RAM"
+
+
+def test_the_guests_own_kextstat_agrees_with_the_hosts(kext_guest: KextGuest) -> None:
+    kext_guest.load(kext_guest.bundle("hello"))
+
+    host = [
+        (k.index, k.refs, k.address, k.size, k.wired, k.identifier, k.version, k.linked_against)
+        for k in kext_guest.kextstat()
+    ]
+    assert monitor_rows(kext_guest.monitor("kextstat")) == host
+    assert monitor_rows(kext_guest.machine.command("kextstat")) == host
+
+
+def test_kextunload_runs_the_stop_routine_and_the_kext_is_gone(kext_guest: KextGuest) -> None:
+    before = kext_guest.heap()
+    [loaded] = kext_guest.load(kext_guest.bundle("hello"))
+
+    result = kext_guest.unload(HELLO)
+
+    assert result.kmod_id == loaded.kmod_id
+    kext_guest.machine.expect(f"hello: goodbye from {HELLO}")
+    assert row(kext_guest.kextstat(), HELLO) is None
+    assert before.differences(kext_guest.heap()) == []
+    assert not loaded.symbol_file.exists()
+
+
+def test_ids_count_up_and_are_not_reused(kext_guest: KextGuest) -> None:
+    [first] = kext_guest.load(kext_guest.bundle("hello"))
+    kext_guest.unload(HELLO)
+
+    [second] = kext_guest.load(kext_guest.bundle("hello"))
+
+    assert second.kmod_id == first.kmod_id + 1
+
+
+def test_without_shared_ram_the_image_goes_over_com2(
+    machine_factory: MachineFactory, built_kexts: Path
+) -> None:
+    machine = machine_factory(QemuOptions(serial=(SerialSocket(HOSTLINK_SOCKET),)))
+    machine.boot()
+    guest = KextGuest(machine, built_kexts)
+
+    [result] = guest.load(guest.bundle("hello"))
+
+    assert result.transfer == "COM2"
+    machine.expect(f"hello: hello from {HELLO}")
+
+
+def test_a_start_routine_that_fails_fails_the_load_and_frees_its_memory(
+    kext_guest: KextGuest,
+) -> None:
+    before = kext_guest.heap()
+
+    with pytest.raises(LoadError) as refused:
+        kext_guest.load(kext_guest.bundle("failstart"))
+
+    assert (
+        "com.finch.sample.failstart: its start routine returned 5 (KERN_FAILURE); the "
+        "kernel unloaded it and freed its memory" in str(refused.value)
+    )
+    kext_guest.machine.expect("failstart: refusing to start")
+    assert row(kext_guest.kextstat(), "com.finch.sample.failstart") is None
+    assert before.differences(kext_guest.heap()) == []
+
+
+def test_a_stop_routine_that_refuses_keeps_the_kext_until_it_agrees(
+    kext_guest: KextGuest,
+) -> None:
+    kext_guest.load(kext_guest.bundle("stubborn"))
+
+    with pytest.raises(UnloadRefused) as refused:
+        kext_guest.unload("com.finch.sample.stubborn")
+
+    assert str(refused.value) == (
+        "com.finch.sample.stubborn: stop routine returned 5 (KERN_FAILURE); the kext stays loaded"
+    )
+    assert row(kext_guest.kextstat(), "com.finch.sample.stubborn") is not None
+
+    kext_guest.unload("com.finch.sample.stubborn")
+
+    assert row(kext_guest.kextstat(), "com.finch.sample.stubborn") is None

@@ -1,0 +1,284 @@
+"""kextload's pipeline: put a built kext bundle into the running guest.
+
+For each bundle, as docs/hostlink.md section 7 lays out:
+
+  1. read and check Info.plist; ask the kernel what is loaded (KMOD_LIST);
+     resolve OSBundleLibraries (finch.kext.resolve_load_order): KPI
+     bundles and loaded kexts are reused when their versions fit, library
+     kexts from the -d bundles and -r folders are loaded first;
+  2. lay the object out (its size) and link it once at a trial address,
+     so that unresolved symbols, collisions, bad relocations and an image
+     that is too large are reported before the kernel hands out memory;
+  3. KMOD_ALLOC; link at the address it gave; write the symbol file and
+     the host's record (finch.kextrecords); copy the image in (shared RAM,
+     else KMOD_WRITE); KMOD_LOAD, which records the kmod and calls start.
+
+If anything fails on the host between KMOD_ALLOC and KMOD_LOAD the block
+is given back with KMOD_FREE; if the link itself is gone, the kernel frees
+it at the next HELLO.  KextLoader works over an open GuestSession (tests
+and the benchmark use it directly); load_kexts() is the whole command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from finch.exports import KpiExports, load_exports
+from finch.hostlink.client import GuestGone, HostLinkError
+from finch.hostlink.messages import KmodLoadRequest, errno_name, kern_return_name
+from finch.kext import (
+    BundleSearch,
+    KextBundle,
+    KextError,
+    LoadedKext,
+    find_bundles,
+    namespace_for,
+    open_bundle,
+    resolve_load_order,
+)
+from finch.kextrecords import KextRecord
+from finch.link import LinkedImage, LinkError, link_kext, plan
+from finch.session import GuestSession
+
+KMOD_MAX_IMAGE = 4 * 1024 * 1024  # the kernel's limit (kern/kmod_var.h)
+TRIAL_ADDRESS = 0x4000_0000  # any page-aligned address will do for the trial link
+EIO = 5
+
+Echo = Callable[[str], None]
+
+
+def quiet(line: str) -> None:
+    """An Echo that says nothing."""
+
+
+class LoadError(KextError):
+    """The kernel refused the kext, or the host could not finish loading it."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One kext now running in the guest."""
+
+    bundle: KextBundle
+    kmod_id: int
+    address: int
+    size: int  # image bytes
+    transfer: str  # "shared RAM" or "COM2"
+    symbol_file: Path
+    gdb_command: str
+
+
+@dataclass
+class KextLoader:
+    """Loads bundles (and the library kexts they need) over one session."""
+
+    session: GuestSession
+    kpis: KpiExports
+    search: BundleSearch = field(default_factory=lambda: BundleSearch(()))
+    echo: Echo = quiet  # progress lines, for -v
+
+    def load(self, target: KextBundle) -> list[LoadResult]:
+        """Load `target`, its library kexts first; the results in load order."""
+        loaded = self.session.list_kexts()
+        order = resolve_load_order(target, kpis=self.kpis, loaded=loaded, search=self.search)
+        self.echo(f"extension {target.path} appears to be valid")
+        results: list[LoadResult] = []
+        for bundle in order:
+            if bundle is not target:
+                self.echo(f"loading dependency {bundle.path} ({bundle.identifier})")
+            results.append(self._load_one(bundle, loaded))
+            if bundle is not target:
+                loaded = self.session.list_kexts()
+        return results
+
+    # -- one kext ---------------------------------------------------------
+
+    def _load_one(self, bundle: KextBundle, loaded: Sequence[LoadedKext]) -> LoadResult:
+        info = bundle.info
+        by_id = {k.identifier: k for k in loaded}
+        namespace = namespace_for(
+            info,
+            kpis=self.kpis,
+            kernel_symbols=self.session.kernel.symbols,
+            loaded_symbols=self._loaded_symbols(info.libraries, loaded),
+        )
+        data = _read_executable(bundle)
+
+        def link(address: int) -> LinkedImage:
+            return link_kext(
+                data,
+                address,
+                namespace,
+                bundle_id=info.identifier,
+                max_size=KMOD_MAX_IMAGE,
+                name=str(bundle.executable),
+            )
+
+        size = plan(data, str(bundle.executable)).size
+        link(TRIAL_ADDRESS)  # every link problem, before memory is asked for
+        dependencies = tuple(by_id[lib].index for lib in info.libraries if lib in by_id)
+
+        block = self.session.alloc(size)
+        if block.status != 0:
+            raise LoadError(
+                f"{bundle.path}: the kernel could not allocate {size} bytes for "
+                f"{info.identifier} ({errno_name(block.status)}): free memory by unloading "
+                "kexts, or restart the guest"
+            )
+        self.echo(f"{info.identifier}: {size} bytes at {block.address:#x}")
+        try:
+            linked = link(block.address)
+            crc = zlib.crc32(linked.image)
+            record = KextRecord(
+                identifier=info.identifier,
+                version=str(info.version),
+                address=block.address,
+                size=linked.size,
+                image_crc=crc,
+                bundle=str(bundle.path),
+                symbols=linked.symbols,
+            )
+            symbol_file = self.session.records.write(record, linked)
+            transfer = self.session.write_image(block.address, block.phys, linked.image)
+            self.echo(f"{info.identifier}: image written through {transfer}")
+            reply = self.session.load(
+                KmodLoadRequest(
+                    address=block.address,
+                    size=linked.size,
+                    kmod_info=linked.kmod_info_address,
+                    image_crc=crc,
+                    dependencies=dependencies,
+                    compatible_version=str(info.compatible_version or ""),
+                )
+            )
+        except BaseException as e:
+            if not isinstance(e, GuestGone):  # a panic report still needs the symbols
+                self.session.records.remove(info.identifier)
+            raise self._give_back(block.address, bundle, e) from None
+
+        if reply.status != 0:
+            self.session.records.remove(info.identifier)
+            start_failed = reply.status == EIO and reply.start_result != 0
+            if not start_failed:
+                self._free_quietly(block.address)
+            raise LoadError(_refusal(bundle, reply.status, reply.start_result, reply.message))
+
+        self.session.records.write(dataclasses.replace(record, kmod_id=reply.kmod_id))
+        return LoadResult(
+            bundle=bundle,
+            kmod_id=reply.kmod_id,
+            address=block.address,
+            size=linked.size,
+            transfer=transfer,
+            symbol_file=symbol_file,
+            gdb_command=linked.gdb_command(symbol_file),
+        )
+
+    def _give_back(self, address: int, bundle: KextBundle, error: BaseException) -> BaseException:
+        """After a host-side failure: free the block; the error to raise."""
+        if isinstance(error, GuestGone):
+            return LoadError(f"{bundle.path}: loading {bundle.identifier} failed: {error}")
+        if isinstance(error, HostLinkError):
+            return LoadError(
+                f"{bundle.path}: loading {bundle.identifier} failed: {error}.  The block "
+                f"at {address:#x} it was given is freed by the kernel when the next host "
+                "tool says HELLO"
+            )
+        self._free_quietly(address)
+        return error
+
+    def _free_quietly(self, address: int) -> None:
+        with contextlib.suppress(HostLinkError):  # gone: the next HELLO frees it
+            self.session.free(address)
+
+    # -- what the kext links against --------------------------------------
+
+    def _loaded_symbols(
+        self, declared: Mapping[str, object], loaded: Sequence[LoadedKext]
+    ) -> dict[str, dict[str, int]]:
+        """The exported globals of each loaded kext: from the host's records,
+        or, for a declared library loaded without one, by linking its bundle
+        at its address again (if the CRC agrees, it is the same image)."""
+        result: dict[str, dict[str, int]] = {}
+        for kext in loaded:
+            if kext.kernel_component:
+                continue
+            record = self.session.records.for_loaded(kext)
+            if record is not None:
+                result[kext.identifier] = dict(record.symbols)
+            elif kext.identifier in declared:
+                result[kext.identifier] = self._relink_library(kext, result)
+        return result
+
+    def _relink_library(self, kext: LoadedKext, known: dict[str, dict[str, int]]) -> dict[str, int]:
+        for bundle in self.search.with_id(kext.identifier):
+            namespace = namespace_for(
+                bundle.info,
+                kpis=self.kpis,
+                kernel_symbols=self.session.kernel.symbols,
+                loaded_symbols=known,
+            )
+            try:
+                linked = link_kext(_read_executable(bundle), kext.address, namespace)
+            except LinkError:
+                continue
+            if zlib.crc32(linked.image) == kext.image_crc:
+                return linked.symbols
+        raise LoadError(
+            f"{kext.identifier} (id {kext.index}) is loaded, but this host has no record of "
+            "where its symbols are and no bundle searched links to the same image: name "
+            f"the bundle it was loaded from with -d, or unload it (`kextunload -b "
+            f"{kext.identifier}`) and load it again"
+        )
+
+
+def _read_executable(bundle: KextBundle) -> bytes:
+    try:
+        return bundle.executable.read_bytes()
+    except OSError as e:
+        raise KextError(f"{bundle.executable}: cannot read the kext's executable ({e})") from None
+
+
+def _refusal(bundle: KextBundle, status: int, start_result: int, message: str) -> str:
+    """kextload's words for a KMOD_LOAD refusal."""
+    if status == EIO and start_result != 0:
+        return (
+            f"{bundle.path}: {bundle.identifier}: its start routine returned {start_result} "
+            f"({kern_return_name(start_result)}); the kernel unloaded it and freed its memory"
+        )
+    why = message or errno_name(status)
+    return f"{bundle.path}: the kernel refused to load {bundle.identifier}: {why}"
+
+
+def load_kexts(
+    rundir: Path,
+    bundles: Sequence[Path | str],
+    *,
+    dependencies: Sequence[Path | str] = (),
+    search_dirs: Sequence[Path | str] = (),
+    echo: Echo = quiet,
+    on_loaded: Callable[[LoadResult], None] | None = None,
+    kpis: KpiExports | None = None,
+) -> list[LoadResult]:
+    """The whole kextload command: load each bundle (and the library
+    kexts it needs) into the guest of `rundir`; on_loaded hears of each
+    kext as soon as it runs."""
+    targets = [open_bundle(p) for p in bundles]
+    search = find_bundles(search_dirs, [*dependencies, *(t.path for t in targets)])
+    kpis = kpis or load_exports()
+    results: list[LoadResult] = []
+    with GuestSession.open(rundir) as session:
+        loader = KextLoader(session, kpis, search, echo)
+        for target in targets:
+            if any(r.bundle.identifier == target.identifier for r in results):
+                continue  # loaded already, as a library of an earlier one
+            for result in loader.load(target):
+                results.append(result)
+                if on_loaded is not None:
+                    on_loaded(result)
+    return results

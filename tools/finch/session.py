@@ -1,0 +1,243 @@
+"""A host tool's session with the running guest.
+
+kextload, kextstat and kextunload find the guest through its run directory
+(machine.json, which `finch run` and the test fixtures write), connect to
+its host link (COM2), say HELLO, and check that the guest runs the kernel
+the host built: kexts are linked against that ELF's symbol addresses, so
+linking against any other would make them call into the wrong code.
+
+    with GuestSession.open(Path("build/run")) as session:
+        for kext in session.list_kexts(): ...
+
+The session also moves kext images in: straight into guest RAM when the
+machine shares it with the host (os.pwrite at file offset == the block's
+physical address), else in KMOD_WRITE pieces over COM2.  While it waits
+for a reply it watches QEMU and the console log, so that a guest that
+panicked or exited is reported at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from finch.elf32 import Elf32Error, defined_globals, has_symbol_table, symbol_string
+from finch.errors import FinchError
+from finch.hostlink.client import HostLink, HostLinkError
+from finch.hostlink.messages import (
+    NO_PHYS,
+    KmodAllocReply,
+    KmodAllocRequest,
+    KmodFreeRequest,
+    KmodListReply,
+    KmodListRequest,
+    KmodLoadReply,
+    KmodLoadRequest,
+    KmodUnloadReply,
+    KmodUnloadRequest,
+    KmodWriteRequest,
+    StatusReply,
+    errno_name,
+)
+from finch.kext import LoadedKext
+from finch.kextrecords import KextRecords
+from finch.panic import PANIC_START
+from finch.runinfo import FILE_NAME, RunInfo
+
+READY_DEADLINE = 10.0  # for a guest still booting when the tool starts
+
+
+class SessionError(FinchError):
+    """The guest cannot be reached, or runs a kernel the host did not build."""
+
+
+@dataclass(frozen=True)
+class KernelImage:
+    """The kernel ELF the guest runs, as the linker needs it."""
+
+    path: Path
+    build_id: str
+    symbols: dict[str, int] = field(repr=False)  # every global: name -> address
+
+    @classmethod
+    def read(cls, path: Path) -> KernelImage:
+        try:
+            data = path.read_bytes()
+            if not has_symbol_table(data):
+                raise SessionError(f"{path} has no symbol table: rebuild it with `make build`")
+            build_id = symbol_string(data, "finch_build_id")
+            symbols = defined_globals(data)
+        except FileNotFoundError:
+            raise SessionError(
+                f"the guest's kernel {path} does not exist any more: rebuild it with "
+                "`make build` and restart the guest"
+            ) from None
+        except Elf32Error as e:
+            raise SessionError(f"{path} is not a readable i386 kernel ELF ({e})") from None
+        if build_id is None:
+            raise SessionError(
+                f"{path} defines no finch_build_id: it was not built by `finch build`"
+            )
+        return cls(path, build_id, symbols)
+
+
+class GuestWatch:
+    """The HostLink watchdog: says why the guest cannot answer any more
+    (QEMU exited, or the console shows a panic that began after the
+    session started), or None while it may still answer."""
+
+    def __init__(self, info: RunInfo) -> None:
+        self.info = info
+        self.console = Path(info.console_log)
+        self._offset = self._size()
+        self._tail = ""
+
+    def _size(self) -> int:
+        try:
+            return self.console.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def __call__(self) -> str | None:
+        if not self.info.is_running():
+            return (
+                f"QEMU (pid {self.info.pid}) has exited; see {self.info.console_log} and "
+                f"{self.info.qemu_log}"
+            )
+        try:
+            with self.console.open("rb") as f:
+                f.seek(self._offset)
+                new = f.read()
+        except FileNotFoundError:
+            return None
+        self._offset += len(new)
+        self._tail = (self._tail + new.decode("utf-8", "replace"))[-4096:]
+        match = PANIC_START.search(self._tail.replace("\r", ""))
+        if match is None:
+            return None
+        return (
+            f"the guest panicked: {match.group(0).strip()}; the whole report is in "
+            f"{self.info.console_log} (`finch symbolize {self.info.console_log}` names "
+            "its addresses)"
+        )
+
+
+class GuestSession:
+    """One connection to the guest's host link, after HELLO and the build
+    id check.  Close it (or use `with`) when done."""
+
+    def __init__(
+        self, link: HostLink, info: RunInfo, rundir: Path, kernel: KernelImage, max_payload: int
+    ) -> None:
+        self.link = link
+        self.info = info
+        self.rundir = rundir
+        self.kernel = kernel
+        self.max_payload = max_payload
+        self.records = KextRecords.in_rundir(rundir)
+
+    @classmethod
+    def open(cls, rundir: Path, *, ready_deadline: float = READY_DEADLINE) -> GuestSession:
+        """Find the guest of `rundir`, connect, say HELLO, check its build."""
+        info = RunInfo.read(rundir / FILE_NAME)
+        if info.serial2 is None:
+            raise SessionError(
+                f"the guest in {rundir} has no host link (COM2): it was not started by "
+                "`finch run`; restart it with `make run`"
+            )
+        link = HostLink(info.serial2, watchdog=GuestWatch(info)).connect()
+        try:
+            kernel = KernelImage.read(Path(info.kernel))
+            hello = link.wait_ready(deadline=ready_deadline)
+            if hello.build_id != kernel.build_id:
+                raise SessionError(
+                    f"the guest runs kernel build {hello.build_id}, but {kernel.path} is build "
+                    f"{kernel.build_id}: kexts linked against it would call the wrong "
+                    "addresses.  Restart the guest (`make run`) to boot the kernel you "
+                    "built, or rebuild it (`make build`) if the guest runs one you did not"
+                )
+        except BaseException:
+            link.close()
+            raise
+        return cls(link, info, rundir, kernel, hello.max_payload)
+
+    def close(self) -> None:
+        self.link.close()
+
+    def __enter__(self) -> GuestSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def shared_ram(self) -> Path | None:
+        return Path(self.info.shared_ram) if self.info.shared_ram else None
+
+    # -- requests ---------------------------------------------------------
+
+    def list_kexts(self) -> list[LoadedKext]:
+        reply = self.link.call(KmodListRequest())
+        assert isinstance(reply, KmodListReply)
+        return [LoadedKext.from_entry(e) for e in reply.entries]
+
+    def alloc(self, size: int) -> KmodAllocReply:
+        reply = self.link.call(KmodAllocRequest(size))
+        assert isinstance(reply, KmodAllocReply)
+        return reply
+
+    def free(self, address: int) -> int:
+        reply = self.link.call(KmodFreeRequest(address))
+        assert isinstance(reply, StatusReply)
+        return reply.status
+
+    def write_image(self, address: int, phys: int, image: bytes) -> str:
+        """Copy `image` into the block at `address`; returns how it went
+        ("shared RAM" or "COM2")."""
+        ram = self.shared_ram
+        if ram is not None and phys != NO_PHYS:
+            try:
+                fd = os.open(ram, os.O_RDWR)
+            except OSError:
+                fd = -1  # the file is gone or not ours: fall back to COM2
+            if fd >= 0:
+                try:
+                    os.pwrite(fd, image, phys)
+                finally:
+                    os.close(fd)
+                return "shared RAM"
+        piece = self.max_payload - 4
+        for offset in range(0, len(image), piece):
+            reply = self.link.call(
+                KmodWriteRequest(address + offset, image[offset : offset + piece])
+            )
+            assert isinstance(reply, StatusReply)
+            if reply.status != 0:
+                raise HostLinkError(
+                    f"KMOD_WRITE at {address + offset:#x} was refused "
+                    f"({errno_name(reply.status)}): the block from KMOD_ALLOC is gone"
+                )
+        return "COM2"
+
+    def load(self, request: KmodLoadRequest) -> KmodLoadReply:
+        reply = self.link.call(request)
+        assert isinstance(reply, KmodLoadReply)
+        return reply
+
+    def unload(self, kmod_id: int) -> KmodUnloadReply:
+        reply = self.link.call(KmodUnloadRequest(kmod_id))
+        assert isinstance(reply, KmodUnloadReply)
+        return reply
+
+    def monitor(self, command: str) -> str:
+        """Run a monitor command in the guest; what it printed."""
+        reply = self.link.monitor(command)
+        return re.sub(r"\r\n?", "\n", reply.text)
