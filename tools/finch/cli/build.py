@@ -1,5 +1,7 @@
 """Build the kernel: compile what changed under kernel/ into build/kernel/
-and link images/finch.elf when anything did (with a new build id).
+and link images/finch.elf when anything did (with a new build id).  Then
+build every kext under kexts/ into build/kexts/<Name>.kext, ready for
+kextload.
 """
 
 from __future__ import annotations
@@ -7,9 +9,10 @@ from __future__ import annotations
 import argparse
 
 from finch.build import Tree, build_floor, build_kernel
+from finch.kextbuild import build_all_kexts
 
 NAME = "build"
-HELP = "build images/finch.elf"
+HELP = "build images/finch.elf and the kexts under kexts/"
 ACCEPTS_PASSTHROUGH = False
 
 
@@ -40,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
             f"built {tree.relative(result.elf)}: {len(result.compiled)} files compiled"
             + (f", linked as build {result.build_id}" if result.linked else "")
         )
+    build_all_kexts(tree, verbose=args.verbose)
     if args.floor:
         build_floor(tree, verbose=args.verbose)
     return 0

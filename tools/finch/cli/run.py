@@ -3,8 +3,10 @@ type at the kernel monitor's `finch> ` prompt.  `halt [status]` ends the
 machine (this command then exits with that status); Ctrl-A X quits QEMU
 at any time, Ctrl-A C switches to QEMU's own monitor, and Ctrl-C goes to
 the guest.  The console is also logged to build/run/console.log; COM2,
-the host link, is the unix socket build/run/serial2.sock; and
-build/run/machine.json tells other host tools where the guest is.
+the host link, is the unix socket build/run/serial2.sock; guest RAM is a
+file under /dev/shm shared with the host (kextload writes kexts into it);
+and build/run/machine.json tells kextload, kextstat and kextunload where
+the guest is.
 
 Arguments after `--` go to QEMU as they are:  finch run -- -s -S
 """
@@ -21,14 +23,19 @@ from finch.errors import MachineError
 from finch.machine import Machine
 from finch.panic import find_panic, parse_panic, symbolize_panic
 from finch.preflight import preflight
-from finch.qemu_args import DEFAULT_MEMORY_MB, ConsoleMode, QemuOptions, SerialSocket
+from finch.qemu_args import (
+    DEFAULT_MEMORY_MB,
+    HOSTLINK_SOCKET,
+    ConsoleMode,
+    QemuOptions,
+    SerialSocket,
+)
 from finch.runinfo import FILE_NAME, RunInfo
 from finch.symbolize import Symbolizer
 
 NAME = "run"
 HELP = "build and boot Finch with its console on this terminal"
 ACCEPTS_PASSTHROUGH = True
-HOSTLINK_SOCKET = "serial2.sock"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     options = QemuOptions(
         memory_mb=args.memory,
         serial=(SerialSocket(HOSTLINK_SOCKET),),  # COM2: the host link, for kextload & co.
+        shared_ram=True,  # kextload copies images straight into guest RAM
         no_reboot=args.no_reboot,
         extra_args=tuple(args.passthrough),
     )

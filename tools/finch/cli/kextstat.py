@@ -1,0 +1,57 @@
+"""kextstat: list the kexts loaded in the running Finch guest, in the
+columns of Mac OS X 10.4's kextstat:
+
+    Index Refs Address    Size       Wired      Name (Version) <Linked Against>
+
+Index is the kmod id, Refs how many loaded kexts link against it, Address,
+Size and Wired its memory (0x0 for the kernel's own components: the
+kernel and its KPI bundles com.apple.kpi.*), and <Linked Against> the
+ids it links against, highest first.  Also installed as kmodstat, the
+2001 name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
+from finch.kext import format_kextstat
+from finch.session import GuestSession
+
+
+def parser(prog: str = "kextstat") -> argparse.ArgumentParser:
+    p = make_parser(prog, __doc__ or "")
+    p.add_argument("-l", "--no-header", action="store_true", help="leave out the header line")
+    p.add_argument(
+        "-k",
+        "--no-kernel",
+        action="store_true",
+        help="leave out the kernel components (com.apple.kernel, com.apple.kpi.*)",
+    )
+    p.add_argument(
+        "-b",
+        "--bundle-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="show only the kext with this bundle id (repeatable)",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    prog = invoked_as("kextstat", ("kmodstat",))
+    return run_tool(prog, parser(prog), _stat, argv)
+
+
+def _stat(args: argparse.Namespace) -> int:
+    with GuestSession.open(rundir(args)) as session:
+        kexts = session.list_kexts()
+    sys.stdout.write(
+        format_kextstat(
+            kexts, header=not args.no_header, hide_kernel=args.no_kernel, bundle_ids=args.bundle_id
+        )
+    )
+    return 0
