@@ -30,7 +30,7 @@ typedef u_int64_t	addr64_t;	/* a physical address */
 /* mbuf_flags_t: the only flags mbuf_flags/mbuf_setflags see or change. */
 enum {
 	MBUF_EXT	= 0x0001,	/* data lives in an external cluster */
-	MBUF_PKTHDR	= 0x0002,	/* first mbuf of a packet: has a header */
+	MBUF_PKTHDR	= 0x0002,	/* first mbuf of a packet */
 	MBUF_EOR	= 0x0004,	/* end of a record */
 	MBUF_LOOP	= 0x0040,	/* packet was looped back */
 	MBUF_BCAST	= 0x0100,	/* link-level broadcast */
@@ -38,14 +38,14 @@ enum {
 	MBUF_FRAG	= 0x0400,	/* a fragment of a larger packet */
 	MBUF_FIRSTFRAG	= 0x0800,	/* the first fragment */
 	MBUF_LASTFRAG	= 0x1000,	/* the last fragment */
-	MBUF_PROMISC	= 0x2000,	/* received only because of promiscuity */
+	MBUF_PROMISC	= 0x2000,	/* received only in promiscuous mode */
 	MBUF_HASFCS	= 0x4000	/* the frame still carries its FCS */
 };
 typedef u_int32_t mbuf_flags_t;
 
 /* mbuf_type_t: what an mbuf holds; counted per type by mbuf_stats. */
 enum {
-	MBUF_TYPE_FREE		= 0,	/* on a free list: never seen by users */
+	MBUF_TYPE_FREE		= 0,	/* on a free list: never yours */
 	MBUF_TYPE_DATA		= 1,
 	MBUF_TYPE_HEADER	= 2,
 	MBUF_TYPE_SOCKET	= 3,
@@ -76,7 +76,7 @@ enum {
 	MBUF_CSUM_DID_IP	= 0x0100,	/* IP header checksum checked */
 	MBUF_CSUM_IP_GOOD	= 0x0200,	/* ... and it was right */
 	MBUF_CSUM_DID_DATA	= 0x0400,	/* TCP/UDP sum is in `value` */
-	MBUF_CSUM_PSEUDO_HDR	= 0x0800	/* `value` includes the pseudo header */
+	MBUF_CSUM_PSEUDO_HDR	= 0x0800	/* value includes pseudo hdr */
 };
 typedef u_int32_t mbuf_csum_performed_flags_t;
 
@@ -103,7 +103,7 @@ struct mbuf_stat {
 	u_int32_t	mpfail;		/* mbuf_pullup failures */
 	u_int32_t	msize;		/* size of an mbuf, header included */
 	u_int32_t	mclbytes;	/* size of a cluster */
-	u_int32_t	minclsize;	/* data at least this long goes in a cluster */
+	u_int32_t	minclsize;	/* this much data or more: a cluster */
 	u_int32_t	mlen;		/* data space of a plain mbuf */
 	u_int32_t	mhlen;		/* data space of a packet-header mbuf */
 	u_int32_t	bigclusters;	/* 4 KB clusters carved from pages */
@@ -170,7 +170,9 @@ int	mbuf_freem_list(mbuf_t mbuf);
 size_t	mbuf_leadingspace(mbuf_t mbuf);
 size_t	mbuf_trailingspace(mbuf_t mbuf);
 /* Copy len bytes from offset (MBUF_COPYALL: to the end) into a new
- * chain; clusters are shared, not copied.  ENOMEM/EINVAL: nothing made. */
+ * chain; clusters are shared (read-only from then on), not copied.  A
+ * copy from offset 0 gets the packet header, without its tags.
+ * EINVAL (range), ENOMEM: nothing is made. */
 errno_t	mbuf_copym(mbuf_t src, size_t offset, size_t len, mbuf_how_t how,
 	    mbuf_t *new_mbuf);
 /* A full, writable copy of a packet, header and tags included. */
@@ -191,7 +193,7 @@ errno_t	mbuf_pullup(mbuf_t *mbuf, size_t len);
 errno_t	mbuf_pulldown(mbuf_t src, size_t *offset, size_t length,
 	    mbuf_t *location);
 /* Trim len bytes from the front (len > 0) or the tail (len < 0); adjusts
- * the packet header length. */
+ * the packet header length.  Mbufs past a new tail are freed. */
 void	mbuf_adj(mbuf_t mbuf, int len);
 /* Copy length bytes from offset out of the chain; EINVAL if too short. */
 errno_t	mbuf_copydata(mbuf_t mbuf, size_t offset, size_t length,
@@ -238,11 +240,14 @@ void	mbuf_pkthdr_setheader(mbuf_t mbuf, void *header);
 /* Forget what hardware verified: call after changing inbound data. */
 void	mbuf_inbound_modified(mbuf_t mbuf);
 /* Compute in software the checksums still requested on an outbound
- * packet whose protocol header starts at protocol_offset. */
+ * packet whose IPv4 header starts at protocol_offset (PF_INET only):
+ * for TCP/UDP the checksum field holds the pseudo-header sum and the
+ * requested value the field's offset in the transport header. */
 void	mbuf_outbound_finalize(mbuf_t mbuf, u_int32_t protocol_family,
 	    size_t protocol_offset);
 errno_t	mbuf_set_vlan_tag(mbuf_t mbuf, u_int16_t vlan);
-errno_t	mbuf_get_vlan_tag(mbuf_t mbuf, u_int16_t *vlan);	/* ENXIO: none */
+/* ENXIO if the packet has no VLAN tag. */
+errno_t	mbuf_get_vlan_tag(mbuf_t mbuf, u_int16_t *vlan);
 errno_t	mbuf_clear_vlan_tag(mbuf_t mbuf);
 errno_t	mbuf_set_csum_requested(mbuf_t mbuf,
 	    mbuf_csum_request_flags_t request, u_int32_t value);
