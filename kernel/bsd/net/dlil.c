@@ -1,0 +1,1296 @@
+/*
+ * The DLIL (data link interface layer): the list of interfaces, their
+ * life cycle, and the paths between drivers and protocols.
+ *   in:  driver -> ifnet_input -> input queue -> "dlil_input" thread ->
+ *        bpf tap -> demux -> interface filters -> protocol input
+ *   out: ifnet_output -> protocol pre_output -> framer -> interface
+ *        filters -> bpf tap -> driver output
+ * kpi_interface.c is the public face of this file; locks: if_var.h.
+ */
+#include <sys/systm.h>
+#include <sys/kpi_mbuf.h>
+#include <sys/kern_event.h>
+#include <kern/kalloc.h>
+#include <kern/locks.h>
+#include <kern/sched_prim.h>
+#include <kern/thread.h>
+#include <kern/thread_var.h>
+#include <bsd/net/if_var.h>
+#include <bsd/net/netstat_var.h>
+
+/*
+ * Why packets die here.  Every drop on the DLIL's paths is counted under
+ * one of these names; `netstat -s` prints them (group "dlil").
+ */
+static struct dlil_stat {
+	u_int32_t	input_packets;		/* accepted by ifnet_input */
+	u_int32_t	input_delivered;	/* taken by a protocol */
+	u_int32_t	input_if_not_attached;
+	u_int32_t	input_queue_full;
+	u_int32_t	input_if_down;
+	u_int32_t	input_no_protocol;
+	u_int32_t	input_filter_drop;
+	u_int32_t	input_not_for_us;
+	u_int32_t	input_proto_error;
+	u_int32_t	output_packets;		/* handed to a driver */
+	u_int32_t	output_if_not_attached;
+	u_int32_t	output_if_down;
+	u_int32_t	output_no_protocol;
+	u_int32_t	output_preout_error;
+	u_int32_t	output_framer_error;
+	u_int32_t	output_filter_drop;
+	u_int32_t	output_driver_error;
+} dlil_stat;
+
+static const struct netstat_counter dlil_counters[] = {
+	{ "input_packets", "packets handed in by drivers",
+	    &dlil_stat.input_packets },
+	{ "input_delivered", "packets taken by a protocol",
+	    &dlil_stat.input_delivered },
+	{ "input_if_not_attached", "dropped: interface not attached",
+	    &dlil_stat.input_if_not_attached },
+	{ "input_queue_full", "dropped: the input queue was full",
+	    &dlil_stat.input_queue_full },
+	{ "input_if_down", "dropped: interface down",
+	    &dlil_stat.input_if_down },
+	{ "input_no_protocol", "dropped: no attached protocol (unknown type)",
+	    &dlil_stat.input_no_protocol },
+	{ "input_filter_drop", "dropped by an interface filter",
+	    &dlil_stat.input_filter_drop },
+	{ "input_not_for_us", "dropped: promiscuous, another host's",
+	    &dlil_stat.input_not_for_us },
+	{ "input_proto_error", "dropped: the protocol's input refused it",
+	    &dlil_stat.input_proto_error },
+	{ "output_packets", "packets handed to drivers",
+	    &dlil_stat.output_packets },
+	{ "output_if_not_attached", "dropped: interface not attached",
+	    &dlil_stat.output_if_not_attached },
+	{ "output_if_down", "dropped: interface down",
+	    &dlil_stat.output_if_down },
+	{ "output_no_protocol", "dropped: protocol not attached",
+	    &dlil_stat.output_no_protocol },
+	{ "output_preout_error", "dropped: the protocol's pre_output failed",
+	    &dlil_stat.output_preout_error },
+	{ "output_framer_error", "dropped: no room for the link header",
+	    &dlil_stat.output_framer_error },
+	{ "output_filter_drop", "dropped by an interface filter",
+	    &dlil_stat.output_filter_drop },
+	{ "output_driver_error", "dropped: the driver refused it",
+	    &dlil_stat.output_driver_error },
+};
+NETSTAT_GROUP(dlil, dlil_counters);
+
+/* The attached interfaces, in attach order (L). */
+static lck_grp_t	*dlil_lck_grp;
+static lck_rw_t		*dlil_ifnet_lock;
+static TAILQ_HEAD(, ifnet) ifnet_head = TAILQ_HEAD_INITIALIZER(ifnet_head);
+static u_int32_t	dlil_if_index_last;	/* (L) */
+
+/* Serializes protocol attach and detach: add_proto/del_proto never race. */
+static lck_mtx_t	*dlil_proto_mtx;
+
+/*
+ * The input queue: packets from every interface, linked by nextpkt, in
+ * arrival order, waiting for the DLIL thread.  Bounded, so that a flood
+ * costs a fixed amount of memory and then drops (counted).  Also the list
+ * of interfaces with work for the thread.  (q) dlil_input_lock.
+ */
+#define DLIL_INPUT_QMAX		512
+static simple_lock_data_t dlil_input_lock =
+    SIMPLE_LOCK_INITIALIZER("dlil_input");
+static mbuf_t		dlil_inq_head, dlil_inq_tail;	/* (q) */
+static u_int32_t	dlil_inq_len;			/* (q) */
+static TAILQ_HEAD(, ifnet) dlil_work_head =		/* (q) */
+    TAILQ_HEAD_INITIALIZER(dlil_work_head);
+static bool		dlil_inject_pending;		/* (q) */
+static int		dlil_input_event;	/* the thread sleeps on it */
+
+static OSMallocTag	dlil_tag;
+
+static void	dlil_input_thread(void *arg, int wr);
+static void	dlil_work_post(ifnet_t ifp, u_int32_t work);
+
+/* ---- Dropping ---- */
+
+/* Free a packet that goes no further and count why. */
+static void
+dlil_drop(mbuf_t m, volatile u_int32_t *reason)
+{
+	NETSTAT_INC(*reason);
+	if (m != NULL)
+		mbuf_freem(m);
+}
+
+/* The same on the input path: the interface counts it as dropped too. */
+static void
+dlil_drop_in(ifnet_t ifp, mbuf_t m, volatile u_int32_t *reason)
+{
+	simple_lock(&ifp->if_lock);
+	ifp->if_stats.dropped++;
+	if (reason == &dlil_stat.input_no_protocol)
+		ifp->if_stats.no_protocol++;
+	simple_unlock(&ifp->if_lock);
+	dlil_drop(m, reason);
+}
+
+/* ---- References and use counts ---- */
+
+void
+dlil_ifnet_reference(ifnet_t ifp)
+{
+	simple_lock(&ifp->if_lock);
+	if (ifp->if_refcnt == 0)
+		panic("ifnet_reference: %s: already freed", ifp->if_xname);
+	ifp->if_refcnt++;
+	simple_unlock(&ifp->if_lock);
+}
+
+static void
+dlil_if_free(ifnet_t ifp)
+{
+	kfree_tag(ifp, sizeof(*ifp), dlil_tag);
+}
+
+/* The last reference frees the interface (never while attached: the
+ * attachment holds a reference until the detach is over). */
+void
+dlil_ifnet_release(ifnet_t ifp)
+{
+	bool last;
+
+	simple_lock(&ifp->if_lock);
+	if (ifp->if_refcnt == 0)
+		panic("ifnet_release: %s: more releases than references",
+		    ifp->if_xname);
+	last = --ifp->if_refcnt == 0;
+	simple_unlock(&ifp->if_lock);
+	if (last)
+		dlil_if_free(ifp);
+}
+
+/*
+ * Every packet and every call inside the interface counts as a "use";
+ * ifnet_detach waits (asynchronously) for the count to drop to zero
+ * before the protocols, filters and driver are told it is over.
+ */
+static bool
+dlil_ifnet_use_n(ifnet_t ifp, u_int32_t n)
+{
+	bool ok;
+
+	simple_lock(&ifp->if_lock);
+	ok = ifp->if_state == IF_STATE_ATTACHED;
+	if (ok)
+		ifp->if_usecount += n;
+	simple_unlock(&ifp->if_lock);
+	return ok;
+}
+
+bool
+dlil_ifnet_use(ifnet_t ifp)
+{
+	return dlil_ifnet_use_n(ifp, 1);
+}
+
+void
+dlil_ifnet_unuse(ifnet_t ifp)
+{
+	bool finish;
+
+	simple_lock(&ifp->if_lock);
+	if (ifp->if_usecount == 0)
+		panic("dlil_ifnet_unuse: %s: not in use", ifp->if_xname);
+	ifp->if_usecount--;
+	finish = ifp->if_usecount == 0 && ifp->if_state == IF_STATE_DETACHING &&
+	    !ifp->if_detach_posted;
+	if (finish)
+		ifp->if_detach_posted = true;
+	simple_unlock(&ifp->if_lock);
+	if (finish)
+		dlil_work_post(ifp, IF_WORK_DETACH);
+}
+
+/* ---- The interface list ---- */
+
+void
+dlil_ifnet_foreach(void (*fn)(ifnet_t ifp, void *arg), void *arg)
+{
+	ifnet_t ifp;
+
+	lck_rw_lock_shared(dlil_ifnet_lock);
+	TAILQ_FOREACH(ifp, &ifnet_head, if_link)
+		fn(ifp, arg);
+	lck_rw_unlock_shared(dlil_ifnet_lock);
+}
+
+/* Is an attached interface already called that, or has that id?  (L) */
+static bool
+dlil_if_conflict(const ifnet_t ifp)
+{
+	ifnet_t other;
+
+	TAILQ_FOREACH(other, &ifnet_head, if_link) {
+		if (other == ifp)
+			continue;
+		if (strcmp(other->if_xname, ifp->if_xname) == 0)
+			return true;
+		if (ifp->if_uniqueid_len != 0 &&
+		    other->if_family == ifp->if_family &&
+		    other->if_uniqueid_len == ifp->if_uniqueid_len &&
+		    memcmp(other->if_uniqueid, ifp->if_uniqueid,
+		    ifp->if_uniqueid_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- Allocate, attach ---- */
+
+static errno_t
+dlil_if_check_params(const struct ifnet_init_params *init)
+{
+	size_t namelen;
+
+	if (init->name == NULL || init->output == NULL ||
+	    init->demux == NULL || init->add_proto == NULL ||
+	    init->del_proto == NULL)
+		return EINVAL;
+	namelen = strnlen(init->name, IFNAMSIZ);
+	/* Room for the unit number in if_xname ("en" + "0" + NUL). */
+	if (namelen == 0 || namelen > IFNAMSIZ - 5 || init->unit > 9999)
+		return EINVAL;
+	if (init->family > IFNET_FAMILY_BOND || init->type == 0 ||
+	    init->type > 0xff)
+		return EINVAL;
+	if (init->uniqueid_len > IF_UNIQUEID_MAX ||
+	    (init->uniqueid_len != 0 && init->uniqueid == NULL))
+		return EINVAL;
+	if (init->broadcast_len > IF_LLADDR_MAX ||
+	    (init->broadcast_len != 0 && init->broadcast_addr == NULL))
+		return EINVAL;
+	return 0;
+}
+
+static void
+dlil_if_init_fields(ifnet_t ifp, const struct ifnet_init_params *init)
+{
+	strlcpy(ifp->if_name, init->name, sizeof(ifp->if_name));
+	snprintf(ifp->if_xname, sizeof(ifp->if_xname), "%s%u", init->name,
+	    init->unit);
+	ifp->if_unit = init->unit;
+	ifp->if_family = init->family;
+	ifp->if_type = (u_int8_t)init->type;
+	ifp->if_softc = init->softc;
+	memcpy(ifp->if_uniqueid, init->uniqueid, init->uniqueid_len);
+	ifp->if_uniqueid_len = init->uniqueid_len;
+	memcpy(ifp->if_broadcast, init->broadcast_addr, init->broadcast_len);
+	ifp->if_broadcast_len = init->broadcast_len;
+	ifp->if_output = init->output;
+	ifp->if_demux = init->demux;
+	ifp->if_add_proto = init->add_proto;
+	ifp->if_del_proto = init->del_proto;
+	ifp->if_check_multi = init->check_multi;
+	ifp->if_framer = init->framer;
+	ifp->if_ioctl = init->ioctl;
+	ifp->if_set_bpf_tap = init->set_bpf_tap;
+	ifp->if_detached = init->detach;
+	ifp->if_event = init->event;
+}
+
+errno_t
+dlil_if_allocate(const struct ifnet_init_params *init, ifnet_t *ifpp)
+{
+	ifnet_t ifp;
+	errno_t error;
+	bool conflict;
+
+	if (init == NULL || ifpp == NULL)
+		return EINVAL;
+	if ((error = dlil_if_check_params(init)) != 0)
+		return error;
+	ifp = kalloc_tag(sizeof(*ifp), dlil_tag);
+	if (ifp == NULL)
+		return ENOMEM;
+	bzero(ifp, sizeof(*ifp));
+	dlil_if_init_fields(ifp, init);
+	simple_lock_init(&ifp->if_lock, "ifnet");
+	ifp->if_state = IF_STATE_EMBRYO;
+	ifp->if_refcnt = 1;
+	TAILQ_INIT(&ifp->if_protos);
+	TAILQ_INIT(&ifp->if_filters);
+	TAILQ_INIT(&ifp->if_addrs);
+
+	lck_rw_lock_shared(dlil_ifnet_lock);
+	conflict = dlil_if_conflict(ifp);
+	lck_rw_unlock_shared(dlil_ifnet_lock);
+	if (conflict) {
+		dlil_if_free(ifp);
+		return EEXIST;
+	}
+	*ifpp = ifp;
+	return 0;
+}
+
+/* The AF_LINK address every attached interface carries (name, lladdr). */
+struct dlil_link_ifaddr {
+	struct ifaddr	dli_ifa;
+	union {
+		struct sockaddr_dl	sdl;
+		u_char			buf[sizeof(struct sockaddr_dl) +
+					    IFNAMSIZ + IF_LLADDR_MAX];
+	} dli_addr;
+};
+
+static void
+dlil_link_ifaddr_free(struct ifaddr *ifa)
+{
+	kfree_tag(ifa, sizeof(struct dlil_link_ifaddr), dlil_tag);
+}
+
+/* Write name and link address into the AF_LINK address.  if_lock held. */
+static void
+dlil_link_ifaddr_fill(ifnet_t ifp, struct dlil_link_ifaddr *dli)
+{
+	struct sockaddr_dl *sdl = &dli->dli_addr.sdl;
+	size_t nlen = strlen(ifp->if_xname);
+
+	bzero(&dli->dli_addr, sizeof(dli->dli_addr));
+	sdl->sdl_family = AF_LINK;
+	sdl->sdl_index = (u_short)ifp->if_index;
+	sdl->sdl_type = ifp->if_type;
+	sdl->sdl_nlen = (u_char)nlen;
+	sdl->sdl_alen = ifp->if_addrlen;
+	memcpy(sdl->sdl_data, ifp->if_xname, nlen);
+	memcpy(LLADDR(sdl), ifp->if_lladdr, ifp->if_addrlen);
+	sdl->sdl_len = (u_char)(offsetof(struct sockaddr_dl, sdl_data) +
+	    nlen + ifp->if_addrlen);
+	if (sdl->sdl_len < sizeof(*sdl))
+		sdl->sdl_len = sizeof(*sdl);
+}
+
+static struct dlil_link_ifaddr *
+dlil_link_ifaddr_alloc(void)
+{
+	struct dlil_link_ifaddr *dli;
+
+	dli = kalloc_tag(sizeof(*dli), dlil_tag);
+	if (dli == NULL)
+		return NULL;
+	bzero(dli, sizeof(*dli));
+	dli->dli_ifa.ifa_addr = (struct sockaddr *)&dli->dli_addr.sdl;
+	dli->dli_ifa.ifa_free = dlil_link_ifaddr_free;
+	return dli;
+}
+
+/* ifnet_set_lladdr: the new address shows in the AF_LINK ifaddr too. */
+void
+dlil_set_lladdr_locked(ifnet_t ifp)
+{
+	if (ifp->if_lladdr_ifa != NULL)
+		dlil_link_ifaddr_fill(ifp,
+		    (struct dlil_link_ifaddr *)ifp->if_lladdr_ifa);
+}
+
+/* Adopt the driver's link address, if it gave one. */
+static errno_t
+dlil_if_take_lladdr(ifnet_t ifp, const struct sockaddr_dl *ll_addr)
+{
+	if (ll_addr == NULL || ll_addr->sdl_alen == 0)
+		return 0;
+	if (ll_addr->sdl_alen > IF_LLADDR_MAX ||
+	    (ifp->if_addrlen != 0 && ll_addr->sdl_alen != ifp->if_addrlen))
+		return EINVAL;
+	simple_lock(&ifp->if_lock);
+	ifp->if_addrlen = ll_addr->sdl_alen;
+	memcpy(ifp->if_lladdr, (const char *)ll_addr->sdl_data +
+	    ll_addr->sdl_nlen, ll_addr->sdl_alen);
+	simple_unlock(&ifp->if_lock);
+	return 0;
+}
+
+/* Default taps: the link types the DLIL knows from the interface type. */
+static void
+dlil_if_default_bpf(ifnet_t ifp)
+{
+	if (ifp->if_bpf_attached)
+		return;
+	if (ifp->if_type == IFT_ETHER)
+		bpf_attach(ifp, DLT_EN10MB, 14, NULL, NULL);
+	else if (ifp->if_type == IFT_LOOP)
+		bpf_attach(ifp, DLT_NULL, sizeof(u_int32_t), NULL, NULL);
+}
+
+errno_t
+dlil_if_attach(ifnet_t ifp, const struct sockaddr_dl *ll_addr)
+{
+	struct dlil_link_ifaddr *dli;
+	errno_t error = 0;
+
+	if (ifp == NULL)
+		return EINVAL;
+	if ((error = dlil_if_take_lladdr(ifp, ll_addr)) != 0)
+		return error;
+	if ((dli = dlil_link_ifaddr_alloc()) == NULL)
+		return ENOMEM;
+
+	lck_rw_lock_exclusive(dlil_ifnet_lock);
+	if (ifp->if_state != IF_STATE_EMBRYO)
+		/* Attached already: EEXIST.  Detached: never again. */
+		error = ifp->if_state == IF_STATE_ATTACHED ? EEXIST : EINVAL;
+	else if (dlil_if_conflict(ifp))
+		error = EEXIST;
+	if (error != 0) {
+		lck_rw_unlock_exclusive(dlil_ifnet_lock);
+		dlil_link_ifaddr_free(&dli->dli_ifa);
+		return error;
+	}
+	simple_lock(&ifp->if_lock);
+	ifp->if_index = ++dlil_if_index_last;
+	ifp->if_state = IF_STATE_ATTACHED;
+	ifp->if_refcnt++;			/* the attachment's */
+	dli->dli_ifa.ifa_ifp = ifp;
+	dli->dli_ifa.ifa_refcnt = 1;		/* the list's */
+	dlil_link_ifaddr_fill(ifp, dli);
+	ifp->if_lladdr_ifa = &dli->dli_ifa;
+	TAILQ_INSERT_HEAD(&ifp->if_addrs, &dli->dli_ifa, ifa_link);
+	microtime(&ifp->if_lastchange);
+	simple_unlock(&ifp->if_lock);
+	TAILQ_INSERT_TAIL(&ifnet_head, ifp, if_link);
+	lck_rw_unlock_exclusive(dlil_ifnet_lock);
+
+	dlil_if_default_bpf(ifp);
+	dlil_post_msg(ifp, KEV_DL_IF_ATTACHED);
+	return 0;
+}
+
+/* ---- Detach ---- */
+
+/*
+ * ifnet_detach: take the interface off the list at once, so nobody finds
+ * it any more, and refuse new packets.  What is in flight drains; the
+ * last dlil_ifnet_unuse queues dlil_if_detach_final for the DLIL thread.
+ * The extra use taken here makes sure the final step cannot run before
+ * KEV_DL_IF_DETACHING is out.
+ */
+errno_t
+dlil_if_detach(ifnet_t ifp)
+{
+	errno_t error = 0;
+
+	if (ifp == NULL)
+		return EINVAL;
+	lck_rw_lock_exclusive(dlil_ifnet_lock);
+	simple_lock(&ifp->if_lock);
+	if (ifp->if_state == IF_STATE_EMBRYO)
+		error = EINVAL;
+	else if (ifp->if_state != IF_STATE_ATTACHED)
+		error = ENXIO;
+	else {
+		ifp->if_state = IF_STATE_DETACHING;
+		ifp->if_usecount++;
+	}
+	simple_unlock(&ifp->if_lock);
+	if (error == 0)
+		TAILQ_REMOVE(&ifnet_head, ifp, if_link);
+	lck_rw_unlock_exclusive(dlil_ifnet_lock);
+	if (error != 0)
+		return error;
+
+	dlil_post_msg(ifp, KEV_DL_IF_DETACHING);
+	dlil_ifnet_unuse(ifp);
+	return 0;
+}
+
+/* Take every address off the interface (each list reference dropped). */
+static void
+dlil_if_purge_addrs(ifnet_t ifp)
+{
+	struct ifaddr *ifa;
+
+	for (;;) {
+		simple_lock(&ifp->if_lock);
+		ifa = TAILQ_FIRST(&ifp->if_addrs);
+		if (ifa != NULL)
+			TAILQ_REMOVE(&ifp->if_addrs, ifa, ifa_link);
+		if (ifa == ifp->if_lladdr_ifa)
+			ifp->if_lladdr_ifa = NULL;
+		simple_unlock(&ifp->if_lock);
+		if (ifa == NULL)
+			break;
+		ifaddr_release(ifa);
+	}
+}
+
+/* Detach every protocol, as if each had called ifnet_detach_protocol. */
+static void
+dlil_if_purge_protos(ifnet_t ifp)
+{
+	struct if_proto *proto;
+	protocol_family_t pf;
+
+	for (;;) {
+		simple_lock(&ifp->if_lock);
+		proto = TAILQ_FIRST(&ifp->if_protos);
+		pf = proto != NULL ? proto->ip_family : 0;
+		simple_unlock(&ifp->if_lock);
+		if (proto == NULL)
+			break;
+		dlil_detach_protocol(ifp, pf);
+	}
+}
+
+/*
+ * The end of a detach, in the DLIL thread, once nothing is in flight:
+ * protocols, filters and addresses go, the driver hears `detached`, and
+ * KEV_DL_IF_DETACHED is posted.  Then the attachment's reference goes.
+ */
+static void
+dlil_if_detach_final(ifnet_t ifp)
+{
+	dlil_if_purge_protos(ifp);
+	iflt_detach_all(ifp);
+	dlil_if_purge_addrs(ifp);
+
+	simple_lock(&ifp->if_lock);
+	ifp->if_state = IF_STATE_DETACHED;
+	ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
+	simple_unlock(&ifp->if_lock);
+	if (ifp->if_detached != NULL)
+		ifp->if_detached(ifp);
+	dlil_post_msg(ifp, KEV_DL_IF_DETACHED);
+	dlil_ifnet_release(ifp);
+}
+
+/* ---- Work for the DLIL thread ---- */
+
+/* Queue work (IF_WORK_*) for ifp; safe from an interrupt handler. */
+static void
+dlil_work_post(ifnet_t ifp, u_int32_t work)
+{
+	bool queued;
+
+	dlil_ifnet_reference(ifp);	/* the work list's */
+	simple_lock(&dlil_input_lock);
+	queued = ifp->if_work != 0;
+	ifp->if_work |= work;
+	if (!queued)
+		TAILQ_INSERT_TAIL(&dlil_work_head, ifp, if_work_link);
+	simple_unlock(&dlil_input_lock);
+	thread_wakeup(&dlil_input_event);
+	if (queued)
+		dlil_ifnet_release(ifp);	/* the list has one already */
+}
+
+void
+dlil_wakeup(void)
+{
+	simple_lock(&dlil_input_lock);
+	dlil_inject_pending = true;
+	simple_unlock(&dlil_input_lock);
+	thread_wakeup(&dlil_input_event);
+}
+
+static void
+dlil_do_work(ifnet_t ifp, u_int32_t work)
+{
+	if (work & IF_WORK_LINK)
+		dlil_link_post(ifp);
+	if (work & IF_WORK_DETACH)
+		dlil_if_detach_final(ifp);
+	dlil_ifnet_release(ifp);	/* the work list's */
+}
+
+/* ---- Input ---- */
+
+/*
+ * Prepare a list from a driver: mark each packet as received on ifp and
+ * count packets and bytes.  Returns the number of packets; *tailp is the
+ * last one.
+ */
+static u_int32_t
+dlil_input_prepare(ifnet_t ifp, mbuf_t list, mbuf_t *tailp, u_int32_t *bytes)
+{
+	u_int32_t n = 0;
+	mbuf_t m;
+
+	*bytes = 0;
+	for (m = list; m != NULL; m = mbuf_nextpkt(m)) {
+		mbuf_pkthdr_setrcvif(m, ifp);
+		*bytes += (u_int32_t)mbuf_pkthdr_len(m);
+		*tailp = m;
+		n++;
+	}
+	return n;
+}
+
+/* Cut the list after `keep` packets; returns the rest. */
+static mbuf_t
+dlil_list_split(mbuf_t list, u_int32_t keep, mbuf_t *tailp)
+{
+	mbuf_t m = list, rest;
+
+	while (--keep > 0)
+		m = mbuf_nextpkt(m);
+	rest = mbuf_nextpkt(m);
+	mbuf_setnextpkt(m, NULL);
+	*tailp = m;
+	return rest;
+}
+
+/* Drop each packet of a list that did not fit the queue. */
+static void
+dlil_input_overflow(ifnet_t ifp, mbuf_t list)
+{
+	mbuf_t m, next;
+
+	for (m = list; m != NULL; m = next) {
+		next = mbuf_nextpkt(m);
+		mbuf_setnextpkt(m, NULL);
+		dlil_drop_in(ifp, m, &dlil_stat.input_queue_full);
+		dlil_ifnet_unuse(ifp);
+	}
+}
+
+/*
+ * ifnet_input: append the driver's packets to the input queue and wake
+ * the DLIL thread.  Called from interrupt handlers: only spin locks, no
+ * allocation, no sleeping.  Each queued packet holds a use of ifp.
+ */
+errno_t
+dlil_input(ifnet_t ifp, mbuf_t list, const struct ifnet_stat_increment_param *stats)
+{
+	struct ifnet_stat_increment_param counted = { 0 };
+	mbuf_t tail = NULL, rest = NULL;
+	u_int32_t n, bytes, room;
+
+	if (ifp == NULL || list == NULL) {
+		if (list != NULL)
+			mbuf_freem_list(list);
+		return EINVAL;
+	}
+	n = dlil_input_prepare(ifp, list, &tail, &bytes);
+	if (stats == NULL) {
+		counted.packets_in = n;
+		counted.bytes_in = bytes;
+		stats = &counted;
+	}
+	if_stat_add(ifp, stats);
+	if (!dlil_ifnet_use_n(ifp, n)) {
+		NETSTAT_ADD(dlil_stat.input_if_not_attached, n);
+		mbuf_freem_list(list);
+		return ENXIO;
+	}
+	NETSTAT_ADD(dlil_stat.input_packets, n);
+
+	simple_lock(&dlil_input_lock);
+	room = DLIL_INPUT_QMAX - dlil_inq_len;
+	if (n > room) {
+		rest = room > 0 ? dlil_list_split(list, room, &tail) : list;
+		n = room;
+		if (room == 0)
+			list = NULL;
+	}
+	if (list != NULL) {
+		if (dlil_inq_tail != NULL)
+			mbuf_setnextpkt(dlil_inq_tail, list);
+		else
+			dlil_inq_head = list;
+		dlil_inq_tail = tail;
+		dlil_inq_len += n;
+	}
+	simple_unlock(&dlil_input_lock);
+	thread_wakeup(&dlil_input_event);
+
+	if (rest != NULL)
+		dlil_input_overflow(ifp, rest);
+	return 0;
+}
+
+/* Find an attached protocol and take a reference on it (NULL: none). */
+static struct if_proto *
+dlil_proto_find(ifnet_t ifp, protocol_family_t pf)
+{
+	struct if_proto *proto;
+
+	simple_lock(&ifp->if_lock);
+	TAILQ_FOREACH(proto, &ifp->if_protos, ip_link)
+		if (proto->ip_family == pf) {
+			proto->ip_refcnt++;
+			break;
+		}
+	simple_unlock(&ifp->if_lock);
+	return proto;
+}
+
+/* Drop a reference; the last one tells the protocol it is detached. */
+static void
+dlil_proto_release(struct if_proto *proto)
+{
+	ifnet_t ifp = proto->ip_ifp;
+	bool last;
+
+	simple_lock(&ifp->if_lock);
+	last = --proto->ip_refcnt == 0;
+	simple_unlock(&ifp->if_lock);
+	if (!last)
+		return;
+	if (proto->ip_kpi.detached != NULL)
+		proto->ip_kpi.detached(ifp, proto->ip_family);
+	kfree_tag(proto, sizeof(*proto), dlil_tag);
+	dlil_ifnet_release(ifp);
+}
+
+bool
+dlil_protocol_attached(ifnet_t ifp, protocol_family_t pf)
+{
+	struct if_proto *proto = dlil_proto_find(ifp, pf);
+
+	if (proto == NULL)
+		return false;
+	dlil_proto_release(proto);
+	return true;
+}
+
+/* Give the packet to the protocol the demux named. */
+static void
+dlil_input_deliver(ifnet_t ifp, protocol_family_t pf, mbuf_t m, char *frame)
+{
+	struct if_proto *proto;
+	errno_t error;
+
+	proto = dlil_proto_find(ifp, pf);
+	if (proto == NULL) {
+		dlil_drop_in(ifp, m, &dlil_stat.input_no_protocol);
+		return;
+	}
+	error = proto->ip_kpi.input(ifp, pf, m, frame);
+	if (error == 0 || error == EJUSTRETURN)
+		NETSTAT_INC(dlil_stat.input_delivered);
+	else
+		dlil_drop_in(ifp, m, &dlil_stat.input_proto_error);
+	dlil_proto_release(proto);
+}
+
+/*
+ * One received packet, in the DLIL thread.  Its data starts after the
+ * link header, which the pkthdr's header pointer still reaches.
+ */
+static void
+dlil_input_packet(ifnet_t ifp, mbuf_t m)
+{
+	char *frame = mbuf_pkthdr_header(m);
+	protocol_family_t pf = 0;
+	errno_t error;
+
+	dlil_bpf_tap(ifp, m, frame, ifp->if_hdrlen, false);
+	if ((ifp->if_flags & IFF_UP) == 0) {
+		dlil_drop_in(ifp, m, &dlil_stat.input_if_down);
+		return;
+	}
+	/* Demux first: filters are told which protocol the packet is for. */
+	error = ifp->if_demux(ifp, m, frame, &pf);
+	if (error != 0) {
+		if (error != EJUSTRETURN)
+			dlil_drop_in(ifp, m, &dlil_stat.input_no_protocol);
+		return;
+	}
+	error = iflt_input(ifp, pf, &m, &frame);
+	if (error != 0) {
+		if (error != EJUSTRETURN)
+			dlil_drop_in(ifp, m, &dlil_stat.input_filter_drop);
+		return;
+	}
+	/* Heard only because the interface is promiscuous (tcpdump saw it). */
+	if (mbuf_flags(m) & MBUF_PROMISC) {
+		dlil_drop_in(ifp, m, &dlil_stat.input_not_for_us);
+		return;
+	}
+	dlil_input_deliver(ifp, pf, m, frame);
+}
+
+/* A list taken off the input queue, one packet at a time. */
+static void
+dlil_input_list(mbuf_t list)
+{
+	mbuf_t m, next;
+	ifnet_t ifp;
+
+	for (m = list; m != NULL; m = next) {
+		next = mbuf_nextpkt(m);
+		mbuf_setnextpkt(m, NULL);
+		ifp = mbuf_pkthdr_rcvif(m);
+		dlil_input_packet(ifp, m);
+		dlil_ifnet_unuse(ifp);		/* taken by dlil_input */
+	}
+}
+
+/*
+ * The "dlil_input" thread: sleeps until there are packets, injected
+ * packets or interface work, then does all of it.  Everything the
+ * protocols do on input runs here, in thread context.
+ */
+static void
+dlil_input_thread(void *arg, int wr)
+{
+	mbuf_t list;
+	ifnet_t ifp;
+	u_int32_t work;
+	bool inject;
+
+	for (;;) {
+		simple_lock(&dlil_input_lock);
+		while (dlil_inq_head == NULL && TAILQ_EMPTY(&dlil_work_head) &&
+		    !dlil_inject_pending) {
+			assert_wait(&dlil_input_event, THREAD_UNINT);
+			simple_unlock(&dlil_input_lock);
+			thread_block();
+			simple_lock(&dlil_input_lock);
+		}
+		list = dlil_inq_head;
+		dlil_inq_head = dlil_inq_tail = NULL;
+		dlil_inq_len = 0;
+		work = 0;
+		ifp = TAILQ_FIRST(&dlil_work_head);
+		if (ifp != NULL) {
+			TAILQ_REMOVE(&dlil_work_head, ifp, if_work_link);
+			work = ifp->if_work;
+			ifp->if_work = 0;
+		}
+		inject = dlil_inject_pending;
+		dlil_inject_pending = false;
+		simple_unlock(&dlil_input_lock);
+
+		dlil_input_list(list);
+		if (inject)
+			proto_input_run();
+		if (ifp != NULL)
+			dlil_do_work(ifp, work);
+	}
+}
+
+/* ---- Output ---- */
+
+#define DLIL_FRAME_TYPE_MAX	16	/* room for a protocol's frame type */
+#define DLIL_LLADDR_MAX		32	/* room for a link destination */
+
+/*
+ * The protocol's pre_output (it resolves the link destination, e.g.
+ * ARP) and the driver's framer (it prepends the link header).  On error
+ * or EJUSTRETURN the packet is gone and *mp is NULL.
+ */
+static errno_t
+dlil_output_frame(ifnet_t ifp, protocol_family_t pf, mbuf_t *mp,
+    void *route, const struct sockaddr *dest)
+{
+	char frame_type[DLIL_FRAME_TYPE_MAX] = { 0 };
+	char ll_dest[DLIL_LLADDR_MAX] = { 0 };
+	struct if_proto *proto;
+	errno_t error;
+
+	proto = dlil_proto_find(ifp, pf);
+	if (proto == NULL) {
+		dlil_drop(*mp, &dlil_stat.output_no_protocol);
+		*mp = NULL;
+		return ENOENT;
+	}
+	error = proto->ip_kpi.pre_output(ifp, pf, mp, dest, route,
+	    frame_type, ll_dest);
+	dlil_proto_release(proto);
+	if (error == 0 && ifp->if_framer != NULL) {
+		error = ifp->if_framer(ifp, mp, dest, ll_dest, frame_type);
+		if (error != 0 && error != EJUSTRETURN)
+			dlil_drop(*mp, &dlil_stat.output_framer_error);
+	} else if (error != 0 && error != EJUSTRETURN)
+		dlil_drop(*mp, &dlil_stat.output_preout_error);
+	if (error != 0)
+		*mp = NULL;
+	/* EJUSTRETURN: the protocol kept the packet (ARP holds it). */
+	return error == EJUSTRETURN ? 0 : error;
+}
+
+/*
+ * ifnet_output (raw false) and ifnet_output_raw (raw true).  Always
+ * consumes the packet.  Runs in the caller's thread; never sleeps.
+ */
+errno_t
+dlil_output(ifnet_t ifp, protocol_family_t pf, mbuf_t m, void *route,
+    const struct sockaddr *dest, bool raw)
+{
+	errno_t error = 0;
+
+	if (ifp == NULL || m == NULL) {
+		if (m != NULL)
+			mbuf_freem(m);
+		return EINVAL;
+	}
+	if (!dlil_ifnet_use(ifp)) {
+		dlil_drop(m, &dlil_stat.output_if_not_attached);
+		return ENXIO;
+	}
+	if ((ifp->if_flags & IFF_UP) == 0) {
+		dlil_drop(m, &dlil_stat.output_if_down);
+		error = ENETDOWN;
+		goto out;
+	}
+	if (!raw) {
+		error = dlil_output_frame(ifp, pf, &m, route, dest);
+		if (m == NULL)
+			goto out;
+	}
+	error = iflt_output(ifp, pf, &m);
+	if (error != 0) {
+		if (error == EJUSTRETURN)
+			error = 0;
+		else
+			dlil_drop(m, &dlil_stat.output_filter_drop);
+		goto out;
+	}
+	dlil_bpf_tap(ifp, m, NULL, 0, true);
+	/* The driver owns the packet from here, even when it fails. */
+	error = ifp->if_output(ifp, m);
+	if (error != 0)
+		NETSTAT_INC(dlil_stat.output_driver_error);
+	else
+		NETSTAT_INC(dlil_stat.output_packets);
+out:
+	dlil_ifnet_unuse(ifp);
+	return error;
+}
+
+/* ---- Protocols ---- */
+
+static void
+dlil_post_proto_msg(ifnet_t ifp, u_int32_t code, protocol_family_t pf,
+    u_int32_t remaining)
+{
+	struct kev_dl_proto_data data;
+	struct kev_msg msg;
+
+	bzero(&data, sizeof(data));
+	bzero(&msg, sizeof(msg));
+	data.link_data.if_family = ifp->if_family;
+	data.link_data.if_unit = ifp->if_unit;
+	strlcpy(data.link_data.if_name, ifp->if_name, IFNAMSIZ);
+	data.proto_family = pf;
+	data.proto_remaining_count = remaining;
+	msg.vendor_code = KEV_VENDOR_APPLE;
+	msg.kev_class = KEV_NETWORK_CLASS;
+	msg.kev_subclass = KEV_DL_SUBCLASS;
+	msg.event_code = code;
+	msg.dv[0].data_length = sizeof(data);
+	msg.dv[0].data_ptr = &data;
+	dlil_event(ifp, &msg);
+}
+
+static struct if_proto *
+dlil_proto_alloc(ifnet_t ifp, protocol_family_t pf,
+    const struct ifnet_attach_proto_param *param)
+{
+	struct if_proto *proto;
+
+	proto = kalloc_tag(sizeof(*proto), dlil_tag);
+	if (proto == NULL)
+		return NULL;
+	bzero(proto, sizeof(*proto));
+	proto->ip_ifp = ifp;
+	proto->ip_family = pf;
+	proto->ip_kpi = *param;
+	proto->ip_kpi.demux_array = NULL;	/* the driver has copied it */
+	proto->ip_kpi.demux_count = 0;
+	proto->ip_refcnt = 1;			/* the list's */
+	return proto;
+}
+
+errno_t
+dlil_attach_protocol(ifnet_t ifp, protocol_family_t pf,
+    const struct ifnet_attach_proto_param *param)
+{
+	struct if_proto *proto, *dup;
+	u_int32_t count = 0;
+	errno_t error;
+
+	if (ifp == NULL || param == NULL || param->input == NULL ||
+	    param->pre_output == NULL)
+		return EINVAL;
+	if ((proto = dlil_proto_alloc(ifp, pf, param)) == NULL)
+		return ENOMEM;
+	if (!dlil_ifnet_use(ifp)) {
+		kfree_tag(proto, sizeof(*proto), dlil_tag);
+		return ENXIO;
+	}
+	lck_mtx_lock(dlil_proto_mtx);
+	dup = dlil_proto_find(ifp, pf);
+	if (dup != NULL) {
+		dlil_proto_release(dup);
+		error = EEXIST;
+	} else if (ifp->if_proto_count >= IF_MAX_PROTOS)
+		error = ENOSPC;
+	else
+		error = ifp->if_add_proto(ifp, pf, param->demux_array,
+		    param->demux_count);
+	if (error == 0) {
+		dlil_ifnet_reference(ifp);	/* the protocol's */
+		simple_lock(&ifp->if_lock);
+		TAILQ_INSERT_TAIL(&ifp->if_protos, proto, ip_link);
+		count = ++ifp->if_proto_count;
+		simple_unlock(&ifp->if_lock);
+	}
+	lck_mtx_unlock(dlil_proto_mtx);
+	if (error == 0)
+		dlil_post_proto_msg(ifp, KEV_DL_PROTO_ATTACHED, pf, count);
+	else
+		kfree_tag(proto, sizeof(*proto), dlil_tag);
+	dlil_ifnet_unuse(ifp);
+	return error;
+}
+
+/*
+ * Take the protocol off the list (no new packet reaches it), tell the
+ * driver, post the event; the protocol's `detached` runs when the last
+ * packet inside it is done (dlil_proto_release).
+ */
+errno_t
+dlil_detach_protocol(ifnet_t ifp, protocol_family_t pf)
+{
+	struct if_proto *proto;
+	u_int32_t count = 0;
+
+	if (ifp == NULL)
+		return EINVAL;
+	lck_mtx_lock(dlil_proto_mtx);
+	simple_lock(&ifp->if_lock);
+	TAILQ_FOREACH(proto, &ifp->if_protos, ip_link)
+		if (proto->ip_family == pf)
+			break;
+	if (proto != NULL) {
+		TAILQ_REMOVE(&ifp->if_protos, proto, ip_link);
+		proto->ip_detaching = true;
+		count = --ifp->if_proto_count;
+	}
+	simple_unlock(&ifp->if_lock);
+	if (proto != NULL)
+		ifp->if_del_proto(ifp, pf);
+	lck_mtx_unlock(dlil_proto_mtx);
+	if (proto == NULL)
+		return ENOENT;
+	dlil_post_proto_msg(ifp, KEV_DL_PROTO_DETACHED, pf, count);
+	dlil_proto_release(proto);
+	return 0;
+}
+
+/* References to every attached protocol, for calls made without if_lock. */
+static int
+dlil_protos_snapshot(ifnet_t ifp, struct if_proto **out)
+{
+	struct if_proto *proto;
+	int n = 0;
+
+	simple_lock(&ifp->if_lock);
+	TAILQ_FOREACH(proto, &ifp->if_protos, ip_link) {
+		if (n == IF_MAX_PROTOS)
+			break;
+		proto->ip_refcnt++;
+		out[n++] = proto;
+	}
+	simple_unlock(&ifp->if_lock);
+	return n;
+}
+
+/* ---- Events and ioctls ---- */
+
+/*
+ * An event about ifp: interface filters, protocols and the driver hear
+ * it, then it is posted to every kernel-event listener.
+ */
+errno_t
+dlil_event(ifnet_t ifp, const struct kev_msg *ev)
+{
+	struct if_proto *protos[IF_MAX_PROTOS];
+	struct kev_msg copy = *ev;
+	int i, n;
+
+	iflt_event(ifp, ev);
+	n = dlil_protos_snapshot(ifp, protos);
+	for (i = 0; i < n; i++) {
+		if (protos[i]->ip_kpi.event != NULL)
+			protos[i]->ip_kpi.event(ifp, protos[i]->ip_family, ev);
+		dlil_proto_release(protos[i]);
+	}
+	if (ifp->if_event != NULL && ifp->if_state != IF_STATE_DETACHED)
+		ifp->if_event(ifp, ev);
+	return kev_post_kernel(&copy);
+}
+
+void
+dlil_post_msg(ifnet_t ifp, u_int32_t event_code)
+{
+	struct net_event_data data;
+	struct kev_msg msg;
+
+	bzero(&data, sizeof(data));
+	bzero(&msg, sizeof(msg));
+	data.if_family = ifp->if_family;
+	data.if_unit = ifp->if_unit;
+	strlcpy(data.if_name, ifp->if_name, IFNAMSIZ);
+	msg.vendor_code = KEV_VENDOR_APPLE;
+	msg.kev_class = KEV_NETWORK_CLASS;
+	msg.kev_subclass = KEV_DL_SUBCLASS;
+	msg.event_code = event_code;
+	msg.dv[0].data_length = sizeof(data);
+	msg.dv[0].data_ptr = &data;
+	dlil_event(ifp, &msg);
+}
+
+/*
+ * A link change from the driver, perhaps in an interrupt handler: note
+ * it and let the DLIL thread post the event.  Transitions are queued
+ * (at most IF_LINK_QLEN), so a quick down-up still posts both.
+ */
+void
+dlil_link_event(ifnet_t ifp, bool up)
+{
+	enum if_link_state state = up ? IF_LINK_UP : IF_LINK_DOWN;
+	enum if_link_state last;
+	bool post = false;
+
+	simple_lock(&ifp->if_lock);
+	last = ifp->if_link_qlen > 0 ?
+	    ifp->if_link_queue[ifp->if_link_qlen - 1] : ifp->if_link_state;
+	if (state != last) {
+		if (ifp->if_link_qlen == IF_LINK_QLEN)
+			ifp->if_link_qlen--;	/* keep the newest */
+		ifp->if_link_queue[ifp->if_link_qlen++] = state;
+		post = true;
+	}
+	simple_unlock(&ifp->if_lock);
+	if (post)
+		dlil_work_post(ifp, IF_WORK_LINK);
+}
+
+/* In the DLIL thread: post the queued link transitions, in order. */
+void
+dlil_link_post(ifnet_t ifp)
+{
+	enum if_link_state state;
+
+	for (;;) {
+		simple_lock(&ifp->if_lock);
+		if (ifp->if_link_qlen == 0) {
+			simple_unlock(&ifp->if_lock);
+			return;
+		}
+		state = ifp->if_link_queue[0];
+		ifp->if_link_qlen--;
+		memmove(&ifp->if_link_queue[0], &ifp->if_link_queue[1],
+		    ifp->if_link_qlen * sizeof(ifp->if_link_queue[0]));
+		ifp->if_link_state = state;
+		simple_unlock(&ifp->if_lock);
+		dlil_post_msg(ifp, state == IF_LINK_UP ? KEV_DL_LINK_ON :
+		    KEV_DL_LINK_OFF);
+	}
+}
+
+/* One ioctl handler's answer: EOPNOTSUPP means "not mine, go on". */
+static bool
+dlil_ioctl_result(errno_t result, errno_t *retval)
+{
+	if (result == EOPNOTSUPP)
+		return false;
+	if (result == EJUSTRETURN) {
+		*retval = 0;
+		return true;		/* handled: stop */
+	}
+	*retval = result;
+	return result != 0;		/* an error stops */
+}
+
+/*
+ * ifnet_ioctl: interface filters, then the protocol (if pf is not 0),
+ * then the driver.  EOPNOTSUPP if nobody handled it.
+ */
+errno_t
+dlil_ioctl(ifnet_t ifp, protocol_family_t pf, u_int32_t cmd, void *arg)
+{
+	struct if_proto *proto;
+	errno_t retval = EOPNOTSUPP;
+	bool stop;
+
+	if (ifp == NULL)
+		return EINVAL;
+	if (!dlil_ifnet_use(ifp))
+		return ENXIO;
+	stop = iflt_ioctl(ifp, pf, cmd, arg, &retval);
+	if (!stop && pf != 0 && (proto = dlil_proto_find(ifp, pf)) != NULL) {
+		if (proto->ip_kpi.ioctl != NULL)
+			stop = dlil_ioctl_result(proto->ip_kpi.ioctl(ifp, pf,
+			    cmd, arg), &retval);
+		dlil_proto_release(proto);
+	}
+	if (!stop && ifp->if_ioctl != NULL)
+		dlil_ioctl_result(ifp->if_ioctl(ifp, cmd, arg), &retval);
+	dlil_ifnet_unuse(ifp);
+	return retval;
+}
+
+/* ---- Addresses and counters ---- */
+
+void
+if_attach_ifaddr(ifnet_t ifp, struct ifaddr *ifa)
+{
+	ifaddr_reference(ifa);		/* the list's */
+	simple_lock(&ifp->if_lock);
+	ifa->ifa_ifp = ifp;
+	TAILQ_INSERT_TAIL(&ifp->if_addrs, ifa, ifa_link);
+	simple_unlock(&ifp->if_lock);
+}
+
+void
+if_detach_ifaddr(ifnet_t ifp, struct ifaddr *ifa)
+{
+	struct ifaddr *cur;
+
+	simple_lock(&ifp->if_lock);
+	TAILQ_FOREACH(cur, &ifp->if_addrs, ifa_link)
+		if (cur == ifa)
+			break;
+	if (cur != NULL)
+		TAILQ_REMOVE(&ifp->if_addrs, ifa, ifa_link);
+	simple_unlock(&ifp->if_lock);
+	if (cur != NULL)
+		ifaddr_release(ifa);
+}
+
+void
+if_stat_add(ifnet_t ifp, const struct ifnet_stat_increment_param *s)
+{
+	simple_lock(&ifp->if_lock);
+	ifp->if_stats.packets_in += s->packets_in;
+	ifp->if_stats.bytes_in += s->bytes_in;
+	ifp->if_stats.errors_in += s->errors_in;
+	ifp->if_stats.packets_out += s->packets_out;
+	ifp->if_stats.bytes_out += s->bytes_out;
+	ifp->if_stats.errors_out += s->errors_out;
+	ifp->if_stats.collisions += s->collisions;
+	ifp->if_stats.dropped += s->dropped;
+	simple_unlock(&ifp->if_lock);
+}
+
+/* ---- Start ---- */
+
+void
+dlil_init(void)
+{
+	thread_t th;
+
+	dlil_tag = kalloc_tag_create("dlil", 0);
+	dlil_lck_grp = lck_grp_alloc_init("dlil", LCK_GRP_ATTR_NULL);
+	dlil_ifnet_lock = lck_rw_alloc_init(dlil_lck_grp, LCK_ATTR_NULL);
+	dlil_proto_mtx = lck_mtx_alloc_init(dlil_lck_grp, LCK_ATTR_NULL);
+	bpf_init();
+	proto_kpi_init();
+	if (kernel_thread_start(dlil_input_thread, NULL, &th) != KERN_SUCCESS)
+		panic("dlil_init: cannot start the input thread");
+	thread_set_name(th, "dlil_input");
+	thread_deallocate(th);
+	loopattach();
+}
