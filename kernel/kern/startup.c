@@ -5,6 +5,7 @@
  * then becomes the idle thread.
  */
 #include <sys/systm.h>
+#include <bsd/net/dlil.h>
 #include <i386/cpu.h>
 #include <i386/pci.h>
 #include <i386/pmap.h>
@@ -34,6 +35,7 @@ kernel_bootstrap(uint32_t phys_top)
 	ml_set_interrupts_enabled(TRUE);
 	kmod_init();
 	monitor_init();
+	dlil_init();
 	pci_init();
 
 	/* The host link starts early: a HELLO meanwhile hears "booting"
