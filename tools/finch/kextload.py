@@ -42,7 +42,7 @@ from finch.kext import (
     resolve_load_order,
 )
 from finch.kextrecords import KextRecord
-from finch.link import LinkedImage, LinkError, link_kext, plan
+from finch.link import LinkedImage, LinkError, link_kext, plan, read_object
 from finch.session import GuestSession
 
 KMOD_MAX_IMAGE = 4 * 1024 * 1024  # the kernel's limit (kern/kmod_var.h)
@@ -107,19 +107,14 @@ class KextLoader:
             kernel_symbols=self.session.kernel.symbols,
             loaded_symbols=self._loaded_symbols(info.libraries, loaded),
         )
-        data = _read_executable(bundle)
+        obj = read_object(_read_executable(bundle), str(bundle.executable))
 
         def link(address: int) -> LinkedImage:
             return link_kext(
-                data,
-                address,
-                namespace,
-                bundle_id=info.identifier,
-                max_size=KMOD_MAX_IMAGE,
-                name=str(bundle.executable),
+                obj, address, namespace, bundle_id=info.identifier, max_size=KMOD_MAX_IMAGE
             )
 
-        size = plan(data, str(bundle.executable)).size
+        size = plan(obj).size
         link(TRIAL_ADDRESS)  # every link problem, before memory is asked for
         dependencies = tuple(by_id[lib].index for lib in info.libraries if lib in by_id)
 

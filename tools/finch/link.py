@@ -182,21 +182,74 @@ class _Symbol:
     size: int
 
 
+@dataclass(frozen=True)
+class _Reloc:
+    offset: int
+    type: int
+    symbol: int
+    addend: int | None  # RELA's; None for REL (the addend is in the section)
+
+
+@dataclass(frozen=True)
+class _RelocSection:
+    target: int  # the section it patches
+    target_name: str
+    target_size: int
+    target_nobits: bool
+    relocs: tuple[_Reloc, ...]
+
+
 @dataclass
-class _Object:
-    """What the linker needs from the ELF file, read once."""
+class KextObject:
+    """What the linker needs from the ELF file, read once (read_object()):
+    plan() and link_kext() take it in place of the file, so that planning,
+    a trial link and the real link parse the object only once."""
 
     elf: ELFFile
     name: str
     data: bytes
     alloc: list[int]  # indices of SHF_ALLOC sections
     symbols: list[_Symbol]
+    _relocations: list[_RelocSection] | None = field(default=None, repr=False)
 
     def section_name(self, index: int) -> str:
         return str(self.elf.get_section(index).name)
 
+    def relocations(self) -> list[_RelocSection]:
+        """The relocation sections that patch loaded sections."""
+        if self._relocations is None:
+            self._relocations = [
+                _read_relocations(self.elf, rsec)
+                for rsec in self.elf.iter_sections()
+                if isinstance(rsec, RelocationSection) and int(rsec["sh_info"]) in self.alloc
+            ]
+        return self._relocations
 
-def _read_object(data: bytes, name: str) -> _Object:
+
+ObjectSource = bytes | Path | str | KextObject
+
+
+def _read_relocations(elf: ELFFile, rsec: RelocationSection) -> _RelocSection:
+    target = int(rsec["sh_info"])
+    tsec = elf.get_section(target)
+    return _RelocSection(
+        target=target,
+        target_name=str(tsec.name),
+        target_size=int(tsec["sh_size"]),
+        target_nobits=tsec["sh_type"] == "SHT_NOBITS",
+        relocs=tuple(
+            _Reloc(
+                int(rel["r_offset"]),
+                int(rel["r_info_type"]),
+                int(rel["r_info_sym"]),
+                int(rel["r_addend"]) if rel.is_RELA() else None,
+            )
+            for rel in rsec.iter_relocations()
+        ),
+    )
+
+
+def _read_object(data: bytes, name: str) -> KextObject:
     """Check the ELF header and read sections and symbols, or raise LinkError."""
     if data[:4] != b"\x7fELF":
         raise LinkError(
@@ -262,7 +315,7 @@ def _read_object(data: bytes, name: str) -> _Object:
                     size=s["st_size"],
                 )
             )
-    return _Object(elf, name, data, alloc, symbols)
+    return KextObject(elf, name, data, alloc, symbols)
 
 
 def _section_group(sec: Any) -> int:
@@ -281,7 +334,7 @@ def _align(value: int, alignment: int) -> int:
     return (value + alignment - 1) // alignment * alignment if alignment > 1 else value
 
 
-def _layout(obj: _Object) -> Layout:
+def _layout(obj: KextObject) -> Layout:
     problems = []
     for i in obj.alloc:
         sec = obj.elf.get_section(i)
@@ -320,7 +373,7 @@ def _layout(obj: _Object) -> Layout:
     return Layout(offsets, commons, offset, alignment)
 
 
-def _defined_address(obj: _Object, layout: Layout, sym: _Symbol, base: int) -> int | None:
+def _defined_address(obj: KextObject, layout: Layout, sym: _Symbol, base: int) -> int | None:
     """Address of a symbol the object defines, or None when it is undefined."""
     if sym.shndx == "SHN_UNDEF":
         return None
@@ -343,21 +396,29 @@ def _is_exported(sym: _Symbol) -> bool:
     )
 
 
-def plan(obj: bytes | Path | str, name: str = "") -> Layout:
+def read_object(obj: bytes | Path | str, name: str = "") -> KextObject:
+    """Read and check an object once, for plan() and link_kext()."""
+    data, name = _load(obj, name)
+    return _read_object(data, name)
+
+
+def _object(obj: ObjectSource, name: str) -> KextObject:
+    return obj if isinstance(obj, KextObject) else read_object(obj, name)
+
+
+def plan(obj: ObjectSource, name: str = "") -> Layout:
     """The image layout of an object: its size and the alignment it needs.
 
     Call it before asking the kernel for memory: the size does not depend on
     the load address."""
-    data, name = _load(obj, name)
-    return _layout(_read_object(data, name))
+    return _layout(_object(obj, name))
 
 
-def defined_globals(obj: bytes | Path | str, load_address: int, name: str = "") -> dict[str, int]:
+def defined_globals(obj: ObjectSource, load_address: int, name: str = "") -> dict[str, int]:
     """The exported globals of an object linked at `load_address`.
 
     Use it to get the symbols of a library kext that is already loaded."""
-    data, name = _load(obj, name)
-    o = _read_object(data, name)
+    o = _object(obj, name)
     layout = _layout(o)
     result = {}
     for sym in o.symbols:
@@ -409,7 +470,7 @@ def _unresolved_problem(name: str, ns: Namespace) -> str:
     )
 
 
-def _collision_problems(obj: _Object, ns: Namespace, bundle_id: str) -> list[str]:
+def _collision_problems(obj: KextObject, ns: Namespace, bundle_id: str) -> list[str]:
     prefix = _prefix_for(bundle_id)
     problems = []
     for sym in obj.symbols:
@@ -439,7 +500,7 @@ def _collision_problems(obj: _Object, ns: Namespace, bundle_id: str) -> list[str
 
 
 def link_kext(
-    obj: bytes | Path | str,
+    obj: ObjectSource,
     load_address: int,
     namespace: Namespace,
     *,
@@ -451,9 +512,14 @@ def link_kext(
 
     `bundle_id` names the kext in messages and in the suggested symbol
     prefix; `max_size` (bytes) refuses larger images."""
-    data, name = _load(obj, name)
-    subject = f"{bundle_id} ({name})" if bundle_id else name
-    o = _read_object(data, subject)
+    if isinstance(obj, KextObject):
+        o, name = obj, name or obj.name
+        subject = f"{bundle_id} ({name})" if bundle_id else name
+    else:
+        data, name = _load(obj, name)
+        subject = f"{bundle_id} ({name})" if bundle_id else name
+        o = _read_object(data, subject)
+    data = o.data
     layout = _layout(o)
     if max_size is not None and layout.size > max_size:
         raise LinkError(
@@ -535,24 +601,18 @@ def link_kext(
 
 
 def _relocate(
-    o: _Object, layout: Layout, image: bytearray, addresses: dict[int, int], base: int
+    o: KextObject, layout: Layout, image: bytearray, addresses: dict[int, int], base: int
 ) -> list[str]:
-    """Apply every relocation that patches a loaded section; return problems."""
+    """Apply every relocation that patches a loaded section; return problems.
+    (Debug info and other unloaded sections: gdb relocates those.)"""
     problems: list[str] = []
-    for rsec in o.elf.iter_sections():
-        if not isinstance(rsec, RelocationSection):
-            continue
-        target = int(rsec["sh_info"])
-        if target not in layout.offsets:
-            continue  # debug info and other unloaded sections: gdb relocates those
-        tsec = o.elf.get_section(target)
-        tname = str(tsec.name)
-        if tsec["sh_type"] == "SHT_NOBITS":
+    for rsec in o.relocations():
+        tname = rsec.target_name
+        if rsec.target_nobits:
             problems.append(f"section {tname} has no contents but has relocations")
             continue
-        for rel in rsec.iter_relocations():
-            offset = int(rel["r_offset"])
-            rtype = int(rel["r_info_type"])
+        for rel in rsec.relocs:
+            offset, rtype, symidx = rel.offset, rel.type, rel.symbol
             where = f"{tname}+{offset:#x}"
             if rtype == R_386_NONE:
                 continue
@@ -563,10 +623,9 @@ def _relocate(
                     "without -fPIC / -fpic and without thread-local variables"
                 )
                 continue
-            if offset + 4 > tsec["sh_size"]:
+            if offset + 4 > rsec.target_size:
                 problems.append(f"relocation at {where} lies outside the section")
                 continue
-            symidx = int(rel["r_info_sym"])
             if symidx not in addresses:
                 if symidx == 0:
                     addresses[0] = 0  # no symbol: the addend alone
@@ -579,9 +638,9 @@ def _relocate(
                         "a section that is not loaded"
                     )
                     continue
-            site = layout.offsets[target] + offset
-            if rel.is_RELA():
-                addend = int(rel["r_addend"])
+            site = layout.offsets[rsec.target] + offset
+            if rel.addend is not None:
+                addend = rel.addend
             else:
                 (addend,) = struct.unpack_from("<i", image, site)
             value = addresses[symidx] + addend
