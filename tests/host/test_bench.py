@@ -1,6 +1,10 @@
-"""The benchmark table: medians, spreads, targets and pass/fail."""
+"""The benchmark table: medians, spreads, targets and pass/fail; the
+generated kext the kextload benchmark loads."""
 
-from finch.bench import BenchRow, format_table
+from finch.benchrow import BenchRow, format_table
+from finch.build import Tree
+from finch.kextbench import build_big_kext
+from finch.link import plan
 
 
 def test_a_row_passes_when_its_median_is_under_the_target():
@@ -35,3 +39,18 @@ def test_the_table_shows_median_spread_target_and_result():
                                 "<", "150", "ms", "median", "pass"]  # fmt: skip
     assert lines[3].split()[-2:] == ["(reference)", "-"]
     assert lines[4].split() == ["make", "test", "95.2", "s", "-", "<", "180", "s", "pass"]
+
+
+def test_a_leak_row_is_shown_in_bytes():
+    row = BenchRow("leaked", samples=[0.0], target=1, unit="B")
+
+    line = format_table([row]).splitlines()[2]
+
+    assert line.split() == ["leaked", "0", "B", "-", "<", "1", "B", "pass"]
+
+
+def test_the_generated_benchmark_kext_links_to_about_100_kb(tmp_path):
+    bundle = build_big_kext(Tree.find(), tmp_path, echo=lambda line: None)
+
+    size = plan(bundle / "Contents" / "MacOS" / "bigkext").size
+    assert 90 * 1024 <= size <= 110 * 1024

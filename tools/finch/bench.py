@@ -1,10 +1,13 @@
-"""Benchmarks: how fast Finch boots and how long its tests take.
+"""Benchmarks: how fast Finch boots, loads kexts, and runs its tests.
 
-Each benchmark is a row: a name, samples in seconds, and an optional
-target for the median.  Rows today:
+Each benchmark is a row (finch.benchrow): a name, samples, and an
+optional target for the median.  Rows today:
 
-    boot to prompt   QEMU launch (Popen) to the first "finch> " prompt
+    boot to prompt   QEMU launch (Popen) to the first "finch> " prompt,
+                     plain and as `finch run` starts it (COM2, shared RAM)
     floor            QEMU launch to exit for a kernel that exits at once
+    kexts            kextload round trips, load/unload cycles and what they
+                     leak (finch.kextbench)
     make test        the wall time of `make test`
 
 Add a row by writing a function that returns a BenchRow and listing it
@@ -14,16 +17,18 @@ in run_benchmarks().
 from __future__ import annotations
 
 import shutil
-import statistics
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from finch.benchrow import BenchRow
 from finch.build import Tree, build_floor, build_kernel
 from finch.errors import FinchError
+from finch.kextbench import CYCLES, run_kext_benchmarks
+from finch.kextguest import kext_options
 from finch.machine import Machine
+from finch.qemu_args import QemuOptions
 
 BOOT_TARGET = 0.150
 MAKE_TEST_TARGET = 180.0
@@ -31,31 +36,12 @@ MAKE_TEST_TARGET = 180.0
 Echo = Callable[[str], None]
 
 
-@dataclass
-class BenchRow:
-    name: str
-    samples: list[float] = field(default_factory=list)  # seconds
-    target: float | None = None  # the median must stay below this; None: for reference
-    error: str | None = None
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.samples) if self.samples else None
-
-    @property
-    def passed(self) -> bool | None:
-        """True/False against the target; None for a reference row."""
-        if self.error is not None:
-            return False
-        if self.target is None:
-            return None
-        return self.median is not None and self.median < self.target
-
-
-def time_boot_to_prompt(kernel: Path, rundir: Path, boots: int) -> BenchRow:
-    row = BenchRow(f"boot to prompt ({boots} boots)", target=BOOT_TARGET)
+def time_boot_to_prompt(
+    kernel: Path, rundir: Path, boots: int, options: QemuOptions | None = None, what: str = ""
+) -> BenchRow:
+    row = BenchRow(f"boot to prompt{what} ({boots} boots)", target=BOOT_TARGET)
     for i in range(boots):
-        machine = Machine(kernel, rundir / f"boot{i}")
+        machine = Machine(kernel, rundir / f"boot{i}", options)
         try:
             machine.launch(connect_qmp=False)
             machine.expect("finch> ", timeout=30)
@@ -99,7 +85,12 @@ def time_make_test(tree: Tree, log: Path) -> BenchRow:
 
 
 def run_benchmarks(
-    tree: Tree, *, boots: int = 10, test_time: bool = True, echo: Echo = print
+    tree: Tree,
+    *,
+    boots: int = 10,
+    cycles: int = CYCLES,
+    test_time: bool = True,
+    echo: Echo = print,
 ) -> list[BenchRow]:
     rundir = tree.bench_dir / "runs"
     shutil.rmtree(rundir, ignore_errors=True)
@@ -109,6 +100,13 @@ def run_benchmarks(
         kernel = build_kernel(tree, echo=echo).elf
         echo(f"timing {boots} boots of {tree.relative(kernel)} ...")
         rows.append(time_boot_to_prompt(kernel, rundir, boots))
+        echo(f"timing {boots} boots with COM2 and shared RAM, as `finch run` boots ...")
+        rows.append(
+            time_boot_to_prompt(
+                kernel, rundir / "kextopts", boots, kext_options(), ", COM2 + shared RAM"
+            )
+        )
+        rows += run_kext_benchmarks(tree, kernel, rundir, cycles=cycles, echo=echo)
     except FinchError as e:
         rows.append(BenchRow("boot to prompt", target=BOOT_TARGET, error=_first_line(e)))
 
@@ -129,35 +127,3 @@ def run_benchmarks(
 
 def _first_line(e: Exception) -> str:
     return str(e).splitlines()[0] if str(e) else type(e).__name__
-
-
-def format_table(rows: list[BenchRow]) -> str:
-    header = ("benchmark", "median", "spread (min-max)", "target", "result")
-    lines = [header]
-    for row in rows:
-        median = _seconds(row.median)
-        spread = "-"
-        if len(row.samples) > 1:
-            spread = f"{_seconds(min(row.samples))} - {_seconds(max(row.samples))}"
-        target = "(reference)"
-        if row.target is not None:
-            target = f"< {_seconds(row.target)}" + (" median" if len(row.samples) > 1 else "")
-        passed = row.passed
-        result = "-" if passed is None else ("pass" if passed else "FAIL")
-        lines.append((row.name, median, spread, target, result))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = [
-        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    ]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    out += [f"{row.name}: {row.error}" for row in rows if row.error]
-    return "\n".join(out)
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value < 10:
-        return f"{value * 1000:.0f} ms"
-    return f"{value:.1f} s".replace(".0 s", " s")

@@ -134,9 +134,7 @@ class HostLink:
             sock.connect(str(self.path))
         except (FileNotFoundError, ConnectionRefusedError) as e:
             sock.close()
-            reason = (
-                "does not exist" if isinstance(e, FileNotFoundError) else "refuses connections"
-            )
+            reason = "does not exist" if isinstance(e, FileNotFoundError) else "refuses connections"
             raise GuestNotRunning(
                 f"no guest is running: the host link socket {self.path} {reason}; start "
                 "the guest with `finch run` (or name its run directory) and try again"
