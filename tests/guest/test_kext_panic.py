@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from finch.cli import main as finch_main
 from finch.errors import GuestPanic
 from finch.kextguest import KextGuest
 from finch.kextload import LoadError
@@ -69,3 +70,21 @@ def test_a_panic_in_a_kext_names_its_function_and_line(
     assert fault.image == "com.example.crasher"
     assert fault.function == "crasher_poke"
     assert f"crasher.c:{line_of('return *nowhere;')}" in report
+
+
+def test_finch_symbolize_names_kext_code_in_a_saved_console_log(
+    kext_guest: KextGuest, make_kext: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(LoadError):
+        kext_guest.load(make_kext("crasher", CRASHER))
+    with pytest.raises(GuestPanic):
+        kext_guest.machine.expect("finch> ", timeout=5)
+    machine = kext_guest.machine
+
+    status = finch_main(
+        ["symbolize", str(machine.paths.console_log), "--rundir", str(kext_guest.rundir),
+         "--elf", str(machine.kernel)]
+    )  # fmt: skip
+
+    assert status == 0
+    assert "crasher_poke+0x" in capsys.readouterr().out

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from finch.build import Tree, build_kernel
 from finch.errors import MachineError
-from finch.machine import Machine
+from finch.machine import Machine, learn_kexts
 from finch.panic import find_panic, parse_panic, symbolize_panic
 from finch.preflight import preflight
 from finch.qemu_args import (
@@ -130,5 +130,7 @@ def _report_panic(machine: Machine) -> None:
     if found is None:
         return
     report = parse_panic(text[found[0] : found[1]])
-    symbolized = symbolize_panic(report, Symbolizer.for_kernel(machine.kernel))
+    symbolizer = Symbolizer.for_kernel(machine.kernel)
+    learn_kexts(symbolizer, machine.kext_records)  # the kexts loaded when it panicked
+    symbolized = symbolize_panic(report, symbolizer)
     print("\nFinch: the kernel panicked:\n" + symbolized.format(), file=sys.stderr)

@@ -1,7 +1,8 @@
 """Name the addresses in a panic report: read a saved console log (a file,
 or standard input), find every panic report in it, and print each with
 its trap address, caller and backtrace as function+offset (file:line),
-looked up in images/finch.elf.
+looked up in images/finch.elf and in the symbol files kextload left in
+build/run/symbols/ for the kexts it loaded.
 
     finch symbolize build/run/console.log
     finch symbolize -a 0x00101234 -a 0x00105678
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from finch.build import Tree
 from finch.errors import FinchError
+from finch.kextrecords import KextRecords
+from finch.machine import learn_kexts
 from finch.panic import find_panic, parse_panic, symbolize_panic
 from finch.symbolize import Symbolizer
 
@@ -34,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="kernel ELF with the symbols (default images/finch.elf)",
     )
     parser.add_argument(
+        "--rundir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the run directory whose symbols/ hold the loaded kexts' symbol files "
+        "(default build/run)",
+    )
+    parser.add_argument(
         "--image",
         action="append",
         default=[],
@@ -51,8 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    elf = args.elf or Tree.find().kernel_elf
+    tree = Tree.find()
+    elf = args.elf or tree.kernel_elf
     symbolizer = Symbolizer.for_kernel(elf)
+    learn_kexts(symbolizer, KextRecords.in_rundir(args.rundir or tree.run_dir))
     for spec in args.image:
         path, _, address = spec.partition("@")
         symbolizer.add_image(Path(path), _parse_address(address or "0"))
