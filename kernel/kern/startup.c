@@ -21,6 +21,7 @@
 #include <kern/thread_var.h>
 #include <kern/version.h>
 #include <kern/vm_page.h>
+#include <dev/e1000/if_e1000var.h>
 
 void
 kernel_bootstrap(uint32_t phys_top)
@@ -37,6 +38,7 @@ kernel_bootstrap(uint32_t phys_top)
 	monitor_init();
 	dlil_init();
 	pci_init();
+	e1000_init();		/* en0: after the DLIL and PCI */
 
 	/* The host link starts early: a HELLO meanwhile hears "booting"
 	 * until hostlink_kernel_ready() below. */
