@@ -2,10 +2,11 @@
 # (tools/bootstrap.sh: Debian packages and the .venv), then asks the
 # `finch` command to do the work.
 #
-#   make run     build the kernel and boot it; COM1 is your terminal
+#   make run     build the kernel and kexts and boot; COM1 is your terminal
 #   make test    lint, build, and run the whole pytest suite
-#   make bench   boot times and the wall time of `make test`
-#   make build   build images/finch.elf
+#   make bench   boot times, kextload times and leaks, and the wall time
+#                of `make test`
+#   make build   build images/finch.elf and build/kexts/<Name>.kext
 #   make lint    ruff check
 #   make clean   remove build/ and images/ (keeps .venv)
 

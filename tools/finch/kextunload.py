@@ -69,6 +69,8 @@ def unload_kext(session: GuestSession, identifier: str) -> UnloadResult:
             f"{identifier}: stop routine returned {reply.stop_result} "
             f"({kern_return_name(reply.stop_result)}); the kext stays loaded"
         )
+    elif reply.message.startswith(identifier):
+        message = reply.message  # the kernel's words name the kext already
     else:
         why = reply.message or errno_name(reply.status)
         message = f"{identifier}: the kernel refused to unload it: {why}"

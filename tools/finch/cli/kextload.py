@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from finch.build import Tree
 from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _load(prog: str, args: argparse.Namespace) -> int:
     search_dirs = list(args.repository)
     if not args.no_default_repository:
-        default = Tree.find().build_dir / "kexts"
+        default = Path(_shown(Tree.find().build_dir / "kexts"))
         if default.is_dir() and default not in search_dirs:
             search_dirs.append(default)
 
@@ -73,7 +74,8 @@ def _load(prog: str, args: argparse.Namespace) -> int:
         print(f"{prog}: {line}", flush=True)
 
     def loaded(result: LoadResult) -> None:
-        say(f"{result.bundle.path} loaded as {result.kmod_id} ({result.bundle.identifier})")
+        path = _shown(result.bundle.path)
+        say(f"{path} loaded as {result.kmod_id} ({result.bundle.identifier})")
         if args.verbose:
             say(f"symbols for gdb: {result.gdb_command}")
 
@@ -90,3 +92,11 @@ def _load(prog: str, args: argparse.Namespace) -> int:
 
 def _quiet(line: str) -> None:
     pass
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the current directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

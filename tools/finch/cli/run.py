@@ -1,5 +1,6 @@
-"""Build the kernel and boot it in QEMU with COM1 on this terminal: you
-type at the kernel monitor's `finch> ` prompt.  `halt [status]` ends the
+"""Build the kernel and the kexts (build/kexts), and boot the kernel in
+QEMU with COM1 on this terminal: you type at the kernel monitor's
+`finch> ` prompt.  `halt [status]` ends the
 machine (this command then exits with that status); Ctrl-A X quits QEMU
 at any time, Ctrl-A C switches to QEMU's own monitor, and Ctrl-C goes to
 the guest.  The console is also logged to build/run/console.log; COM2,
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from finch.build import Tree, build_kernel
 from finch.errors import MachineError
+from finch.kextbuild import build_all_kexts
 from finch.machine import Machine, learn_kexts
 from finch.panic import find_panic, parse_panic, symbolize_panic
 from finch.preflight import preflight
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         kernel = tree.kernel_elf
     else:
         kernel = build_kernel(tree).elf
+        build_all_kexts(tree)  # build/kexts, for kextload in another terminal
     if not kernel.exists():
         raise MachineError(f"{kernel} does not exist: run `make build` first")
     preflight()
