@@ -669,17 +669,17 @@ dlil_input(ifnet_t ifp, mbuf_t list, const struct ifnet_stat_increment_param *st
 		return EINVAL;
 	}
 	n = dlil_input_prepare(ifp, list, &tail, &bytes);
+	if (!dlil_ifnet_use_n(ifp, n)) {
+		NETSTAT_ADD(dlil_stat.input_if_not_attached, n);
+		mbuf_freem_list(list);
+		return ENXIO;
+	}
 	if (stats == NULL) {
 		counted.packets_in = n;
 		counted.bytes_in = bytes;
 		stats = &counted;
 	}
 	if_stat_add(ifp, stats);
-	if (!dlil_ifnet_use_n(ifp, n)) {
-		NETSTAT_ADD(dlil_stat.input_if_not_attached, n);
-		mbuf_freem_list(list);
-		return ENXIO;
-	}
 	NETSTAT_ADD(dlil_stat.input_packets, n);
 
 	simple_lock(&dlil_input_lock);

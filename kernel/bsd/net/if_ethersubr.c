@@ -161,7 +161,11 @@ ether_demux_llc(ifnet_t ifp, mbuf_t m)
 	return ether_desc_lookup(ifp, DLIL_DESC_SAP, llc);
 }
 
-/* Mark broadcast, multicast, and frames heard only in promiscuous mode. */
+/*
+ * Mark broadcast, multicast, and frames heard only in promiscuous mode.
+ * if_flags and if_lladdr are read without if_lock: a frame racing with
+ * ifconfig may be judged by the old value, which is harmless.
+ */
 static void
 ether_mark_dest(ifnet_t ifp, mbuf_t m, const struct ether_header *eh)
 {

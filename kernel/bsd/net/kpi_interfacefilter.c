@@ -103,9 +103,9 @@ iflt_detach_all(ifnet_t ifp)
 }
 
 /*
- * References to the filters that want protocol pf (or all), in order: callbacks
- * run without if_lock (they may re-enter the DLIL), and a filter that
- * detaches meanwhile stays allocated until we let go of it.
+ * References to the filters that want protocol pf (all of them if `all`),
+ * in order: callbacks run without if_lock (they may re-enter the DLIL),
+ * and a filter that detaches meanwhile stays allocated until released.
  */
 static int
 iflt_snapshot(ifnet_t ifp, protocol_family_t pf, bool all,

@@ -85,7 +85,8 @@ typedef u_int32_t ifnet_offload_t;
 
 /* Hands a packet to a tap that asked for it. */
 typedef errno_t (*bpf_packet_func)(ifnet_t interface, mbuf_t data);
-/* Transmits one fully framed packet; the driver frees it; never blocks. */
+/* Transmits one fully framed packet; the driver frees it, even on error,
+ * and counts it with ifnet_stat_increment_out; never blocks. */
 typedef errno_t (*ifnet_output_func)(ifnet_t interface, mbuf_t data);
 typedef errno_t (*ifnet_ioctl_func)(ifnet_t interface, u_int32_t cmd,
     void *data);
@@ -299,7 +300,8 @@ errno_t	ifnet_input(ifnet_t interface, mbuf_t first_packet,
 errno_t	ifnet_ioctl(ifnet_t interface, protocol_family_t protocol,
 	    u_int32_t ioctl_code, void *ioctl_arg);
 /* Delivers an event to the filters, protocols and driver of the interface
- * and posts it as a kernel event (KEV_DL_LINK_ON, KEV_DL_LINK_OFF, ...). */
+ * and posts it as a kernel event (KEV_DL_LINK_ON, KEV_DL_LINK_OFF, ...).
+ * Thread context: from an interrupt handler, use ifnet_link_event. */
 errno_t	ifnet_event(ifnet_t interface, struct kern_event_msg *event_ptr);
 
 /* Statistics.  Safe from an interrupt handler. */
