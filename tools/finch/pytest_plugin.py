@@ -1,7 +1,7 @@
 """pytest fixtures for testing Finch under QEMU (registered as the pytest11
 plugin `finch`, so every test under the repository can use them).
 
-    kernel_image     session: builds images/finch.elf once, returns its path
+    kernel_image     session: builds images/finch.elf once, returns a copy
     guest            a freshly booted Machine at the `finch> ` prompt
     module_guest     one booted Machine shared by a module's tests: only for
                      tests that read state and leave the guest as it was
@@ -135,12 +135,18 @@ def finch_tree(pytestconfig: pytest.Config) -> Tree:
 
 
 @pytest.fixture(scope="session")
-def kernel_image(finch_tree: Tree) -> Path:
-    """images/finch.elf, built (if needed) once per session."""
+def kernel_image(finch_tree: Tree, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """images/finch.elf, built (if needed) once per session and copied
+    aside: a `make` in another terminal that rebuilds images/finch.elf
+    while the tests run cannot change the kernel under them (kextload
+    would see another build id than the guest runs)."""
     try:
-        return build_kernel(finch_tree, echo=lambda line: None).elf
-    except FinchError as e:
+        elf = build_kernel(finch_tree, echo=lambda line: None).elf
+        copy = tmp_path_factory.mktemp("kernel") / elf.name
+        shutil.copy2(elf, copy)
+    except (FinchError, OSError) as e:
         pytest.fail(f"the kernel did not build:\n{e}", pytrace=False)
+    return copy
 
 
 @pytest.fixture(scope="session")
