@@ -502,3 +502,68 @@ test_clock(void)
 	return 0;
 }
 SELFTEST(clock, test_clock);
+
+/*
+ * Two threads hand a turn back and forth with msleep(&turn, mtx).  A
+ * thread preempted between msleep's assert_wait and its mutex unlock used
+ * to fall asleep still holding the mutex, and both threads hung.
+ */
+struct st_pingpong {
+	lck_mtx_t	*mtx;
+	volatile int	turn;
+	volatile int	rounds;
+	volatile int	done;
+	uint64_t	end;
+};
+
+static void
+st_pingpong_player(void *arg, wait_result_t wr)
+{
+	struct st_pingpong *pp = arg;
+	int me = pp->done++ == 0 ? 0 : 1;	/* started one at a time */
+
+	lck_mtx_lock(pp->mtx);
+	while (mach_absolute_time() < pp->end) {
+		while (pp->turn != me && mach_absolute_time() < pp->end)
+			msleep(__DEVOLATILE(void *, &pp->turn), pp->mtx, 0,
+			    "st_pingpong", NULL);
+		pp->turn = !me;
+		pp->rounds++;
+		wakeup(__DEVOLATILE(void *, &pp->turn));
+	}
+	lck_mtx_unlock(pp->mtx);
+	__atomic_add_fetch(&pp->done, 1, __ATOMIC_SEQ_CST);
+	wakeup(__DEVOLATILE(void *, &pp->turn));
+}
+
+static int
+test_msleep_pingpong(void)
+{
+	lck_grp_t *grp = lck_grp_alloc_init("st_pingpong", LCK_GRP_ATTR_NULL);
+	struct st_pingpong pp = { .mtx = lck_mtx_alloc_init(grp, NULL) };
+
+	pp.end = mach_absolute_time() + 1500 * MS;
+	ST_ASSERT(st_start(st_pingpong_player, &pp) != THREAD_NULL);
+	ST_ASSERT(st_wait_for(&pp.done, 1, 1000));
+	ST_ASSERT(st_start(st_pingpong_player, &pp) != THREAD_NULL);
+	ST_ASSERT(st_wait_for(&pp.done, 4, 5000));	/* both finished */
+	ST_ASSERT(pp.rounds > 100);
+	lck_mtx_free(pp.mtx, grp);
+	lck_grp_free(grp);
+	return 0;
+}
+SELFTEST(msleep_pingpong, test_msleep_pingpong);
+
+/* delay() must return with interrupts off, when uptime stands still. */
+static int
+test_delay_interrupts_off(void)
+{
+	boolean_t intr = ml_set_interrupts_enabled(FALSE);
+
+	delay(30000);
+	delay(-1);			/* nonsense: returns at once */
+	ml_set_interrupts_enabled(intr);
+	ST_ASSERT(ml_get_interrupts_enabled());
+	return 0;
+}
+SELFTEST(delay_interrupts_off, test_delay_interrupts_off);

@@ -100,7 +100,12 @@ assert_wait(event_t event, wait_interrupt_t interruptible)
 
 	if (event == NULL)
 		panic("assert_wait: NULL event");
+	if (self == sched_idle_thread)
+		panic("assert_wait: the idle thread must never sleep");
 	simple_lock(&sched_lock);
+	if (self->th_state != TH_RUN)
+		panic("assert_wait: thread %s is already waiting on %p",
+		    self->th_name, self->th_wait_event);
 	self->th_state = TH_WAIT;
 	self->th_wait_event = event;
 	self->th_wait_result = THREAD_WAITING;
@@ -157,6 +162,9 @@ thread_block(void)
 
 	if (intr_context())
 		panic("thread_block: cannot sleep in an interrupt handler");
+	if (!ml_get_interrupts_enabled())
+		panic("thread_block: thread %s would sleep with interrupts off "
+		    "(is a spin lock held?)", self->th_name);
 	simple_lock(&sched_lock);
 	if (self->th_state == TH_WAIT)
 		sched_switch_locked();
@@ -186,17 +194,11 @@ thread_wakeup_prim(event_t event, bool one_thread, wait_result_t result)
 	return n;
 }
 
-/*
- * Also the preemption path.  A thread preempted between assert_wait()
- * and thread_block() is still TH_WAIT: it goes to sleep right here, and
- * its thread_block() will find it already woken.
- */
 void
 thread_yield(void)
 {
 	simple_lock(&sched_lock);
-	if (sched_current->th_state == TH_RUN)
-		runq_enqueue(sched_current);
+	runq_enqueue(sched_current);
 	sched_switch_locked();
 	simple_unlock(&sched_lock);
 }
@@ -211,11 +213,17 @@ sched_clock_tick(void)
 		sched_need_switch = true;
 }
 
-/* Interrupts are off here (we are at the end of trap()). */
+/*
+ * Interrupts are off here (we are at the end of trap()).  A thread caught
+ * between assert_wait() and thread_block() is left alone: it is about to
+ * give up the CPU anyway, and switching it out now would put it to sleep
+ * before it released its mutex or armed its timeout.
+ */
 void
 sched_preempt_check(void)
 {
-	if (!sched_need_switch || sched_current == NULL)
+	if (!sched_need_switch || sched_current == NULL ||
+	    sched_current->th_state != TH_RUN)
 		return;
 	thread_yield();
 }

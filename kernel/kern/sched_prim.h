@@ -8,7 +8,8 @@
  *	result = thread_block();		actually give up the CPU
  *
  * A thread_wakeup() between the two is not lost: it makes the thread
- * runnable again and thread_block() returns at once.
+ * runnable again and thread_block() returns at once.  Between the two the
+ * thread is not preempted.  The idle thread never sleeps.
  */
 #ifndef _KERN_SCHED_PRIM_H_
 #define _KERN_SCHED_PRIM_H_

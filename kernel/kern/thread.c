@@ -24,7 +24,15 @@ extern char boot_stack[];
 
 static TAILQ_HEAD(, thread) all_threads = TAILQ_HEAD_INITIALIZER(all_threads);
 static uint32_t thread_next_id;
+
+/*
+ * The two threads that exist before the heap does: the boot code, which
+ * runs on boot.S's stack and ends once the kernel is up, and the idle
+ * thread, which runs when nothing else can and never sleeps.
+ */
 static struct thread bootstrap_thread;
+static struct thread idle_thread;
+static char idle_stack[THREAD_STACK_SIZE] __aligned(16);
 
 void
 thread_set_name(thread_t th, const char *name)
@@ -81,34 +89,44 @@ thread_prepare_stack(thread_t th)
 	th->th_esp = (uint32_t)sp;
 }
 
+/* Fill in a thread that will start in `continuation` on `stack`. */
+static void
+thread_setup(thread_t th, void *stack, thread_continue_t continuation,
+    void *parameter)
+{
+	th->th_stack = stack;
+	*(uint32_t *)th->th_stack = STACK_CANARY;
+	th->th_continuation = continuation;
+	th->th_parameter = parameter;
+	th->th_state = TH_RUN;
+	th->th_id = __atomic_add_fetch(&thread_next_id, 1, __ATOMIC_RELAXED);
+	snprintf(th->th_name, sizeof(th->th_name), "thread%u", th->th_id);
+	thread_prepare_stack(th);
+	simple_lock(&sched_lock);
+	TAILQ_INSERT_TAIL(&all_threads, th, th_all);
+	simple_unlock(&sched_lock);
+}
+
 kern_return_t
 kernel_thread_start(thread_continue_t continuation, void *parameter,
     thread_t *new_thread)
 {
 	thread_t th;
+	void *stack;
 
 	if (continuation == NULL || new_thread == NULL)
 		return KERN_INVALID_ARGUMENT;
 	th = kalloc(sizeof(*th));
 	if (th == NULL)
 		return KERN_RESOURCE_SHORTAGE;
-	bzero(th, sizeof(*th));
-	th->th_stack = vm_page_alloc_contig(THREAD_STACK_SIZE / PAGE_SIZE);
-	if (th->th_stack == NULL) {
+	stack = vm_page_alloc_contig(THREAD_STACK_SIZE / PAGE_SIZE);
+	if (stack == NULL) {
 		kfree(th, sizeof(*th));
 		return KERN_RESOURCE_SHORTAGE;
 	}
-	*(uint32_t *)th->th_stack = STACK_CANARY;
-	th->th_continuation = continuation;
-	th->th_parameter = parameter;
+	bzero(th, sizeof(*th));
 	th->th_refcnt = 2;		/* the caller's and the thread's own */
-	th->th_id = __atomic_add_fetch(&thread_next_id, 1, __ATOMIC_RELAXED);
-	snprintf(th->th_name, sizeof(th->th_name), "thread%u", th->th_id);
-	thread_prepare_stack(th);
-
-	simple_lock(&sched_lock);
-	TAILQ_INSERT_TAIL(&all_threads, th, th_all);
-	simple_unlock(&sched_lock);
+	thread_setup(th, stack, continuation, parameter);
 	sched_make_runnable(th);
 	*new_thread = th;
 	return KERN_SUCCESS;
@@ -119,8 +137,18 @@ thread_deallocate(thread_t th)
 {
 	if (th == THREAD_NULL)
 		return;
-	if (__atomic_sub_fetch(&th->th_refcnt, 1, __ATOMIC_ACQ_REL) == 0)
-		kfree(th, sizeof(*th));
+	if (__atomic_sub_fetch(&th->th_refcnt, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (th->th_state != TH_DEAD)
+		panic("thread_deallocate: thread %u (%s) released more often "
+		    "than retained", th->th_id, th->th_name);
+	kfree(th, sizeof(*th));
+}
+
+static bool
+thread_is_static(thread_t th)
+{
+	return th == &bootstrap_thread || th == &idle_thread;
 }
 
 void
@@ -154,12 +182,23 @@ thread_reap(void)
 		simple_unlock(&sched_lock);
 		if (th == NULL)
 			return;
+		if (thread_is_static(th))
+			continue;	/* the boot thread: nothing to free */
 		vm_page_free_contig(th->th_stack, THREAD_STACK_SIZE / PAGE_SIZE);
 		thread_deallocate(th);
 	}
 }
 
-/* Adopt the code running on the boot stack as thread 0, "bootstrap". */
+static void
+idle_thread_main(void *arg, wait_result_t wr)
+{
+	sched_idle_loop();
+}
+
+/*
+ * Adopt the code running on the boot stack as thread 0, "bootstrap", and
+ * prepare the idle thread (on a static stack: the heap is not up yet).
+ */
 void
 thread_bootstrap(void)
 {
@@ -172,14 +211,18 @@ thread_bootstrap(void)
 	thread_set_name(th, "bootstrap");
 	TAILQ_INSERT_TAIL(&all_threads, th, th_all);
 	sched_current = th;
-	sched_idle_thread = th;
+
+	idle_thread.th_refcnt = 1;
+	thread_setup(&idle_thread, idle_stack, idle_thread_main, NULL);
+	thread_set_name(&idle_thread, "idle");
+	sched_idle_thread = &idle_thread;
 }
 
+/* The kernel is up: the boot thread's work is done. */
 void
 thread_bootstrap_done(void)
 {
-	thread_set_name(sched_current, "idle");
-	sched_idle_loop();
+	thread_terminate_self();
 }
 
 static const char *
@@ -235,3 +278,30 @@ mon_ps(int argc, char **argv)
 	return 0;
 }
 MONITOR_COMMAND(ps, mon_ps, "ps", "list kernel threads and what they wait for");
+
+/*
+ * Unload check: a live thread started at a function in [start, end) still
+ * runs (or will run) the image's code.
+ */
+bool
+thread_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
+{
+	thread_t th;
+	uint32_t fn = 0;
+	char name[THREAD_NAME_MAX] = "";
+
+	simple_lock(&sched_lock);
+	TAILQ_FOREACH(th, &all_threads, th_all) {
+		fn = (uint32_t)th->th_continuation;
+		if (th->th_state != TH_DEAD && fn >= start && fn < end) {
+			memcpy(name, th->th_name, sizeof(name));
+			break;
+		}
+	}
+	simple_unlock(&sched_lock);
+	if (th == NULL)
+		return false;
+	snprintf(why, whylen, "thread '%s' started at %p has not ended; make "
+	    "it return before stopping", name, (void *)fn);
+	return true;
+}

@@ -31,7 +31,7 @@ struct thread {
 
 	/* Sleeping (s). */
 	event_t			th_wait_event;
-	const char		*th_wmesg;
+	const char		*th_wmesg;	/* set by the sleeper itself */
 	wait_result_t		th_wait_result;
 	struct timer_call	th_wait_timer;	/* msleep's timeout */
 
@@ -52,8 +52,8 @@ const char	*thread_name(thread_t thread);
 /* Give up the CPU to another runnable thread, if there is one. */
 void		thread_yield(void);
 
-/* Boot: make the running code the first thread, then start the idle
- * thread; thread_bootstrap_done() turns the boot thread into idle. */
+/* Boot: make the running code the first thread ("bootstrap") and set up
+ * the idle thread; thread_bootstrap_done() ends the boot thread. */
 void		thread_bootstrap(void);
 void		thread_bootstrap_done(void) __dead2;
 
@@ -63,6 +63,10 @@ void		thread_reap(void);
 /* The running thread, and the idle (former boot) thread. */
 extern thread_t	sched_current;
 extern thread_t	sched_idle_thread;
+
+/* Unload check: does a live thread run code in [start, end)? */
+bool		thread_points_into(uint32_t start, uint32_t end, char *why,
+		    size_t whylen);
 
 /* End the calling thread. */
 void		thread_terminate_self(void) __dead2;
