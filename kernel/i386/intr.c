@@ -3,6 +3,7 @@
  * and the `intr` monitor command that shows them.
  */
 #include <sys/systm.h>
+#include <i386/cpu.h>
 #include <i386/intr.h>
 #include <i386/pic.h>
 #include <i386/trap.h>
@@ -28,14 +29,20 @@ intr_init(void)
 void
 intr_establish(int irq, intr_handler_t *handler, void *arg, const char *name)
 {
-	struct intr_source *is = &intr_sources[irq];
+	struct intr_source *is;
+	boolean_t intr;
 
-	if (irq < 0 || irq >= T_NIRQS || is->handler != NULL)
-		panic("intr_establish: IRQ %d is invalid or taken", irq);
+	if (irq < 0 || irq >= T_NIRQS)
+		panic("intr_establish: IRQ %d does not exist", irq);
+	is = &intr_sources[irq];
+	intr = ml_set_interrupts_enabled(FALSE);
+	if (is->handler != NULL)
+		panic("intr_establish: IRQ %d is taken by %s", irq, is->name);
 	is->handler = handler;
 	is->arg = arg;
 	is->name = name;
 	pic_enable_irq(irq);
+	ml_set_interrupts_enabled(intr);
 }
 
 void

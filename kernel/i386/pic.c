@@ -3,6 +3,7 @@
  * the spurious-IRQ check (a glitch on IRQ 7 or 15 raises the vector with
  * no bit set in the in-service register; it must not be acknowledged).
  */
+#include <i386/cpu.h>
 #include <i386/pic.h>
 #include <i386/pio.h>
 #include <i386/trap.h>
@@ -42,18 +43,26 @@ pic_init(void)
 	pic_write_mask();
 }
 
+/* The mask is read, changed and written back: not with interrupts on,
+ * or a handler changing it meanwhile would be undone. */
 void
 pic_enable_irq(int irq)
 {
+	boolean_t intr = ml_set_interrupts_enabled(FALSE);
+
 	pic_mask &= ~(1 << irq);
 	pic_write_mask();
+	ml_set_interrupts_enabled(intr);
 }
 
 void
 pic_disable_irq(int irq)
 {
+	boolean_t intr = ml_set_interrupts_enabled(FALSE);
+
 	pic_mask |= 1 << irq;
 	pic_write_mask();
+	ml_set_interrupts_enabled(intr);
 }
 
 void

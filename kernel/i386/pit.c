@@ -1,8 +1,10 @@
 /*
  * The Intel 8254 programmable interval timer, channel 0: it interrupts
  * `hz` times a second (IRQ 0) and is Finch's only clock.  Between ticks,
- * the counter's current value gives sub-tick resolution, so uptime is
- * precise to the PIT's 838 ns period.
+ * the counter's current value gives sub-tick resolution (838 ns) -- but
+ * only while interrupts are on: with them off, ticks are not counted and
+ * uptime stalls after at most one more tick.  pit_delay() therefore
+ * counts the counter itself, and works either way.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
@@ -40,6 +42,17 @@ pit_init(void)
 	intr_establish(0, pit_intr, NULL, "clock");
 }
 
+static uint32_t
+pit_read_count(void)
+{
+	uint32_t count;
+
+	outb(PIT_CMD, PIT_LATCH0);
+	count = inb(PIT_CH0);
+	count |= inb(PIT_CH0) << 8;
+	return count;
+}
+
 /* PIT counts (1/PIT_HZ s) to nanoseconds, without overflowing. */
 static uint64_t
 pit_counts_to_ns(uint64_t counts)
@@ -55,9 +68,7 @@ pit_uptime_ns(void)
 	uint64_t ticks, ns;
 	uint32_t count;
 
-	outb(PIT_CMD, PIT_LATCH0);
-	count = inb(PIT_CH0);
-	count |= inb(PIT_CH0) << 8;
+	count = pit_read_count();
 	ticks = pit_ticks;
 	/*
 	 * The counter may have wrapped after we turned interrupts off:
@@ -71,4 +82,25 @@ pit_uptime_ns(void)
 	pit_last_ns = ns;
 	ml_set_interrupts_enabled(intr);
 	return ns;
+}
+
+/*
+ * Busy-wait `ns` nanoseconds by watching the counter run down: each
+ * sample adds the counts since the previous one (the counter wraps from
+ * 1 to pit_reload).  We sample far more often than once per tick, so no
+ * wrap is missed, with interrupts on or off.
+ */
+void
+pit_delay(uint64_t ns)
+{
+	uint64_t want = ns * PIT_HZ / NSEC_PER_SEC, done = 0;
+	uint32_t prev, now;
+
+	prev = pit_read_count();
+	while (done < want) {
+		cpu_pause();
+		now = pit_read_count();
+		done += (prev - now + pit_reload) % pit_reload;
+		prev = now;
+	}
 }

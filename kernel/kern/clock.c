@@ -42,9 +42,13 @@ clock_tick(void)
 uint64_t
 clock_tick_deadline(int ticks)
 {
-	uint64_t tick_ns = NSEC_PER_SEC / hz;
+	uint64_t tick_ns = NSEC_PER_SEC / hz, last;
+	boolean_t intr;
 
-	return clock_last_tick + ticks * tick_ns - tick_ns / 2;
+	intr = ml_set_interrupts_enabled(FALSE);	/* 64 bits: two loads */
+	last = clock_last_tick;
+	ml_set_interrupts_enabled(intr);
+	return last + ticks * tick_ns - tick_ns / 2;
 }
 
 void
@@ -131,8 +135,6 @@ microtime(struct timeval *tv)
 void
 delay(int usec)
 {
-	uint64_t end = mach_absolute_time() + (uint64_t)usec * NSEC_PER_USEC;
-
-	while (mach_absolute_time() < end)
-		cpu_pause();
+	if (usec > 0)
+		pit_delay((uint64_t)usec * NSEC_PER_USEC);
 }

@@ -10,6 +10,8 @@
 
 void		pit_init(void);
 uint64_t	pit_uptime_ns(void);
+/* Spin for `ns` nanoseconds; works with interrupts off. */
+void		pit_delay(uint64_t ns);
 
 /* Clock interrupt: expire timers, charge the running thread. */
 void		clock_tick(void);

@@ -18,7 +18,8 @@ struct mach_timebase_info {
 typedef struct mach_timebase_info *mach_timebase_info_t;
 typedef struct mach_timebase_info mach_timebase_info_data_t;
 
-/* Time since boot in absolute-time units; never goes backwards. */
+/* Time since boot in absolute-time units; never goes backwards.  It
+ * advances only while interrupts are on (use delay() to spin). */
 uint64_t	mach_absolute_time(void);
 kern_return_t	mach_timebase_info(mach_timebase_info_t info);
 
