@@ -49,7 +49,21 @@ static TAILQ_HEAD(, __OSMallocTag__) kalloc_tags =
 static uint32_t kalloc_large_pages;
 static uint32_t kalloc_failures;
 
-struct __OSMallocTag__ kalloc_tag_kernel = { .ot_name = "kernel" };
+struct __OSMallocTag__ kalloc_tag_kernel = {
+	.ot_magic = OSMT_MAGIC,
+	.ot_name = "kernel",
+};
+
+/* A tag used after OSMalloc_Tagfree, or a pointer that is no tag. */
+static void
+kalloc_check_tag(OSMallocTag tag, const char *fn)
+{
+	if (tag->ot_magic != OSMT_MAGIC)
+		panic("%s: %p is not an OSMalloc tag (freed already?)", fn, tag);
+	if (tag->ot_released)
+		panic("%s: tag '%s' was released with OSMalloc_Tagfree",
+		    fn, tag->ot_name);
+}
 
 void
 kalloc_init(void)
@@ -120,6 +134,7 @@ kalloc_tag(size_t size, OSMallocTag tag)
 		return NULL;
 	class = kalloc_class_of(total);
 	simple_lock(&kalloc_lock);
+	kalloc_check_tag(tag, "OSMalloc");
 	if (class >= 0) {
 		kh = kalloc_small(class);
 	} else {
@@ -149,6 +164,8 @@ kfree_check(void *addr, size_t size, OSMallocTag tag)
 {
 	struct kalloc_hdr *kh = (struct kalloc_hdr *)addr - 1;
 
+	if (tag->ot_magic != OSMT_MAGIC)	/* released tags may still free */
+		panic("OSFree: %p is not an OSMalloc tag (freed already?)", tag);
 	if (addr == NULL || ((uint32_t)addr & 0xf) != 0 ||
 	    !pmap_is_mapped_range((uint32_t)kh, sizeof(*kh)))
 		panic("kfree: %p is not a heap block", addr);
@@ -170,6 +187,7 @@ static void
 kalloc_tag_destroy_locked(OSMallocTag tag)
 {
 	TAILQ_REMOVE(&kalloc_tags, tag, ot_link);
+	tag->ot_magic = 0;
 }
 
 void
@@ -226,6 +244,7 @@ kalloc_tag_create(const char *name, uint32_t flags)
 	if (tag == NULL)
 		return NULL;
 	bzero(tag, sizeof(*tag));
+	tag->ot_magic = OSMT_MAGIC;
 	strlcpy(tag->ot_name, name, sizeof(tag->ot_name));
 	tag->ot_flags = flags;
 	simple_lock(&kalloc_lock);
@@ -241,8 +260,7 @@ kalloc_tag_release(OSMallocTag tag)
 	bool destroy;
 
 	simple_lock(&kalloc_lock);
-	if (tag->ot_released)
-		panic("OSMalloc_Tagfree: tag '%s' freed twice", tag->ot_name);
+	kalloc_check_tag(tag, "OSMalloc_Tagfree");
 	tag->ot_released = true;
 	destroy = tag->ot_blocks == 0;
 	if (destroy)

@@ -13,9 +13,11 @@
 #include <libkern/OSMalloc.h>
 
 #define OSMT_NAME_MAX	64
+#define OSMT_MAGIC	0x4f534d54	/* "OSMT" */
 
 /* An OSMalloc tag: a name and the memory charged to it. */
 struct __OSMallocTag__ {
+	uint32_t	ot_magic;	/* OSMT_MAGIC while the tag exists */
 	TAILQ_ENTRY(__OSMallocTag__) ot_link;	/* kalloc_lock */
 	char		ot_name[OSMT_NAME_MAX];
 	uint32_t	ot_flags;

@@ -1,8 +1,10 @@
 /*
- * Simple (spin) locks.  See simple_lock.h for the rules.  On one CPU a
- * held lock can only be released by its owner, so finding it taken with
- * interrupts off means a deadlock: we panic at once with both names,
- * instead of hanging silently.
+ * Simple (spin) locks.  See simple_lock.h for the rules.  Taking a lock
+ * this thread already holds is a deadlock: we panic at once, naming the
+ * lock.  On one CPU, finding a lock held by another thread means that
+ * thread slept while holding it (thread_block refuses that) or that an
+ * interrupt handler interrupted a holder; after SPIN_LIMIT tries we panic
+ * naming the lock and its holder instead of hanging silently.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
@@ -37,7 +39,9 @@ simple_lock(simple_lock_data_t *sl)
 			panic("simple_lock: %s already held by this thread",
 			    sl->sl_name);
 		if (++spins == SPIN_LIMIT)
-			panic("simple_lock: deadlock on %s", sl->sl_name);
+			panic("simple_lock: deadlock on %s, held by %s",
+			    sl->sl_name, sl->sl_owner ?
+			    thread_name(sl->sl_owner) : "an interrupt handler");
 		cpu_pause();
 	}
 	sl->sl_saved_intr = intr;

@@ -59,11 +59,19 @@ timeout(timeout_fcn_t *fn, void *arg, int ticks)
 	timeout_at(fn, arg, clock_tick_deadline(ticks));
 }
 
+/* A NULL or zero timespec means "as soon as possible", as in XNU. */
 void
 bsd_timeout(timeout_fcn_t *fn, void *arg, struct timespec *ts)
 {
 	uint64_t deadline;
 
+	if (ts == NULL || (ts->tv_sec == 0 && ts->tv_nsec == 0)) {
+		timeout_at(fn, arg, mach_absolute_time());
+		return;
+	}
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (long)NSEC_PER_SEC)
+		panic("bsd_timeout: invalid timespec {%ld, %ld}",
+		    (long)ts->tv_sec, ts->tv_nsec);
 	clock_absolutetime_interval_to_deadline(
 	    (uint64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec, &deadline);
 	timeout_at(fn, arg, deadline);
