@@ -632,15 +632,12 @@ hl_kmod_list(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 static errno_t
 hl_monitor_run(char *line, struct hl_out *out)
 {
-	struct console_capture cc;
+	size_t n;
 	errno_t err;
 
-	err = console_capture_begin(&cc, (char *)out->o_buf + out->o_len,
-	    out->o_size - out->o_len);
-	if (err != 0)
-		return err;
-	err = monitor_execute(line);
-	out->o_len += console_capture_end(&cc);
+	err = monitor_execute_captured(line, (char *)out->o_buf + out->o_len,
+	    out->o_size - out->o_len, &n);
+	out->o_len += n;
 	return err;
 }
 

@@ -1,8 +1,9 @@
 /*
  * The kmod table: which kexts are loaded, where, and who depends on whom
- * (see kmod_var.h).  Reservations, loads and unloads are serialized by
- * kmod_op_lock, held across start and stop routines; kmod_lock guards
- * the list itself so that kextstat and panic reports can read it.  Every
+ * (see kmod_var.h).  Loads and unloads are serialized by kmod_op_lock,
+ * held across start and stop routines; kmod_lock guards the list itself
+ * (reservations are only added and removed under it) so that kextstat
+ * and panic reports can read it.  Every
  * refusal is explained in words, for the host to print.
  */
 #include <sys/systm.h>
@@ -13,6 +14,7 @@
 #include <kern/monitor.h>
 #include <kern/simple_lock.h>
 #include <kern/thread_call_var.h>
+#include <kern/thread_var.h>
 #include <kern/vm_page.h>
 #include <libkern/crc32.h>
 
@@ -401,18 +403,33 @@ kmod_record(struct kmod *km, kmod_info_t *ki, const struct kmod_load_req *req)
 	simple_unlock(&kmod_lock);
 }
 
-/* Call start; if it refuses, forget the kmod and free its block. */
+static bool	kmod_in_use(struct kmod *km, char *why, size_t whylen);
+
+/*
+ * Call start; if it refuses, forget the kmod and free its block -- unless
+ * start left something behind (a timeout, a thread) that still points
+ * into the image: then the kmod stays, stopped, until that is gone.
+ */
 static errno_t
 kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
     size_t whylen)
 {
 	kmod_info_t *ki = km->km_info;
+	char what[160];
 
 	if (ki->start != NULL)
 		*start_result = ki->start(ki, NULL);
 	if (*start_result == KERN_SUCCESS) {
 		km->km_started = true;
 		return 0;
+	}
+	if (kmod_in_use(km, what, sizeof(what))) {
+		snprintf(why, whylen, "%s: its start routine returned %d (%s) "
+		    "but left this behind: %s; the kext stays in memory, "
+		    "stopped, until you can unload it", ki->name,
+		    *start_result, kern_return_name(*start_result), what);
+		printf("kmod: %s\n", why);
+		return EIO;
 	}
 	snprintf(why, whylen, "%s: its start routine returned %d (%s); the "
 	    "kext was unloaded", ki->name, *start_result,
@@ -471,7 +488,8 @@ kmod_in_use(struct kmod *km, char *why, size_t whylen)
 	uint32_t end = kmod_end(km);
 
 	return thread_call_points_into(start, end, why, whylen) ||
-	    timeout_points_into(start, end, why, whylen);
+	    timeout_points_into(start, end, why, whylen) ||
+	    thread_points_into(start, end, why, whylen);
 }
 
 /* Refuse while other kexts link against km. */

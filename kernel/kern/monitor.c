@@ -455,6 +455,28 @@ monitor_execute(char *line)
 	return error;
 }
 
+/*
+ * The same, with what the command prints going into buf (up to len bytes;
+ * *outlen says how many).  The capture starts only once the command lock
+ * is ours, so that waiting for a long COM1 command holds no capture.
+ */
+errno_t
+monitor_execute_captured(char *line, char *buf, size_t len, size_t *outlen)
+{
+	struct console_capture cc;
+	errno_t error;
+
+	*outlen = 0;
+	lck_mtx_lock(&mon_cmd_lock);
+	error = console_capture_begin(&cc, buf, len);
+	if (error == 0) {
+		error = monitor_execute_locked(line);
+		*outlen = console_capture_end(&cc);
+	}
+	lck_mtx_unlock(&mon_cmd_lock);
+	return error;
+}
+
 static bool
 line_is_blank(const char *s)
 {

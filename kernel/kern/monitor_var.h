@@ -33,4 +33,9 @@ void	monitor_init(void);
  */
 errno_t	monitor_execute(char *line);
 
+/* monitor_execute(), printing into buf (len bytes) instead of COM1;
+ * *outlen is how much was printed there. */
+errno_t	monitor_execute_captured(char *line, char *buf, size_t len,
+	    size_t *outlen);
+
 #endif /* _KERN_MONITOR_VAR_H_ */

@@ -16,6 +16,9 @@ static STAILQ_HEAD(, call_entry) call_pending =
     STAILQ_HEAD_INITIALIZER(call_pending);
 static simple_lock_data_t call_lock = SIMPLE_LOCK_INITIALIZER("thread_call");
 static uint32_t call_runs;		/* calls run since boot */
+static thread_t call_thread;		/* the worker */
+static thread_call_t call_running;	/* the call it runs now, if any */
+static thread_call_func_t call_running_func;
 
 /* Put a call on the pending queue and wake the worker.  call_lock held. */
 static void
@@ -132,11 +135,17 @@ thread_call_cancel(thread_call_t call)
 	return was;
 }
 
+/*
+ * Refused while pending, and while the call runs in the worker (unless
+ * the call frees itself): freeing it then would pull it from under the
+ * worker.
+ */
 boolean_t
 thread_call_free(thread_call_t call)
 {
 	simple_lock(&call_lock);
-	if (call->ce_state != CALL_IDLE) {
+	if (call->ce_state != CALL_IDLE ||
+	    (call == call_running && current_thread() != call_thread)) {
 		simple_unlock(&call_lock);
 		return FALSE;
 	}
@@ -170,8 +179,14 @@ thread_call_thread(void *arg, wait_result_t wr)
 		p0 = call->ce_param0;
 		p1 = call->ce_param1;
 		call_runs++;
+		call_running = call;
+		call_running_func = func;
 		simple_unlock(&call_lock);
 		func(p0, p1);
+		simple_lock(&call_lock);
+		call_running = NULL;
+		call_running_func = NULL;
+		simple_unlock(&call_lock);
 	}
 }
 
@@ -183,6 +198,7 @@ thread_call_init(void)
 	if (kernel_thread_start(thread_call_thread, NULL, &th) != KERN_SUCCESS)
 		panic("thread_call_init: cannot start the thread_call thread");
 	thread_set_name(th, "thread_call");
+	call_thread = th;
 	thread_deallocate(th);
 }
 
@@ -212,12 +228,20 @@ thread_call_points_into(uint32_t start, uint32_t end, char *why,
 	struct call_range r = { start, end };
 	struct timer_call *tc;
 	thread_call_t call;
+	uint32_t running;
 
 	simple_lock(&call_lock);
+	running = (uint32_t)call_running_func;
 	STAILQ_FOREACH(call, &call_pending, ce_link)
 		if (call_in_range(call, &r))
 			break;
 	simple_unlock(&call_lock);
+	if (running >= start && running < end) {
+		snprintf(why, whylen, "a thread call to %p is running right "
+		    "now; wait for it to return before stopping",
+		    (void *)running);
+		return true;
+	}
 	if (call == NULL && (tc = timer_call_find(call_timer_matches, &r)))
 		call = tc->tc_param0;
 	if (call == NULL)
