@@ -2,7 +2,7 @@
  * kernel_bootstrap(): bring the machine-independent kernel up in
  * dependency order -- heap, threads, clock, timers, console input, the
  * host link -- print the banner and start the monitor.  The boot thread
- * then becomes the idle thread.
+ * then ends; the idle thread runs when nothing else can.
  */
 #include <sys/systm.h>
 #include <bsd/net/dlil.h>
