@@ -14,19 +14,26 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
     failed = [line for line in out.splitlines() if line.endswith("FAILED")]
     assert failed == [], "\n".join(failed) + "\n" + out
     assert int(total.group(2)) == 0
-    # allocator, scheduler, sleep/wakeup, each lock kind, timers, atomics, printf
+    # allocator, scheduler, sleep/wakeup, each lock kind, timers, atomics,
+    # printf, and the subsystems built on them (host link, events, DLIL)
     for name in (
         "kalloc",
         "vm_page",
         "sched_preemption",
         "msleep_wakeup",
+        "msleep_pingpong",
         "lck_mtx",
         "lck_spin",
         "lck_rw",
         "timeout",
         "thread_call",
+        "delay_interrupts_off",
         "atomic_add",
         "printf_flags",
+        "crc32",
+        "hostlink_bad_crc",
+        "kev_msg_post",
+        "dlil_input_demux",
     ):
         assert re.search(rf"^selftest: {name} \.\.\. ok$", out, re.M), f"{name} did not run"
 
