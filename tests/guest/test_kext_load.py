@@ -6,6 +6,7 @@ leaves the kernel as the kext found it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,7 @@ def test_a_start_routine_that_fails_fails_the_load_and_frees_its_memory(
 
     assert (
         "com.finch.sample.failstart: its start routine returned 5 (KERN_FAILURE); the "
-        "kernel unloaded it and freed its memory" in str(refused.value)
+        "kext was unloaded" in str(refused.value)
     )
     kext_guest.machine.expect("failstart: refusing to start")
     assert row(kext_guest.kextstat(), "com.finch.sample.failstart") is None
@@ -134,3 +135,48 @@ def test_a_stop_routine_that_refuses_keeps_the_kext_until_it_agrees(
     kext_guest.unload("com.finch.sample.stubborn")
 
     assert row(kext_guest.kextstat(), "com.finch.sample.stubborn") is None
+
+
+LEAVES_A_TIMER = """\
+#include <mach/mach_types.h>
+#include <mach/kmod.h>
+#include <sys/systm.h>
+
+kern_return_t sloppy_start(kmod_info_t *ki, void *data);
+kern_return_t sloppy_stop(kmod_info_t *ki, void *data);
+
+static void
+sloppy_tick(void *arg)
+{
+	printf("sloppy: tick\\n");
+}
+
+kern_return_t
+sloppy_start(kmod_info_t *ki, void *data)
+{
+	timeout(sloppy_tick, NULL, 1);	/* and then fail without untimeout() */
+	return KERN_FAILURE;
+}
+
+kern_return_t
+sloppy_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+
+
+def test_a_failed_start_that_left_a_timer_keeps_the_kext_until_it_can_be_unloaded(
+    kext_guest: KextGuest, make_kext: Callable[..., Path]
+) -> None:
+    libraries = {"com.apple.kpi.libkern": "8.0.0", "com.apple.kpi.bsd": "8.0.0"}
+    bundle = make_kext("sloppy", LEAVES_A_TIMER, libraries=libraries)
+
+    with pytest.raises(LoadError) as refused:
+        kext_guest.load(bundle)
+
+    assert "its start routine returned 5 (KERN_FAILURE) but left this behind" in str(refused.value)
+    assert row(kext_guest.kextstat(), "com.example.sloppy") is not None
+    kext_guest.machine.expect("sloppy: tick")  # the timer ran: the image was still there
+    kext_guest.unload("com.example.sloppy")
+    assert row(kext_guest.kextstat(), "com.example.sloppy") is None

@@ -157,10 +157,11 @@ class KextLoader:
             raise self._give_back(block.address, bundle, e) from None
 
         if reply.status != 0:
-            self.session.records.remove(info.identifier)
             start_failed = reply.status == EIO and reply.start_result != 0
             if not start_failed:
-                self._free_quietly(block.address)
+                self._free_quietly(block.address)  # refused before it was recorded
+            if not (start_failed and self._still_listed(info.identifier, block.address)):
+                self.session.records.remove(info.identifier)
             raise LoadError(_refusal(bundle, reply.status, reply.start_result, reply.message))
 
         self.session.records.write(dataclasses.replace(record, kmod_id=reply.kmod_id))
@@ -172,6 +173,13 @@ class KextLoader:
             transfer=transfer,
             symbol_file=symbol_file,
             gdb_command=linked.gdb_command(symbol_file),
+        )
+
+    def _still_listed(self, identifier: str, address: int) -> bool:
+        """After a failed start: did the kernel keep the kext (stopped, as
+        something its start left behind still points into it)?"""
+        return any(
+            k.identifier == identifier and k.address == address for k in self.session.list_kexts()
         )
 
     def _give_back(self, address: int, bundle: KextBundle, error: BaseException) -> BaseException:
@@ -242,9 +250,10 @@ def _read_executable(bundle: KextBundle) -> bytes:
 def _refusal(bundle: KextBundle, status: int, start_result: int, message: str) -> str:
     """kextload's words for a KMOD_LOAD refusal."""
     if status == EIO and start_result != 0:
-        return (
-            f"{bundle.path}: {bundle.identifier}: its start routine returned {start_result} "
-            f"({kern_return_name(start_result)}); the kernel unloaded it and freed its memory"
+        return f"{bundle.path}: " + (
+            message
+            or f"{bundle.identifier}: its start routine returned {start_result} "
+            f"({kern_return_name(start_result)})"
         )
     why = message or errno_name(status)
     return f"{bundle.path}: the kernel refused to load {bundle.identifier}: {why}"
