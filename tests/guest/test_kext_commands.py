@@ -13,6 +13,7 @@ import pytest
 
 from finch.cli import kextload, kextstat, kextunload
 from finch.kextguest import KextGuest
+from finch.session import GuestSession, SessionError
 
 HELLO = "com.finch.sample.hello"
 
@@ -153,3 +154,11 @@ def test_kextload_fails_clearly_when_the_guest_has_gone(
     err = capsys.readouterr().err
     assert status == 1
     assert "is no longer running; start one with `make run`" in err
+
+
+def test_a_second_tool_while_one_holds_the_link_is_told_to_wait(kext_guest: KextGuest) -> None:
+    with kext_guest.session(), pytest.raises(SessionError) as refused:
+        GuestSession.open(kext_guest.rundir, ready_deadline=0.5)
+
+    assert "another host tool is talking to the guest" in str(refused.value)
+    assert kext_guest.kextstat()  # and once it is done, the next one gets through

@@ -26,7 +26,7 @@ from types import TracebackType
 
 from finch.elf32 import Elf32Error, defined_globals, has_symbol_table, symbol_string
 from finch.errors import FinchError
-from finch.hostlink.client import HostLink, HostLinkError
+from finch.hostlink.client import HostLink, HostLinkError, LinkTimeout
 from finch.hostlink.messages import (
     NO_PHYS,
     KmodAllocReply,
@@ -151,7 +151,13 @@ class GuestSession:
         link = HostLink(info.serial2, watchdog=GuestWatch(info)).connect()
         try:
             kernel = KernelImage.read(Path(info.kernel))
-            hello = link.wait_ready(deadline=ready_deadline)
+            try:
+                hello = link.wait_ready(deadline=ready_deadline)
+            except LinkTimeout as e:
+                raise SessionError(
+                    f"{e}; or another host tool is talking to the guest (QEMU serves one "
+                    "connection at a time): wait for it to finish"
+                ) from None
             if hello.build_id != kernel.build_id:
                 raise SessionError(
                     f"the guest runs kernel build {hello.build_id}, but {kernel.path} is build "

@@ -17,7 +17,7 @@ from finch.build import Tree
 from finch.kextbench import CYCLES
 
 NAME = "bench"
-HELP = "time boots and the test suite"
+HELP = "time boots, kextload and the test suite"
 ACCEPTS_PASSTHROUGH = False
 
 
