@@ -12,6 +12,7 @@ import pytest
 
 from finch.cli import main as finch_main
 from finch.errors import GuestPanic
+from finch.hostlink.client import GuestGone
 from finch.kextguest import KextGuest
 from finch.kextload import LoadError
 
@@ -88,3 +89,14 @@ def test_finch_symbolize_names_kext_code_in_a_saved_console_log(
 
     assert status == 0
     assert "crasher_poke+0x" in capsys.readouterr().out
+
+
+def test_a_tool_run_after_the_guest_panicked_says_so(kext_guest: KextGuest) -> None:
+    kext_guest.machine.sendline("crash panic")
+    with pytest.raises(GuestPanic):
+        kext_guest.machine.expect("finch> ", timeout=5)
+
+    with pytest.raises(GuestGone) as gone:
+        kext_guest.kextstat()
+
+    assert "the guest panicked: panic(cpu 0 caller" in str(gone.value)

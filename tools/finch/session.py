@@ -86,13 +86,16 @@ class KernelImage:
 
 class GuestWatch:
     """The HostLink watchdog: says why the guest cannot answer any more
-    (QEMU exited, or the console shows a panic that began after the
-    session started), or None while it may still answer."""
+    (QEMU exited, or the console shows a panic), or None while it may
+    still answer.  A panic stops the guest for good, so one near the end
+    of the console log when the session starts counts too."""
+
+    LOOK_BACK = 64 * 1024  # bytes of console log read when the session starts
 
     def __init__(self, info: RunInfo) -> None:
         self.info = info
         self.console = Path(info.console_log)
-        self._offset = self._size()
+        self._offset = max(0, self._size() - self.LOOK_BACK)
         self._tail = ""
 
     def _size(self) -> int:
@@ -114,7 +117,7 @@ class GuestWatch:
         except FileNotFoundError:
             return None
         self._offset += len(new)
-        self._tail = (self._tail + new.decode("utf-8", "replace"))[-4096:]
+        self._tail = (self._tail + new.decode("utf-8", "replace"))[-self.LOOK_BACK :]
         match = PANIC_START.search(self._tail.replace("\r", ""))
         if match is None:
             return None
