@@ -1,0 +1,328 @@
+"""The e1000 driver and PCI, at the link layer: Finch owns the wire.
+
+The guest's e1000 sits on a `-netdev dgram` whose other end is a plain
+UDP socket in this test (the peer): each datagram is one Ethernet frame,
+with no header and no FCS.  QEMU's filter-dump keeps every frame in a
+pcap in the test's log directory.  There is no IP yet: the frames carry a
+local experimental ethertype that no protocol claims.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+from scapy.utils import rdpcap
+
+from finch.machine import Machine
+from finch.pytest_plugin import MachineFactory
+from finch.qemu_args import QemuOptions
+
+GUEST_MAC = "52:54:00:12:34:56"  # QEMU's default for the first NIC
+PEER_MAC = "02:00:00:00:00:01"  # locally administered
+ETHERTYPE_EXPERIMENTAL = 0x88B5  # IEEE local experimental: no protocol claims it
+LINK_UP_SECONDS = 5.0  # QEMU renegotiates for ~0.5 s after set_link up
+
+
+@dataclass
+class Wire:
+    """The host end of the guest's Ethernet."""
+
+    sock: socket.socket  # connected to the guest's end
+    pcap: Path  # every frame QEMU saw, both ways
+
+    def send(self, frame: bytes) -> None:
+        self.sock.send(frame)
+
+    def recv(self, timeout: float = 5.0) -> bytes:
+        self.sock.settimeout(timeout)
+        return self.sock.recv(65536)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def wire(finch_log_dir: Path) -> Iterator[Wire]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.connect(("127.0.0.1", _free_udp_port()))
+    try:
+        yield Wire(sock, finch_log_dir / "net0.pcap")
+    finally:
+        sock.close()
+
+
+def wired_options(wire: Wire, *extra_args: str) -> QemuOptions:
+    """An e1000 on a dgram netdev whose far end is `wire`, recorded in its pcap."""
+    guest_port = wire.sock.getpeername()[1]
+    peer_port = wire.sock.getsockname()[1]
+    netdev = (
+        f"dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port={guest_port},"
+        f"remote.type=inet,remote.host=127.0.0.1,remote.port={peer_port}"
+    )
+    return QemuOptions(
+        netdevs=[netdev],
+        devices=["e1000,netdev=net0"],
+        extra_args=[
+            "-object", f"filter-dump,id=f0,netdev=net0,file={wire.pcap}",
+            *extra_args,
+        ],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def wired_guest(machine_factory: MachineFactory, wire: Wire) -> Machine:
+    """A guest whose en0 is on `wire` and already receiving.  QEMU's e1000
+    holds received frames for a second after the driver enables the
+    receiver, and a flood sent meanwhile overflows the host socket behind
+    it: one probe frame, waited for, gets past that."""
+    machine = machine_factory(wired_options(wire))
+    machine.boot()
+    wire.send(make_frame(b"probe" * 10))
+    wait_for(machine, "e1000", r"^rx: 1 frames")
+    return machine
+
+
+def make_frame(payload: bytes, dst: str = GUEST_MAC) -> bytes:
+    return bytes(Ether(dst=dst, src=PEER_MAC, type=ETHERTYPE_EXPERIMENTAL) / Raw(payload))
+
+
+def counter(text: str, pattern: str) -> int:
+    match = re.search(pattern, text, re.M)
+    assert match, f"{pattern!r} not in:\n{text}"
+    return int(match.group(1))
+
+
+def wait_for(machine: Machine, command: str, pattern: str, timeout: float = 10.0) -> str:
+    """Run `command` until its output matches `pattern`; return that output."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = machine.command(command)
+        if re.search(pattern, out, re.M):
+            return out
+        if time.monotonic() > deadline:
+            pytest.fail(f"{command!r} never showed {pattern!r}; last output:\n{out}")
+        time.sleep(0.1)
+
+
+# --------------------------------------------------------------------------
+# PCI, and machines without an e1000
+
+
+def test_lspci_shows_the_e1000_with_its_irq_and_register_window(wired_guest: Machine) -> None:
+    out = wired_guest.command("lspci")
+    entry = re.search(r"^\S+ 8086:100e class 020000 .*Ethernet.*\n(?:\s{8}.*\n?)+", out, re.M)
+    assert entry, out
+    assert re.search(r"IRQ \d+ \(INTA#\).* memory busmaster", entry.group(0)), entry.group(0)
+    assert re.search(r"BAR0 mem 0x[0-9a-f]{8} size 0x20000", entry.group(0)), entry.group(0)
+    assert re.search(r"^00:00\.0 8086:1237 .*host bridge", out, re.M), out
+
+
+def test_a_machine_without_an_e1000_boots_and_says_so(guest: Machine) -> None:
+    assert "8086:100e" not in guest.command("lspci")
+    assert "no e1000" in guest.command("e1000")
+    assert "Finch" in guest.command("version")
+
+
+# --------------------------------------------------------------------------
+# The driver's own view
+
+
+def test_e1000_command_shows_link_rings_and_received_frames(
+    wired_guest: Machine, wire: Wire
+) -> None:
+    before = wired_guest.command("e1000")
+    assert re.search(r"STATUS 0x[0-9a-f]{8} \(link up, 1000 Mb/s, full duplex\)", before)
+    assert re.search(r"rx ring: 128 slots", before), before
+    frames = [make_frame(os.urandom(n)) for n in (46, 100, 500, 1000, 1500)]
+    for frame in frames:
+        wire.send(frame)
+    expected_frames = counter(before, r"rx: (\d+) frames") + len(frames)
+    after = wait_for(wired_guest, "e1000", rf"^rx: {expected_frames} frames")
+    expected_bytes = counter(before, r"rx: \d+ frames, (\d+) bytes") + sum(map(len, frames))
+    assert counter(after, r"rx: \d+ frames, (\d+) bytes") == expected_bytes
+    assert re.search(r"rx drops: 0 no mbuf, 0 bad frame, 0 runt", after), after
+
+
+# --------------------------------------------------------------------------
+# Frames in: en0's counters and the tap
+
+
+def test_received_frames_count_in_ifconfig_and_netstat_i(wired_guest: Machine, wire: Wire) -> None:
+    before = wired_guest.command("ifconfig en0")
+    packets = counter(before, r"input: (\d+) packets")
+    octets = counter(before, r"input: \d+ packets, (\d+) bytes")
+    frames = [make_frame(os.urandom(n)) for n in range(60, 1500, 120)]
+    for frame in frames:
+        wire.send(frame)
+    packets += len(frames)
+    out = wait_for(wired_guest, "netstat -i", rf"^en0\s.*52:54:00:12:34:56\s+{packets}\s+0\s")
+    assert re.search(r"^lo0\s", out, re.M), out
+    ifconfig = wired_guest.command("ifconfig en0")
+    octets += sum(map(len, frames))
+    assert f"input: {packets} packets, {octets} bytes, 0 errors" in ifconfig
+    # Nobody claims the experimental ethertype: counted, not lost.
+    assert f"{packets} no protocol" in ifconfig
+
+
+def test_tcpdump_prints_the_frames_the_driver_received(wired_guest: Machine, wire: Wire) -> None:
+    wired_guest.sendline("tcpdump -c 3 -i en0")
+    wired_guest.expect("listening")
+    for n in (50, 60, 70):
+        wire.send(make_frame(bytes(n)))
+    out = wired_guest.expect(r"(?s)(.*?)finch> ").group(1)
+    lines = re.findall(
+        r"en0 in\s+02:00:00:00:00:01 > 52:54:00:12:34:56, ethertype .*\(0x88b5\), length (\d+)",
+        out,
+    )
+    assert lines == ["64", "74", "84"], out
+    assert "3 packets captured" in out
+
+
+# --------------------------------------------------------------------------
+# Link state
+
+
+def test_link_down_and_up_post_kernel_events_and_follow_in_the_flags(
+    wired_guest: Machine,
+) -> None:
+    assert re.search(r"flags=\w+<[^>]*RUNNING", wired_guest.command("ifconfig en0"))
+    wired_guest.qmp("set_link", name="net0", up=False)
+    events = wait_for(wired_guest, "kevents", r"KEV_DL_LINK_OFF\s+en0")
+    assert "RUNNING" not in wired_guest.command("ifconfig en0")
+    assert "link down" in wired_guest.command("e1000")
+
+    wired_guest.qmp("set_link", name="net0", up=True)
+    events = wait_for(
+        wired_guest,
+        "kevents",
+        r"KEV_DL_LINK_OFF\s+en0\n.*KEV_DL_LINK_ON\s+en0",
+        timeout=LINK_UP_SECONDS,
+    )
+    assert re.search(r"flags=\w+<[^>]*RUNNING", wired_guest.command("ifconfig en0")), events
+    assert re.search(r"link changes: 2\b", wired_guest.command("e1000"))
+
+
+# --------------------------------------------------------------------------
+# Bad days: floods and no mbufs
+
+
+def mbufs_in_use(machine: Machine) -> tuple[int, int]:
+    out = machine.command("netstat -m")
+    return counter(out, r"^mbufs\s+(\d+)"), counter(out, r"^2 KB clusters\s+(\d+)")
+
+
+def settle(machine: Machine, idle: tuple[int, int], timeout: float = 10.0) -> tuple[int, int]:
+    """Wait for the stack to drain its queues back to the idle figures."""
+    deadline = time.monotonic() + timeout
+    while (now := mbufs_in_use(machine)) != idle and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return now
+
+
+def quiet(machine: Machine) -> str:
+    """`e1000` once frames have stopped arriving: two reads 0.2 s apart
+    agree on the hardware counters."""
+
+    def hardware(out: str) -> str:
+        match = re.search(r"^hardware: .*$", out, re.M)
+        assert match, out
+        return match.group(0)
+
+    out = machine.command("e1000")
+    for _ in range(50):
+        time.sleep(0.2)
+        again = machine.command("e1000")
+        if hardware(again) == hardware(out):
+            return again
+        out = again
+    pytest.fail(f"frames kept arriving:\n{out}")
+
+
+def e1000_accounts_for_every_frame(out: str) -> None:
+    """Every frame the NIC took in was passed up or dropped under a reason."""
+    passed = counter(out, r"rx: (\d+) frames")
+    drops = re.search(
+        r"rx drops: (\d+) no mbuf, (\d+) bad frame, (\d+) runt, (\d+) multi-buffer", out
+    )
+    assert drops, out
+    taken = counter(out, r"hardware: (\d+) good rx")
+    assert passed + sum(int(d) for d in drops.groups()) == taken, out
+
+
+def test_a_flood_of_random_frames_leaves_the_guest_answering_and_leaks_nothing(
+    wired_guest: Machine, wire: Wire
+) -> None:
+    idle = mbufs_in_use(wired_guest)
+    rng = random.Random(4)
+    for i in range(5000):
+        # Random addresses: half are multicast (accepted), the rest are
+        # mostly another host's (filtered by the NIC); random lengths.
+        wire.send(rng.randbytes(rng.randint(14, 1514)))
+        if i % 100 == 99:
+            time.sleep(0.002)  # what QEMU has not read yet waits in a socket buffer
+    assert "Finch" in wired_guest.command("version")
+    out = quiet(wired_guest)
+    assert settle(wired_guest, idle) == idle
+    assert counter(out, r"rx: (\d+) frames") > 1000, out
+    e1000_accounts_for_every_frame(out)
+
+
+def test_without_mbufs_frames_are_dropped_and_counted_not_crashed(
+    wired_guest: Machine, wire: Wire
+) -> None:
+    idle = mbufs_in_use(wired_guest)
+    # A receive buffer is two allocations (mbuf, cluster): every third
+    # allocation failing makes about half the refills fail.
+    wired_guest.command("mbuf fail every 3")
+    for i in range(200):
+        wire.send(make_frame(i.to_bytes(2, "big") * 30))
+    wait_for(wired_guest, "e1000", r"^hardware: 201 good rx")  # with the probe
+    out = quiet(wired_guest)
+    wired_guest.command("mbuf fail off")
+    assert counter(out, r"(\d+) no mbuf") > 0, out
+    assert counter(out, r"rx: (\d+) frames") > 0, out
+    e1000_accounts_for_every_frame(out)
+    assert settle(wired_guest, idle) == idle
+    # The ring kept its buffers: frames still flow once memory is back.
+    before = counter(out, r"rx: (\d+) frames")
+    wire.send(make_frame(b"after" * 20))
+    wait_for(wired_guest, "e1000", rf"^rx: {before + 1} frames")
+
+
+# --------------------------------------------------------------------------
+# The echo loop (boot option e1000echo)
+
+
+def test_e1000echo_sends_every_frame_back_unchanged(
+    machine_factory: MachineFactory, wire: Wire
+) -> None:
+    machine = machine_factory(wired_options(wire, "-append", "e1000echo"))
+    out = machine.boot()
+    assert "e1000echo: echoing every frame" in out
+    # Any destination: the echo loop is promiscuous and swaps nothing.
+    frames = [
+        make_frame(os.urandom(n), dst=d)
+        for n, d in ((46, GUEST_MAC), (1500, "ff:ff:ff:ff:ff:ff"), (300, "02:12:34:56:78:9a"))
+    ]
+    for frame in frames:
+        wire.send(frame)
+        assert wire.recv() == frame  # the first waits out QEMU's 1 s RCTL hold
+    assert re.search(r"echoed 3 frames", machine.command("e1000echo"))
+    machine.shutdown()  # flush the pcap
+    recorded = [bytes(p) for p in rdpcap(str(wire.pcap))]
+    assert recorded == [f for frame in frames for f in (frame, frame)]
