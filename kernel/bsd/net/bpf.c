@@ -294,13 +294,17 @@ bpf_print_ipv4(const u_char *p, u_int32_t len)
 		printf("proto %u", p[9]);
 }
 
+/* A short decode of what we know (ARP, IPv4); nothing for the rest. */
 static void
 bpf_print_payload(u_int32_t type, const u_char *p, u_int32_t len)
 {
-	if (type == 0x0806)
+	if (type == 0x0806) {
+		printf(": ");
 		bpf_print_arp(p, len);
-	else if (type == 0x0800)
+	} else if (type == 0x0800) {
+		printf(": ");
 		bpf_print_ipv4(p, len);
+	}
 }
 
 static void
@@ -317,7 +321,7 @@ bpf_print_ether(const struct bpf_record *br)
 	bpf_print_mac(p + 6);
 	printf(" > ");
 	bpf_print_mac(p);
-	printf(", ethertype %s (0x%04x), length %u: ",
+	printf(", ethertype %s (0x%04x), length %u",
 	    type == 0x0800 ? "IPv4" : type == 0x0806 ? "ARP" :
 	    type == 0x86dd ? "IPv6" : "?", type, br->br_len);
 	bpf_print_payload(type, p + 14, br->br_caplen - 14);
@@ -334,9 +338,9 @@ bpf_print_null(const struct bpf_record *br)
 		return;
 	}
 	memcpy(&family, br->br_data, 4);
-	printf("AF %u, length %u: ", family, br->br_len);
+	printf("AF %u, length %u", family, br->br_len);
 	if (family == AF_INET)
-		bpf_print_ipv4(br->br_data + 4, br->br_caplen - 4);
+		bpf_print_payload(0x0800, br->br_data + 4, br->br_caplen - 4);
 	printf("\n");
 }
 

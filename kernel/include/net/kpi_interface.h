@@ -363,9 +363,10 @@ ifaddr_t	ifaddr_findbestforaddr(const struct sockaddr *addr, ifnet_t interface);
 
 /*
  * Finch extension (not in Mac OS X): a driver reports a link change with
- * one call.  Safe from an interrupt handler: it records the new state and
- * the DLIL input thread later posts KEV_DL_LINK_ON / KEV_DL_LINK_OFF (as
- * ifnet_event would) and sets or clears IFF_RUNNING.
+ * one call.  Safe from an interrupt handler: it queues the change and the
+ * DLIL input thread posts KEV_DL_LINK_ON / KEV_DL_LINK_OFF (as ifnet_event
+ * would), in order; repeating the current state posts nothing.  `ifconfig`
+ * shows the result as "status: active / inactive".
  */
 errno_t	ifnet_link_event(ifnet_t interface, int link_up);
 
