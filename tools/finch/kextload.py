@@ -42,7 +42,15 @@ from finch.kext import (
     resolve_load_order,
 )
 from finch.kextrecords import KextRecord
-from finch.link import LinkedImage, LinkError, link_kext, plan, read_object
+from finch.link import (
+    KextObject,
+    LinkedImage,
+    LinkError,
+    Namespace,
+    link_kext,
+    plan,
+    read_object,
+)
 from finch.session import GuestSession
 
 KMOD_MAX_IMAGE = 4 * 1024 * 1024  # the kernel's limit (kern/kmod_var.h)
@@ -100,22 +108,10 @@ class KextLoader:
 
     def _load_one(self, bundle: KextBundle, loaded: Sequence[LoadedKext]) -> LoadResult:
         info = bundle.info
-        by_id = {k.identifier: k for k in loaded}
-        namespace = namespace_for(
-            info,
-            kpis=self.kpis,
-            kernel_symbols=self.session.kernel.symbols,
-            loaded_symbols=self._loaded_symbols(info.libraries, loaded),
-        )
-        obj = read_object(_read_executable(bundle), str(bundle.executable))
-
-        def link(address: int) -> LinkedImage:
-            return link_kext(
-                obj, address, namespace, bundle_id=info.identifier, max_size=KMOD_MAX_IMAGE
-            )
-
-        size = plan(obj).size
+        link = self._linker(bundle, loaded)
+        size = plan(link.obj).size
         link(TRIAL_ADDRESS)  # every link problem, before memory is asked for
+        by_id = {k.identifier: k for k in loaded}
         dependencies = tuple(by_id[lib].index for lib in info.libraries if lib in by_id)
 
         block = self.session.alloc(size)
@@ -174,6 +170,17 @@ class KextLoader:
             symbol_file=symbol_file,
             gdb_command=linked.gdb_command(symbol_file),
         )
+
+    def _linker(self, bundle: KextBundle, loaded: Sequence[LoadedKext]) -> _Linker:
+        """Links the bundle's object against what it declares, at any address."""
+        namespace = namespace_for(
+            bundle.info,
+            kpis=self.kpis,
+            kernel_symbols=self.session.kernel.symbols,
+            loaded_symbols=self._loaded_symbols(bundle.info.libraries, loaded),
+        )
+        obj = read_object(_read_executable(bundle), str(bundle.executable))
+        return _Linker(obj, namespace, bundle.identifier)
 
     def _still_listed(self, identifier: str, address: int) -> bool:
         """After a failed start: did the kernel keep the kext (stopped, as
@@ -237,6 +244,20 @@ class KextLoader:
             "where its symbols are and no bundle searched links to the same image: name "
             f"the bundle it was loaded from with -d, or unload it (`kextunload -b "
             f"{kext.identifier}`) and load it again"
+        )
+
+
+@dataclass(frozen=True)
+class _Linker:
+    """One kext object and its namespace: link(address) -> the image."""
+
+    obj: KextObject
+    namespace: Namespace
+    bundle_id: str
+
+    def __call__(self, address: int) -> LinkedImage:
+        return link_kext(
+            self.obj, address, self.namespace, bundle_id=self.bundle_id, max_size=KMOD_MAX_IMAGE
         )
 
 
