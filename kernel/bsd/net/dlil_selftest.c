@@ -12,6 +12,7 @@
 #include <kern/selftest.h>
 #include <net/if_ether.h>
 #include <net/kpi_protocol.h>
+#include <bsd/kern/mbuf_var.h>
 #include <bsd/net/if_var.h>
 #include <bsd/net/netstat_var.h>
 
@@ -19,6 +20,7 @@
 #define ST_ETYPE	0x88b5		/* IEEE "local experimental" */
 #define ST_ETYPE_OTHER	0x88b6
 #define ST_WAIT_MS	1000
+#define ST_OWNER	"selftest.dlil"	/* mbufs the tests allocate */
 
 static const u_char st_mac[ETHER_ADDR_LEN] = { 2, 0, 0, 0, 0, 1 };
 static const u_char st_peer[ETHER_ADDR_LEN] = { 2, 0, 0, 0, 0, 2 };
@@ -39,6 +41,38 @@ static struct {
 } st;
 
 /* ---- Helpers ---- */
+
+/*
+ * Run a test with what this thread allocates charged to ST_OWNER: every
+ * mbuf it made must be gone at the end, freed by the test or by the
+ * stack (dropped, consumed, transmitted).
+ */
+static int
+st_leakcheck(int (*body)(void))
+{
+	struct mbuf_owner_usage before, after;
+	int failed;
+
+	mbuf_owner_usage(ST_OWNER, &before);
+	mbuf_owner_bind_thread(ST_OWNER);
+	failed = body();
+	mbuf_owner_bind_thread(NULL);
+	mbuf_owner_usage(ST_OWNER, &after);
+	if (after.mo_mbufs != before.mo_mbufs) {
+		printf("    leaked %d mbufs\n",
+		    (int)(after.mo_mbufs - before.mo_mbufs));
+		return 1;
+	}
+	return failed;
+}
+
+#define DLIL_SELFTEST(name)						\
+	static int							\
+	test_##name(void)						\
+	{								\
+		return st_leakcheck(name);				\
+	}								\
+	SELFTEST(name, test_##name)
 
 /* Sleep in small steps until *flag >= want or ST_WAIT_MS pass. */
 static bool
@@ -276,7 +310,7 @@ st_proto_attach(ifnet_t ifp)
 /* Allocate checks its parameters; attach posts IF_ATTACHED and makes the
  * interface findable; detach is asynchronous and ends with `detached`. */
 static int
-test_dlil_attach_detach(void)
+dlil_attach_detach(void)
 {
 	struct ifnet_init_params bad = { 0 };
 	u_int32_t since = kev_last_id();
@@ -303,12 +337,12 @@ test_dlil_attach_detach(void)
 	ifnet_release(ifp);
 	return 0;
 }
-SELFTEST(dlil_attach_detach, test_dlil_attach_detach);
+DLIL_SELFTEST(dlil_attach_detach);
 
 /* A frame with the protocol's ethertype reaches its input; an unknown
  * ethertype is dropped and counted as input_no_protocol. */
 static int
-test_dlil_input_demux(void)
+dlil_input_demux(void)
 {
 	u_int32_t since = kev_last_id(), before;
 	struct ifnet_stats_param stats;
@@ -341,12 +375,12 @@ test_dlil_input_demux(void)
 	ST_ASSERT(st_if_destroy(ifp));
 	return 0;
 }
-SELFTEST(dlil_input_demux, test_dlil_input_demux);
+DLIL_SELFTEST(dlil_input_demux);
 
 /* ifnet_output: pre_output picks type and destination, ether_frameout
  * builds the header, the driver gets the whole frame. */
 static int
-test_dlil_output_framer(void)
+dlil_output_framer(void)
 {
 	struct ether_header eh;
 	ifnet_t ifp;
@@ -378,12 +412,12 @@ test_dlil_output_framer(void)
 	ST_ASSERT(st.proto_detached == 1);	/* detach took it off */
 	return 0;
 }
-SELFTEST(dlil_output_framer, test_dlil_output_framer);
+DLIL_SELFTEST(dlil_output_framer);
 
 /* The input queue is bounded: one list longer than the queue loses the
  * excess, counted as input_queue_full; the rest is delivered. */
 static int
-test_dlil_input_queue_bound(void)
+dlil_input_queue_bound(void)
 {
 	u_int32_t before = st_counter("dlil", "input_queue_full"), dropped;
 	mbuf_t list = NULL, m;
@@ -409,7 +443,7 @@ test_dlil_input_queue_bound(void)
 	ST_ASSERT(st_if_destroy(ifp));
 	return 0;
 }
-SELFTEST(dlil_input_queue_bound, test_dlil_input_queue_bound);
+DLIL_SELFTEST(dlil_input_queue_bound);
 
 /* ---- Interface filters ---- */
 
@@ -447,7 +481,7 @@ st_filt_detached(void *cookie, ifnet_t ifp)
 /* A filter sees input and output and may keep a packet (EJUSTRETURN);
  * iflt_detach ends with iff_detached. */
 static int
-test_dlil_filters(void)
+dlil_filters(void)
 {
 	struct iff_filter filt = { 0 };
 	interface_filter_t ref;
@@ -477,7 +511,7 @@ test_dlil_filters(void)
 	ST_ASSERT(st_if_destroy(ifp));
 	return 0;
 }
-SELFTEST(dlil_filters, test_dlil_filters);
+DLIL_SELFTEST(dlil_filters);
 
 /* ---- lo0 and protocol input ---- */
 
@@ -497,7 +531,7 @@ st_inject_detached(protocol_family_t pf)
 /* A protocol plumbed on lo0 sends to itself: out, back in through the
  * input thread, to its registered input handler. */
 static int
-test_dlil_loopback(void)
+dlil_loopback(void)
 {
 	mbuf_t m;
 
@@ -528,7 +562,7 @@ test_dlil_loopback(void)
 	mbuf_freem(m);
 	return 0;
 }
-SELFTEST(dlil_loopback, test_dlil_loopback);
+DLIL_SELFTEST(dlil_loopback);
 
 /* Wait until the DLIL thread has posted every queued link change. */
 static bool
@@ -549,7 +583,7 @@ st_wait_link_posted(ifnet_t ifp)
 /* ifnet_link_event (safe in an interrupt) queues the changes; the DLIL
  * thread posts LINK_ON, LINK_OFF, LINK_ON in order. */
 static int
-test_dlil_link_events(void)
+dlil_link_events(void)
 {
 	u_int32_t since = kev_last_id();
 	ifnet_t ifp;
@@ -565,4 +599,4 @@ test_dlil_link_events(void)
 	ST_ASSERT(st_if_destroy(ifp));
 	return 0;
 }
-SELFTEST(dlil_link_events, test_dlil_link_events);
+DLIL_SELFTEST(dlil_link_events);
