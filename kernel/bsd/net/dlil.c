@@ -20,7 +20,8 @@
 
 /*
  * Why packets die here.  Every drop on the DLIL's paths is counted under
- * one of these names; `netstat -s` prints them (group "dlil").
+ * one of these names; `netstat -s` prints them (group "dlil").  No lock:
+ * updated atomically (NETSTAT_INC), from interrupt handlers too.
  */
 static struct dlil_stat {
 	u_int32_t	input_packets;		/* accepted by ifnet_input */
