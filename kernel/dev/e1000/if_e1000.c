@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <sys/sockio.h>
 #include <kern/bootargs.h>
-#include <kern/monitor.h>
 #include <net/bpf.h>
 #include <net/if.h>
 #include <net/if_dl.h>
@@ -27,9 +26,9 @@
 #define E1000_INTR_MASK	(E1000_ICR_RXT0 | E1000_ICR_RXDMT0 | \
 	E1000_ICR_RXO | E1000_ICR_TXDW | E1000_ICR_LSC)
 
-/* One NIC is supported: en0.  Set by e1000_init, read by `e1000`. */
+/* One NIC is supported: en0. */
 static struct e1000_softc e1000_softc0;
-static struct e1000_softc *e1000_sc;
+struct e1000_softc *e1000_sc;
 
 static const uint8_t e1000_broadcast[E1000_ETHER_ADDR_LEN] =
     { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -594,97 +593,3 @@ e1000_init(void)
 	    sc->sc_macaddr[2], sc->sc_macaddr[3], sc->sc_macaddr[4],
 	    sc->sc_macaddr[5], sc->sc_link_up ? "up" : "down");
 }
-
-/* ================================================================ */
-/* The `e1000` monitor command                                      */
-
-/* Fold the clear-on-read statistics registers into the totals. */
-static void
-e1000_hw_stats_update(struct e1000_softc *sc)
-{
-	lck_spin_lock(sc->sc_rx_lock);
-	sc->sc_hw_gprc += e1000_read(sc, E1000_GPRC);
-	sc->sc_hw_gptc += e1000_read(sc, E1000_GPTC);
-	sc->sc_hw_mpc += e1000_read(sc, E1000_MPC);
-	sc->sc_hw_rnbc += e1000_read(sc, E1000_RNBC);
-	lck_spin_unlock(sc->sc_rx_lock);
-}
-
-static void
-e1000_print_registers(struct e1000_softc *sc)
-{
-	uint32_t status = e1000_read(sc, E1000_STATUS);
-	static const char *const speeds[] = { "10", "100", "1000", "1000" };
-
-	printf("CTRL   0x%08x  STATUS 0x%08x (link %s, %s Mb/s, %s duplex)\n",
-	    e1000_read(sc, E1000_CTRL), status,
-	    (status & E1000_STATUS_LU) ? "up" : "down",
-	    speeds[(status & E1000_STATUS_SPEED_MASK) >>
-	    E1000_STATUS_SPEED_SHIFT],
-	    (status & E1000_STATUS_FD) ? "full" : "half");
-	printf("RCTL   0x%08x  TCTL   0x%08x  IMS 0x%08x\n",
-	    e1000_read(sc, E1000_RCTL), e1000_read(sc, E1000_TCTL),
-	    e1000_read(sc, E1000_IMS));
-	printf("RDH %3u  RDT %3u    TDH %3u  TDT %3u\n",
-	    e1000_read(sc, E1000_RDH), e1000_read(sc, E1000_RDT),
-	    e1000_read(sc, E1000_TDH), e1000_read(sc, E1000_TDT));
-}
-
-static void
-e1000_print_counters(struct e1000_softc *sc)
-{
-	struct e1000_rx_stats rs;
-	struct e1000_tx_stats ts;
-	uint32_t rx_next, tx_used;
-
-	lck_spin_lock(sc->sc_rx_lock);
-	rs = sc->sc_rx_stats;
-	rx_next = sc->sc_rx_next;
-	lck_spin_unlock(sc->sc_rx_lock);
-	lck_spin_lock(sc->sc_tx_lock);
-	ts = sc->sc_tx_stats;
-	tx_used = sc->sc_tx_used;
-	lck_spin_unlock(sc->sc_tx_lock);
-
-	printf("rx ring: %u slots, next %u;  tx ring: %u slots, %u in use\n",
-	    E1000_NRXDESC, rx_next, E1000_NTXDESC, tx_used);
-	printf("rx: %llu frames, %llu bytes, %llu interrupts, %llu overruns\n",
-	    rs.rx_frames, rs.rx_bytes, rs.rx_intrs, rs.rx_overruns);
-	printf("rx drops: %llu no mbuf, %llu bad frame, %llu runt, "
-	    "%llu multi-buffer, %llu input refused\n", rs.rx_nombuf,
-	    rs.rx_errors, rs.rx_runts, rs.rx_fragmented, rs.rx_input_failed);
-	printf("tx: %llu packets, %llu bytes, %llu descriptors done, "
-	    "%llu interrupts, %llu copied chains\n", ts.tx_packets,
-	    ts.tx_bytes, ts.tx_completed, ts.tx_intrs, ts.tx_defrag);
-	printf("tx drops: %llu ring full, %llu link down, %llu bad packet, "
-	    "%llu no mbuf for copy\n", ts.tx_ring_full, ts.tx_link_down,
-	    ts.tx_bad_packet, ts.tx_defrag_failed);
-	printf("link changes: %u\n", sc->sc_link_changes);
-	printf("hardware: %llu good rx, %llu good tx, %llu missed, "
-	    "%llu no buffer\n", sc->sc_hw_gprc, sc->sc_hw_gptc,
-	    sc->sc_hw_mpc, sc->sc_hw_rnbc);
-}
-
-static int
-mon_e1000(int argc, char **argv)
-{
-	struct e1000_softc *sc = e1000_sc;
-
-	if (argc != 1)
-		return monitor_usage(argc, argv);
-	if (sc == NULL) {
-		printf("no e1000: boot QEMU with -device e1000\n");
-		return 1;
-	}
-	if (sc->sc_ifp == NULL) {
-		printf("the e1000 is running the echo loop: see e1000echo\n");
-		e1000_print_registers(sc);
-		return 0;
-	}
-	e1000_hw_stats_update(sc);
-	e1000_print_registers(sc);
-	e1000_print_counters(sc);
-	return 0;
-}
-MONITOR_COMMAND(e1000, mon_e1000, "e1000",
-    "the e1000's registers, rings and counters");

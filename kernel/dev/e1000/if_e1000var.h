@@ -135,6 +135,9 @@ bool	e1000_hw_link_up(struct e1000_softc *sc);
 /* The driver's start routine (kern/startup.c). */
 void	e1000_init(void);
 
+/* The NIC e1000_init found (NULL: none); set once at boot. */
+extern struct e1000_softc *e1000_sc;
+
 /* Boot option e1000echo: echo every frame back, without the stack. */
 void	e1000_echo_start(struct e1000_softc *sc);
 
