@@ -30,7 +30,7 @@
 static struct e1000_softc e1000_softc0;
 struct e1000_softc *e1000_sc;
 
-static const uint8_t e1000_broadcast[E1000_ETHER_ADDR_LEN] =
+static const uint8_t e1000_broadcast[ETHER_ADDR_LEN] =
     { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* ================================================================ */
@@ -55,7 +55,12 @@ e1000_rx_newbuf(mbuf_how_t how, mbuf_t *mp)
 	return 0;
 }
 
-/* Hand slot i's buffer (the start of m's cluster) to the NIC. */
+/*
+ * Hand slot i's buffer (the start of m's cluster) to the NIC.  The frame
+ * lands at the cluster's first byte, so the IP header after the 14-byte
+ * Ethernet header is only 2-byte aligned: fine on i386, which loads
+ * unaligned words (strict-alignment ports start the buffer 2 bytes in).
+ */
 static void
 e1000_rx_load(struct e1000_softc *sc, uint32_t i, mbuf_t m)
 {
@@ -91,8 +96,8 @@ e1000_rx_setup_packet(struct e1000_softc *sc, mbuf_t m, uint16_t len)
 {
 	uint8_t *frame = mbuf_datastart(m);
 
-	mbuf_setdata(m, frame + E1000_ETHER_HDR_LEN, len - E1000_ETHER_HDR_LEN);
-	mbuf_pkthdr_setlen(m, len - E1000_ETHER_HDR_LEN);
+	mbuf_setdata(m, frame + ETHER_HDR_LEN, len - ETHER_HDR_LEN);
+	mbuf_pkthdr_setlen(m, len - ETHER_HDR_LEN);
 	mbuf_pkthdr_setrcvif(m, sc->sc_ifp);
 	mbuf_pkthdr_setheader(m, frame);
 	mbuf_setnextpkt(m, NULL);
@@ -130,7 +135,7 @@ e1000_rx_one(struct e1000_softc *sc, uint32_t i,
 		st->errors_in++;
 		goto recycle;
 	}
-	if (len < E1000_ETHER_HDR_LEN) {
+	if (len < ETHER_HDR_LEN) {
 		rs->rx_runts++;
 		st->errors_in++;
 		goto recycle;
@@ -350,8 +355,8 @@ e1000_output(ifnet_t ifp, mbuf_t m)
 	size_t len = mbuf_pkthdr_len(m);
 	int nsegs;
 
-	if (len < E1000_ETHER_HDR_LEN ||
-	    len > ifnet_mtu(ifp) + E1000_ETHER_HDR_LEN ||
+	if (len < ETHER_HDR_LEN ||
+	    len > ifnet_mtu(ifp) + ETHER_HDR_LEN ||
 	    (nsegs = e1000_tx_count_segs(m)) <= 0)
 		return e1000_tx_drop(sc, m, &ts->tx_bad_packet, EINVAL);
 	if (!sc->sc_link_up)
@@ -489,7 +494,7 @@ e1000_attach_ifnet(struct e1000_softc *sc)
 
 	bzero(&init, sizeof(init));
 	init.uniqueid = sc->sc_macaddr;
-	init.uniqueid_len = E1000_ETHER_ADDR_LEN;
+	init.uniqueid_len = ETHER_ADDR_LEN;
 	init.name = "en";
 	init.unit = 0;
 	init.family = IFNET_FAMILY_ETHERNET;
@@ -509,8 +514,8 @@ e1000_attach_ifnet(struct e1000_softc *sc)
 		return err;
 
 	ifnet_set_mtu(ifp, ETHERMTU);
-	ifnet_set_hdrlen(ifp, E1000_ETHER_HDR_LEN);
-	ifnet_set_addrlen(ifp, E1000_ETHER_ADDR_LEN);
+	ifnet_set_hdrlen(ifp, ETHER_HDR_LEN);
+	ifnet_set_addrlen(ifp, ETHER_ADDR_LEN);
 	ifnet_set_baudrate(ifp, 1000000000);
 	ifnet_set_flags(ifp, IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST |
 	    IFF_UP, 0xffff);
@@ -519,8 +524,8 @@ e1000_attach_ifnet(struct e1000_softc *sc)
 	sdl.sdl_len = sizeof(sdl);
 	sdl.sdl_family = AF_LINK;
 	sdl.sdl_type = IFT_ETHER;
-	sdl.sdl_alen = E1000_ETHER_ADDR_LEN;
-	bcopy(sc->sc_macaddr, LLADDR(&sdl), E1000_ETHER_ADDR_LEN);
+	sdl.sdl_alen = ETHER_ADDR_LEN;
+	bcopy(sc->sc_macaddr, LLADDR(&sdl), ETHER_ADDR_LEN);
 
 	/* The interrupt handler uses sc_ifp: set before interrupts. */
 	sc->sc_ifp = ifp;
@@ -530,7 +535,7 @@ e1000_attach_ifnet(struct e1000_softc *sc)
 		ifnet_release(ifp);
 		return err;
 	}
-	bpf_attach(ifp, DLT_EN10MB, E1000_ETHER_HDR_LEN, NULL, NULL);
+	bpf_attach(ifp, DLT_EN10MB, ETHER_HDR_LEN, NULL, NULL);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/kpi_mbuf.h>
 #include <kern/locks.h>
+#include <net/if_ether.h>
 #include <net/kpi_interface.h>
 #include <i386/pci.h>
 #include <dev/e1000/if_e1000reg.h>
@@ -19,8 +20,6 @@
 #define E1000_NRXDESC		128
 #define E1000_NTXDESC		128
 #define E1000_RXBUF_SIZE	2048	/* RCTL.BSIZE; one frame per buffer */
-#define E1000_ETHER_HDR_LEN	14
-#define E1000_ETHER_ADDR_LEN	6
 #define E1000_TX_MAXSEGS	8	/* longer chains are copied first */
 
 /* One step around a ring. */
@@ -64,7 +63,7 @@ struct e1000_softc {
 	struct pci_device	*sc_pci;
 	volatile uint8_t	*sc_regs;	/* BAR0, identity-mapped, uncached */
 	int			sc_irq;
-	uint8_t			sc_macaddr[E1000_ETHER_ADDR_LEN];
+	uint8_t			sc_macaddr[ETHER_ADDR_LEN];
 	ifnet_t			sc_ifp;		/* NULL in echo mode */
 	lck_grp_t		*sc_lck_grp;
 
