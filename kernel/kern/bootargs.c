@@ -5,6 +5,7 @@
  */
 #include <sys/systm.h>
 #include <kern/bootargs.h>
+#include <kern/selftest.h>
 
 /* Written once during boot, before any other thread runs; read-only after. */
 static char boot_args_buf[BOOT_ARGS_MAX];
@@ -23,16 +24,17 @@ boot_args(void)
 	return boot_args_buf;
 }
 
-bool
-boot_arg_present(const char *word)
+/* Is `word` one of the space-separated words of `args`? */
+static bool
+boot_args_has_word(const char *args, const char *word)
 {
 	size_t len = strlen(word);
-	const char *p = boot_args_buf;
+	const char *p = args;
 
 	if (len == 0)
 		return false;
 	while ((p = strstr(p, word)) != NULL) {
-		bool starts = (p == boot_args_buf || p[-1] == ' ');
+		bool starts = (p == args || p[-1] == ' ');
 		bool ends = (p[len] == '\0' || p[len] == ' ');
 
 		if (starts && ends)
@@ -41,3 +43,28 @@ boot_arg_present(const char *word)
 	}
 	return false;
 }
+
+bool
+boot_arg_present(const char *word)
+{
+	return boot_args_has_word(boot_args_buf, word);
+}
+
+/* QEMU passes the kernel's path first, then -append's words. */
+static int
+test_boot_args_words(void)
+{
+	const char *args = "/images/finch.elf e1000echo  debug=1";
+
+	ST_ASSERT(boot_args_has_word(args, "e1000echo"));
+	ST_ASSERT(boot_args_has_word(args, "debug=1"));
+	ST_ASSERT(boot_args_has_word(args, "/images/finch.elf"));
+	ST_ASSERT(!boot_args_has_word(args, "e1000"));	/* a prefix only */
+	ST_ASSERT(!boot_args_has_word(args, "echo"));	/* a suffix only */
+	ST_ASSERT(!boot_args_has_word(args, "debug"));
+	ST_ASSERT(!boot_args_has_word(args, ""));
+	ST_ASSERT(!boot_args_has_word("", "e1000echo"));
+	ST_ASSERT(boot_args_has_word("e1000echo", "e1000echo"));
+	return 0;
+}
+SELFTEST(boot_args_words, test_boot_args_words);
