@@ -1,0 +1,367 @@
+/*
+ * IPv4 addresses on interfaces: one per interface, set from the monitor
+ * (`ifconfig en0 inet ...`) or at boot.  Setting one attaches IPv4 to the
+ * interface, adds its interface route, posts KEV_INET_NEW_ADDR and
+ * announces the address with a gratuitous ARP.  The packet paths ask
+ * here whether an address is ours or a broadcast.
+ */
+#include <sys/systm.h>
+#include <sys/sockio.h>
+#include <sys/kern_event.h>
+#include <kern/kalloc.h>
+#include <netinet/in.h>
+#include <netinet/in_var.h>
+#include <bsd/kern/kern_event_var.h>
+#include <bsd/netinet/in_var.h>
+#include <bsd/netinet/in_route_var.h>
+#include <bsd/netinet/in_arp_var.h>
+
+/* Every configured address, (A) in_ifaddr_lock: a spin lock, because
+ * the input path reads the list and must not sleep. */
+static simple_lock_data_t in_ifaddr_lock = SIMPLE_LOCK_INITIALIZER("in_ifaddr");
+static TAILQ_HEAD(, in_ifaddr) in_ifaddrhead =
+    TAILQ_HEAD_INITIALIZER(in_ifaddrhead);
+
+static OSMallocTag in_tag;
+
+void
+in_ifaddr_init(void)
+{
+	in_tag = kalloc_tag_create("inet", 0);
+}
+
+/* ---- Parsing ---- */
+
+/* "a.b.c.d", each part 0 to 255 in decimal; nothing else. */
+int
+inet_aton(const char *cp, struct in_addr *addr)
+{
+	u_int32_t parts[4], val;
+	int i, digits;
+
+	for (i = 0; i < 4; i++) {
+		val = 0;
+		for (digits = 0; *cp >= '0' && *cp <= '9'; digits++, cp++) {
+			val = val * 10 + (u_int32_t)(*cp - '0');
+			if (digits == 3 || val > 255)
+				return 0;
+		}
+		if (digits == 0)
+			return 0;
+		parts[i] = val;
+		if (i < 3 && *cp++ != '.')
+			return 0;
+	}
+	if (*cp != '\0')
+		return 0;
+	addr->s_addr = htonl(parts[0] << 24 | parts[1] << 16 | parts[2] << 8 |
+	    parts[3]);
+	return 1;
+}
+
+/* ---- The address list ---- */
+
+static void
+in_sockaddr(struct sockaddr_in *sin, struct in_addr a)
+{
+	bzero(sin, sizeof(*sin));
+	sin->sin_len = sizeof(*sin);
+	sin->sin_family = AF_INET;
+	sin->sin_addr = a;
+}
+
+/* The last reference (ours or the DLIL's list's) frees it. */
+static void
+in_ifaddr_free(struct ifaddr *ifa)
+{
+	kfree_tag(ifa, sizeof(struct in_ifaddr), in_tag);
+}
+
+static struct in_ifaddr *
+in_ifaddr_alloc(struct in_addr addr, struct in_addr mask)
+{
+	struct in_ifaddr *ia;
+	struct in_addr bcast;
+
+	ia = kalloc_tag(sizeof(*ia), in_tag);
+	if (ia == NULL)
+		return NULL;
+	bzero(ia, sizeof(*ia));
+	bcast.s_addr = addr.s_addr | ~mask.s_addr;
+	in_sockaddr(&ia->ia_addr, addr);
+	in_sockaddr(&ia->ia_netmask, mask);
+	in_sockaddr(&ia->ia_broadaddr, bcast);
+	ia->ia_ifa.ifa_addr = (struct sockaddr *)&ia->ia_addr;
+	ia->ia_ifa.ifa_netmask = (struct sockaddr *)&ia->ia_netmask;
+	ia->ia_ifa.ifa_dstaddr = (struct sockaddr *)&ia->ia_broadaddr;
+	ia->ia_ifa.ifa_refcnt = 1;		/* in_ifaddrhead's */
+	ia->ia_ifa.ifa_free = in_ifaddr_free;
+	return ia;
+}
+
+/* (A) held. */
+static struct in_ifaddr *
+in_ifaddr_find_locked(ifnet_t ifp)
+{
+	struct in_ifaddr *ia;
+
+	TAILQ_FOREACH(ia, &in_ifaddrhead, ia_link)
+		if (ia->ia_ifa.ifa_ifp == ifp)
+			return ia;
+	return NULL;
+}
+
+bool
+in_ifaddr_get(ifnet_t ifp, struct in_addr *addr, struct in_addr *mask)
+{
+	struct in_ifaddr *ia;
+
+	simple_lock(&in_ifaddr_lock);
+	ia = in_ifaddr_find_locked(ifp);
+	if (ia != NULL && addr != NULL)
+		*addr = ia->ia_addr.sin_addr;
+	if (ia != NULL && mask != NULL)
+		*mask = ia->ia_netmask.sin_addr;
+	simple_unlock(&in_ifaddr_lock);
+	return ia != NULL;
+}
+
+bool
+in_is_local(struct in_addr a)
+{
+	struct in_ifaddr *ia;
+	bool found = false;
+
+	simple_lock(&in_ifaddr_lock);
+	TAILQ_FOREACH(ia, &in_ifaddrhead, ia_link)
+		if (ia->ia_addr.sin_addr.s_addr == a.s_addr) {
+			found = true;
+			break;
+		}
+	simple_unlock(&in_ifaddr_lock);
+	return found;
+}
+
+/* A /31 or /32 has no broadcast address (RFC 3021). */
+static bool
+in_ifaddr_has_broadcast(const struct in_ifaddr *ia)
+{
+	return (ntohl(ia->ia_netmask.sin_addr.s_addr) & 0x3) == 0;
+}
+
+bool
+in_is_broadcast(struct in_addr a, ifnet_t ifp)
+{
+	struct in_ifaddr *ia;
+	bool found = false;
+
+	if (a.s_addr == htonl(INADDR_BROADCAST))
+		return true;
+	simple_lock(&in_ifaddr_lock);
+	TAILQ_FOREACH(ia, &in_ifaddrhead, ia_link)
+		if ((ifp == NULL || ia->ia_ifa.ifa_ifp == ifp) &&
+		    in_ifaddr_has_broadcast(ia) &&
+		    ia->ia_broadaddr.sin_addr.s_addr == a.s_addr) {
+			found = true;
+			break;
+		}
+	simple_unlock(&in_ifaddr_lock);
+	return found;
+}
+
+ifnet_t
+in_ifaddr_first(struct in_addr *addr)
+{
+	struct in_ifaddr *ia;
+	ifnet_t ifp = NULL;
+
+	simple_lock(&in_ifaddr_lock);
+	TAILQ_FOREACH(ia, &in_ifaddrhead, ia_link)
+		if (ifnet_family(ia->ia_ifa.ifa_ifp) != IFNET_FAMILY_LOOPBACK) {
+			ifp = ia->ia_ifa.ifa_ifp;
+			*addr = ia->ia_addr.sin_addr;
+			ifnet_reference(ifp);
+			break;
+		}
+	simple_unlock(&in_ifaddr_lock);
+	return ifp;
+}
+
+int
+in_ifaddr_list(struct in_ifaddr_info *out, int max)
+{
+	struct in_ifaddr *ia;
+	ifnet_t ifp;
+	int n = 0;
+
+	simple_lock(&in_ifaddr_lock);
+	TAILQ_FOREACH(ia, &in_ifaddrhead, ia_link) {
+		if (n < max) {
+			ifp = ia->ia_ifa.ifa_ifp;
+			snprintf(out[n].ii_name, sizeof(out[n].ii_name), "%s%u",
+			    ifnet_name(ifp), ifnet_unit(ifp));
+			out[n].ii_addr = ia->ia_addr.sin_addr;
+			out[n].ii_mask = ia->ia_netmask.sin_addr;
+			out[n].ii_broadcast = ia->ia_broadaddr.sin_addr;
+		}
+		n++;
+	}
+	simple_unlock(&in_ifaddr_lock);
+	return n;
+}
+
+/* ---- Events ---- */
+
+/*
+ * KEV_INET_NEW_ADDR, KEV_INET_CHANGED_ADDR, KEV_INET_ADDR_DELETED, with
+ * Darwin's struct kev_in_data.  The addresses are in network order,
+ * ia_net and friends in host order, as XNU fills them.
+ */
+static void
+in_post_event(ifnet_t ifp, const struct in_ifaddr *ia, u_int32_t code)
+{
+	struct kev_in_data data;
+	struct kev_msg msg;
+	u_int32_t addr = ntohl(ia->ia_addr.sin_addr.s_addr);
+	u_int32_t mask = ntohl(ia->ia_netmask.sin_addr.s_addr);
+
+	bzero(&data, sizeof(data));
+	bzero(&msg, sizeof(msg));
+	data.link_data.if_family = ifnet_family(ifp);
+	data.link_data.if_unit = ifnet_unit(ifp);
+	strlcpy(data.link_data.if_name, ifnet_name(ifp), IFNAMSIZ);
+	data.ia_addr = ia->ia_addr.sin_addr;
+	data.ia_net = addr & mask;
+	data.ia_netmask = mask;
+	data.ia_subnet = addr & mask;
+	data.ia_subnetmask = mask;
+	data.ia_netbroadcast = ia->ia_broadaddr.sin_addr;
+	msg.vendor_code = KEV_VENDOR_APPLE;
+	msg.kev_class = KEV_NETWORK_CLASS;
+	msg.kev_subclass = KEV_INET_SUBCLASS;
+	msg.event_code = code;
+	msg.dv[0].data_length = sizeof(data);
+	msg.dv[0].data_ptr = &data;
+	kev_post_kernel(&msg);
+}
+
+/* ---- Setting and deleting ---- */
+
+/* A usable host address with a contiguous mask, not a network's own
+ * address or broadcast (except in a /31 or /32). */
+static bool
+in_addr_valid(struct in_addr addr, struct in_addr mask)
+{
+	u_int32_t a = ntohl(addr.s_addr), m = ntohl(mask.s_addr);
+	int len = in_mask_len(mask);
+
+	if (len < 1 || a == INADDR_ANY || a == INADDR_BROADCAST ||
+	    IN_MULTICAST(a) || IN_BADCLASS(a))
+		return false;
+	if (len <= 30 && ((a & ~m) == 0 || (a & ~m) == ~m))
+		return false;
+	return true;
+}
+
+/* Tell the driver, as BSD's in_ifinit does: an Ethernet driver brings
+ * the interface up when it gets an address. */
+static void
+in_ifaddr_tell_driver(ifnet_t ifp, const struct in_ifaddr *ia)
+{
+	struct ifaliasreq ifra;
+
+	bzero(&ifra, sizeof(ifra));
+	snprintf(ifra.ifra_name, sizeof(ifra.ifra_name), "%s%u",
+	    ifnet_name(ifp), ifnet_unit(ifp));
+	memcpy(&ifra.ifra_addr, &ia->ia_addr, sizeof(ifra.ifra_addr));
+	memcpy(&ifra.ifra_broadaddr, &ia->ia_broadaddr,
+	    sizeof(ifra.ifra_broadaddr));
+	memcpy(&ifra.ifra_mask, &ia->ia_netmask, sizeof(ifra.ifra_mask));
+	(void)ifnet_ioctl(ifp, 0, SIOCAIFADDR, &ifra);
+}
+
+/* Take ia off both lists and drop both references. */
+static void
+in_ifaddr_unlink(ifnet_t ifp, struct in_ifaddr *ia)
+{
+	in_route_purge(ifp);
+	if_detach_ifaddr(ifp, &ia->ia_ifa);
+	ifaddr_release(&ia->ia_ifa);
+}
+
+errno_t
+in_ifaddr_set(ifnet_t ifp, struct in_addr addr, struct in_addr mask)
+{
+	struct in_ifaddr *ia, *old;
+	struct in_addr net, none = { INADDR_ANY };
+	errno_t error;
+
+	if (!in_addr_valid(addr, mask))
+		return EINVAL;
+	if ((error = in_plumb(ifp)) != 0)
+		return error;
+	if ((ia = in_ifaddr_alloc(addr, mask)) == NULL)
+		return ENOMEM;
+	ia->ia_ifa.ifa_ifp = ifp;
+
+	simple_lock(&in_ifaddr_lock);
+	old = in_ifaddr_find_locked(ifp);
+	if (old != NULL)
+		TAILQ_REMOVE(&in_ifaddrhead, old, ia_link);
+	TAILQ_INSERT_TAIL(&in_ifaddrhead, ia, ia_link);
+	simple_unlock(&in_ifaddr_lock);
+
+	if (old != NULL)
+		in_ifaddr_unlink(ifp, old);
+	if_attach_ifaddr(ifp, &ia->ia_ifa);
+	net.s_addr = addr.s_addr & mask.s_addr;
+	error = in_route_add(net, mask, none, ifp,
+	    in_mask_len(mask) == 32 ? IN_RTF_HOST : 0);
+	if (error != 0)
+		printf("inet: %s%u: no interface route: error %d\n",
+		    ifnet_name(ifp), ifnet_unit(ifp), error);
+	in_ifaddr_tell_driver(ifp, ia);
+	in_post_event(ifp, ia, old != NULL &&
+	    old->ia_addr.sin_addr.s_addr == addr.s_addr ?
+	    KEV_INET_CHANGED_ADDR : KEV_INET_NEW_ADDR);
+	if (ifnet_family(ifp) == IFNET_FAMILY_ETHERNET)
+		arp_gratuitous(ifp);
+	return 0;
+}
+
+/* Off the list, or NULL. */
+static struct in_ifaddr *
+in_ifaddr_remove(ifnet_t ifp)
+{
+	struct in_ifaddr *ia;
+
+	simple_lock(&in_ifaddr_lock);
+	ia = in_ifaddr_find_locked(ifp);
+	if (ia != NULL)
+		TAILQ_REMOVE(&in_ifaddrhead, ia, ia_link);
+	simple_unlock(&in_ifaddr_lock);
+	return ia;
+}
+
+errno_t
+in_ifaddr_delete(ifnet_t ifp)
+{
+	struct in_ifaddr *ia = in_ifaddr_remove(ifp);
+
+	if (ia == NULL)
+		return ENOENT;
+	in_post_event(ifp, ia, KEV_INET_ADDR_DELETED);
+	in_ifaddr_unlink(ifp, ia);
+	return 0;
+}
+
+void
+in_ifaddr_purge(ifnet_t ifp)
+{
+	struct in_ifaddr *ia = in_ifaddr_remove(ifp);
+
+	if (ia != NULL)
+		in_ifaddr_unlink(ifp, ia);
+	else
+		in_route_purge(ifp);
+}
