@@ -35,8 +35,9 @@ e1000_reset(struct e1000_softc *sc)
 		if ((e1000_read(sc, E1000_CTRL) & E1000_CTRL_RST) == 0)
 			break;
 	}
-	/* The reset unmasked nothing, but mask again to be sure, and
-	 * read ICR to throw away causes left from before. */
+	/* A reset leaves every interrupt masked; mask anyway (the NIC may
+	 * ignore writes while resetting), and read ICR to throw away the
+	 * causes raised before. */
 	e1000_write(sc, E1000_IMC, 0xffffffffu);
 	(void)e1000_read(sc, E1000_ICR);
 
