@@ -1,10 +1,9 @@
 /*
- * ARP (RFC 826): which MAC address an IPv4 next hop on an Ethernet has.
- * Outbound, IPv4's pre_output calls arp_resolve(); an unknown address
- * gets a broadcast request and its packet waits in the cache entry (the
- * newest one only, as in BSD).  Inbound, arp_input() learns from every
- * valid ARP packet about us, answers requests for our address, and sends
- * the waiting packet once the reply is in.  A timer retries and expires.
+ * ARP (RFC 826): the MAC address of an IPv4 next hop on an Ethernet.
+ * Outbound, pre_output calls arp_resolve(): an unknown address gets a
+ * broadcast request while its newest packet waits in the cache entry.
+ * Inbound, arp_input() learns senders, answers requests for our address,
+ * and releases the waiting packet; a timer retries and expires entries.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>

@@ -1,12 +1,8 @@
 /*
- * ARP for IPv4 over Ethernet (in_arp.c, RFC 826): the cache that maps
- * next-hop addresses to MAC addresses, and its entry points from IPv4's
- * input (arp_input) and pre-output (arp_resolve) on an interface.
- *
- * The cache is a fixed table; an entry is INCOMPLETE while requests are
- * out (one every second, three at most, holding the newest packet for
- * that address), then RESOLVED for 20 minutes.  ac_lock (a spin lock)
- * guards the whole table: input and output use it, and never sleep.
+ * ARP for IPv4 over Ethernet (in_arp.c, RFC 826): the cache of next-hop
+ * MAC addresses and the entry points from IPv4's input (arp_input) and
+ * pre_output (arp_resolve).  ac_lock, a spin lock, guards a whole cache:
+ * input and output use it and never sleep.
  */
 #ifndef _BSD_NETINET_IN_ARP_VAR_H_
 #define _BSD_NETINET_IN_ARP_VAR_H_
@@ -16,6 +12,12 @@
 #include <netinet/in.h>
 #include <net/if_ether.h>
 #include <kern/simple_lock.h>
+
+/*
+ * An entry is INCOMPLETE while requests are out (one a second, three at
+ * most, holding the newest packet for its address), then RESOLVED for
+ * 20 minutes.
+ */
 
 #define ARP_CACHE_SIZE	64			/* entries in the table */
 #define ARP_KEEP_MS	(20 * 60 * 1000)	/* a resolved entry lives 20 min */

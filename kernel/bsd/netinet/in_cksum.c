@@ -1,17 +1,19 @@
 /*
  * The Internet checksum (RFC 1071): the one's complement of the one's
- * complement sum of 16-bit words.  IP checks its header with it, ICMP its
- * message, UDP its datagram plus a pseudo header (in_pseudo).  Here for a
- * flat buffer and for a byte range of an mbuf chain.
- *
- * The sum does not depend on byte order (RFC 1071, section 2): adding
- * words as the i386 loads them gives the checksum in memory order, ready
- * to store in a header without htons.
+ * complement sum of 16-bit words, over a flat buffer or a byte range of
+ * an mbuf chain.  IP checks its header with it, ICMP its message, UDP its
+ * datagram plus a pseudo header (in_pseudo).
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
 #include <netinet/in.h>
 #include <bsd/netinet/in_var.h>
+
+/*
+ * The sum does not depend on byte order (RFC 1071, section 2): adding
+ * words as the i386 loads them gives the checksum in memory order, ready
+ * to store in a header without htons.
+ */
 
 /* Fold a 32-bit running sum to 16 bits, adding the carries back in. */
 static u_int32_t

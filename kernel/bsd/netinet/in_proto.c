@@ -1,11 +1,8 @@
 /*
  * IPv4 on interfaces -- start reading bsd/netinet here.  in_init() starts
- * IPv4 and registers the plumber that attaches it (PF_INET) to Ethernet
- * interfaces through the protocol KPI, as any protocol would.  Inbound,
- * the DLIL gives in_ether_input() every IPv4 (0x0800) and ARP (0x0806)
- * frame; outbound, in_ether_preoutput() names the destination MAC (ARP)
- * and frame type.  lo0 attaches IPv4 with its own plumber (if_loop.c),
- * which hands packets to in_proto_input().
+ * IPv4 and registers a plumber that attaches PF_INET to Ethernets through
+ * the protocol KPI.  Inbound, in_ether_input() gets every IPv4 and ARP
+ * frame; outbound, in_ether_preoutput() names the MAC (ARP) and type.
  */
 #include <sys/systm.h>
 #include <sys/kern_event.h>
@@ -125,7 +122,8 @@ in_plumb(ifnet_t ifp)
 	return error == EEXIST ? 0 : error;
 }
 
-/* lo0's plumber sends IPv4 packets here (proto_input). */
+/* lo0 attaches IPv4 with its own plumber and callbacks (if_loop.c),
+ * which hand its IPv4 packets here through proto_input(). */
 static void
 in_proto_input(protocol_family_t pf, mbuf_t m)
 {

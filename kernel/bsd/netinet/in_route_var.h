@@ -1,10 +1,8 @@
 /*
- * The IPv4 routing table (in_route.c): which interface and which next
- * hop a destination goes through.  Interface routes appear when an
- * address is configured; a default route (and others) come from
- * `route add`.  Lookups pick the longest matching prefix.
- *
- * Locks: rt_lock (a spin lock in in_route.c) guards the table.
+ * The IPv4 routing table (in_route.c): which interface and next hop a
+ * destination goes through, by longest matching prefix.  Interface routes
+ * come with addresses; `route add` adds the rest.  rt_lock (a spin lock
+ * in in_route.c) guards the table.
  */
 #ifndef _BSD_NETINET_IN_ROUTE_VAR_H_
 #define _BSD_NETINET_IN_ROUTE_VAR_H_

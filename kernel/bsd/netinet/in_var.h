@@ -1,12 +1,8 @@
 /*
- * IPv4's private view of the stack, shared by the files of bsd/netinet:
- * the addresses configured on interfaces (in.c), the protocol attachment
- * and start-up (in_proto.c), the checksum helpers (in_cksum.c), and small
- * helpers for time and for printing addresses.
- *
- * Locks: in_ifaddr_lock (a spin lock in in.c) guards the address list,
- * fields marked (A).  Fields marked (c) never change once an address is
- * on the list: a new address replaces the old one instead.
+ * IPv4's private view, shared by bsd/netinet: interface addresses (in.c),
+ * start-up and attachment (in_proto.c), checksums (in_cksum.c), helpers.
+ * in_ifaddr_lock (a spin lock in in.c) guards the address list, fields
+ * marked (A); fields marked (c) never change once an address is listed.
  */
 #ifndef _BSD_NETINET_IN_VAR_H_
 #define _BSD_NETINET_IN_VAR_H_

@@ -1,10 +1,8 @@
 /*
- * IPv4 input (RFC 791, RFC 1122 section 3.2.1).  in_proto.c hands every
- * IPv4 packet here, in the DLIL input thread, data at the IP header:
- * ip_input checks the header, keeps only what is addressed to us (Finch
- * does not forward), reassembles fragments (ip_reass.c) and gives the
- * datagram to ICMP or UDP.  Every packet it drops is counted under its
- * reason in `netstat -s`, group "ip".
+ * IPv4 input (RFC 791, RFC 1122 3.2.1), in the DLIL input thread: check
+ * the header, keep what is addressed to us (Finch does not forward),
+ * reassemble fragments (ip_reass.c), give the datagram to ICMP or UDP.
+ * Every drop is counted by reason: `netstat -s`, group "ip".
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>

@@ -1,10 +1,8 @@
 /*
- * IP reassembly (RFC 791, RFC 815): fragments wait here, by datagram,
- * until every byte from 0 to the end has come; ip_input then goes on
- * with the whole datagram.  Limits keep an attacker from pinning memory:
- * IPQ_MAXDGRAMS datagrams at once, IPQ_MAXFRAGS fragments each, 30 s to
- * complete, 65535 bytes at most; a fragment that overlaps another (not
- * an exact copy) condemns its datagram, as RFC 5722 asks of IPv6.
+ * IP reassembly (RFC 791, RFC 815): fragments wait here by datagram until
+ * every byte has come.  Limits keep attackers from pinning memory: 16
+ * datagrams, 64 fragments each, 30 s, 65535 bytes; a fragment that
+ * overlaps another (not an exact copy) condemns its datagram (RFC 5722).
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>

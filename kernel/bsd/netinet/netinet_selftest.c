@@ -1,10 +1,8 @@
 /*
- * Unit tests of IPv4's pure logic, run by `selftest netinet`: checksum
- * vectors (RFC 1071, a real IP header, odd mbuf splits), address and mask
- * parsing, the header checks of ip_input, reassembly (in order, out of
- * order, duplicate, overlap, oversize, too many, full table, timeout) and
- * the ARP cache (resolve, hold, retries, expiry, eviction).  Each test
- * builds its own table or cache, so live traffic is not disturbed.
+ * Unit tests of IPv4's pure logic (`selftest netinet`): checksum vectors,
+ * address parsing, ip_input's header checks, reassembly (in and out of
+ * order, duplicates, overlap, oversize, limits, timeout) and the ARP cache
+ * (resolve, hold, retries, expiry, eviction), each on its own table.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>

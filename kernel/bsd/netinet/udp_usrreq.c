@@ -1,10 +1,8 @@
 /*
- * UDP (RFC 768).  Input: ip_input hands over each datagram for us;
- * udp_input checks its length and checksum and gives the data to the
- * in-kernel receiver bound to the destination port (sockets will take
- * that place), or answers ICMP port unreachable.  Output: udp_output
- * puts the UDP and IP headers in front of the data.  The echo service
- * (RFC 862) on port 7 is such a receiver.
+ * UDP (RFC 768).  udp_input checks length and checksum and hands the data
+ * to the in-kernel receiver bound to the port (sockets will take its
+ * place), or answers ICMP port unreachable; udp_output puts the UDP and IP
+ * headers in front of data.  The echo service (RFC 862) is on port 7.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
