@@ -377,3 +377,29 @@ def test_a_burst_of_random_frames_is_all_counted(wired: Wired) -> None:
     assert got["arp.received"] == arp_accounted, got
     assert got["dlil.input_no_protocol"] > 500
     wired.assert_healthy()
+
+
+def test_port_unreachable_errors_are_rate_limited(wired: Wired) -> None:
+    before = wired.counters()
+    started = time.monotonic()
+    wired.send_all([to_guest(UDP(sport=6000 + i, dport=9) / b"x") for i in range(400)])
+    seconds = int(time.monotonic() - started) + 2  # the windows it may span
+    got = deltas(before, wired.counters())
+    assert got["udp.noport"] == 400
+    assert got["icmp.unreach_port_out"] <= 100 * seconds
+    assert got["icmp.unreach_port_out"] + got["icmp.ratelimited"] == 400
+    wired.assert_healthy()
+
+
+def test_traffic_survives_failing_allocations(wired: Wired) -> None:
+    """With one DONTWAIT allocation in five failing, pings still get
+    through now and then, nothing panics, and nothing leaks."""
+    assert "200 per mille" in wired.machine.command("mbuf fail rate 200")
+    answered = 0
+    for seq in range(60):
+        wired.peer.send(to_guest(UDP(sport=7000, dport=7) / bytes(600)))
+        answered += answers_ping(wired.peer, 1000 + seq)
+    wired.machine.command("mbuf fail off")
+    assert answered >= 10, f"only {answered} of 60 pings answered"
+    wired.peer.drain(1.0)
+    wired.assert_healthy()

@@ -346,6 +346,7 @@ def test_new_address_and_link_up_are_announced(wired_guest: Machine, peer: Peer)
     assert wired_guest.command("ifconfig en0 inet 10.0.2.20/24") == ""
     peer.expect(lambda p: ARP in p and p[ARP].psrc == "10.0.2.20" == p[ARP].pdst)
     assert "inet 10.0.2.20 netmask 0xffffff00" in wired_guest.command("ifconfig en0")
+    assert re.search(r"KEV_INET_NEW_ADDR\s+en0 10\.0\.2\.20", wired_guest.command("kevents 5"))
     wired_guest.qmp("set_link", name="net0", up=False)
     time.sleep(0.5)
     wired_guest.qmp("set_link", name="net0", up=True)
