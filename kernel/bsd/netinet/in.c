@@ -294,6 +294,7 @@ in_ifaddr_set(ifnet_t ifp, struct in_addr addr, struct in_addr mask)
 {
 	struct in_ifaddr *ia, *old;
 	struct in_addr net, none = { INADDR_ANY };
+	bool same = false;
 	errno_t error;
 
 	if (!in_addr_valid(addr, mask))
@@ -311,8 +312,10 @@ in_ifaddr_set(ifnet_t ifp, struct in_addr addr, struct in_addr mask)
 	TAILQ_INSERT_TAIL(&in_ifaddrhead, ia, ia_link);
 	simple_unlock(&in_ifaddr_lock);
 
-	if (old != NULL)
-		in_ifaddr_unlink(ifp, old);
+	if (old != NULL) {
+		same = old->ia_addr.sin_addr.s_addr == addr.s_addr;
+		in_ifaddr_unlink(ifp, old);	/* old may be freed now */
+	}
 	if_attach_ifaddr(ifp, &ia->ia_ifa);
 	net.s_addr = addr.s_addr & mask.s_addr;
 	error = in_route_add(net, mask, none, ifp,
@@ -321,9 +324,7 @@ in_ifaddr_set(ifnet_t ifp, struct in_addr addr, struct in_addr mask)
 		printf("inet: %s%u: no interface route: error %d\n",
 		    ifnet_name(ifp), ifnet_unit(ifp), error);
 	in_ifaddr_tell_driver(ifp, ia);
-	in_post_event(ifp, ia, old != NULL &&
-	    old->ia_addr.sin_addr.s_addr == addr.s_addr ?
-	    KEV_INET_CHANGED_ADDR : KEV_INET_NEW_ADDR);
+	in_post_event(ifp, ia, same ? KEV_INET_CHANGED_ADDR : KEV_INET_NEW_ADDR);
 	if (ifnet_family(ifp) == IFNET_FAMILY_ETHERNET)
 		arp_gratuitous(ifp);
 	return 0;
