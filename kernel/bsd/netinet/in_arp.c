@@ -459,6 +459,25 @@ struct arp_addrs {
 	bool		have_mine;
 };
 
+/* Another host uses our address: say so on the console, at most once
+ * every ten seconds (a flood of such packets must not flood COM1). */
+static void
+arp_report_duplicate(const struct ether_arp *ea)
+{
+	static u_int64_t last_report;	/* racy on purpose: only a rate */
+	u_int64_t now = in_time_ms();
+	struct in_addr ip;
+
+	if (last_report != 0 && now - last_report < 10000)
+		return;
+	last_report = now;
+	memcpy(&ip, ea->arp_spa, sizeof(ip));
+	printf("arp: " IN_ADDR_FMT " is also claimed by "
+	    "%02x:%02x:%02x:%02x:%02x:%02x\n", IN_ADDR_ARGS(ip),
+	    ea->arp_sha[0], ea->arp_sha[1], ea->arp_sha[2], ea->arp_sha[3],
+	    ea->arp_sha[4], ea->arp_sha[5]);
+}
+
 /* What the addresses say about the packet: NULL to go on, else why it
  * is dropped. */
 static volatile u_int32_t *
@@ -476,10 +495,7 @@ arp_check_addrs(ifnet_t ifp, const struct ether_arp *ea, struct arp_addrs *a)
 	    IN_MULTICAST(ntohl(a->spa.s_addr)))
 		return &arpstat.badsender;
 	if (a->have_mine && a->spa.s_addr == a->mine.s_addr) {
-		printf("arp: " IN_ADDR_FMT " is also claimed by "
-		    "%02x:%02x:%02x:%02x:%02x:%02x\n", IN_ADDR_ARGS(a->spa),
-		    ea->arp_sha[0], ea->arp_sha[1], ea->arp_sha[2],
-		    ea->arp_sha[3], ea->arp_sha[4], ea->arp_sha[5]);
+		arp_report_duplicate(ea);
 		return &arpstat.dupaddr;
 	}
 	return NULL;

@@ -219,7 +219,9 @@ NETSTAT_OPTION(r, 'r', in_netstat_r, "the IPv4 routing table");
 
 /*
  * route add|delete [-net|-host] DEST[/LEN] [-netmask MASK] [GATEWAY]
- * DEST may be "default".  Interface routes come with addresses.
+ * DEST may be "default".  Without /LEN or a mask, -net means the old
+ * class's mask and anything else a host.  Interface routes come with
+ * addresses (ifconfig), not from here.
  */
 struct route_args {
 	struct in_addr	dst, mask, gateway;
@@ -227,20 +229,19 @@ struct route_args {
 	bool		have_gateway;
 };
 
+/* The words after "add" or "delete"; false if they make no sense. */
 static bool
 route_parse(int argc, char **argv, struct route_args *ra)
 {
+	bool net = false;
 	int i = 2, len = -1;
-	bool host = false, net = false;
 
 	bzero(ra, sizeof(*ra));
-	for (; i < argc && argv[i][0] == '-' && strcmp(argv[i], "-netmask");
-	    i++) {
-		host |= strcmp(argv[i], "-host") == 0;
-		net |= strcmp(argv[i], "-net") == 0;
-		if (strcmp(argv[i], "-host") && strcmp(argv[i], "-net"))
-			return false;
-	}
+	if (i < argc && strcmp(argv[i], "-net") == 0) {
+		net = true;
+		i++;
+	} else if (i < argc && strcmp(argv[i], "-host") == 0)
+		i++;
 	if (i >= argc)
 		return false;
 	if (strcmp(argv[i], "default") == 0)
@@ -262,7 +263,7 @@ route_parse(int argc, char **argv, struct route_args *ra)
 		i++;
 	}
 	if (len < 0)
-		len = host || !net ? 32 : in_mask_len(classful_mask(ra->dst));
+		len = net ? in_mask_len(classful_mask(ra->dst)) : 32;
 	ra->mask = in_len_mask(len);
 	ra->host = len == 32;
 	return i == argc && (ra->dst.s_addr & ~ra->mask.s_addr) == 0;

@@ -53,6 +53,8 @@ in_ether_preoutput(ifnet_t ifp, protocol_family_t pf, mbuf_t *mp,
 	u_int16_t type = htons(ETHERTYPE_IP);
 	errno_t error;
 
+	if (dest == NULL)
+		return EINVAL;
 	switch (dest->sa_family) {
 	case AF_UNSPEC:
 		eh = (const struct ether_header *)dest->sa_data;
