@@ -13,10 +13,18 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finch import __version__
-from finch.cli import bench, build, newkext, preflight, run, symbolize
+from finch.cli import bench, build, events, newkext, preflight, run, symbolize
 from finch.errors import FinchError
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (build, run, newkext, symbolize, bench, preflight)
+SUBCOMMANDS: tuple[ModuleType, ...] = (
+    build,
+    run,
+    events,
+    newkext,
+    symbolize,
+    bench,
+    preflight,
+)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -254,6 +254,17 @@ class HostLink:
         events, self._events = self._events, []
         return events
 
+    def wait_events(self, timeout: float) -> list[Event]:
+        """Listen for up to `timeout` seconds with no request under way and
+        return the EVENT frames that came (after HELLO with HELLO_EVENTS).
+        Returns early, possibly empty, when something else arrived."""
+        for item in self._receive(timeout, "waiting for kernel events"):
+            if isinstance(item, DecodeError):
+                self.decode_errors.append(item)
+            elif item.type == MsgType.EVENT:
+                self._deliver_event(item)
+        return self.events()
+
     # -- internals --------------------------------------------------------
 
     def _send(self, frame: bytes, what: str) -> None:

@@ -1,0 +1,58 @@
+"""The host link streams kernel events to a host that asks for them:
+pulling the e1000's cable (QMP set_link) reaches the host as
+KEV_DL_LINK_OFF, plugging it back as KEV_DL_LINK_ON."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from finch.hostlink.client import HostLink
+from finch.hostlink.messages import EVENT_KEV, HELLO_EVENTS
+from finch.kevents import KernelEvent
+from finch.kextguest import kext_options
+from finch.machine import Machine
+from finch.qemu_args import QemuOptions
+
+
+def wait_for_event(link: HostLink, name: str, timeout: float = 10.0) -> list[str]:
+    """Every event received until one named `name`, in order."""
+    seen: list[str] = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for event in link.wait_events(0.5):
+            if event.kind == EVENT_KEV:
+                seen.append(str(KernelEvent.decode(event.data)))
+        if any(line.startswith(name) for line in seen):
+            return seen
+    raise AssertionError(f"no {name} within {timeout} s; received {seen}")
+
+
+def test_link_down_and_up_reach_the_host_as_kernel_events(
+    machine_factory: Callable[..., Machine],
+) -> None:
+    options = kext_options(QemuOptions(netdevs=["user,id=net0"], devices=["e1000,netdev=net0"]))
+    machine = machine_factory(options)
+    machine.boot()
+    with HostLink(machine.serial_socket(2)).connect() as link:
+        link.wait_ready(flags=HELLO_EVENTS)
+
+        machine.qmp("set_link", name="net0", up=False)
+        assert "KEV_DL_LINK_OFF en0" in wait_for_event(link, "KEV_DL_LINK_OFF")
+
+        machine.qmp("set_link", name="net0", up=True)
+        assert "KEV_DL_LINK_ON en0" in wait_for_event(link, "KEV_DL_LINK_ON")
+
+
+def test_a_host_that_did_not_ask_gets_no_events(
+    machine_factory: Callable[..., Machine],
+) -> None:
+    options = kext_options(QemuOptions(netdevs=["user,id=net0"], devices=["e1000,netdev=net0"]))
+    machine = machine_factory(options)
+    machine.boot()
+    with HostLink(machine.serial_socket(2)).connect() as link:
+        link.wait_ready()  # no HELLO_EVENTS
+        machine.qmp("set_link", name="net0", up=False)
+        time.sleep(1.0)
+        assert link.wait_events(0.5) == []
+        assert "KEV_DL_LINK_OFF" in machine.command("kevents")  # it did happen
