@@ -1,6 +1,8 @@
 """One row of the `finch bench` table, and the table: a name, samples
-(seconds, or bytes for a leak row), an optional target for the median, and
-pass/fail.
+(seconds; bytes for a leak row; microseconds, frames per second or percent
+for the network rows), an optional target for the median, and pass/fail.
+A target is a ceiling (the median must stay below it) unless the row says
+at_least (a rate or a ratio: the median must reach it).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ class BenchRow:
     samples: list[float] = field(default_factory=list)  # in `unit`
     target: float | None = None  # the median must stay below this; None: for reference
     error: str | None = None
-    unit: str = "s"  # "s" (shown as ms or s) or "B" (bytes)
+    unit: str = "s"  # "s" (shown as ms or s), "B" (bytes), "us", "/s" (a rate) or "%"
+    at_least: bool = False  # the median must be at least the target, not below it
 
     @property
     def median(self) -> float | None:
@@ -28,21 +31,24 @@ class BenchRow:
             return False
         if self.target is None:
             return None
-        return self.median is not None and self.median < self.target
+        if self.median is None:
+            return False
+        return self.median >= self.target if self.at_least else self.median < self.target
 
 
 def format_table(rows: list[BenchRow]) -> str:
     header = ("benchmark", "median", "spread (min-max)", "target", "result")
     lines = [header]
     for row in rows:
-        show = _bytes if row.unit == "B" else _seconds
+        show = _SHOW[row.unit]
         median = show(row.median)
         spread = "-"
         if len(row.samples) > 1:
             spread = f"{show(min(row.samples))} - {show(max(row.samples))}"
         target = "(reference)"
         if row.target is not None:
-            target = f"< {show(row.target)}" + (" median" if len(row.samples) > 1 else "")
+            sign = ">=" if row.at_least else "<"
+            target = f"{sign} {show(row.target)}" + (" median" if len(row.samples) > 1 else "")
         passed = row.passed
         result = "-" if passed is None else ("pass" if passed else "FAIL")
         lines.append((row.name, median, spread, target, result))
@@ -66,3 +72,20 @@ def _seconds(value: float | None) -> str:
 
 def _bytes(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} B"
+
+
+def _microseconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} us"
+
+
+def _rate(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 1000:.1f}k/s" if value >= 1000 else f"{value:.0f}/s"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+_SHOW = {"s": _seconds, "B": _bytes, "us": _microseconds, "/s": _rate, "%": _percent}
