@@ -541,11 +541,14 @@ next_by_name(const struct moncmd *prev)
 	return best;
 }
 
+/* Usages wider than this get their help on the next line (80 columns). */
+#define HELP_USAGE_MAX	30
+
 static int
 mon_help(int argc, char **argv)
 {
 	const struct moncmd *mc;
-	int width = 0;
+	int width = 0, len;
 
 	if (argc > 2)
 		return monitor_usage(argc, argv);
@@ -559,10 +562,19 @@ mon_help(int argc, char **argv)
 		printf("usage: %s\n    %s\n", mc->mc_usage, mc->mc_help);
 		return 0;
 	}
-	for (mc = next_by_name(NULL); mc != NULL; mc = next_by_name(mc))
-		width = imax(width, (int)strlen(mc->mc_usage));
-	for (mc = next_by_name(NULL); mc != NULL; mc = next_by_name(mc))
-		printf("  %-*s  %s\n", width, mc->mc_usage, mc->mc_help);
+	for (mc = next_by_name(NULL); mc != NULL; mc = next_by_name(mc)) {
+		len = strlen(mc->mc_usage);
+		if (len <= HELP_USAGE_MAX)
+			width = imax(width, len);
+	}
+	for (mc = next_by_name(NULL); mc != NULL; mc = next_by_name(mc)) {
+		if ((int)strlen(mc->mc_usage) > width)
+			printf("  %s\n  %-*s  %s\n", mc->mc_usage, width, "",
+			    mc->mc_help);
+		else
+			printf("  %-*s  %s\n", width, mc->mc_usage,
+			    mc->mc_help);
+	}
 	return 0;
 }
 MONITOR_COMMAND(help, mon_help, "help [command]",
