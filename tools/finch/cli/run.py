@@ -7,7 +7,9 @@ the guest.  The console is also logged to build/run/console.log; COM2,
 the host link, is the unix socket build/run/serial2.sock; guest RAM is a
 file under /dev/shm shared with the host (kextload writes kexts into it);
 and build/run/machine.json tells kextload, kextstat and kextunload where
-the guest is.
+the guest is.  The guest's en0 is an e1000 on QEMU's user networking
+(10.0.2.15, gateway 10.0.2.2); host UDP port 7007 (--udp-echo-port)
+reaches its UDP echo service on port 7.
 
 Arguments after `--` go to QEMU as they are:  finch run -- -s -S
 """
@@ -39,6 +41,15 @@ NAME = "run"
 HELP = "build and boot Finch with its console on this terminal"
 ACCEPTS_PASSTHROUGH = True
 
+DEFAULT_UDP_ECHO_PORT = 7007
+
+
+def network_options(udp_echo_port: int) -> tuple[list[str], list[str]]:
+    """-netdev and -device values: an e1000 (en0) on QEMU's user
+    networking, with a host port forwarded to the guest's UDP echo."""
+    netdev = f"user,id=net0,hostfwd=udp:127.0.0.1:{udp_echo_port}-:7"
+    return [netdev], ["e1000,netdev=net0"]
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -58,6 +69,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-build", action="store_true", help="boot images/finch.elf as it is")
     parser.add_argument(
         "--kernel", type=Path, default=None, help="boot this Multiboot ELF instead (no build)"
+    )
+    parser.add_argument(
+        "--no-net", action="store_true", help="no network card (the guest has only lo0)"
+    )
+    parser.add_argument(
+        "--udp-echo-port",
+        type=int,
+        default=DEFAULT_UDP_ECHO_PORT,
+        metavar="PORT",
+        help=f"host UDP port forwarded to the guest's echo service (default "
+        f"{DEFAULT_UDP_ECHO_PORT})",
     )
     parser.add_argument(
         "--no-reboot",
@@ -80,8 +102,11 @@ def run(args: argparse.Namespace) -> int:
     preflight()
     rundir = args.rundir or tree.run_dir
     _refuse_second_guest(rundir / FILE_NAME)
+    netdevs, devices = ([], []) if args.no_net else network_options(args.udp_echo_port)
     options = QemuOptions(
         memory_mb=args.memory,
+        netdevs=netdevs,
+        devices=devices,
         serial=(SerialSocket(HOSTLINK_SOCKET),),  # COM2: the host link, for kextload & co.
         shared_ram=True,  # kextload copies images straight into guest RAM
         no_reboot=args.no_reboot,
