@@ -8,6 +8,9 @@ optional target for the median.  Rows today:
     floor            QEMU launch to exit for a kernel that exits at once
     kexts            kextload round trips, load/unload cycles and what they
                      leak (finch.kextbench)
+    network          ICMP echo round trips, ICMP and UDP echo rates with 32
+                     in flight, the same against the e1000echo loop (the
+                     ceiling) and the stack's share of it (finch.netbench)
     make test        the wall time of `make test`
 
 Add a row by writing a function that returns a BenchRow and listing it
@@ -28,6 +31,7 @@ from finch.errors import FinchError
 from finch.kextbench import CYCLES, run_kext_benchmarks
 from finch.kextguest import kext_options
 from finch.machine import Machine
+from finch.netbench import error_rows, run_net_benchmarks
 from finch.qemu_args import QemuOptions
 
 BOOT_TARGET = 0.150
@@ -90,12 +94,14 @@ def run_benchmarks(
     boots: int = 10,
     cycles: int = CYCLES,
     test_time: bool = True,
+    net: bool = True,
     echo: Echo = print,
 ) -> list[BenchRow]:
     rundir = tree.bench_dir / "runs"
     shutil.rmtree(rundir, ignore_errors=True)
     rows: list[BenchRow] = []
 
+    kernel: Path | None = None
     try:
         kernel = build_kernel(tree, echo=echo).elf
         echo(f"timing {boots} boots of {tree.relative(kernel)} ...")
@@ -109,6 +115,12 @@ def run_benchmarks(
         rows += run_kext_benchmarks(tree, kernel, rundir, cycles=cycles, echo=echo)
     except FinchError as e:
         rows.append(BenchRow("boot to prompt", target=BOOT_TARGET, error=_first_line(e)))
+
+    if net:
+        if kernel is None:
+            rows += error_rows("the kernel did not build (see above)")
+        else:
+            rows += run_net_benchmarks(kernel, rundir, echo=echo)
 
     try:
         floor = build_floor(tree, echo=echo)
