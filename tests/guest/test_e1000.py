@@ -12,10 +12,8 @@ from __future__ import annotations
 import os
 import random
 import re
-import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,7 @@ from scapy.utils import rdpcap
 
 from finch.machine import Machine
 from finch.pytest_plugin import MachineFactory
-from finch.qemu_args import QemuOptions
+from finch.wirepeer import WirePeer as Wire
 
 GUEST_MAC = "52:54:00:12:34:56"  # QEMU's default for the first NIC
 PEER_MAC = "02:00:00:00:00:01"  # locally administered
@@ -33,55 +31,11 @@ ETHERTYPE_EXPERIMENTAL = 0x88B5  # IEEE local experimental: no protocol claims i
 LINK_UP_SECONDS = 5.0  # QEMU renegotiates for ~0.5 s after set_link up
 
 
-@dataclass
-class Wire:
-    """The host end of the guest's Ethernet."""
-
-    sock: socket.socket  # connected to the guest's end
-    pcap: Path  # every frame QEMU saw, both ways
-
-    def send(self, frame: bytes) -> None:
-        self.sock.send(frame)
-
-    def recv(self, timeout: float = 5.0) -> bytes:
-        self.sock.settimeout(timeout)
-        return self.sock.recv(65536)
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def wire(finch_log_dir: Path) -> Iterator[Wire]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    sock.connect(("127.0.0.1", _free_udp_port()))
-    try:
-        yield Wire(sock, finch_log_dir / "net0.pcap")
-    finally:
-        sock.close()
-
-
-def wired_options(wire: Wire, *extra_args: str) -> QemuOptions:
-    """An e1000 on a dgram netdev whose far end is `wire`, recorded in its pcap."""
-    guest_port = wire.sock.getpeername()[1]
-    peer_port = wire.sock.getsockname()[1]
-    netdev = (
-        f"dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port={guest_port},"
-        f"remote.type=inet,remote.host=127.0.0.1,remote.port={peer_port}"
-    )
-    return QemuOptions(
-        netdevs=[netdev],
-        devices=["e1000,netdev=net0"],
-        extra_args=[
-            "-object", f"filter-dump,id=f0,netdev=net0,file={wire.pcap}",
-            *extra_args,
-        ],
-    )  # fmt: skip
+    """The host end of the guest's Ethernet (raw frames: nothing answered)."""
+    with Wire.open(finch_log_dir / "net0.pcap", rcvbuf=1 << 20) as wire:
+        yield wire
 
 
 @pytest.fixture
@@ -90,7 +44,7 @@ def wired_guest(machine_factory: MachineFactory, wire: Wire) -> Machine:
     holds received frames for a second after the driver enables the
     receiver, and a flood sent meanwhile overflows the host socket behind
     it: one probe frame, waited for, gets past that."""
-    machine = machine_factory(wired_options(wire))
+    machine = machine_factory(wire.options())
     machine.boot()
     wire.send(make_frame(b"probe" * 10))
     wait_for(machine, "e1000", r"^rx: 1 frames")
@@ -395,7 +349,7 @@ def test_without_mbufs_frames_are_dropped_and_counted_not_crashed(
 def test_e1000echo_sends_every_frame_back_unchanged(
     machine_factory: MachineFactory, wire: Wire
 ) -> None:
-    machine = machine_factory(wired_options(wire, "-append", "e1000echo"))
+    machine = machine_factory(wire.options("-append", "e1000echo"))
     out = machine.boot()
     assert "e1000echo: echoing every frame" in out
     # Any destination: the echo loop is promiscuous and swaps nothing.

@@ -17,24 +17,26 @@ import re
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from scapy.layers.inet import ICMP, IP, UDP
-from scapy.layers.l2 import ARP, Ether
+from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 
 from finch.machine import Machine
 from finch.pytest_plugin import MachineFactory
-from finch.qemu_args import QemuOptions
-
-GUEST_MAC = "52:54:00:12:34:56"
-GUEST_IP = "10.0.2.15"
-PEER_MAC = "02:00:00:00:00:01"
-PEER_IP = "10.0.2.2"
-BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
+from finch.wirepeer import (
+    BROADCAST_MAC,
+    GUEST_IP,
+    GUEST_MAC,
+    PEER_IP,
+    PEER_MAC,
+    netstat_s,
+)
+from finch.wirepeer import WirePeer as Peer
 
 IP_DROPS = (
     "tooshort",
@@ -62,65 +64,12 @@ ARP_DROPS = (
 )
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def netstat_s(machine: Machine) -> dict[str, int]:
-    """Every `netstat -s` counter as {"group.name": value}."""
-    counters: dict[str, int] = {}
-    group = ""
-    for line in machine.command("netstat -s").splitlines():
-        if m := re.match(r"^(\w+):$", line):
-            group = m.group(1)
-        elif m := re.match(r"^\s+(\d+) (\S+) \(", line):
-            counters[f"{group}.{m.group(2)}"] = int(m.group(1))
-    return counters
-
-
 def mbufs_in_use(machine: Machine) -> tuple[int, int, int]:
     """(mbufs, 2 KB clusters, 4 KB clusters) in use, from `netstat -m`."""
     out = machine.command("netstat -m")
     m = re.search(r"^mbufs\s+(\d+).*\n^2 KB clusters\s+(\d+).*\n^4 KB clusters\s+(\d+)", out, re.M)
     assert m, out
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
-
-
-@dataclass
-class Peer:
-    """The host end of the guest's Ethernet, answering ARP for PEER_IP."""
-
-    sock: socket.socket
-
-    def send(self, pkt: Packet | bytes) -> None:
-        self.sock.send(bytes(pkt))
-
-    def frames(self, timeout: float) -> Iterator[Packet]:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                pkt = Ether(self.sock.recv(65536))
-            except TimeoutError:
-                return
-            if ARP in pkt and pkt[ARP].op == 1 and pkt[ARP].pdst == PEER_IP:
-                self.send(
-                    Ether(dst=pkt.src, src=PEER_MAC)
-                    / ARP(op=2, hwsrc=PEER_MAC, psrc=PEER_IP, hwdst=pkt.src, pdst=pkt[ARP].psrc)
-                )
-            yield pkt
-
-    def expect(self, match: Callable[[Packet], bool], timeout: float = 5.0) -> Packet:
-        for pkt in self.frames(timeout):
-            if match(pkt):
-                return pkt
-        pytest.fail(f"no matching frame from the guest in {timeout} s")
-
-    def drain(self, timeout: float = 0.3) -> None:
-        for _ in self.frames(timeout):
-            pass
 
 
 def to_guest(payload: Packet | bytes, **ip: object) -> Packet:
@@ -188,34 +137,16 @@ class Wired:
 
 @pytest.fixture
 def wired(machine_factory: MachineFactory, finch_log_dir: Path) -> Iterator[Wired]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-    sock.connect(("127.0.0.1", _free_udp_port()))
-    netdev = (
-        f"dgram,id=net0,local.type=inet,local.host=127.0.0.1,"
-        f"local.port={sock.getpeername()[1]},remote.type=inet,remote.host=127.0.0.1,"
-        f"remote.port={sock.getsockname()[1]}"
-    )
-    machine = machine_factory(
-        QemuOptions(
-            netdevs=[netdev],
-            devices=["e1000,netdev=net0"],
-            extra_args=[
-                "-object",
-                f"filter-dump,id=f0,netdev=net0,file={finch_log_dir / 'net0.pcap'}",
-            ],
-        )
-    )
+    peer = Peer.open(finch_log_dir / "net0.pcap")
+    machine = machine_factory(peer.options())
     machine.boot()
-    peer = Peer(sock)
     try:
         # QEMU holds received frames for 1 s after the driver's RCTL write.
         assert any(answers_ping(peer, seq) for seq in range(40)), "the guest never answered"
         peer.drain()
         yield Wired(machine, peer, mbufs_in_use(machine))
     finally:
-        sock.close()
+        peer.close()
 
 
 def deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

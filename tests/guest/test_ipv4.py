@@ -14,7 +14,6 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,30 +25,10 @@ from scapy.utils import rdpcap
 from finch.machine import Machine
 from finch.pytest_plugin import MachineFactory
 from finch.qemu_args import QemuOptions
+from finch.wirepeer import GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, free_udp_port, netstat_s
+from finch.wirepeer import WirePeer as Peer
 
-GUEST_MAC = "52:54:00:12:34:56"  # QEMU's default for the first NIC
-GUEST_IP = "10.0.2.15"
-PEER_MAC = "02:00:00:00:00:01"  # locally administered
-PEER_IP = "10.0.2.2"  # the test plays QEMU's gateway
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def netstat_s(machine: Machine) -> dict[str, int]:
-    """Every `netstat -s` counter as {"group.name": value}."""
-    counters: dict[str, int] = {}
-    group = ""
-    for line in machine.command("netstat -s").splitlines():
-        if m := re.match(r"^(\w+):$", line):
-            group = m.group(1)
-        elif m := re.match(r"^\s+(\d+) (\S+) \(", line):
-            counters[f"{group}.{m.group(2)}"] = int(m.group(1))
-    return counters
 
 
 def ones_complement_sum(data: bytes) -> int:
@@ -85,42 +64,6 @@ def checksums_ok(frame: bytes) -> bool:
 # The wire
 
 
-@dataclass
-class Peer:
-    """The host end of the guest's Ethernet, answering ARP for PEER_IP."""
-
-    sock: socket.socket
-    pcap: Path
-    seen: list[Packet] = field(default_factory=list)  # every frame received
-
-    def send(self, pkt: Packet | bytes) -> None:
-        self.sock.send(bytes(pkt))
-
-    def frames(self, timeout: float) -> Iterator[Packet]:
-        """Frames from the guest until timeout; ARP requests for PEER_IP
-        are answered on the way (the guest must resolve us to reply)."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                pkt = Ether(self.sock.recv(65536))
-            except TimeoutError:
-                return
-            self.seen.append(pkt)
-            if ARP in pkt and pkt[ARP].op == 1 and pkt[ARP].pdst == PEER_IP:
-                self.send(
-                    Ether(dst=pkt.src, src=PEER_MAC)
-                    / ARP(op=2, hwsrc=PEER_MAC, psrc=PEER_IP, hwdst=pkt.src, pdst=pkt[ARP].psrc)
-                )
-            yield pkt
-
-    def expect(self, match: Callable[[Packet], bool], timeout: float = 5.0) -> Packet:
-        for pkt in self.frames(timeout):
-            if match(pkt):
-                return pkt
-        pytest.fail(f"no matching frame from the guest in {timeout} s")
-
-
 def ip_to_guest(payload: Packet, **ip: object) -> Packet:
     return Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=GUEST_IP, **ip) / payload
 
@@ -142,32 +85,14 @@ def ready(peer: Peer) -> None:
 
 @pytest.fixture
 def peer(finch_log_dir: Path) -> Iterator[Peer]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    sock.connect(("127.0.0.1", _free_udp_port()))
-    try:
-        yield Peer(sock, finch_log_dir / "net0.pcap")
-    finally:
-        sock.close()
+    with Peer.open(finch_log_dir / "net0.pcap") as peer:
+        yield peer
 
 
 @pytest.fixture
 def wired_guest(machine_factory: MachineFactory, peer: Peer) -> Machine:
     """A guest whose en0 is on the peer's wire, every frame kept in a pcap."""
-    guest_port = peer.sock.getpeername()[1]
-    peer_port = peer.sock.getsockname()[1]
-    netdev = (
-        f"dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port={guest_port},"
-        f"remote.type=inet,remote.host=127.0.0.1,remote.port={peer_port}"
-    )
-    machine = machine_factory(
-        QemuOptions(
-            netdevs=[netdev],
-            devices=["e1000,netdev=net0"],
-            extra_args=["-object", f"filter-dump,id=f0,netdev=net0,file={peer.pcap}"],
-        )
-    )
+    machine = machine_factory(peer.options())
     machine.boot()
     return machine
 
@@ -182,7 +107,7 @@ HOSTFWD_OPTIONS = "user,id=net0,hostfwd=udp:127.0.0.1:{port}-:7"
 @pytest.fixture
 def user_guest(machine_factory: MachineFactory) -> tuple[Machine, int]:
     """A guest behind slirp, its UDP port 7 forwarded to a host port."""
-    port = _free_udp_port()
+    port = free_udp_port()
     machine = machine_factory(
         QemuOptions(netdevs=[HOSTFWD_OPTIONS.format(port=port)], devices=["e1000,netdev=net0"])
     )
