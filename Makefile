@@ -4,8 +4,8 @@
 #
 #   make run     build the kernel and kexts and boot; COM1 is your terminal
 #   make test    lint, build, and run the whole pytest suite
-#   make bench   boot times, kextload times and leaks, and the wall time
-#                of `make test`
+#   make bench   boot times, kextload times and leaks, network echo rates
+#                against the NIC's ceiling, and the wall time of `make test`
 #   make build   build images/finch.elf and build/kexts/<Name>.kext
 #   make lint    ruff check
 #   make clean   remove build/ and images/ (keeps .venv)
