@@ -105,6 +105,9 @@ u_int32_t in_cksum_partial(const void *buf, size_t len, u_int32_t sum);
 /* The checksum of len bytes of the chain from off, starting from the
  * partial sum initial (0, or in_pseudo()), complemented. */
 u_int16_t in_cksum_mbuf(mbuf_t m, size_t off, size_t len, u_int32_t initial);
+/* A stored checksum after one 16-bit word of the data went from old to
+ * new (RFC 1624); all in memory order. */
+u_int16_t in_cksum_adjust(u_int16_t cksum, u_int16_t old, u_int16_t new);
 /* The UDP/TCP pseudo header's partial sum; proto_len is
  * htons(length + protocol). */
 u_int32_t in_pseudo(in_addr_t src, in_addr_t dst, u_int32_t proto_len);

@@ -127,6 +127,7 @@ icmp_echo(mbuf_t m, int hlen)
 	struct icmp *icp;
 	struct in_addr src = ip->ip_src;
 	size_t len = ntohs(ip->ip_len) - hlen;
+	u_int16_t oldword, newword;
 
 	NETSTAT_INC(icmpstat.echo_in);
 	if ((mbuf_flags(m) & (MBUF_BCAST | MBUF_MCAST)) ||
@@ -144,10 +145,16 @@ icmp_echo(mbuf_t m, int hlen)
 		ip->ip_hl = sizeof(*ip) >> 2;
 		ip->ip_len = htons((u_int16_t)(hlen + len));
 	}
+	/*
+	 * Only the type changes, and icmp_input checked the sum: adjust the
+	 * checksum for that one word (RFC 1624) rather than summing the
+	 * whole message again.
+	 */
 	icp = icmp_header(m, hlen);
+	__builtin_memcpy(&oldword, &icp->icmp_type, 2);	/* type and code */
 	icp->icmp_type = ICMP_ECHOREPLY;
-	icp->icmp_cksum = 0;
-	icp->icmp_cksum = in_cksum_mbuf(m, hlen, len, 0);
+	__builtin_memcpy(&newword, &icp->icmp_type, 2);
+	icp->icmp_cksum = in_cksum_adjust(icp->icmp_cksum, oldword, newword);
 	ip->ip_src = ip->ip_dst;
 	ip->ip_dst = src;
 	ip->ip_ttl = IPDEFTTL;
