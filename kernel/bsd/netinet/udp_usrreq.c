@@ -242,6 +242,50 @@ udp_deliver(struct udp_receiver *ur, mbuf_t m, int hlen)
 	ur->ur_func(ur->ur_cookie, m, &from, &to);
 }
 
+static void udp_echo(void *cookie, mbuf_t data,
+    const struct sockaddr_in *from, const struct sockaddr_in *to);
+
+/*
+ * The echo service's fast path: a datagram to port 7 at one of our own
+ * addresses is turned around where it lies, as icmp_echo does, instead
+ * of being stripped, handed to udp_echo and given new headers.  Swapping
+ * the addresses and the ports changes no sum, so the checksum udp_check
+ * verified is already the reply's: the data is not summed again.  False
+ * (m untouched) for anything else -- a broadcast, IP options, a datagram
+ * from an echo port -- which takes the general path through udp_echo.
+ */
+static bool
+udp_echo_fast(struct udp_receiver *ur, mbuf_t m, int hlen)
+{
+	struct ip *ip = mbuf_data(m);
+	struct udphdr *uh = (struct udphdr *)((char *)ip + hlen);
+	struct in_addr src = ip->ip_src;
+	u_int16_t sport = uh->uh_sport;
+
+	if (ur->ur_func != udp_echo || hlen != (int)sizeof(*ip) ||
+	    sport == htons(UDP_ECHO_PORT) ||
+	    (mbuf_flags(m) & (MBUF_BCAST | MBUF_MCAST)) ||
+	    !in_is_local(ip->ip_dst) || src.s_addr == INADDR_ANY)
+		return false;
+	ip->ip_src = ip->ip_dst;
+	ip->ip_dst = src;
+	ip->ip_ttl = IPDEFTTL;
+	ip->ip_off = 0;
+	ip->ip_tos = 0;
+	uh->uh_sport = uh->uh_dport;
+	uh->uh_dport = sport;
+	if (uh->uh_sum == 0) {		/* the sender did not compute one */
+		uh->uh_sum = udp_cksum(m, hlen, ip, ntohs(uh->uh_ulen));
+		if (uh->uh_sum == 0)
+			uh->uh_sum = 0xffff;
+	}
+	NETSTAT_INC(udpstat.delivered);
+	NETSTAT_INC(udpstat.echoed);
+	NETSTAT_INC(udpstat.sent);
+	ip_output(m);
+	return true;
+}
+
 void
 udp_input(mbuf_t m, int hlen)
 {
@@ -270,7 +314,8 @@ udp_input(mbuf_t m, int hlen)
 		udp_noport(m);
 		return;
 	}
-	udp_deliver(ur, m, hlen);
+	if (!udp_echo_fast(ur, m, hlen))
+		udp_deliver(ur, m, hlen);
 	udp_receiver_put(ur);
 }
 
