@@ -44,28 +44,30 @@ def time_boot_to_prompt(
     kernel: Path, rundir: Path, boots: int, options: QemuOptions | None = None, what: str = ""
 ) -> BenchRow:
     row = BenchRow(f"boot to prompt{what} ({boots} boots)", target=BOOT_TARGET)
-    for i in range(boots):
-        machine = Machine(kernel, rundir / f"boot{i}", options)
-        try:
-            machine.launch(connect_qmp=False)
-            machine.expect("finch> ", timeout=30)
-            assert machine.launched_at is not None
-            row.samples.append(time.monotonic() - machine.launched_at)
-        except FinchError as e:
-            row.error = str(e).splitlines()[0]
-            break
-        finally:
-            machine.shutdown()
-    return row
+    return _time_boots(
+        row, kernel, rundir / "boot", boots, options, lambda m: m.expect("finch> ", timeout=30)
+    )
 
 
 def time_floor(floor: Path, rundir: Path, boots: int) -> BenchRow:
     row = BenchRow(f"floor: trivial kernel to exit ({boots} boots)")
+    return _time_boots(row, floor, rundir / "floor", boots, None, lambda m: m.wait_exit(timeout=30))
+
+
+def _time_boots(
+    row: BenchRow,
+    kernel: Path,
+    rundir_prefix: Path,
+    boots: int,
+    options: QemuOptions | None,
+    until: Callable[[Machine], object],
+) -> BenchRow:
+    """Launch `kernel` `boots` times; each sample is launch to `until` done."""
     for i in range(boots):
-        machine = Machine(floor, rundir / f"floor{i}")
+        machine = Machine(kernel, Path(f"{rundir_prefix}{i}"), options)
         try:
             machine.launch(connect_qmp=False)
-            machine.wait_exit(timeout=30)
+            until(machine)
             assert machine.launched_at is not None
             row.samples.append(time.monotonic() - machine.launched_at)
         except FinchError as e:
