@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
 from finch.hostlink.client import HostLink
 from finch.hostlink.messages import EVENT_KEV, HELLO_EVENTS
 from finch.kevents import KernelEvent
@@ -28,12 +30,17 @@ def wait_for_event(link: HostLink, name: str, timeout: float = 10.0) -> list[str
     raise AssertionError(f"no {name} within {timeout} s; received {seen}")
 
 
-def test_link_down_and_up_reach_the_host_as_kernel_events(
-    machine_factory: Callable[..., Machine],
-) -> None:
+@pytest.fixture
+def net_guest(machine_factory: Callable[..., Machine]) -> Machine:
+    """A guest with an e1000 (en0) on user networking and its host link."""
     options = kext_options(QemuOptions(netdevs=["user,id=net0"], devices=["e1000,netdev=net0"]))
     machine = machine_factory(options)
     machine.boot()
+    return machine
+
+
+def test_link_down_and_up_reach_the_host_as_kernel_events(net_guest: Machine) -> None:
+    machine = net_guest
     with HostLink(machine.serial_socket(2)).connect() as link:
         link.wait_ready(flags=HELLO_EVENTS)
 
@@ -44,12 +51,8 @@ def test_link_down_and_up_reach_the_host_as_kernel_events(
         assert "KEV_DL_LINK_ON en0" in wait_for_event(link, "KEV_DL_LINK_ON")
 
 
-def test_a_host_that_did_not_ask_gets_no_events(
-    machine_factory: Callable[..., Machine],
-) -> None:
-    options = kext_options(QemuOptions(netdevs=["user,id=net0"], devices=["e1000,netdev=net0"]))
-    machine = machine_factory(options)
-    machine.boot()
+def test_a_host_that_did_not_ask_gets_no_events(net_guest: Machine) -> None:
+    machine = net_guest
     with HostLink(machine.serial_socket(2)).connect() as link:
         link.wait_ready()  # no HELLO_EVENTS
         machine.qmp("set_link", name="net0", up=False)
