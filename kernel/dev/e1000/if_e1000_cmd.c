@@ -70,9 +70,10 @@ e1000_print_counters(struct e1000_softc *sc)
 	printf("rx drops: %llu no mbuf, %llu bad frame, %llu runt, "
 	    "%llu multi-buffer, %llu input refused\n", rs.rx_nombuf,
 	    rs.rx_errors, rs.rx_runts, rs.rx_fragmented, rs.rx_input_failed);
-	printf("tx: %llu packets, %llu bytes, %llu descriptors done, "
-	    "%llu interrupts, %llu copied chains\n", ts.tx_packets,
-	    ts.tx_bytes, ts.tx_completed, ts.tx_intrs, ts.tx_defrag);
+	printf("tx: %llu packets, %llu bytes, %llu doorbells, "
+	    "%llu descriptors done, %llu interrupts, %llu copied chains\n",
+	    ts.tx_packets, ts.tx_bytes, ts.tx_doorbells, ts.tx_completed,
+	    ts.tx_intrs, ts.tx_defrag);
 	printf("tx drops: %llu ring full, %llu link down, %llu bad packet, "
 	    "%llu no mbuf for copy\n", ts.tx_ring_full, ts.tx_link_down,
 	    ts.tx_bad_packet, ts.tx_defrag_failed);

@@ -21,6 +21,8 @@
 #define E1000_NTXDESC		128
 #define E1000_RXBUF_SIZE	2048	/* RCTL.BSIZE; one frame per buffer */
 #define E1000_TX_MAXSEGS	8	/* longer chains are copied first */
+#define E1000_TX_BATCH		16	/* queued descriptors that ring the
+					 * doorbell at once (if_e1000.c) */
 
 /* One step around a ring. */
 #define E1000_RX_NEXT(i)	(((i) + 1) % E1000_NRXDESC)
@@ -56,6 +58,7 @@ struct e1000_tx_stats {
 	uint64_t	tx_bad_packet;	/* drop: empty, oversized or unmappable */
 	uint64_t	tx_link_down;	/* drop: no link */
 	uint64_t	tx_intrs;	/* TXDW interrupts */
+	uint64_t	tx_doorbells;	/* TDT writes */
 };
 
 struct e1000_softc {
@@ -84,16 +87,20 @@ struct e1000_softc {
 	/*
 	 * Transmit ring.  Slots sc_tx_head .. sc_tx_tail-1 are queued or
 	 * in flight (sc_tx_used of them); one slot always stays empty so
-	 * that TDT == TDH means "nothing to send".  A packet's mbuf chain
-	 * is kept at the slot of its last descriptor and freed when that
-	 * descriptor is done.
+	 * that TDT == TDH means "nothing to send".  Slots from sc_tx_rung
+	 * (the TDT last written) up to sc_tx_tail are queued but not yet
+	 * told to the NIC: the doorbell thread writes TDT for them.  A
+	 * packet's mbuf chain is kept at the slot of its last descriptor
+	 * and freed when that descriptor is done.
 	 */
 	lck_spin_t		*sc_tx_lock;
 	volatile struct e1000_tx_desc *sc_tx_ring; /* (t) one page */
 	mbuf_t			sc_tx_mbuf[E1000_NTXDESC];	/* (t) */
 	uint32_t		sc_tx_head;	/* (t) oldest slot in use */
-	uint32_t		sc_tx_tail;	/* (t) next free slot = TDT */
+	uint32_t		sc_tx_tail;	/* (t) next free slot */
+	uint32_t		sc_tx_rung;	/* (t) TDT as last written */
 	uint32_t		sc_tx_used;	/* (t) */
+	bool			sc_tx_bell_asked; /* (t) thread woken */
 	struct e1000_tx_stats	sc_tx_stats;	/* (t) */
 
 	/* Link state: written by the interrupt handler (and attach). */
