@@ -165,7 +165,13 @@ mon_timer(int argc, char **argv)
 	}
 	tp.tp_ticks = hz / rate;
 	start = mach_absolute_time();
-	tp.tp_end = start + (uint64_t)ms * NSEC_PER_MSEC - NSEC_PER_SEC / hz / 2;
+	/*
+	 * Stop at the firing nearest `ms`: half a period of slack.  (With
+	 * half a tick, a firing a tick early or late -- the first timeout's
+	 * phase, an interrupt taken late -- could add or lose one.)
+	 */
+	tp.tp_end = start + (uint64_t)ms * NSEC_PER_MSEC -
+	    (uint64_t)NSEC_PER_SEC / rate / 2;
 	timeout(timer_probe_fire, &tp, tp.tp_ticks);
 	/* No lock orders the flag and the wakeup: poll as a backstop. */
 	while (!tp.tp_done)
