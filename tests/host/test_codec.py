@@ -7,6 +7,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -358,6 +359,26 @@ def test_a_corrupted_reply_is_retried_at_once_and_reported(socket_dir: Path) -> 
 
     assert StatusReply.decode(reply.payload) == StatusReply(0)
     assert [e.kind for e in link.decode_errors] == ["bad-crc"]
+
+
+def test_stray_bytes_before_the_reply_cost_no_retransmission(socket_dir: Path) -> None:
+    seen: list[int] = []
+
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder):
+            seen.append(request.seq)
+            conn.sendall(b"\x5a")  # the tail of some earlier frame
+            time.sleep(0.05)
+            conn.sendall(reply_to(request, StatusReply(0)))
+
+    start_guest(socket_dir / "com2", guest)
+
+    with HostLink(socket_dir / "com2", timeout=5) as link:
+        reply = link.request(MsgType.KMOD_FREE, KmodFreeRequest(0).encode())
+
+    assert StatusReply.decode(reply.payload) == StatusReply(0)
+    assert seen == [2]  # seq 1 was the HELLO; no retransmission
+    assert [e.kind for e in link.decode_errors] == ["bad-magic"]
 
 
 def test_corruption_twice_raises_corrupt_frame(socket_dir: Path) -> None:

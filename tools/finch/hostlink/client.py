@@ -351,9 +351,13 @@ class HostLink:
             if remaining <= 0:
                 return None, "timeout"
             items = self._receive(remaining, what)
-            corrupt = [e for e in items if isinstance(e, DecodeError)]
+            errors = [e for e in items if isinstance(e, DecodeError)]
             self._ready += [f for f in items if isinstance(f, Frame)]
-            self.decode_errors += corrupt
+            self.decode_errors += errors
+            # Bytes between frames are noise, not a damaged reply (say, the
+            # tail of an answer to a tool that gave up while QEMU still
+            # queued its connection): the reply may come yet, so wait.
+            corrupt = [e for e in errors if e.kind != "bad-magic"]
             if corrupt:
                 corrupt_seen = f"corrupted reply ({corrupt[0].kind}: {corrupt[0].detail})"
 
