@@ -7,7 +7,7 @@
 #   make bench   boot times, kextload times and leaks, network echo rates
 #                against the NIC's ceiling, and the wall time of `make test`
 #   make build   build images/finch.elf and build/kexts/<Name>.kext
-#   make lint    ruff check
+#   make lint    ruff check and ruff format --check
 #   make clean   remove build/ and images/ (keeps .venv)
 
 BIN := .venv/bin
@@ -27,6 +27,7 @@ run: bootstrap
 
 test: bootstrap
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/finch build
 	$(BIN)/pytest
 
@@ -35,6 +36,7 @@ bench: bootstrap
 
 lint: bootstrap
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf build images

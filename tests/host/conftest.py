@@ -22,7 +22,6 @@ DATA = Path(__file__).parent / "data"
 TEST_KERNEL_SOURCE = DATA / "testkernel.c"
 
 
-
 def link_multiboot(objects: list[Path], output: Path) -> Path:
     subprocess.run(
         [
