@@ -51,6 +51,16 @@ clock_tick_deadline(int ticks)
 	return last + ticks * tick_ns - tick_ns / 2;
 }
 
+uint64_t
+mach_approximate_time(void)
+{
+	boolean_t intr = ml_set_interrupts_enabled(FALSE); /* two loads */
+	uint64_t last = clock_last_tick;
+
+	ml_set_interrupts_enabled(intr);
+	return last;
+}
+
 void
 clock_get_uptime(uint64_t *result)
 {

@@ -16,6 +16,14 @@ void		pit_delay(uint64_t ns);
 /* Clock interrupt: expire timers, charge the running thread. */
 void		clock_tick(void);
 
+/*
+ * The time of the last clock tick: up to 1/hz s behind
+ * mach_absolute_time(), but read from memory.  mach_absolute_time()
+ * reads the PIT, five port accesses, each of which leaves the guest for
+ * QEMU's device model: too dear for a clock that only times timeouts.
+ */
+uint64_t	mach_approximate_time(void);
+
 /* The absolute time `ticks` clock ticks after the last one: where a
  * BSD timeout of `ticks` ticks falls due. */
 uint64_t	clock_tick_deadline(int ticks);

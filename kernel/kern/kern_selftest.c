@@ -7,6 +7,7 @@
  */
 #include <sys/systm.h>
 #include <kern/clock.h>
+#include <kern/clock_var.h>
 #include <kern/kalloc.h>
 #include <kern/locks_var.h>
 #include <kern/selftest.h>
@@ -502,6 +503,25 @@ test_clock(void)
 	return 0;
 }
 SELFTEST(clock, test_clock);
+
+/* The approximate clock is the last tick's time: never ahead of the
+ * precise one, never a tick behind, and it moves with the ticks. */
+static int
+test_clock_approximate(void)
+{
+	uint64_t tick = NSEC_PER_SEC / hz, approx, now, first;
+
+	first = mach_approximate_time();
+	approx = mach_approximate_time();
+	now = mach_absolute_time();
+	ST_ASSERT(approx <= now);
+	/* A tick may have come between the two reads; allow a second. */
+	ST_ASSERT(now - approx < 2 * tick);
+	st_sleep_ms(3 * 1000 / hz);
+	ST_ASSERT(mach_approximate_time() >= first + 2 * tick);
+	return 0;
+}
+SELFTEST(clock_approximate, test_clock_approximate);
 
 /*
  * Two threads hand a turn back and forth with msleep(&turn, mtx).  A

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <net/kpi_interface.h>
 #include <mach/mach_time.h>
+#include <kern/clock_var.h>
 #include <bsd/net/if_var.h>
 
 /* Bytes the stack leaves free in front of a packet it builds, so that
@@ -29,11 +30,16 @@
 #define IN_LOOPBACK(a)		(((u_int32_t)(a) & 0xff000000) == 0x7f000000)
 #endif
 
-/* Milliseconds since boot: the clock of every IPv4 timeout. */
+/*
+ * Milliseconds since boot: the clock of every IPv4 timeout.  Their
+ * timers run once a second, so the time of the last clock tick is
+ * precise enough, and it costs no device access (ARP asks for it for
+ * every packet sent).
+ */
 static inline u_int64_t
 in_time_ms(void)
 {
-	return mach_absolute_time() / 1000000;
+	return mach_approximate_time() / 1000000;
 }
 
 /*
