@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from elftools.elf.elffile import ELFFile
+from kextinfo import kext_info
 
 from finch.build import Tree
 from finch.exports import load_exports
@@ -83,24 +84,10 @@ def includes(tmp_path: Path) -> list[Path]:
     return [stub]
 
 
-def info_dict(**changes: Any) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "CFBundleIdentifier": "com.example.hello",
-        "CFBundleVersion": "1.0.0d1",
-        "CFBundleExecutable": "hello",
-        "CFBundleName": "Hello",
-        "CFBundlePackageType": "KEXT",
-        "CFBundleInfoDictionaryVersion": "6.0",
-        "OSBundleLibraries": {"com.apple.kpi.libkern": "8.0.0"},
-    }
-    info.update(changes)
-    return info
-
-
 def source_bundle(tmp_path: Path, files: dict[str, str], **plist: Any) -> Path:
     src = tmp_path / "src" / "hello"
     src.mkdir(parents=True)
-    (src / "Info.plist").write_bytes(plistlib.dumps(info_dict(**plist)))
+    (src / "Info.plist").write_bytes(plistlib.dumps(kext_info(**plist)))
     for name, text in files.items():
         (src / name).write_text(text)
     return src
@@ -121,7 +108,7 @@ def word(data: bytes, offset: int) -> int:
 
 def test_the_generated_kmod_info_has_xnus_layout(tmp_path: Path, includes: list[Path]) -> None:
     plist = tmp_path / "Info.plist"
-    plist.write_bytes(plistlib.dumps(info_dict(FinchModuleStart="my_start")))
+    plist.write_bytes(plistlib.dumps(kext_info(FinchModuleStart="my_start")))
     source = tmp_path / "kmod_info.c"
     source.write_text(render_kmod_info(load_info_plist(plist)))
     obj = tmp_path / "kmod_info.o"
@@ -295,7 +282,7 @@ def test_opening_a_source_bundle_as_a_built_one_says_to_build_it(tmp_path: Path)
 def test_a_bundle_without_its_executable_is_refused(tmp_path: Path) -> None:
     bundle = tmp_path / "hello.kext"
     (bundle / "Contents").mkdir(parents=True)
-    (bundle / "Contents" / "Info.plist").write_bytes(plistlib.dumps(info_dict()))
+    (bundle / "Contents" / "Info.plist").write_bytes(plistlib.dumps(kext_info()))
 
     with pytest.raises(KextError, match=r"Contents/MacOS/hello \(CFBundleExecutable\) is missing"):
         open_bundle(bundle)
@@ -305,7 +292,7 @@ def test_a_bundle_without_its_executable_is_refused(tmp_path: Path) -> None:
 
 
 def bundle(identifier: str, version: str, libraries: dict[str, str], **extra: Any) -> KextBundle:
-    info = info_dict(
+    info = kext_info(
         CFBundleIdentifier=identifier,
         CFBundleVersion=version,
         CFBundleExecutable=identifier.rsplit(".", 1)[-1],

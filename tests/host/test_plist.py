@@ -7,26 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kextinfo import kext_info
 
 from finch.plist import PlistError, check_library_ids, load_info_plist
-
-
-def good_info(**changes: Any) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "CFBundleIdentifier": "com.example.hello",
-        "CFBundleVersion": "1.0.0d1",
-        "CFBundleExecutable": "hello",
-        "CFBundleName": "Hello",
-        "CFBundlePackageType": "KEXT",
-        "CFBundleInfoDictionaryVersion": "6.0",
-        "OSBundleLibraries": {"com.apple.kpi.libkern": "8.0.0"},
-    }
-    for key, value in changes.items():
-        if value is None:
-            info.pop(key, None)
-        else:
-            info[key] = value
-    return info
 
 
 def write_plist(tmp_path: Path, info: dict[str, Any]) -> Path:
@@ -36,7 +19,7 @@ def write_plist(tmp_path: Path, info: dict[str, Any]) -> Path:
 
 
 def test_a_good_info_plist_is_read_with_default_routine_names(tmp_path: Path) -> None:
-    info = load_info_plist(write_plist(tmp_path, good_info()))
+    info = load_info_plist(write_plist(tmp_path, kext_info()))
 
     assert info.identifier == "com.example.hello"
     assert str(info.version) == "1.0.0d1"
@@ -48,7 +31,7 @@ def test_a_good_info_plist_is_read_with_default_routine_names(tmp_path: Path) ->
 
 
 def test_finch_module_keys_name_the_start_and_stop_routines(tmp_path: Path) -> None:
-    path = write_plist(tmp_path, good_info(FinchModuleStart="my_init", FinchModuleStop="my_fini"))
+    path = write_plist(tmp_path, kext_info(FinchModuleStart="my_init", FinchModuleStop="my_fini"))
 
     info = load_info_plist(path)
 
@@ -56,7 +39,7 @@ def test_finch_module_keys_name_the_start_and_stop_routines(tmp_path: Path) -> N
 
 
 def test_a_library_declares_a_compatible_version(tmp_path: Path) -> None:
-    path = write_plist(tmp_path, good_info(CFBundleVersion="2.0", OSBundleCompatibleVersion="1.0"))
+    path = write_plist(tmp_path, kext_info(CFBundleVersion="2.0", OSBundleCompatibleVersion="1.0"))
 
     info = load_info_plist(path)
 
@@ -95,7 +78,7 @@ BAD_KEYS = [
 def test_each_bad_key_is_reported_with_the_file_and_the_key(
     tmp_path: Path, key: str, value: Any, expected: str
 ) -> None:
-    path = write_plist(tmp_path, good_info(**{key: value}))
+    path = write_plist(tmp_path, kext_info(**{key: value}))
 
     with pytest.raises(PlistError) as excinfo:
         load_info_plist(path)
@@ -117,7 +100,7 @@ def test_each_bad_key_is_reported_with_the_file_and_the_key(
 def test_bad_library_entries_name_the_library_key(
     tmp_path: Path, libraries: dict, key: str, expected: str
 ) -> None:
-    path = write_plist(tmp_path, good_info(OSBundleLibraries=libraries))
+    path = write_plist(tmp_path, kext_info(OSBundleLibraries=libraries))
 
     with pytest.raises(PlistError) as excinfo:
         load_info_plist(path)
@@ -129,7 +112,7 @@ def test_bad_library_entries_name_the_library_key(
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     path = write_plist(
         tmp_path,
-        good_info(CFBundleIdentifier=None, CFBundleVersion="x", CFBundlePackageType="APPL"),
+        kext_info(CFBundleIdentifier=None, CFBundleVersion="x", CFBundlePackageType="APPL"),
     )
 
     with pytest.raises(PlistError) as excinfo:
@@ -163,7 +146,7 @@ def test_a_missing_file_is_reported(tmp_path: Path) -> None:
 def test_unknown_library_ids_are_reported_with_the_file_and_key(tmp_path: Path) -> None:
     path = write_plist(
         tmp_path,
-        good_info(
+        kext_info(
             OSBundleLibraries={"com.apple.kpi.libkern": "8.0.0", "com.apple.kpi.nope": "8.0"}
         ),
     )
