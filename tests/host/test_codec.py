@@ -381,6 +381,28 @@ def test_stray_bytes_before_the_reply_cost_no_retransmission(socket_dir: Path) -
     assert [e.kind for e in link.decode_errors] == ["bad-magic"]
 
 
+def test_a_reply_with_a_damaged_magic_is_retried_soon(socket_dir: Path) -> None:
+    seen: list[int] = []
+
+    def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
+        for request in frames_from(conn, decoder):
+            seen.append(request.seq)
+            data = bytearray(reply_to(request, StatusReply(0)))
+            if len(seen) == 1:
+                data[0] ^= 0xFF  # all of it reads as bytes before a frame
+            conn.sendall(bytes(data))
+
+    start_guest(socket_dir / "com2", guest)
+
+    start = time.monotonic()
+    with HostLink(socket_dir / "com2", timeout=60) as link:
+        reply = link.request(MsgType.KMOD_FREE, KmodFreeRequest(0).encode())
+
+    assert StatusReply.decode(reply.payload) == StatusReply(0)
+    assert seen == [2, 2]
+    assert time.monotonic() - start < 30  # after the 0.5 s grace, not the 60 s timeout
+
+
 def test_corruption_twice_raises_corrupt_frame(socket_dir: Path) -> None:
     def guest(conn: socket.socket, decoder: FrameDecoder) -> None:
         for request in frames_from(conn, decoder):

@@ -6,6 +6,8 @@ of docs/hostlink.md lives here: when no valid reply arrives in time (or a
 corrupted frame arrives instead, or the guest reports that it received a
 corrupted one), the request is sent once more with the same seq, and the
 guest answers that duplicate from its cache instead of acting twice.
+Bytes before a frame may be a reply whose first bytes were hit or mere
+noise between frames: the reply gets JUNK_GRACE seconds to follow them.
 EVENT frames that arrive meanwhile are kept for events() or handed to the
 on_event callback.
 
@@ -63,6 +65,7 @@ EIO = 5
 DEFAULT_TIMEOUT = 5.0
 MONITOR_TIMEOUT = 60.0  # a monitor command may run for seconds (selftest)
 WATCH_INTERVAL = 0.1
+JUNK_GRACE = 0.5  # how long a reply may trail bytes that preceded it
 
 Watchdog = Callable[[], str | None]
 
@@ -323,7 +326,7 @@ class HostLink:
         """The reply to (type, seq), or None and why not: "timeout" or
         "corrupt..." (a reason to retransmit at once)."""
         deadline = time.monotonic() + wait
-        corrupt_seen = ""
+        corrupt_seen = junk_seen = ""
         while True:
             while self._ready:
                 frame = self._ready.pop(0)
@@ -349,17 +352,22 @@ class HostLink:
                 return None, corrupt_seen
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return None, "timeout"
+                return None, junk_seen or "timeout"
             items = self._receive(remaining, what)
             errors = [e for e in items if isinstance(e, DecodeError)]
             self._ready += [f for f in items if isinstance(f, Frame)]
             self.decode_errors += errors
-            # Bytes between frames are noise, not a damaged reply (say, the
-            # tail of an answer to a tool that gave up while QEMU still
-            # queued its connection): the reply may come yet, so wait.
-            corrupt = [e for e in errors if e.kind != "bad-magic"]
-            if corrupt:
-                corrupt_seen = f"corrupted reply ({corrupt[0].kind}: {corrupt[0].detail})"
+            for e in errors:
+                trouble = f"corrupted reply ({e.kind}: {e.detail})"
+                if e.kind != "bad-magic":
+                    corrupt_seen = corrupt_seen or trouble
+                elif not junk_seen:
+                    # Bytes before a frame: a reply whose magic was hit, or
+                    # noise between frames (the tail of an answer to a tool
+                    # that gave up while QEMU still queued its connection).
+                    # Give the reply a moment to come before retransmitting.
+                    junk_seen = trouble
+                    deadline = min(deadline, time.monotonic() + JUNK_GRACE)
 
     def _receive(self, remaining: float, what: str) -> list[Frame | DecodeError]:
         """What arrives within `remaining` seconds (or the watchdog's
