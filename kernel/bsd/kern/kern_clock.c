@@ -151,7 +151,7 @@ mon_timer(int argc, char **argv)
 {
 	struct timer_probe tp = { 0 };
 	struct timespec poll = { 0, 50 * NSEC_PER_MSEC };
-	uint64_t start, took;
+	uint64_t start, took, slack;
 	long rate, ms;
 
 	if (argc != 3)
@@ -168,10 +168,12 @@ mon_timer(int argc, char **argv)
 	/*
 	 * Stop at the firing nearest `ms`: half a period of slack.  (With
 	 * half a tick, a firing a tick early or late -- the first timeout's
-	 * phase, an interrupt taken late -- could add or lose one.)
+	 * phase, an interrupt taken late -- could add or lose one.)  Less
+	 * than half a period asked for: one firing.
 	 */
-	tp.tp_end = start + (uint64_t)ms * NSEC_PER_MSEC -
-	    (uint64_t)NSEC_PER_SEC / rate / 2;
+	tp.tp_end = start + (uint64_t)ms * NSEC_PER_MSEC;
+	slack = (uint64_t)NSEC_PER_SEC / rate / 2;
+	tp.tp_end = tp.tp_end - start > slack ? tp.tp_end - slack : start;
 	timeout(timer_probe_fire, &tp, tp.tp_ticks);
 	/* No lock orders the flag and the wakeup: poll as a backstop. */
 	while (!tp.tp_done)
