@@ -98,5 +98,9 @@ pic_spurious(int irq)
 bool
 pic_irq_pending(int irq)
 {
-	return (pic_read_reg(OCW3_READ_IRR) & (1 << irq)) != 0;
+	uint16_t port = irq < 8 ? PIC1_CMD : PIC2_CMD;
+
+	/* Only the chip that has the line: each access is a trip to QEMU. */
+	outb(port, OCW3_READ_IRR);
+	return (inb(port) & (1 << (irq & 7))) != 0;
 }

@@ -19,8 +19,9 @@ void		clock_tick(void);
 /*
  * The time of the last clock tick: up to 1/hz s behind
  * mach_absolute_time(), but read from memory.  mach_absolute_time()
- * reads the PIT, five port accesses, each of which leaves the guest for
- * QEMU's device model: too dear for a clock that only times timeouts.
+ * reads the PIT's counter and the PIC's request register, five port
+ * accesses, each of which leaves the guest for QEMU's device model: too
+ * dear for a clock that only times timeouts.
  */
 uint64_t	mach_approximate_time(void);
 
