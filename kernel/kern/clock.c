@@ -42,19 +42,16 @@ clock_tick(void)
 uint64_t
 clock_tick_deadline(int ticks)
 {
-	uint64_t tick_ns = NSEC_PER_SEC / hz, last;
-	boolean_t intr;
+	uint64_t tick_ns = NSEC_PER_SEC / hz;
 
-	intr = ml_set_interrupts_enabled(FALSE);	/* 64 bits: two loads */
-	last = clock_last_tick;
-	ml_set_interrupts_enabled(intr);
-	return last + ticks * tick_ns - tick_ns / 2;
+	return mach_approximate_time() + ticks * tick_ns - tick_ns / 2;
 }
 
 uint64_t
 mach_approximate_time(void)
 {
-	boolean_t intr = ml_set_interrupts_enabled(FALSE); /* two loads */
+	/* 64 bits are two loads: no tick in between. */
+	boolean_t intr = ml_set_interrupts_enabled(FALSE);
 	uint64_t last = clock_last_tick;
 
 	ml_set_interrupts_enabled(intr);

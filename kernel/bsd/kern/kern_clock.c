@@ -151,7 +151,7 @@ mon_timer(int argc, char **argv)
 {
 	struct timer_probe tp = { 0 };
 	struct timespec poll = { 0, 50 * NSEC_PER_MSEC };
-	uint64_t start, took, slack;
+	uint64_t start, took, span, slack;
 	long rate, ms;
 
 	if (argc != 3)
@@ -171,9 +171,9 @@ mon_timer(int argc, char **argv)
 	 * phase, an interrupt taken late -- could add or lose one.)  Less
 	 * than half a period asked for: one firing.
 	 */
-	tp.tp_end = start + (uint64_t)ms * NSEC_PER_MSEC;
+	span = (uint64_t)ms * NSEC_PER_MSEC;
 	slack = (uint64_t)NSEC_PER_SEC / rate / 2;
-	tp.tp_end = tp.tp_end - start > slack ? tp.tp_end - slack : start;
+	tp.tp_end = start + (span > slack ? span - slack : 0);
 	timeout(timer_probe_fire, &tp, tp.tp_ticks);
 	/* No lock orders the flag and the wakeup: poll as a backstop. */
 	while (!tp.tp_done)
