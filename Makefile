@@ -25,9 +25,7 @@ build: bootstrap
 run: bootstrap
 	$(BIN)/finch run
 
-test: bootstrap
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/finch build
 	$(BIN)/pytest
 
