@@ -9,12 +9,11 @@
 #include <sys/systm.h>
 #include <i386/pmap.h>
 #include <kern/kalloc.h>
+#include <kern/kmod_check.h>
 #include <kern/kmod_var.h>
 #include <kern/locks_var.h>
 #include <kern/monitor.h>
 #include <kern/simple_lock.h>
-#include <kern/thread_call_var.h>
-#include <kern/thread_var.h>
 #include <kern/vm_page.h>
 #include <libkern/crc32.h>
 
@@ -476,20 +475,24 @@ out:
 	return err;
 }
 
-/*
- * Does anything the kernel will call later still point into the image?
- * Pending timers and thread calls are checked here; later subsystems
- * (filters, controls, interfaces) add their own checks.
- */
+/* Does anything the kernel will call later still point into the image? */
 static bool
 kmod_in_use(struct kmod *km, char *why, size_t whylen)
 {
-	uint32_t start = km->km_addr;
-	uint32_t end = kmod_end(km);
+	return kmod_points_into(km->km_addr, kmod_end(km), why, whylen);
+}
 
-	return thread_call_points_into(start, end, why, whylen) ||
-	    timeout_points_into(start, end, why, whylen) ||
-	    thread_points_into(start, end, why, whylen);
+LINKER_SET_DECLARE(kmod_check, const struct kmod_unload_check);
+
+bool
+kmod_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
+{
+	const struct kmod_unload_check **kcp;
+
+	LINKER_SET_FOREACH(kmod_check, kcp)
+		if ((*kcp)->kuc_func(start, end, why, whylen))
+			return true;
+	return false;
 }
 
 /* Refuse while other kexts link against km. */

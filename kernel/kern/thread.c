@@ -10,6 +10,7 @@
 #include <sys/systm.h>
 #include <i386/cpu.h>
 #include <kern/kalloc.h>
+#include <kern/kmod_check.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
@@ -283,7 +284,7 @@ MONITOR_COMMAND(ps, mon_ps, "ps", "list kernel threads and what they wait for");
  * Unload check: a live thread started at a function in [start, end) still
  * runs (or will run) the image's code.
  */
-bool
+static bool
 thread_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
 {
 	thread_t th;
@@ -305,3 +306,4 @@ thread_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
 	    "it return before stopping", name, (void *)fn);
 	return true;
 }
+KMOD_UNLOAD_CHECK(thread, thread_points_into);

@@ -6,6 +6,7 @@
  */
 #include <sys/systm.h>
 #include <kern/kalloc.h>
+#include <kern/kmod_check.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
@@ -221,7 +222,8 @@ call_timer_matches(const struct timer_call *tc, void *ctx)
 	    call_in_range(tc->tc_param0, ctx);
 }
 
-bool
+/* Unload check: a pending, delayed or running call into the image. */
+static bool
 thread_call_points_into(uint32_t start, uint32_t end, char *why,
     size_t whylen)
 {
@@ -250,6 +252,7 @@ thread_call_points_into(uint32_t start, uint32_t end, char *why,
 	    "thread_call_cancel it in your stop routine", call, call->ce_func);
 	return true;
 }
+KMOD_UNLOAD_CHECK(thread_call, thread_call_points_into);
 
 static int
 mon_callout(int argc, char **argv)

@@ -30,15 +30,6 @@ void	thread_call_init(void);
 void	thread_call_setup(thread_call_t call, thread_call_func_t func,
 	    thread_call_param_t param0);
 
-/*
- * Unload checks: is a pending or delayed call's function in [start, end)?
- * If so, say which in `why`.  Same for timeout() (kern_clock.c).
- */
-bool	thread_call_points_into(uint32_t start, uint32_t end, char *why,
-	    size_t whylen);
-bool	timeout_points_into(uint32_t start, uint32_t end, char *why,
-	    size_t whylen);
-
 /* The timer queue, for the `callout` command (timer_call.c). */
 void	timer_call_print(void);
 

@@ -64,10 +64,6 @@ void		thread_reap(void);
 extern thread_t	sched_current;
 extern thread_t	sched_idle_thread;
 
-/* Unload check: does a live thread run code in [start, end)? */
-bool		thread_points_into(uint32_t start, uint32_t end, char *why,
-		    size_t whylen);
-
 /* End the calling thread. */
 void		thread_terminate_self(void) __dead2;
 

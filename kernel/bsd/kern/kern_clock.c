@@ -6,6 +6,7 @@
 #include <sys/systm.h>
 #include <sys/queue.h>
 #include <kern/clock_var.h>
+#include <kern/kmod_check.h>
 #include <kern/monitor.h>
 #include <kern/kalloc.h>
 #include <kern/simple_lock.h>
@@ -102,7 +103,8 @@ bsd_untimeout(timeout_fcn_t *fn, void *arg)
 	untimeout(fn, arg);
 }
 
-bool
+/* Unload check: a pending timeout() whose function is in the image. */
+static bool
 timeout_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
 {
 	struct bsd_timeout *bt;
@@ -118,6 +120,7 @@ timeout_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
 	    "untimeout it in your stop routine", bt->bt_fn, bt->bt_arg);
 	return true;
 }
+KMOD_UNLOAD_CHECK(timeout, timeout_points_into);
 
 /*
  * The `timer` command: a periodic timeout() that re-arms itself, to see
