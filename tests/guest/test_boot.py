@@ -77,6 +77,16 @@ def test_binary_garbage_is_reported_and_ignored(module_guest: Machine) -> None:
     assert "Finch" in module_guest.command("version")
 
 
+def test_mbuf_fail_rate_is_per_mille_with_decimals_or_percent(module_guest: Machine) -> None:
+    try:
+        assert "0.5 per mille" in module_guest.command("mbuf fail rate 0.5")
+        assert "20 per mille" in module_guest.command("mbuf fail rate 2%")
+        refused = module_guest.command("mbuf fail rate half")
+        assert "'half' is not a rate: give per mille" in refused
+    finally:
+        assert "fault injection: off" in module_guest.command("mbuf fail off")
+
+
 def test_halt_status_becomes_the_exit_status(guest: Machine) -> None:
     guest.sendline("halt 3")
     assert guest.wait_exit(timeout=10) == 3

@@ -673,7 +673,7 @@ test_fault(void)
 	for (i = 0; i < 4; i++)
 		mbuf_free(m[i]);
 	/* A rate of 1000 per mille refuses every DONTWAIT allocation. */
-	st_fault(MBUF_FAULT_RATE, 1000);
+	st_fault(MBUF_FAULT_RATE, MBUF_FAULT_PPM);
 	for (i = 0; i < 10; i++)
 		ST_ASSERT(mbuf_getpacket(D, &m[0]) == ENOMEM);
 	ST_ASSERT(mbuf_getpacket(W, &m[0]) == 0);
@@ -685,6 +685,33 @@ test_fault(void)
 	return 0;
 }
 MBUF_TEST(mbuf_fault, test_fault);
+
+/* `mbuf fail rate` takes per mille with decimals, or percent. */
+static int
+test_fault_rate(void)
+{
+	uint32_t ppm;
+
+	ST_ASSERT(mbuf_fault_parse_rate("200", &ppm) == 0 && ppm == 200000);
+	ST_ASSERT(mbuf_fault_parse_rate("0.5", &ppm) == 0 && ppm == 500);
+	ST_ASSERT(mbuf_fault_parse_rate("0.125", &ppm) == 0 && ppm == 125);
+	ST_ASSERT(mbuf_fault_parse_rate("1000", &ppm) == 0 &&
+	    ppm == MBUF_FAULT_PPM);
+	ST_ASSERT(mbuf_fault_parse_rate("5%", &ppm) == 0 && ppm == 50000);
+	ST_ASSERT(mbuf_fault_parse_rate("0.5%", &ppm) == 0 && ppm == 5000);
+	ST_ASSERT(mbuf_fault_parse_rate("100%", &ppm) == 0 &&
+	    ppm == MBUF_FAULT_PPM);
+	ST_ASSERT(mbuf_fault_parse_rate("0", &ppm) == EINVAL);
+	ST_ASSERT(mbuf_fault_parse_rate("1001", &ppm) == EINVAL);
+	ST_ASSERT(mbuf_fault_parse_rate("101%", &ppm) == EINVAL);
+	ST_ASSERT(mbuf_fault_parse_rate("0.0001", &ppm) == EINVAL);
+	ST_ASSERT(mbuf_fault_parse_rate(".5", &ppm) == EINVAL);
+	ST_ASSERT(mbuf_fault_parse_rate("5x", &ppm) == EINVAL);
+	ST_ASSERT(mbuf_fault_parse_rate("", &ppm) == EINVAL);
+	ST_ASSERT(mbuf_fault_parse_rate("99999999999", &ppm) == EINVAL);
+	return 0;
+}
+MBUF_TEST(mbuf_fault_rate, test_fault_rate);
 
 /* ---- Checksums ---- */
 

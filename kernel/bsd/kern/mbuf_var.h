@@ -195,15 +195,22 @@ void		m_copy_pkthdr_fields(struct mbuf *to, struct mbuf *from);
 enum mbuf_fault_mode {
 	MBUF_FAULT_OFF,
 	MBUF_FAULT_EVERY,	/* every Nth DONTWAIT allocation fails */
-	MBUF_FAULT_RATE,	/* each fails with probability N/1000 */
+	MBUF_FAULT_RATE,	/* each fails with probability N/1000000 */
 };
+#define MBUF_FAULT_PPM	1000000		/* a rate of 1: every allocation */
 struct mbuf_fault {
 	enum mbuf_fault_mode	mf_mode;
-	uint32_t		mf_arg;		/* N */
+	uint32_t		mf_arg;		/* EVERY: N; RATE: parts per million */
 	int			mf_owner;	/* only this owner; -1: all */
 };
 void	mbuf_fault_get(struct mbuf_fault *f);
 void	mbuf_fault_set(const struct mbuf_fault *f);	/* resets counting */
+/*
+ * A rate as the `mbuf fail rate` command takes it: per mille with up to
+ * three decimals ("5", "0.5", "0.125"), or percent with a '%' ("2%",
+ * "0.5%").  EINVAL unless it is above 0 and at most 1000 per mille.
+ */
+errno_t	mbuf_fault_parse_rate(const char *s, uint32_t *ppm);
 /* Should this allocation fail?  Counts it if so.  Any lock may be held. */
 bool	mbuf_fault_hit(mbuf_how_t how, uint8_t owner);
 

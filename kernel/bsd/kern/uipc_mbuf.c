@@ -188,7 +188,8 @@ mbuf_fault_hit_locked(mbuf_how_t how, uint8_t owner)
 	if (mbuf_fault.mf_mode == MBUF_FAULT_EVERY)
 		hit = mbuf_fault_seen % mbuf_fault.mf_arg == 0;
 	else
-		hit = mbuf_fault_random() % 1000 < mbuf_fault.mf_arg;
+		hit = mbuf_fault_random() % MBUF_FAULT_PPM <
+		    mbuf_fault.mf_arg;
 	if (hit)
 		mbuf_fault_injected++;
 	return hit;
@@ -222,6 +223,36 @@ mbuf_fault_set(const struct mbuf_fault *f)
 		mbuf_fault.mf_mode = MBUF_FAULT_OFF;
 	mbuf_fault_seen = 0;
 	simple_unlock(&mbuf_lock);
+}
+
+errno_t
+mbuf_fault_parse_rate(const char *s, uint32_t *ppm)
+{
+	uint32_t whole = 0, frac = 0, scale = 1000;
+	int digits = 0, decimals = 0;
+
+	for (; *s >= '0' && *s <= '9' && whole <= 1000; s++, digits++)
+		whole = whole * 10 + (*s - '0');
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, decimals++) {
+			if (decimals == 3)
+				return EINVAL;	/* finer than 1 ppm */
+			frac = frac * 10 + (*s - '0');
+		}
+	}
+	if (*s == '%') {
+		scale = 10000;		/* 1% is 10 per mille */
+		s++;
+	}
+	if (digits == 0 || *s != '\0' || whole > 1000)
+		return EINVAL;
+	for (; decimals < 3; decimals++)
+		frac *= 10;
+	/* frac is now thousandths of the unit. */
+	*ppm = whole * scale + frac * (scale / 1000);
+	if (*ppm == 0 || *ppm > MBUF_FAULT_PPM)
+		return EINVAL;
+	return 0;
 }
 
 /* ---- Pools ---- */
@@ -648,6 +679,21 @@ mbuf_fault_who_locked(char *who, size_t len)
 		strlcpy(who, "everyone", len);
 }
 
+/* Parts per million as per mille, without trailing zeros: 0.5, 200. */
+static void
+mbuf_print_permille(uint32_t ppm)
+{
+	uint32_t frac = ppm % 1000;
+	int width = 3;
+
+	printf("%u", ppm / 1000);
+	if (frac == 0)
+		return;
+	for (; frac % 10 == 0; frac /= 10)
+		width--;
+	printf(".%0*u", width, frac);
+}
+
 static void
 mbuf_print_fault(void)
 {
@@ -666,9 +712,11 @@ mbuf_print_fault(void)
 	else if (f.mf_mode == MBUF_FAULT_EVERY)
 		printf("fault injection: every %u DONTWAIT allocations of %s",
 		    f.mf_arg, who);
-	else
-		printf("fault injection: %u per mille of DONTWAIT allocations "
-		    "of %s", f.mf_arg, who);
+	else {
+		printf("fault injection: ");
+		mbuf_print_permille(f.mf_arg);
+		printf(" per mille of DONTWAIT allocations of %s", who);
+	}
 	printf("; %u failures injected\n", injected);
 }
 
@@ -721,12 +769,20 @@ mon_mbuf_fail(int argc, char **argv)
 		f.mf_mode = MBUF_FAULT_RATE;
 	else
 		return monitor_usage(argc, argv);
-	f.mf_arg = strtoul(argv[3], &end, 0);
-	if (*end != '\0' || f.mf_arg == 0 ||
-	    (f.mf_mode == MBUF_FAULT_RATE && f.mf_arg > 1000)) {
-		printf("mbuf: '%s' is not a count (every: 1 or more) or a rate "
-		    "(1 to 1000 per mille)\n", argv[3]);
+	if (f.mf_mode == MBUF_FAULT_RATE &&
+	    mbuf_fault_parse_rate(argv[3], &f.mf_arg) != 0) {
+		printf("mbuf: '%s' is not a rate: give per mille, above 0 and "
+		    "at most 1000, with up to three decimals (5, 0.5) or in "
+		    "percent (0.5%%)\n", argv[3]);
 		return 1;
+	}
+	if (f.mf_mode == MBUF_FAULT_EVERY) {
+		f.mf_arg = strtoul(argv[3], &end, 0);
+		if (*end != '\0' || f.mf_arg == 0) {
+			printf("mbuf: '%s' is not a count: every N needs a "
+			    "whole number, 1 or more\n", argv[3]);
+			return 1;
+		}
 	}
 	if (argc == 5) {
 		simple_lock(&mbuf_lock);
