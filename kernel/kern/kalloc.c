@@ -285,6 +285,47 @@ kalloc_stats(struct kalloc_stats *ks)
 	simple_unlock(&kalloc_lock);
 }
 
+/* The heap keeps its pages too: blocks are freed to their class. */
+static void
+kalloc_count_pages(uint32_t *held, uint32_t *free_inside)
+{
+	uint32_t bytes_free = 0;
+	int i;
+
+	*held = 0;
+	simple_lock(&kalloc_lock);
+	for (i = 0; i < KALLOC_NCLASSES; i++) {
+		*held += kalloc_classes[i].kc_pages;
+		bytes_free += kalloc_classes[i].kc_nfree *
+		    kalloc_classes[i].kc_size;
+	}
+	*held += kalloc_large_pages;
+	simple_unlock(&kalloc_lock);
+	*free_inside = bytes_free / PAGE_SIZE;
+}
+VM_PAGE_HOLDER(kalloc, "heap", kalloc_count_pages);
+
+LINKER_SET_DECLARE(vm_page_holder, const struct vm_page_holder);
+
+/* Pages in use, by who holds them; the rest is "other". */
+static void
+mem_print_holders(uint32_t inuse)
+{
+	const struct vm_page_holder **hp;
+	uint32_t held, free_inside;
+
+	printf("pages held:");
+	LINKER_SET_FOREACH(vm_page_holder, hp) {
+		(*hp)->vph_count(&held, &free_inside);
+		printf(" %s %u", (*hp)->vph_name, held);
+		if (free_inside > 0)
+			printf(" (%u free inside)", free_inside);
+		printf(",");
+		inuse -= held < inuse ? held : inuse;
+	}
+	printf(" other %u\n", inuse);
+}
+
 static void
 mem_print_pages(void)
 {
@@ -295,6 +336,7 @@ mem_print_pages(void)
 	    "%u kernel image\n", ps.vps_total, ps.vps_free,
 	    ps.vps_total - ps.vps_free, ps.vps_free * (PAGE_SIZE / 1024),
 	    ps.vps_kernel);
+	mem_print_holders(ps.vps_total - ps.vps_free - ps.vps_kernel);
 	printf("page allocations: %u, failed: %u\n",
 	    ps.vps_allocs, ps.vps_failures);
 }

@@ -591,6 +591,21 @@ out:
 	return err;
 }
 
+/* For `mem`: the pages of every kext image, loaded or reserved. */
+static void
+kmod_count_pages(uint32_t *held, uint32_t *free_inside)
+{
+	struct kmod *km;
+
+	*held = 0;
+	*free_inside = 0;
+	simple_lock(&kmod_lock);
+	TAILQ_FOREACH(km, &kmod_head, km_link)
+		*held += km->km_npages;
+	simple_unlock(&kmod_lock);
+}
+VM_PAGE_HOLDER(kmod, "kext images", kmod_count_pages);
+
 /* kextstat lists the ids a kext links against highest first. */
 static void
 kmod_sort_desc(uint32_t *ids, uint32_t n)

@@ -285,6 +285,28 @@ mbuf_pool_grow(struct mbuf_pool *p)
 	return true;
 }
 
+/*
+ * For `mem`: the pools keep every page they carved, so after a flood
+ * most of them are free inside.  Whole pages only: a 4 KB cluster pool
+ * counts its free clusters, the others round down.
+ */
+static void
+mbuf_count_pages(uint32_t *held, uint32_t *free_inside)
+{
+	uint32_t carved = 0, free = 0;
+	struct mbuf_pool *p;
+
+	simple_lock(&mbuf_lock);
+	for (p = mbuf_pools; p < mbuf_pools + MBUF_NPOOLS; p++) {
+		carved += p->mp_carved * p->mp_size;
+		free += p->mp_free * p->mp_size;
+	}
+	simple_unlock(&mbuf_lock);
+	*held = carved / PAGE_SIZE;
+	*free_inside = free / PAGE_SIZE;
+}
+VM_PAGE_HOLDER(mbuf, "mbuf pool", mbuf_count_pages);
+
 /* Take an object, charging `owner`; NULL if none.  Locked. */
 static void *
 mbuf_pool_take(struct mbuf_pool *p, mbuf_how_t how, uint8_t owner)
