@@ -3,7 +3,7 @@
  *   driver -> ifnet_input -> input queue -> "dlil_input" thread ->
  *   bpf tap -> demux -> interface filters -> protocol input
  * The same thread does the interfaces' deferred work (link events, the
- * end of a detach).  The rest of the DLIL, output included, is dlil.c.
+ * end of a detach).  Output is dlil_output.c; the rest of the DLIL dlil.c.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
