@@ -1,9 +1,9 @@
 /*
  * The DLIL (data link interface layer): the list of interfaces, their
  * life cycle (allocate, attach, reference, detach), the counters of its
- * paths, protocols, events and ioctls.  Packets come in through
- * dlil_input.c and go out through dlil_output.c.  kpi_interface.c is the
- * public face; locks: if_var.h.
+ * paths, events and ioctls.  Packets come in through dlil_input.c and go
+ * out through dlil_output.c; protocols attach in dlil_proto.c.
+ * kpi_interface.c is the public face; locks: if_var.h.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
@@ -61,9 +61,6 @@ static lck_grp_t	*dlil_lck_grp;
 static lck_rw_t		*dlil_ifnet_lock;
 static TAILQ_HEAD(, ifnet) ifnet_head = TAILQ_HEAD_INITIALIZER(ifnet_head);
 static u_int32_t	dlil_if_index_last;	/* (L) */
-
-/* Serializes protocol attach and detach: add_proto/del_proto never race. */
-static lck_mtx_t	*dlil_proto_mtx;
 
 OSMallocTag		dlil_tag;
 
@@ -504,190 +501,6 @@ dlil_if_detach_final(ifnet_t ifp)
 		ifp->if_detached(ifp);
 	dlil_post_msg(ifp, KEV_DL_IF_DETACHED);
 	dlil_ifnet_release(ifp);
-}
-
-/* Find an attached protocol and take a reference on it (NULL: none). */
-struct if_proto *
-dlil_proto_find(ifnet_t ifp, protocol_family_t pf)
-{
-	struct if_proto *proto;
-
-	simple_lock(&ifp->if_lock);
-	TAILQ_FOREACH(proto, &ifp->if_protos, ip_link)
-		if (proto->ip_family == pf) {
-			proto->ip_refcnt++;
-			break;
-		}
-	simple_unlock(&ifp->if_lock);
-	return proto;
-}
-
-/* Drop a reference; the last one tells the protocol it is detached. */
-void
-dlil_proto_release(struct if_proto *proto)
-{
-	ifnet_t ifp = proto->ip_ifp;
-	bool last;
-
-	simple_lock(&ifp->if_lock);
-	last = --proto->ip_refcnt == 0;
-	simple_unlock(&ifp->if_lock);
-	if (!last)
-		return;
-	if (proto->ip_kpi.detached != NULL)
-		proto->ip_kpi.detached(ifp, proto->ip_family);
-	kfree_tag(proto, sizeof(*proto), dlil_tag);
-	dlil_ifnet_release(ifp);
-}
-
-bool
-dlil_protocol_attached(ifnet_t ifp, protocol_family_t pf)
-{
-	struct if_proto *proto = dlil_proto_find(ifp, pf);
-
-	if (proto == NULL)
-		return false;
-	dlil_proto_release(proto);
-	return true;
-}
-
-/* ---- Protocols ---- */
-
-static void
-dlil_post_proto_msg(ifnet_t ifp, u_int32_t code, protocol_family_t pf,
-    u_int32_t remaining)
-{
-	struct kev_dl_proto_data data;
-	struct kev_msg msg;
-
-	bzero(&data, sizeof(data));
-	bzero(&msg, sizeof(msg));
-	data.link_data.if_family = ifp->if_family;
-	data.link_data.if_unit = ifp->if_unit;
-	strlcpy(data.link_data.if_name, ifp->if_name, IFNAMSIZ);
-	data.proto_family = pf;
-	data.proto_remaining_count = remaining;
-	msg.vendor_code = KEV_VENDOR_APPLE;
-	msg.kev_class = KEV_NETWORK_CLASS;
-	msg.kev_subclass = KEV_DL_SUBCLASS;
-	msg.event_code = code;
-	msg.dv[0].data_length = sizeof(data);
-	msg.dv[0].data_ptr = &data;
-	dlil_event(ifp, &msg);
-}
-
-static struct if_proto *
-dlil_proto_alloc(ifnet_t ifp, protocol_family_t pf,
-    const struct ifnet_attach_proto_param *param)
-{
-	struct if_proto *proto;
-
-	proto = kalloc_tag(sizeof(*proto), dlil_tag);
-	if (proto == NULL)
-		return NULL;
-	bzero(proto, sizeof(*proto));
-	proto->ip_ifp = ifp;
-	proto->ip_family = pf;
-	proto->ip_kpi = *param;
-	proto->ip_kpi.demux_array = NULL;	/* the driver has copied it */
-	proto->ip_kpi.demux_count = 0;
-	proto->ip_refcnt = 1;			/* the list's */
-	return proto;
-}
-
-errno_t
-dlil_attach_protocol(ifnet_t ifp, protocol_family_t pf,
-    const struct ifnet_attach_proto_param *param)
-{
-	struct if_proto *proto, *dup;
-	u_int32_t count = 0;
-	errno_t error;
-
-	if (ifp == NULL || param == NULL || param->input == NULL ||
-	    param->pre_output == NULL)
-		return EINVAL;
-	if ((proto = dlil_proto_alloc(ifp, pf, param)) == NULL)
-		return ENOMEM;
-	if (!dlil_ifnet_use(ifp)) {
-		kfree_tag(proto, sizeof(*proto), dlil_tag);
-		return ENXIO;
-	}
-	lck_mtx_lock(dlil_proto_mtx);
-	dup = dlil_proto_find(ifp, pf);
-	if (dup != NULL) {
-		dlil_proto_release(dup);
-		error = EEXIST;
-	} else if (ifp->if_proto_count >= IF_MAX_PROTOS)
-		error = ENOSPC;
-	else
-		error = ifp->if_add_proto(ifp, pf, param->demux_array,
-		    param->demux_count);
-	if (error == 0) {
-		dlil_ifnet_reference(ifp);	/* the protocol's */
-		simple_lock(&ifp->if_lock);
-		TAILQ_INSERT_TAIL(&ifp->if_protos, proto, ip_link);
-		count = ++ifp->if_proto_count;
-		simple_unlock(&ifp->if_lock);
-	}
-	lck_mtx_unlock(dlil_proto_mtx);
-	if (error == 0)
-		dlil_post_proto_msg(ifp, KEV_DL_PROTO_ATTACHED, pf, count);
-	else
-		kfree_tag(proto, sizeof(*proto), dlil_tag);
-	dlil_ifnet_unuse(ifp);
-	return error;
-}
-
-/*
- * Take the protocol off the list (no new packet reaches it), tell the
- * driver, post the event; the protocol's `detached` runs when the last
- * packet inside it is done (dlil_proto_release).
- */
-errno_t
-dlil_detach_protocol(ifnet_t ifp, protocol_family_t pf)
-{
-	struct if_proto *proto;
-	u_int32_t count = 0;
-
-	if (ifp == NULL)
-		return EINVAL;
-	lck_mtx_lock(dlil_proto_mtx);
-	simple_lock(&ifp->if_lock);
-	TAILQ_FOREACH(proto, &ifp->if_protos, ip_link)
-		if (proto->ip_family == pf)
-			break;
-	if (proto != NULL) {
-		TAILQ_REMOVE(&ifp->if_protos, proto, ip_link);
-		proto->ip_detaching = true;
-		count = --ifp->if_proto_count;
-	}
-	simple_unlock(&ifp->if_lock);
-	if (proto != NULL)
-		ifp->if_del_proto(ifp, pf);
-	lck_mtx_unlock(dlil_proto_mtx);
-	if (proto == NULL)
-		return ENOENT;
-	dlil_post_proto_msg(ifp, KEV_DL_PROTO_DETACHED, pf, count);
-	dlil_proto_release(proto);
-	return 0;
-}
-
-/* References to every attached protocol, for calls made without if_lock. */
-static int
-dlil_protos_snapshot(ifnet_t ifp, struct if_proto **out)
-{
-	struct if_proto *proto;
-	int n = 0;
-
-	simple_lock(&ifp->if_lock);
-	TAILQ_FOREACH(proto, &ifp->if_protos, ip_link) {
-		if (n == IF_MAX_PROTOS)
-			break;
-		proto->ip_refcnt++;
-		out[n++] = proto;
-	}
-	simple_unlock(&ifp->if_lock);
-	return n;
 }
 
 /* ---- Events and ioctls ---- */

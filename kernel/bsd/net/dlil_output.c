@@ -2,7 +2,7 @@
  * The DLIL's output path, in the sender's thread:
  *   ifnet_output -> protocol pre_output -> framer -> interface filters ->
  *   bpf tap -> driver output
- * Input is dlil_input.c.
+ * Input is dlil_input.c; the protocols' side of it is dlil_proto.c.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>

@@ -42,6 +42,10 @@ extern struct dlil_stat dlil_stat;
  * once by dlil_init. */
 extern OSMallocTag	dlil_tag;
 
+/* dlil_proto.c: serializes protocol attach and detach (dlil_init makes
+ * it). */
+extern lck_mtx_t	*dlil_proto_mtx;
+
 /* dlil.c: free a packet that goes no further and count why. */
 void	dlil_drop(mbuf_t m, volatile u_int32_t *reason);
 /* dlil.c: n uses of ifp at once, one per packet; false: not attached. */
@@ -56,9 +60,12 @@ void	dlil_input_thread(void *arg, int wr);
  * handler. */
 void	dlil_work_post(ifnet_t ifp, u_int32_t work);
 
-/* dlil.c: find an attached protocol and take a reference on it (NULL:
+/* dlil_proto.c: find an attached protocol and take a reference on it (NULL:
  * none); dlil_proto_release drops it, the last one calls `detached`. */
 struct if_proto *dlil_proto_find(ifnet_t ifp, protocol_family_t pf);
 void	dlil_proto_release(struct if_proto *proto);
+/* dlil_proto.c: a reference to each attached protocol (at most
+ * IF_MAX_PROTOS), for calls made without if_lock; release each. */
+int	dlil_protos_snapshot(ifnet_t ifp, struct if_proto **out);
 
 #endif /* _BSD_NET_DLIL_VAR_H_ */
