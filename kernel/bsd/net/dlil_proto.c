@@ -2,7 +2,7 @@
  * Protocols on interfaces (ifnet_attach_protocol): attach, detach, and
  * the references that let a packet inside a protocol outlive a detach.
  * dlil_input.c hands packets to them, dlil_output.c calls their
- * pre_output, dlil.c passes them events and ioctls.
+ * pre_output, dlil_ctl.c passes them events and ioctls.
  */
 #include <sys/systm.h>
 #include <sys/kern_event.h>
