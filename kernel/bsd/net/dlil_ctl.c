@@ -31,23 +31,37 @@ dlil_event(ifnet_t ifp, const struct kev_msg *ev)
 	return kev_post_kernel(&copy);
 }
 
+/*
+ * The one place a network event is built: Apple's vendor code, the
+ * network class, subclass and code, and data (len bytes) as the payload.
+ * A network event's payload starts with a struct net_event_data naming
+ * the interface: this fills it in from ifp.
+ */
+void
+dlil_event_msg_init(struct kev_msg *msg, ifnet_t ifp, u_int32_t subclass,
+    u_int32_t code, struct net_event_data *data, u_int32_t len)
+{
+	bzero(msg, sizeof(*msg));
+	bzero(data, sizeof(*data));
+	data->if_family = ifp->if_family;
+	data->if_unit = ifp->if_unit;
+	strlcpy(data->if_name, ifp->if_name, IFNAMSIZ);
+	msg->vendor_code = KEV_VENDOR_APPLE;
+	msg->kev_class = KEV_NETWORK_CLASS;
+	msg->kev_subclass = subclass;
+	msg->event_code = code;
+	msg->dv[0].data_length = len;
+	msg->dv[0].data_ptr = data;
+}
+
 void
 dlil_post_msg(ifnet_t ifp, u_int32_t event_code)
 {
 	struct net_event_data data;
 	struct kev_msg msg;
 
-	bzero(&data, sizeof(data));
-	bzero(&msg, sizeof(msg));
-	data.if_family = ifp->if_family;
-	data.if_unit = ifp->if_unit;
-	strlcpy(data.if_name, ifp->if_name, IFNAMSIZ);
-	msg.vendor_code = KEV_VENDOR_APPLE;
-	msg.kev_class = KEV_NETWORK_CLASS;
-	msg.kev_subclass = KEV_DL_SUBCLASS;
-	msg.event_code = event_code;
-	msg.dv[0].data_length = sizeof(data);
-	msg.dv[0].data_ptr = &data;
+	dlil_event_msg_init(&msg, ifp, KEV_DL_SUBCLASS, event_code, &data,
+	    sizeof(data));
 	dlil_event(ifp, &msg);
 }
 

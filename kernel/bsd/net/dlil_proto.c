@@ -66,18 +66,10 @@ dlil_post_proto_msg(ifnet_t ifp, u_int32_t code, protocol_family_t pf,
 	struct kev_msg msg;
 
 	bzero(&data, sizeof(data));
-	bzero(&msg, sizeof(msg));
-	data.link_data.if_family = ifp->if_family;
-	data.link_data.if_unit = ifp->if_unit;
-	strlcpy(data.link_data.if_name, ifp->if_name, IFNAMSIZ);
 	data.proto_family = pf;
 	data.proto_remaining_count = remaining;
-	msg.vendor_code = KEV_VENDOR_APPLE;
-	msg.kev_class = KEV_NETWORK_CLASS;
-	msg.kev_subclass = KEV_DL_SUBCLASS;
-	msg.event_code = code;
-	msg.dv[0].data_length = sizeof(data);
-	msg.dv[0].data_ptr = &data;
+	dlil_event_msg_init(&msg, ifp, KEV_DL_SUBCLASS, code, &data.link_data,
+	    sizeof(data));
 	dlil_event(ifp, &msg);
 }
 

@@ -222,6 +222,14 @@ errno_t	dlil_filter_attach(ifnet_t ifp, const struct iff_filter *filter,
 	    interface_filter_t *ref);
 void	dlil_filter_detach(interface_filter_t filter);
 
+/*
+ * Build a network event about ifp (Apple, KEV_NETWORK_CLASS, subclass,
+ * code) whose payload is data, len bytes that start with the struct
+ * net_event_data this fills in.  The caller fills the rest and posts it.
+ */
+void	dlil_event_msg_init(struct kev_msg *msg, ifnet_t ifp,
+	    u_int32_t subclass, u_int32_t code, struct net_event_data *data,
+	    u_int32_t len);
 /* Post a KEV_DL_SUBCLASS event about ifp (data: struct net_event_data). */
 void	dlil_post_msg(ifnet_t ifp, u_int32_t event_code);
 /* In the DLIL thread: post the link changes dlil_link_event queued. */

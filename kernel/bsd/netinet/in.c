@@ -215,7 +215,9 @@ in_ifaddr_list(struct in_ifaddr_info *out, int max)
 /*
  * KEV_INET_NEW_ADDR, KEV_INET_CHANGED_ADDR, KEV_INET_ADDR_DELETED, with
  * Darwin's struct kev_in_data.  The addresses are in network order,
- * ia_net and friends in host order, as XNU fills them.
+ * ia_net and friends in host order, as XNU fills them.  They go straight
+ * to the kernel-event listeners: unlike the DLIL's own events, the
+ * interface's filters, protocols and driver do not hear them.
  */
 static void
 in_post_event(ifnet_t ifp, const struct in_ifaddr *ia, u_int32_t code)
@@ -226,22 +228,14 @@ in_post_event(ifnet_t ifp, const struct in_ifaddr *ia, u_int32_t code)
 	u_int32_t mask = ntohl(ia->ia_netmask.sin_addr.s_addr);
 
 	bzero(&data, sizeof(data));
-	bzero(&msg, sizeof(msg));
-	data.link_data.if_family = ifnet_family(ifp);
-	data.link_data.if_unit = ifnet_unit(ifp);
-	strlcpy(data.link_data.if_name, ifnet_name(ifp), IFNAMSIZ);
 	data.ia_addr = ia->ia_addr.sin_addr;
 	data.ia_net = addr & mask;
 	data.ia_netmask = mask;
 	data.ia_subnet = addr & mask;
 	data.ia_subnetmask = mask;
 	data.ia_netbroadcast = ia->ia_broadaddr.sin_addr;
-	msg.vendor_code = KEV_VENDOR_APPLE;
-	msg.kev_class = KEV_NETWORK_CLASS;
-	msg.kev_subclass = KEV_INET_SUBCLASS;
-	msg.event_code = code;
-	msg.dv[0].data_length = sizeof(data);
-	msg.dv[0].data_ptr = &data;
+	dlil_event_msg_init(&msg, ifp, KEV_INET_SUBCLASS, code, &data.link_data,
+	    sizeof(data));
 	kev_post_kernel(&msg);
 }
 
