@@ -1,8 +1,8 @@
 /*
- * Monitor internals shared with selftest.c and the host link: the
- * longest command line, the splitter that turns a line into argv (so
- * that its quoting rules have a unit test), and the dispatcher that
- * runs one line for the host link's MONITOR requests.
+ * Monitor internals shared with the line editor, selftest.c and the host
+ * link: the longest command line and the prompt, the splitter that turns
+ * a line into argv (so that its quoting rules have a unit test), and the
+ * dispatcher that runs one line for the host link's MONITOR requests.
  */
 #ifndef _KERN_MONITOR_VAR_H_
 #define _KERN_MONITOR_VAR_H_
@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #define MONITOR_LINE_MAX	255	/* characters in one command line */
+#define MONITOR_PROMPT	"finch> "	/* before each line read on COM1 */
 
 /*
  * Split `line` in place into words separated by spaces and tabs; double
