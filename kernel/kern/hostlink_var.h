@@ -1,8 +1,9 @@
 /*
  * The host link (docs/hostlink.md): the frames the host tools and the
  * kernel exchange over COM2, the decoder that finds them in the byte
- * stream (shared with its unit tests in hostlink_selftest.c), and the
- * link thread's entry points.  The host's side is tools/finch/hostlink/.
+ * stream and the payload readers and writers (hostlink_codec.c, shared
+ * with its unit tests in hostlink_selftest.c), and the link thread's
+ * entry points.  The host's side is tools/finch/hostlink/.
  */
 #ifndef _KERN_HOSTLINK_VAR_H_
 #define _KERN_HOSTLINK_VAR_H_
@@ -142,6 +143,47 @@ uint32_t	hl_decoder_pending(const struct hl_decoder *d);
  * byte was held.  Then call hl_decode() for what follows that byte.
  */
 enum hl_decode	hl_decoder_abandon(struct hl_decoder *d);
+
+/*
+ * Reading a payload (hostlink_codec.c): each field in turn, then
+ * hl_in_ok().  The first fault found is kept in i_error; from then on
+ * every field reads as 0 or "".
+ */
+struct hl_in {
+	const uint8_t	*i_p;
+	uint32_t	i_len;
+	uint32_t	i_pos;		/* the next field */
+	const char	*i_error;	/* the first thing wrong, or NULL */
+};
+uint16_t	hl_get16(struct hl_in *in);
+uint32_t	hl_get32(struct hl_in *in);
+/* A str field, copied with a NUL into dst, which must hold it whole. */
+void		hl_get_str(struct hl_in *in, char *dst, size_t size);
+/* A rest field: everything left (*n bytes). */
+const uint8_t	*hl_get_rest(struct hl_in *in, uint32_t *n);
+/* Was every field there, and nothing after them? */
+bool		hl_in_ok(struct hl_in *in);
+/* Is there a NUL among the n bytes at p? */
+bool		hl_has_nul(const uint8_t *p, uint32_t n);
+
+/* Writing a payload (hostlink_codec.c): what does not fit is left out. */
+struct hl_out {
+	uint8_t		*o_buf;
+	uint32_t	o_len;		/* bytes written */
+	uint32_t	o_size;
+	bool		o_overflow;	/* something did not fit */
+};
+/* Room for the next n bytes, or NULL (and o_overflow). */
+uint8_t	*hl_room(struct hl_out *out, uint32_t n);
+void	hl_put8(struct hl_out *out, uint8_t v);
+void	hl_put16(struct hl_out *out, uint16_t v);
+void	hl_put32(struct hl_out *out, uint32_t v);
+void	hl_put_bytes(struct hl_out *out, const void *src, uint32_t n);
+/* A str field: a u16 count, then the bytes. */
+void	hl_put_str(struct hl_out *out, const char *s);
+/* An ERROR payload: status, request type, reserved, message. */
+void	hl_put_error(struct hl_out *out, errno_t status, uint8_t type,
+	    const char *message);
 
 /* Start the link thread (boot, once threads and interrupts run). */
 void		hostlink_start(void);
