@@ -2,7 +2,7 @@
  * The host link's frames (docs/hostlink.md), the kernel's side of the
  * host's codec.py and messages.py: the decoder that finds frames in the
  * bytes COM2 delivers, and the readers and writers of payload fields.
- * hostlink.c runs the link; it also acts on the requests.
+ * hostlink.c runs the link; hostlink_requests.c acts on the requests.
  */
 #include <sys/systm.h>
 #include <kern/hostlink_var.h>

@@ -2,13 +2,15 @@
  * The host link (docs/hostlink.md): the frames the host tools and the
  * kernel exchange over COM2, the decoder that finds them in the byte
  * stream and the payload readers and writers (hostlink_codec.c, shared
- * with its unit tests in hostlink_selftest.c), and the link thread's
+ * with its unit tests in hostlink_selftest.c), the link's state, and its
  * entry points.  The host's side is tools/finch/hostlink/.
  */
 #ifndef _KERN_HOSTLINK_VAR_H_
 #define _KERN_HOSTLINK_VAR_H_
 
 #include <sys/types.h>
+#include <i386/serial.h>
+#include <kern/locks_var.h>
 
 /* A frame: magic, version, type, seq, length, payload, CRC-32. */
 #define HL_MAGIC0		'F'
@@ -184,6 +186,51 @@ void	hl_put_str(struct hl_out *out, const char *s);
 /* An ERROR payload: status, request type, reserved, message. */
 void	hl_put_error(struct hl_out *out, errno_t status, uint8_t type,
 	    const char *message);
+
+/*
+ * The link.  Only the link thread receives, acts and touches the last
+ * reply; hl_tx_lock keeps each frame whole on the wire when another
+ * thread posts an event.  The `hostlink` command reads the counters
+ * without a lock: each is one aligned word that one thread writes.
+ */
+struct hostlink {
+	struct uart		hl_uart;	/* COM2 */
+	lck_mtx_t		hl_tx_lock;
+	struct hl_decoder	hl_dec;
+	bool			hl_up;		/* COM2 set up, READY sent */
+	bool			hl_no_uart;	/* QEMU was given no COM2 */
+	bool			hl_booted;	/* HELLO says "ready" */
+	bool			hl_events;	/* the host asked for EVENTs */
+	bool			hl_eio_sent;	/* damage reported since the
+						   last good frame */
+
+	/* The last request and its reply, for retransmissions. */
+	bool			hl_have_reply;
+	uint8_t			hl_req_type;
+	uint16_t		hl_req_seq;
+	uint32_t		hl_req_crc;
+	uint8_t			hl_reply_type;	/* type | HL_REPLY, or ERROR */
+	uint32_t		hl_reply_len;
+	uint8_t			*hl_reply;	/* its payload */
+
+	/* Statistics. */
+	uint32_t		hl_frames_out;	/* hl_tx_lock */
+	uint32_t		hl_events_out;	/* hl_tx_lock */
+	uint32_t		hl_errors_out;	/* ERROR frames */
+	uint32_t		hl_retransmits;	/* replies sent again */
+	uint32_t		hl_requests;	/* requests acted on */
+	uint32_t		hl_hellos;
+	struct timespec		hl_session_start;	/* the last HELLO */
+};
+
+/*
+ * The requests (hostlink_requests.c).  hl_act() acts on a new request
+ * and leaves its reply, or an ERROR, in hl_reply, hl_reply_type and
+ * hl_reply_len for the link thread to send.
+ */
+void		hl_act(struct hostlink *hl, const struct hl_frame *f);
+/* A request type's name ("KMOD_LOAD"), or "an unknown type". */
+const char	*hl_type_name(uint8_t type);
 
 /* Start the link thread (boot, once threads and interrupts run). */
 void		hostlink_start(void);
