@@ -13,6 +13,7 @@
 #include <kern/thread.h>
 #include <kern/thread_var.h>
 #include <libkern/crc32.h>
+#include <bsd/kern/kern_event_var.h>
 
 #define HL_PARTIAL_TIMEOUT_MS	1000	/* then give up on a partial frame */
 
@@ -86,6 +87,32 @@ hostlink_post_event(uint16_t kind, const void *data, size_t len)
 	hl_send_event(hl, kind, data, len);
 	return 0;
 }
+
+/*
+ * The host link listens to kernel events like any other listener
+ * (kern_event.c calls it in its thread call, for each event posted) and
+ * sends each as an EVENT KEV frame: vendor, class, subclass, code, then
+ * the data.  Only to a host that asked for events (hostlink_post_event).
+ */
+static void
+hl_kev_listener(const struct kern_event_msg *msg, void *arg)
+{
+	struct hostlink *hl = arg;
+	uint8_t frame[KEV_MSG_MAX];
+	size_t datalen = msg->total_size - KEV_MSG_HEADER_SIZE;
+
+	hl_le32enc(frame, msg->vendor_code);
+	hl_le32enc(frame + 4, msg->kev_class);
+	hl_le32enc(frame + 8, msg->kev_subclass);
+	hl_le32enc(frame + 12, msg->event_code);
+	memcpy(frame + 16, msg->event_data, datalen);
+	if (hostlink_post_event(HL_EVENT_KEV, frame, 16 + datalen) == 0)
+		hl->hl_kevs_out++;
+}
+
+static struct kev_listener hl_kev = {
+	.kl_func = hl_kev_listener, .kl_arg = &hostlink
+};
 
 static const char *
 hl_damage_message(enum hl_decode what)
@@ -232,6 +259,7 @@ hostlink_start(void)
 	lck_mtx_init(&hl->hl_tx_lock, NULL, NULL);
 	hl_decoder_init(&hl->hl_dec, hl_rxbuf, sizeof(hl_rxbuf));
 	hl->hl_reply = hl_replybuf;
+	kev_listener_add(&hl_kev);	/* sends only once a HELLO asks */
 	if (kernel_thread_start(hostlink_thread, NULL, &t) != KERN_SUCCESS)
 		panic("hostlink: cannot start the link thread");
 	thread_set_name(t, "hostlink");
@@ -291,6 +319,7 @@ mon_hostlink(int argc, char **argv)
 	printf("frames: %u received, %u sent (%u events, %u errors, "
 	    "%u replies sent again)\n", d->d_frames, hl->hl_frames_out,
 	    hl->hl_events_out, hl->hl_errors_out, hl->hl_retransmits);
+	printf("kernel events: %u sent to the host\n", hl->hl_kevs_out);
 	printf("dropped: %u bytes outside frames, %u bad CRC, "
 	    "%u oversized, %u bad version, %u abandoned partial\n",
 	    d->d_bad_magic, d->d_bad_crc, d->d_oversized, d->d_bad_version,

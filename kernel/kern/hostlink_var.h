@@ -190,8 +190,10 @@ void	hl_put_error(struct hl_out *out, errno_t status, uint8_t type,
 /*
  * The link.  Only the link thread receives, acts and touches the last
  * reply; hl_tx_lock keeps each frame whole on the wire when another
- * thread posts an event.  The `hostlink` command reads the counters
- * without a lock: each is one aligned word that one thread writes.
+ * thread posts an event (kernel events come from kern_event.c's thread
+ * call, whose listeners' mutex is taken before hl_tx_lock).  The
+ * `hostlink` command reads the counters without a lock: each is one
+ * aligned word that one thread writes.
  */
 struct hostlink {
 	struct uart		hl_uart;	/* COM2 */
@@ -220,6 +222,7 @@ struct hostlink {
 	uint32_t		hl_retransmits;	/* replies sent again */
 	uint32_t		hl_requests;	/* requests acted on */
 	uint32_t		hl_hellos;
+	uint32_t		hl_kevs_out;	/* kernel events sent */
 	struct timespec		hl_session_start;	/* the last HELLO */
 };
 

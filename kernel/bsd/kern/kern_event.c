@@ -2,11 +2,10 @@
  * Kernel events.  A post copies the event into a ring of the last 64
  * (no allocation, so interrupt handlers may post: the e1000's link
  * interrupt does) and pokes the kernel-event thread call, which hands
- * each event to the host link (when the host asked for events) and to
- * every listener.  The `kevents` command prints the ring.
+ * each event to every listener (kev_listener_add).  The `kevents`
+ * command prints the ring.
  */
 #include <sys/systm.h>
-#include <kern/hostlink_var.h>
 #include <kern/kalloc.h>
 #include <kern/locks_var.h>
 #include <kern/monitor.h>
@@ -38,13 +37,11 @@ static uint32_t kev_nvendors;
 static struct call_entry kev_call;	/* runs kev_deliver() */
 static bool kev_call_ready;
 
-/* Host link sends (the thread call only, so no lock). */
-static uint32_t kev_host_sent;
-
 /*
  * The listeners.  A mutex, since listeners may sleep, set up on first
  * use (there is no boot hook for this file); kev_deliver() holds it
- * while it calls them, so removal waits for a call in progress.
+ * while it calls them, so removal waits for a call in progress, and a
+ * listener's own locks come after it.
  */
 static TAILQ_HEAD(, kev_listener) kev_listeners =
     TAILQ_HEAD_INITIALIZER(kev_listeners);
@@ -201,23 +198,6 @@ kev_take_next(union kev_record *rec)
 	return any;
 }
 
-/* The host link's EVENT KEV frame (docs/hostlink.md): vendor, class,
- * subclass, code, then the data. */
-static void
-kev_send_to_host(const struct kern_event_msg *msg)
-{
-	uint8_t frame[KEV_MSG_MAX];
-	size_t datalen = msg->total_size - KEV_MSG_HEADER_SIZE;
-
-	hl_le32enc(frame, msg->vendor_code);
-	hl_le32enc(frame + 4, msg->kev_class);
-	hl_le32enc(frame + 8, msg->kev_subclass);
-	hl_le32enc(frame + 12, msg->event_code);
-	memcpy(frame + 16, msg->event_data, datalen);
-	if (hostlink_post_event(HL_EVENT_KEV, frame, 16 + datalen) == 0)
-		kev_host_sent++;
-}
-
 /* Set up the listeners' mutex the first time; thread context. */
 static void
 kev_listeners_lock(void)
@@ -246,7 +226,6 @@ kev_deliver(thread_call_param_t p0, thread_call_param_t p1)
 	struct kev_listener *l;
 
 	while (kev_take_next(&rec)) {
-		kev_send_to_host(&rec.msg);
 		kev_listeners_lock();
 		TAILQ_FOREACH(l, &kev_listeners, kl_link)
 			l->kl_func(&rec.msg, l->kl_arg);
@@ -429,8 +408,8 @@ mon_kevents(int argc, char **argv)
 	lost = kev_lost;
 	refused = kev_refused;
 	simple_unlock(&kev_lock);
-	printf("%u events posted, %u sent to the host, %u lost before "
-	    "delivery, %u posts refused\n", last, kev_host_sent, lost, refused);
+	printf("%u events posted, %u lost before delivery, %u posts "
+	    "refused\n", last, lost, refused);
 	return 0;
 }
 MONITOR_COMMAND(kevents, mon_kevents, "kevents [N]",

@@ -25,7 +25,9 @@ errno_t	kev_post_kernel(struct kev_msg *msg);
 /*
  * A listener is called, in the kernel-event thread (it may sleep), once
  * for each event in the order posted.  After kev_listener_remove()
- * returns it is not running and will not be called again.
+ * returns it is not running and will not be called again.  It is called
+ * with the listeners' mutex held: it may take its own locks, but must
+ * not add or remove a listener.
  */
 struct kev_listener {
 	TAILQ_ENTRY(kev_listener) kl_link;	/* kev_listener_mtx */
