@@ -327,7 +327,7 @@ arp_cache_list(struct arp_cache *ac, struct arp_info *out, int max,
  * Send one ARP packet out of ifp: op, the sender's and target's
  * addresses, to the Ethernet address dst.  The frame is built by the
  * DLIL: an AF_UNSPEC destination carries the Ethernet header that our
- * pre_output (in_proto.c) copies out.
+ * pre_output (in_ether.c) copies out.
  */
 static void
 arp_send(ifnet_t ifp, u_short op, struct in_addr spa, const u_char *tha,

@@ -1,6 +1,7 @@
 /*
  * IPv4's private view, shared by bsd/netinet: interface addresses (in.c),
- * start-up and attachment (in_proto.c), checksums (in_cksum.c), helpers.
+ * start-up (in_proto.c), attachment to Ethernets (in_ether.c), the boot
+ * addresses (in_bootconfig.c), checksums (in_cksum.c), helpers.
  * in_ifaddr_lock (a spin lock in in.c) guards the address list, fields
  * marked (A); fields marked (c) never change once an address is listed.
  */
@@ -93,13 +94,23 @@ int	in_ifaddr_list(struct in_ifaddr_info *out, int max);
 /* Parse "10.0.2.15"; 1 on success, 0 if it is not a dotted quad. */
 int	inet_aton(const char *cp, struct in_addr *addr);
 
-/* --- in_proto.c: IPv4 on interfaces -------------------------------- */
+/* --- in_proto.c: IPv4's start --------------------------------------- */
 
 /* Start IPv4: called once at boot, after the DLIL. */
 void	in_init(void);
+
+/* --- in_ether.c: IPv4 on an Ethernet -------------------------------- */
+
+/* The plumber in_init registers: attach PF_INET to an Ethernet ifp. */
+errno_t	in_ether_plumb(ifnet_t ifp, protocol_family_t pf);
 /* Attach IPv4 (and ARP) to ifp through its family's plumber; 0 if it
  * is attached already.  Thread context. */
 errno_t	in_plumb(ifnet_t ifp);
+
+/* --- in_bootconfig.c: the addresses at boot -------------------------- */
+
+/* Give lo0 and en0 their boot addresses, now or when they attach. */
+void	in_bootconfig_init(void);
 
 /* --- in_cksum.c ----------------------------------------------------- */
 

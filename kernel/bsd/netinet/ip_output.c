@@ -3,7 +3,7 @@
  * filled in; ip_output finds the route (in_route.c), completes the
  * header, cuts the datagram into fragments when it is bigger than the
  * interface's MTU (RFC 791), and passes each packet to ifnet_output --
- * where IPv4's pre_output (in_proto.c) resolves the next hop with ARP.
+ * where IPv4's pre_output (in_ether.c) resolves the next hop with ARP.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
