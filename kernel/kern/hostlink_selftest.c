@@ -1,7 +1,7 @@
 /*
- * Unit tests of the host link's frame decoder (hostlink.c), run by the
- * monitor's `selftest`: the receiving rules of docs/hostlink.md section
- * 1.  The frames are built here, byte by byte, the way the host's
+ * Unit tests of the host link's frame decoder (hostlink_codec.c), run by
+ * the monitor's `selftest`: the receiving rules of docs/hostlink.md
+ * section 1.  The frames are built here, byte by byte, the way the host's
  * codec.py builds them, so that a mistake shared by the kernel's encoder
  * and decoder cannot hide.
  */

@@ -1,7 +1,7 @@
 /*
  * The interface KPI (<net/kpi_interface.h>): what drivers and kexts call.
- * A thin layer over dlil.c: check the arguments, take the interface's
- * lock, read or write a field, or hand over to the DLIL.
+ * A thin layer over the DLIL (dlil*.c): check the arguments, take the
+ * interface's lock, read or write a field, or hand over to the DLIL.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>

@@ -1,8 +1,9 @@
 /*
  * Interface filters (<net/kpi_interfacefilter.h>): iflt_attach and
- * iflt_detach, and the hooks dlil.c calls on its paths.  A filter sees
- * each inbound packet after demux and before the protocol, and each
- * outbound frame after the framer and before the driver.
+ * iflt_detach, and the hooks the DLIL calls on its paths (dlil_input.c,
+ * dlil_output.c, dlil_ctl.c).  A filter sees each inbound packet after
+ * demux and before the protocol, and each outbound frame after the
+ * framer and before the driver.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>

@@ -2,7 +2,7 @@
  * <net/kpi_interfacefilter.h> -- interface filters: a kext sees (and may
  * change, swallow or re-inject) every packet entering an interface after
  * the link header is found, and every frame leaving it before the driver.
- * The code sits in bsd/net/dlil.c, on the input and output paths.
+ * The hooks sit in bsd/net/dlil_input.c and dlil_output.c.
  */
 #ifndef _NET_KPI_INTERFACEFILTER_H_
 #define _NET_KPI_INTERFACEFILTER_H_
