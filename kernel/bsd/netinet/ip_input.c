@@ -53,6 +53,8 @@ static const struct netstat_counter ip_counters[] = {
 	    &ipstat.ips_reass_full },
 	{ "reass_timeout", "dropped: reassembly timeout (never completed)",
 	    &ipstat.ips_reass_timeout },
+	{ "reass_stale", "dropped: stale reassembly, its source moved on "
+	    "(RFC 4963)", &ipstat.ips_reass_stale },
 	{ "localout", "datagrams sent", &ipstat.ips_localout },
 	{ "noroute", "dropped on output: no route", &ipstat.ips_noroute },
 	{ "cantfrag", "dropped on output: too big, don't fragment set",

@@ -2,7 +2,9 @@
  * IP reassembly (RFC 791, RFC 815): fragments wait here by datagram until
  * every byte has come.  Limits keep attackers from pinning memory: 16
  * datagrams, 64 fragments each, 30 s, 65535 bytes; a fragment that
- * overlaps another (not an exact copy) condemns its datagram (RFC 5722).
+ * overlaps another (not an exact copy) condemns its datagram (RFC 5722);
+ * a datagram its source has left behind goes before the source's 16-bit
+ * ids come round to it again (RFC 4963, ipq_age).
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
@@ -54,6 +56,52 @@ ipq_find(struct ipq_table *t, const struct ip *ip)
 			return q;
 	}
 	return NULL;
+}
+
+/*
+ * Stale datagrams (RFC 4963, "IPv4 Reassembly Errors at High Data
+ * Rates").  A datagram is named by (src, dst, protocol, id) and the id
+ * has 16 bits: a sender flooding small fragmented datagrams goes through
+ * all 65536 in a few seconds, well within the 30 s a datagram may wait
+ * here.  When a fragment is lost on the way (a full ring or input
+ * queue), the others wait for it; when the sender's id comes round,
+ * the fragments of a new datagram with the same name join them.  One
+ * that is a copy of an old fragment is dropped as a duplicate, one cut
+ * differently as an overlap; or the datagram completes, part old and
+ * part new, and UDP finds its length wrong (udp.badlen) or its checksum
+ * (udp.badsum).
+ *
+ * So every fragment ages the other datagrams held from its source (by
+ * source alone, as Linux does: a sender numbers what it sends to all our
+ * addresses and protocols from one counter, or one per destination), and
+ * a datagram that has not grown while more than IPQ_MAXDIST fragments of
+ * others came from there is dropped.  The fragments of one datagram are
+ * sent back to back: 64 others is far beyond any reordering, and far
+ * short of the 131072 it takes the ids of 2-fragment datagrams to come
+ * round.  This is Linux's ipfrag_max_dist (64 too).  No ICMP "time
+ * exceeded": the sender has moved on.
+ *
+ * Not every misassembly is caught.  Only fragments age a datagram, but
+ * whole datagrams spend ids too; and a sender may reuse an id sooner.
+ * A datagram misassembled at the right length passes every check here
+ * and UDP's length check: the UDP checksum is the last line of defence
+ * (udp.badsum), and with no checksum (uh_sum 0) the wrong data is
+ * delivered.  (ipq_lock) held.
+ */
+static void
+ipq_age(struct ipq_table *t, const struct ipq *mine, struct in_addr src,
+    mbuf_t *freelist)
+{
+	struct ipq *q;
+	int i;
+
+	for (i = 0; i < IPQ_MAXDGRAMS; i++) {
+		q = &t->ipq_q[i];
+		if (q == mine || !q->q_used || q->q_src.s_addr != src.s_addr)
+			continue;
+		if (++q->q_dist > IPQ_MAXDIST)
+			ipq_free(q, &ipstat.ips_reass_stale, freelist);
+	}
 }
 
 /* A slot for a new datagram: a free one, or the oldest, whose
@@ -128,6 +176,7 @@ ipq_insert(struct ipq *q, const struct ipq_frag *f, int i, bool mf)
 	    (q->q_nfrags - i) * sizeof(q->q_frags[0]));
 	q->q_frags[i] = *f;
 	q->q_nfrags++;
+	q->q_dist = 0;
 	if (!mf) {
 		q->q_havelast = true;
 		q->q_total = f->f_off + f->f_len;
@@ -222,7 +271,9 @@ ip_reass(struct ipq_table *t, mbuf_t m, u_int64_t now, mbuf_t *freelist)
 	}
 	f.f_m = m;
 	simple_lock(&t->ipq_lock);
-	if ((q = ipq_find(t, ip)) == NULL)
+	q = ipq_find(t, ip);
+	ipq_age(t, q, ip->ip_src, freelist);	/* first: it may free slots */
+	if (q == NULL)
 		q = ipq_new(t, ip, now, freelist);
 	i = ipq_place(q, &f, mf, &reason);
 	if (reason == &ipstat.ips_frag_dup)

@@ -37,6 +37,7 @@ struct ipstat {
 	u_int32_t	ips_frag_toomany;	/* datagram in too many pieces */
 	u_int32_t	ips_reass_full;		/* evicted: too many datagrams */
 	u_int32_t	ips_reass_timeout;	/* never completed in time */
+	u_int32_t	ips_reass_stale;	/* its source moved on */
 	/* Output (ip_output.c). */
 	u_int32_t	ips_localout;		/* packets sent */
 	u_int32_t	ips_noroute;		/* no route to the destination */
@@ -78,7 +79,9 @@ u_int16_t ip_newid(void);
 
 #define IPQ_MAXDGRAMS	16	/* datagrams being reassembled at once */
 #define IPQ_MAXFRAGS	64	/* fragments held for one datagram */
-#define IPQ_TIMEOUT_MS	30000	/* give a datagram up after 30 s */
+#define IPQ_TIMEOUT_MS	30000	/* give a datagram up after 30 s, */
+#define IPQ_MAXDIST	64	/* or when over 64 fragments of others came
+				   from its source since it grew (RFC 4963) */
 
 /* One fragment held: its packet (IP header included) and its part of
  * the datagram's payload, in bytes. */
@@ -97,6 +100,8 @@ struct ipq {
 	bool		q_havelast;		/* the MF=0 fragment came */
 	u_int32_t	q_total;		/* payload length, once known */
 	u_int64_t	q_expire;		/* in_time_ms() to give up */
+	u_int32_t	q_dist;			/* fragments of other datagrams
+						   from q_src since it grew */
 	u_int32_t	q_nfrags;
 	struct ipq_frag	q_frags[IPQ_MAXFRAGS];	/* sorted by f_off */
 };

@@ -1,8 +1,9 @@
 /*
  * Unit tests of IPv4's pure logic (`selftest netinet`): checksum vectors,
  * address parsing, ip_input's header checks, reassembly (in and out of
- * order, duplicates, overlap, oversize, limits, timeout) and the ARP cache
- * (resolve, hold, retries, expiry, eviction), each on its own table.
+ * order, duplicates, overlap, oversize, limits, timeout, stale datagrams)
+ * and the ARP cache (resolve, hold, retries, expiry, eviction), each on
+ * its own table.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
@@ -67,9 +68,10 @@ st_packet(const u_char *buf, size_t len, const size_t *pieces, int npieces)
 }
 
 /* A fragment: a 20-byte header (id, offset in bytes, more fragments)
- * from 10.0.0.1 to 10.0.0.2, then len bytes of pat() from off. */
+ * from src to 10.0.0.2, then len bytes of pat() from off. */
 static mbuf_t
-st_fragment(u_int16_t id, size_t off, size_t len, bool mf)
+st_fragment_from(struct in_addr src, u_int16_t id, size_t off, size_t len,
+    bool mf)
 {
 	static u_char buf[1600];
 	struct ip *ip = (struct ip *)buf;
@@ -83,12 +85,19 @@ st_fragment(u_int16_t id, size_t off, size_t len, bool mf)
 	ip->ip_off = htons((u_int16_t)((off >> 3) | (mf ? IP_MF : 0)));
 	ip->ip_ttl = 64;
 	ip->ip_p = IPPROTO_UDP;
-	ip->ip_src = ip4(10, 0, 0, 1);
+	ip->ip_src = src;
 	ip->ip_dst = ip4(10, 0, 0, 2);
 	ip->ip_sum = in_cksum_buf(ip, sizeof(*ip));
 	for (i = 0; i < len; i++)
 		buf[sizeof(*ip) + i] = pat(off + i);
 	return st_packet(buf, sizeof(*ip) + len, NULL, 0);
+}
+
+/* The same from 10.0.0.1. */
+static mbuf_t
+st_fragment(u_int16_t id, size_t off, size_t len, bool mf)
+{
+	return st_fragment_from(ip4(10, 0, 0, 1), id, off, len, mf);
 }
 
 /* Does the datagram m hold exactly total bytes of pat() after its header? */
@@ -539,6 +548,71 @@ test_reass_timeout(void)
 	return 0;
 }
 SELFTEST(netinet_reass_timeout, test_reass_timeout);
+
+/* n whole datagrams of two fragments from src, ids from id up: each
+ * must complete.  0 or 1, as ST_ASSERT returns. */
+static int
+st_reass_others(struct ipq_table *t, struct in_addr src, u_int16_t id,
+    int n)
+{
+	mbuf_t m, freelist = NULL;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ST_ASSERT(ip_reass(t, st_fragment_from(src, (u_int16_t)(id + i),
+		    0, 8, true), 0, &freelist) == NULL);
+		m = ip_reass(t, st_fragment_from(src, (u_int16_t)(id + i), 8,
+		    8, false), 0, &freelist);
+		ST_ASSERT(m != NULL && freelist == NULL);
+		mbuf_freem(m);
+	}
+	return 0;
+}
+
+/*
+ * RFC 4963: a datagram whose source sent more than IPQ_MAXDIST fragments
+ * of others since it last grew is dropped, before its id comes round and
+ * a new datagram's fragments join it.  Fragments from another source do
+ * not age it; growing starts it over.
+ */
+static int
+test_reass_stale(void)
+{
+	struct ipq_table *t = st_ipq_table();
+	struct in_addr a = ip4(10, 0, 0, 1), b = ip4(10, 0, 0, 3);
+	u_int32_t before = ipstat.ips_reass_stale;
+	mbuf_t m, freelist = NULL;
+
+	ST_ASSERT(t != NULL);
+	/* Id 1 waits for its last fragment, which was lost. */
+	ST_ASSERT(ip_reass(t, st_fragment_from(a, 1, 0, 16, true), 0,
+	    &freelist) == NULL);
+	/* Another source's fragments do not age it. */
+	ST_ASSERT(st_reass_others(t, b, 1000, IPQ_MAXDIST) == 0);
+	/* Its own source's do, but it outlives IPQ_MAXDIST of them (two a
+	 * datagram); then it grows, which starts it over. */
+	ST_ASSERT(st_reass_others(t, a, 2000, IPQ_MAXDIST / 2) == 0);
+	ST_ASSERT(ip_reass(t, st_fragment_from(a, 1, 16, 8, true), 0,
+	    &freelist) == NULL);
+	ST_ASSERT(st_reass_others(t, a, 3000, IPQ_MAXDIST / 2) == 0);
+	ST_ASSERT(ip_reass_count(t) == 1 && ipstat.ips_reass_stale == before);
+	/* One more from its source, and both its fragments go. */
+	ST_ASSERT(ip_reass(t, st_fragment_from(a, 5000, 0, 8, true), 0,
+	    &freelist) == NULL);
+	ST_ASSERT(st_free_list(&freelist) == 2);
+	ST_ASSERT(ipstat.ips_reass_stale == before + 2);
+	ST_ASSERT(ip_reass_count(t) == 1);	/* id 5000 waits */
+	/* Id 1 comes round, cut another way: whole (with the old fragments
+	 * it would have been a duplicate, then an overlap). */
+	ST_ASSERT(ip_reass(t, st_fragment_from(a, 1, 0, 16, true), 0,
+	    &freelist) == NULL);
+	m = ip_reass(t, st_fragment_from(a, 1, 16, 24, false), 0, &freelist);
+	ST_ASSERT(m != NULL && freelist == NULL && st_holds(m, 40));
+	mbuf_freem(m);
+	st_ipq_done(t);
+	return 0;
+}
+SELFTEST(netinet_reass_stale, test_reass_stale);
 
 /* ---- The ARP cache ---- */
 
