@@ -2,7 +2,8 @@
 
 The test owns the guest's Ethernet (a `-netdev dgram` whose far end is a
 UDP socket: one datagram per frame) and plays the gateway 10.0.2.2 with
-scapy.  It sends malformed IP, ICMP, UDP, fragments and ARP, and then a
+scapy.  It sends malformed IP, ICMP, UDP, fragments and ARP, a flood of
+fragments whose IP ids wrap round some that were lost (RFC 4963), and a
 burst of random frames.  After each, the drop shows under its reason in
 `netstat -s`, the guest still answers a ping, and `netstat -m` is back to
 the figures it showed idle (nothing leaked).  Frames shorter than 60
@@ -27,6 +28,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 
 from finch.machine import Machine
+from finch.netbench import ARP_PEER_IS_AT, icmp_echo_frame, internet_checksum, is_arp_request_for
 from finch.pytest_plugin import MachineFactory
 from finch.wirepeer import (
     BROADCAST_MAC,
@@ -244,6 +246,179 @@ def test_a_never_completed_datagram_times_out_after_30_seconds(wired: Wired) -> 
     assert IP(bytes(err[ICMP].payload)).id == 6
     got = deltas(before, wired.counters())
     assert got["ip.reass_timeout"] == 1
+    wired.assert_healthy()
+
+
+# --------------------------------------------------------------------------
+# A flood of fragmented datagrams whose IP ids wrap (RFC 4963).  Frames are
+# built with struct, not scapy: the flood is some 131,000 of them.
+
+ID_SPACE = 1 << 16  # IP ids have 16 bits: datagram n and n + ID_SPACE share one
+FRAGMENT_DATA = 96  # bytes of IP data per fragment (a multiple of 8): small frames
+PACE_BATCH = 24  # datagrams between two pings
+ECHO_PORT, DISCARD_PORT = 7, 9  # 9: nothing bound, answered by rate-limited ICMP
+PEER_PORT = 40009
+ETHER_TO_GUEST = bytes.fromhex(GUEST_MAC.replace(":", "") + PEER_MAC.replace(":", "") + "0800")
+IP_ADDRESSES = socket.inet_aton(PEER_IP) + socket.inet_aton(GUEST_IP)  # source, destination
+
+# The datagrams whose fragments the wire loses: serial, size (UDP, bytes),
+# which fragment is lost; and the size of the datagram that reuses the id
+# one wrap later.  Joined to what was left, these would make every error
+# RFC 4963 describes: a datagram completed half old, half new (with the
+# wrong data, or too short for its UDP length), a duplicate, an overlap.
+LOSSES = (
+    (100, 250, 0, 170),  # [96, 250) waits; [0, 96) of the next completes it
+    (200, 150, 0, 250),  # [96, 150) waits; the next is longer: udp.badlen
+    (300, 250, 1, 170),  # the next's [0, 96) is a copy, its end contradicts
+    (400, 250, 2, 170),  # a copy again, then an overlap at 96
+)
+
+
+def udp_fragment_frame(ident: int, offset: int, more: bool, data: bytes) -> bytes:
+    """An Ethernet frame from the peer to the guest: an IPv4 header (UDP)
+    with this id and fragment offset (bytes), then data."""
+    flags = (0x2000 if more else 0) | offset >> 3
+    header = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(data), ident, flags, 64, 17, 0)
+    header += IP_ADDRESSES
+    header = header[:10] + struct.pack("!H", internet_checksum(header)) + header[12:]
+    return ETHER_TO_GUEST + header + data
+
+
+def serial_payload(serial: int, size: int) -> bytes:
+    """UDP data for datagram `serial`: its number, over and over."""
+    return (struct.pack("!Q", serial) * (size // 8 + 1))[: size - 8]
+
+
+def udp_fragments(serial: int, size: int, port: int, checksum: bool = True) -> list[bytes]:
+    """Datagram `serial` (id serial mod 2**16) of `size` UDP bytes to
+    `port`, cut into frames of FRAGMENT_DATA.  Without checksum, uh_sum is
+    0: nothing but IP's reassembly stands between it and the receiver."""
+    data = serial_payload(serial, size)
+    udp = struct.pack("!HHHH", PEER_PORT, port, size, 0) + data
+    if checksum:
+        pseudo = IP_ADDRESSES + struct.pack("!BBH", 0, 17, size)
+        udp = udp[:6] + struct.pack("!H", internet_checksum(pseudo + udp) or 0xFFFF) + udp[8:]
+    return [
+        udp_fragment_frame(serial % ID_SPACE, off, off + FRAGMENT_DATA < size,
+                           udp[off : off + FRAGMENT_DATA])
+        for off in range(0, size, FRAGMENT_DATA)
+    ]  # fmt: skip
+
+
+def send_paced(peer: Peer, datagrams: Iterator[list[bytes]]) -> list[bytes]:
+    """Send each datagram's frames, and a ping after every PACE_BATCH
+    datagrams, with never more than two pings unanswered: the frames in
+    flight (150 at most) fit in every queue on the way (QEMU's socket, the
+    e1000 ring, the DLIL input queue), so that none is lost but those left
+    out on purpose.  Returns the UDP frames the guest sent back."""
+    pings = answered = 0
+    udp: list[bytes] = []
+
+    def take(wait: float) -> bool:
+        """Handle the frames that came; with `wait`, wait that long for
+        one, and say whether it came."""
+        nonlocal answered
+        peer.sock.settimeout(wait)
+        try:
+            while True:
+                frame = peer.sock.recv(65536)
+                if is_arp_request_for(frame, socket.inet_aton(PEER_IP)):
+                    peer.send(ARP_PEER_IS_AT)
+                elif frame[12:14] == b"\x08\x00" and frame[23] == 17:
+                    udp.append(frame)
+                elif frame[12:14] == b"\x08\x00" and frame[23] == 1 and frame[34] == 0:
+                    answered = max(answered, struct.unpack("!H", frame[40:42])[0] + 1)
+                if wait:
+                    return True
+        except (BlockingIOError, TimeoutError):
+            return False
+
+    def ping(window: int) -> None:
+        nonlocal pings
+        peer.send(icmp_echo_frame(pings, 64, ident=0x4963))
+        pings += 1
+        take(0)
+        deadline = time.monotonic() + 5
+        while pings - answered > window:
+            take(0.5)
+            if time.monotonic() > deadline:
+                pytest.fail(f"the guest answered {answered} pings of {pings}")
+
+    for n, frames in enumerate(datagrams, 1):
+        for frame in frames:
+            peer.send(frame)
+        if n % PACE_BATCH == 0:
+            ping(2)
+    ping(0)  # everything sent was taken in
+    while take(0.3):
+        pass
+    return udp
+
+
+def test_stale_fragments_do_not_join_new_datagrams_when_a_flood_wraps_the_ids(
+    wired: Wired,
+) -> None:
+    """RFC 4963.  A few fragments of a fast flood are lost; the rest of
+    their datagrams wait (for up to 30 s) while the peer's 16-bit ids come
+    round, and must not be joined to the fragments of the new datagrams
+    with the same ids: those are reassembled whole and delivered right,
+    and the stale fragments are dropped long before, counted."""
+    lost = {serial: (size, piece) for serial, size, piece, _ in LOSSES}
+    reused = {serial + ID_SPACE: size for serial, _, _, size in LOSSES}
+    last = max(reused)
+
+    def flood() -> Iterator[list[bytes]]:
+        for n in range(last + 1):
+            if n in lost:
+                size, piece = lost[n]
+                frames = udp_fragments(n, size, ECHO_PORT, checksum=False)
+                yield frames[:piece] + frames[piece + 1 :]
+            elif n in reused:
+                yield udp_fragments(n, reused[n], ECHO_PORT, checksum=False)
+            else:
+                yield udp_fragments(n, 100 + n % 90, DISCARD_PORT)  # in 2 pieces
+
+    before = wired.counters()
+    started = time.monotonic()
+    echoes = send_paced(wired.peer, flood())
+    seconds = time.monotonic() - started
+    got = deltas(before, wired.counters())
+    # No fragment met a stranger's: no copy, no overlap, no datagram
+    # completed of two with a bad UDP length or checksum...
+    for reason in ("ip.frag_dup", "ip.frag_overlap", "udp.badlen", "udp.badsum"):
+        assert got.get(reason, 0) == 0, (reason, got)
+    # ...every datagram was reassembled but those that lost a piece...
+    assert got["ip.reassembled"] == last + 1 - len(lost)
+    assert got["udp.noport"] == last + 1 - len(lost) - len(reused)
+    # ...and those that reused an id came back whole, theirs alone.
+    back = {int.from_bytes(e[42:50], "big"): e[42:] for e in echoes if e[34:36] == b"\0\7"}
+    assert sorted(back) == sorted(reused)
+    wrong = [n for n, size in reused.items() if back[n] != serial_payload(n, size)]
+    assert wrong == [], "echoed with another datagram's data"
+    # The pieces left behind were dropped as stale at once, not after 30 s
+    # (the flood took less: they would still have been there).
+    held = sum(len(udp_fragments(n, size, ECHO_PORT)) - 1 for n, (size, _) in lost.items())
+    assert got["ip.reass_stale"] == held
+    assert seconds < 30
+    wired.assert_healthy()
+
+
+def test_an_id_reused_at_once_misassembles_and_the_udp_checksum_catches_it(
+    wired: Wired,
+) -> None:
+    """What ageing cannot catch: a sender that reuses an id at once (here
+    with the same length, so that the UDP length fits).  The new
+    datagram's first fragment is a copy of the old one's; its last then
+    completes the old first.  The UDP checksum is the last defence."""
+    old = udp_fragments(1, 150, ECHO_PORT)
+    new = udp_fragments(ID_SPACE + 1, 150, ECHO_PORT)  # the same id and length
+    before = wired.counters()
+    wired.send_all([old[0], *new])  # old[1] was lost
+    got = deltas(before, wired.counters())
+    assert got["ip.frag_dup"] == 1
+    assert got["ip.reassembled"] == 1
+    assert got["udp.badsum"] == 1
+    assert got.get("udp.echoed", 0) == 0
     wired.assert_healthy()
 
 
