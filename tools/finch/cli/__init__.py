@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finch import __version__
-from finch.cli import bench, build, events, newkext, preflight, run, symbolize
+from finch.cli import bench, build, events, kpidoc, newkext, preflight, run, symbolize
 from finch.errors import FinchError
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (
@@ -24,6 +24,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     symbolize,
     bench,
     preflight,
+    kpidoc,
 )
 
 
