@@ -116,6 +116,13 @@ struct mbuf_stat {
 
 __BEGIN_DECLS
 
+/*
+ * Every function here is safe from an interrupt handler and with a spin
+ * lock held, except that an MBUF_WAITOK allocation may sleep (see
+ * below).  None of them locks the mbuf: a packet belongs to one thread
+ * at a time, the one that holds it.
+ */
+
 /* --- Data ------------------------------------------------------------ */
 
 /* The first byte of data in this one mbuf (more may follow in the chain). */
@@ -127,133 +134,205 @@ errno_t	mbuf_setdata(mbuf_t mbuf, void *data, size_t len);
 /* Move data so that len bytes end 32-bit aligned at the end of the
  * storage; ENOTSUP if the cluster is shared or len does not fit. */
 errno_t	mbuf_align_32(mbuf_t mbuf, size_t len);
-/* Physical address of a pointer into mbuf data (for DMA); 0 if unknown. */
+/* Physical address of a pointer into mbuf data, for DMA.  Finch maps
+ * memory one to one, so it is the pointer's own value. */
 addr64_t mbuf_data_to_physical(void *ptr);
 
 /* --- Allocation and release -------------------------------------------
- * MBUF_WAITOK calls may sleep; MBUF_DONTWAIT calls never do and may fail
- * with ENOMEM.  Nothing is allocated on failure and *mbuf is untouched
- * unless a function says otherwise. */
+ * MBUF_DONTWAIT calls never sleep and fail at once with ENOMEM.
+ * MBUF_WAITOK calls may sleep for memory, for a second at most, then
+ * fail with ENOMEM too; from an interrupt handler or with interrupts
+ * off they do not sleep (they act as MBUF_DONTWAIT).  A bad how or type,
+ * or a NULL result pointer, is EINVAL.  Nothing is allocated on failure
+ * and *mbuf is untouched unless a function says otherwise.  Each
+ * allocation is charged to the calling kext in `netstat -m`. */
 
 /* One plain mbuf (mbuf_get_mlen() bytes of data). */
 errno_t	mbuf_get(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
+
 /* One packet-header mbuf (mbuf_get_mhlen() bytes of data). */
 errno_t	mbuf_gethdr(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
+
 /* Attach a cluster of `size` (2048 or 4096, else EINVAL) to *mbuf, or to a
  * new plain mbuf when *mbuf is NULL.  On failure a new mbuf is freed and
  * a caller's mbuf is left as it was (never freed). */
 errno_t	mbuf_getcluster(mbuf_how_t how, mbuf_type_t type, size_t size,
 	    mbuf_t *mbuf);
+
 /* Attach a 2 KB cluster to *mbuf, or to a new plain mbuf when *mbuf is
  * NULL; same failure rule as mbuf_getcluster. */
 errno_t	mbuf_mclget(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
+
 /* A packet-header chain of packetlen bytes (EINVAL for 0), each mbuf's
  * length and the packet length already set.  If maxchunks is not NULL
  * and *maxchunks is not 0, it bounds the number of mbufs (ENOBUFS if too
  * few); on success it is set to the number used. */
 errno_t	mbuf_allocpacket(mbuf_how_t how, size_t packetlen,
 	    unsigned int *maxchunks, mbuf_t *mbuf);
+
 /* A packet-header mbuf with a 2 KB cluster. */
 errno_t	mbuf_getpacket(mbuf_how_t how, mbuf_t *mbuf);
+
 /* Free one mbuf (and its tags, and its cluster reference); returns the
- * next mbuf of its chain. */
+ * next mbuf of its chain.  Freeing an mbuf twice panics. */
 mbuf_t	mbuf_free(mbuf_t mbuf);
+
 /* Free a whole chain (m_next).  NULL is allowed. */
 void	mbuf_freem(mbuf_t mbuf);
+
 /* Free every chain of an m_nextpkt list; returns how many packets. */
 int	mbuf_freem_list(mbuf_t mbuf);
 
-/* --- Chains ----------------------------------------------------------- */
+/* --- Chains ------------------------------------------------------------
+ * A function that must allocate takes `how` and follows the rules
+ * above; the others never sleep.  EINVAL means a NULL argument or a
+ * range outside the chain, and leaves the chain as it was. */
 
 /* Free room before / after the data of this one mbuf (0 if the storage
  * is a shared cluster, which must not be written). */
 size_t	mbuf_leadingspace(mbuf_t mbuf);
 size_t	mbuf_trailingspace(mbuf_t mbuf);
+
 /* Copy len bytes from offset (MBUF_COPYALL: to the end) into a new
  * chain; clusters are shared (read-only from then on), not copied.  A
  * copy from offset 0 gets the packet header, without its tags.
  * EINVAL (range), ENOMEM: nothing is made. */
 errno_t	mbuf_copym(mbuf_t src, size_t offset, size_t len, mbuf_how_t how,
 	    mbuf_t *new_mbuf);
-/* A full, writable copy of a packet, header and tags included. */
+
+/* A full, writable copy of a packet, header and tags included.  ENOMEM:
+ * nothing is made. */
 errno_t	mbuf_dup(mbuf_t src, mbuf_how_t how, mbuf_t *new_mbuf);
+
 /* Make room for len bytes in front of the data (in the leading space or
- * a new first mbuf).  On failure the chain is FREED and *mbuf is NULL. */
+ * a new first mbuf); the packet length grows by len.  ENOMEM: the chain
+ * is FREED and *mbuf is NULL. */
 errno_t	mbuf_prepend(mbuf_t *mbuf, size_t len, mbuf_how_t how);
-/* Cut the chain at offset: src keeps the front, *new_mbuf gets the rest.
- * On failure src is left intact.  Never sleeps with MBUF_DONTWAIT. */
+
+/* Cut the chain at offset: src keeps the front, *new_mbuf gets the rest
+ * (with a packet header if src has one).  EINVAL if offset is past the
+ * end, ENOMEM; on failure src is left intact. */
 errno_t	mbuf_split(mbuf_t src, size_t offset, mbuf_how_t how,
 	    mbuf_t *new_mbuf);
-/* Make the first len bytes contiguous in the first mbuf.  On failure the
- * chain is FREED (and *mbuf set to NULL).  Never sleeps. */
+
+/* Make the first len bytes contiguous in the first mbuf (*mbuf may
+ * change).  ENOMEM, also when the chain is shorter than len or len is
+ * over 4096: the chain is FREED and *mbuf is NULL.  Never sleeps. */
 errno_t	mbuf_pullup(mbuf_t *mbuf, size_t len);
+
 /* Make length bytes at *offset contiguous in one mbuf of the chain;
- * *location gets that mbuf, *offset the bytes' offset in it.  On failure
- * the chain is FREED.  Never sleeps. */
+ * *location gets that mbuf, *offset the bytes' offset in it.  ENOMEM,
+ * also for a range outside the chain: the chain is FREED.  Never
+ * sleeps. */
 errno_t	mbuf_pulldown(mbuf_t src, size_t *offset, size_t length,
 	    mbuf_t *location);
+
 /* Trim len bytes from the front (len > 0) or the tail (len < 0); adjusts
  * the packet header length.  Mbufs past a new tail are freed. */
 void	mbuf_adj(mbuf_t mbuf, int len);
+
 /* Copy length bytes from offset out of the chain; EINVAL if too short. */
 errno_t	mbuf_copydata(mbuf_t mbuf, size_t offset, size_t length,
 	    void *out_data);
+
 /* Copy length bytes into the chain at offset, growing it with new mbufs
- * as needed; ENOBUFS if it could not grow (what fitted is written). */
+ * as needed (and a shared cluster is copied before it is written);
+ * ENOBUFS if it could not grow or copy (what fitted is written). */
 errno_t	mbuf_copyback(mbuf_t mbuf, size_t offset, size_t length,
 	    const void *data, mbuf_how_t how);
+
 /* Non-zero if this mbuf's cluster is shared with another mbuf. */
 int	mbuf_mclhasreference(mbuf_t mbuf);
 
 /* --- Fields ----------------------------------------------------------- */
 
+/* The next mbuf of this packet's chain, and the first mbuf of the next
+ * packet in a list of packets (NULL at the end).  The setters only
+ * link: no length is updated.  mbuf_setnext: EINVAL if next is free. */
 mbuf_t	mbuf_next(mbuf_t mbuf);
-errno_t	mbuf_setnext(mbuf_t mbuf, mbuf_t next);	/* EINVAL: next is free */
+errno_t	mbuf_setnext(mbuf_t mbuf, mbuf_t next);
 mbuf_t	mbuf_nextpkt(mbuf_t mbuf);
 void	mbuf_setnextpkt(mbuf_t mbuf, mbuf_t nextpkt);
+
 size_t	mbuf_len(mbuf_t mbuf);			/* bytes in this mbuf */
-void	mbuf_setlen(mbuf_t mbuf, size_t len);	/* len <= maxlen */
+/* Set this mbuf's length (not the packet's).  len bytes from mbuf_data
+ * must fit in the storage: a longer length panics. */
+void	mbuf_setlen(mbuf_t mbuf, size_t len);
 size_t	mbuf_maxlen(mbuf_t mbuf);		/* size of its storage */
+
+/* What the mbuf holds (MBUF_TYPE_*).  mbuf_settype: EINVAL for
+ * MBUF_TYPE_FREE or a value over 255. */
 mbuf_type_t mbuf_type(mbuf_t mbuf);
 errno_t	mbuf_settype(mbuf_t mbuf, mbuf_type_t new_type);
+
+/* The flags listed above (MBUF_*); the kernel's others are hidden. */
 mbuf_flags_t mbuf_flags(mbuf_t mbuf);
-/* Set the flags; EINVAL if that would change MBUF_EXT or MBUF_PKTHDR
- * (the kernel owns those) or set a flag not listed above. */
+
+/* Set the flags (or, with a mask, only those in mask); EINVAL if that
+ * would change MBUF_EXT or MBUF_PKTHDR (the kernel owns those) or set a
+ * flag not listed above. */
 errno_t	mbuf_setflags(mbuf_t mbuf, mbuf_flags_t flags);
 errno_t	mbuf_setflags_mask(mbuf_t mbuf, mbuf_flags_t flags,
 	    mbuf_flags_t mask);
-/* Copy src's packet header (and tags) into dest; both need MBUF_PKTHDR. */
+
+/* Copy src's packet header and tags into dest, which gets a packet
+ * header if it had none.  EINVAL if src has no packet header, or if
+ * dest has none and holds data in its own small buffer (the header
+ * would overlap it); ENOMEM if a tag could not be copied (dest is then
+ * left with no tags).  Never sleeps. */
 errno_t	mbuf_copy_pkthdr(mbuf_t dest, mbuf_t src);
 
-/* --- Packet header (the first mbuf of a packet only) ------------------- */
+/* --- Packet header (the first mbuf of a packet only) -------------------
+ * The getters return 0 or NULL for an mbuf without a packet header;
+ * mbuf_pkthdr_setrcvif returns EINVAL; the setters that return nothing
+ * panic, since they would overwrite its data. */
 
 size_t	mbuf_pkthdr_len(mbuf_t mbuf);		/* bytes in the whole chain */
+/* Set or change the packet's length: keep it equal to the sum of the
+ * chain's mbuf_len, which nothing checks. */
 void	mbuf_pkthdr_setlen(mbuf_t mbuf, size_t len);
 void	mbuf_pkthdr_adjustlen(mbuf_t mbuf, int amount);
 ifnet_t	mbuf_pkthdr_rcvif(mbuf_t mbuf);		/* receiving interface */
+/* Set the receiving interface; no reference is taken on it. */
 errno_t	mbuf_pkthdr_setrcvif(mbuf_t mbuf, ifnet_t ifp);
 void	*mbuf_pkthdr_header(mbuf_t mbuf);	/* link-level header */
+/* Point at the packet's link-level header (a driver sets it before
+ * ifnet_input; it may lie in front of the data). */
 void	mbuf_pkthdr_setheader(mbuf_t mbuf, void *header);
 
-/* --- Checksums and VLAN ----------------------------------------------- */
+/* --- Checksums and VLAN -----------------------------------------------
+ * The rest of this section returns EINVAL for an mbuf without a packet
+ * header. */
 
 /* Forget what hardware verified: call after changing inbound data. */
 void	mbuf_inbound_modified(mbuf_t mbuf);
+
 /* Compute in software the checksums still requested on an outbound
  * packet whose IPv4 header starts at protocol_offset (PF_INET only):
  * for TCP/UDP the checksum field holds the pseudo-header sum and the
- * requested value the field's offset in the transport header. */
+ * requested value the field's offset in the transport header.  Then
+ * clears the requests.  Other families are left alone. */
 void	mbuf_outbound_finalize(mbuf_t mbuf, u_int32_t protocol_family,
 	    size_t protocol_offset);
+
+/* The 802.1Q tag that goes with the packet (the frame itself does not
+ * carry it).  mbuf_get_vlan_tag: ENXIO if the packet has none. */
 errno_t	mbuf_set_vlan_tag(mbuf_t mbuf, u_int16_t vlan);
-/* ENXIO if the packet has no VLAN tag. */
 errno_t	mbuf_get_vlan_tag(mbuf_t mbuf, u_int16_t *vlan);
 errno_t	mbuf_clear_vlan_tag(mbuf_t mbuf);
+
+/* Checksums the stack asks the driver to compute on output
+ * (MBUF_CSUM_REQ_*), with their value (see mbuf_outbound_finalize).
+ * value may be NULL when getting. */
 errno_t	mbuf_set_csum_requested(mbuf_t mbuf,
 	    mbuf_csum_request_flags_t request, u_int32_t value);
 errno_t	mbuf_get_csum_requested(mbuf_t mbuf,
 	    mbuf_csum_request_flags_t *request, u_int32_t *value);
 errno_t	mbuf_clear_csum_requested(mbuf_t mbuf);
+
+/* Checksums a driver verified on input (MBUF_CSUM_DID_*), with the
+ * value it computed.  value may be NULL when getting.  Requested and
+ * performed share one value: they are never used on the same packet. */
 errno_t	mbuf_set_csum_performed(mbuf_t mbuf,
 	    mbuf_csum_performed_flags_t performed, u_int32_t value);
 errno_t	mbuf_get_csum_performed(mbuf_t mbuf,
@@ -265,22 +344,29 @@ errno_t	mbuf_clear_csum_performed(mbuf_t mbuf);
 size_t	mbuf_get_mlen(void);		/* data space of a plain mbuf */
 size_t	mbuf_get_mhlen(void);		/* data space of a header mbuf */
 u_int32_t mbuf_get_minclsize(void);	/* use a cluster from this size */
+/* Fill in *stats: the allocator's counters at this moment. */
 void	mbuf_stats(struct mbuf_stat *stats);
 
 /* --- Tags: per-packet data owned by a module -------------------------- */
 
 /* A module id for a bundle id (the same string gets the same id); call
- * once at start.  May block. */
+ * once at start.  EINVAL for NULL, "" or 256 characters or more; ENOMEM
+ * when 64 ids are handed out.  Never sleeps in Finch, but may in Mac OS
+ * X: call it in thread context. */
 errno_t	mbuf_tag_id_find(const char *module_string, mbuf_tag_id_t *module_id);
-/* Attach length bytes of tag data to a packet-header mbuf; *data_p gets
- * them.  EINVAL (no header, length 0), EEXIST (already there), ENOMEM.
- * The tag is freed with the mbuf. */
+
+/* Attach length bytes of zeroed tag data to a packet-header mbuf;
+ * *data_p gets them.  EINVAL (no header, unknown id, length 0 or over
+ * 1024), EEXIST (already there), ENOMEM.  The tag is freed with the
+ * mbuf.  Never sleeps. */
 errno_t	mbuf_tag_allocate(mbuf_t mbuf, mbuf_tag_id_t module_id,
 	    mbuf_tag_type_t type, size_t length, mbuf_how_t how,
 	    void **data_p);
+
 /* Find a tag; ENOENT if the packet has none of that id and type. */
 errno_t	mbuf_tag_find(mbuf_t mbuf, mbuf_tag_id_t module_id,
 	    mbuf_tag_type_t type, size_t *length, void **data_p);
+
 /* Remove and free a tag (nothing if absent). */
 void	mbuf_tag_free(mbuf_t mbuf, mbuf_tag_id_t module_id,
 	    mbuf_tag_type_t type);
