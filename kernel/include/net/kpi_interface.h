@@ -94,12 +94,15 @@ typedef errno_t (*ifnet_set_bpf_tap)(ifnet_t interface, bpf_tap_mode mode,
     bpf_packet_func callback);
 /* The last call for an interface: ifnet_detach has completed. */
 typedef void (*ifnet_detached_func)(ifnet_t interface);
-/* Finds the protocol family of an inbound packet; non-zero drops it. */
+/* Finds the protocol family of an inbound packet; non-zero drops it
+ * (EJUSTRETURN: the driver kept it). */
 typedef errno_t (*ifnet_demux_func)(ifnet_t interface, mbuf_t packet,
     char *frame_header, protocol_family_t *protocol_family);
 typedef void (*ifnet_event_func)(ifnet_t interface,
     const struct kev_msg *event_msg);
-/* Prepends the link-layer header to *packet (may replace the mbuf). */
+/* Prepends the link-layer header to *packet (may replace the mbuf);
+ * non-zero: the DLIL frees *packet unless it is NULL (EJUSTRETURN: the
+ * framer kept it). */
 typedef errno_t (*ifnet_framer_func)(ifnet_t interface, mbuf_t *packet,
     const struct sockaddr *dest, const char *desk_linkaddr,
     const char *frame_type);
@@ -122,7 +125,9 @@ typedef errno_t (*ifnet_check_multi)(ifnet_t interface,
  * caller frees it (EJUSTRETURN: the protocol kept it). */
 typedef errno_t (*proto_media_input)(ifnet_t ifp, protocol_family_t protocol,
     mbuf_t packet, char *header);
-/* Before framing: fill frame_type and link_layer_dest (e.g. ARP). */
+/* Before framing: fill frame_type and link_layer_dest (e.g. ARP).
+ * Non-zero: the DLIL frees *packet; EJUSTRETURN: the protocol kept it
+ * (ARP holding it until the address is resolved). */
 typedef errno_t (*proto_media_preout)(ifnet_t ifp, protocol_family_t protocol,
     mbuf_t *packet, const struct sockaddr *dest, void *route,
     char *frame_type, char *link_layer_dest);
@@ -226,21 +231,47 @@ struct ifnet_attach_proto_param {
  * Lifecycle.  allocate -> setters -> attach -> traffic -> detach
  * (asynchronous: the `detach` callback says when it is over) -> release.
  * A detached interface is never attached again.
+ *
+ * Unless a comment says otherwise, a function given a NULL interface
+ * returns EINVAL (or 0 / NULL if it returns a value) and does not sleep,
+ * so that an interrupt handler may call it.  Those that say "May sleep"
+ * take a sleeping lock: call them from a thread, never under a spin lock.
+ * Those that call back into filters, protocols or the driver run the
+ * callbacks in the caller's thread.
  */
 
-/* A new interface with one reference.  EINVAL bad params, EEXIST the
- * uniqueid is in use by an attached interface, ENOMEM.  May sleep. */
+/* A new interface with one reference.  The name, unit, family and type
+ * never change afterwards.  EINVAL for bad params (no name, output,
+ * demux, add_proto or del_proto; a name over 11 characters; a unit over
+ * 9999; an unknown family; type 0), EEXIST if an attached interface has
+ * the same name and unit, or the same uniqueid and family; ENOMEM.  May
+ * sleep. */
 errno_t	ifnet_allocate(const struct ifnet_init_params *init, ifnet_t *interface);
+
+/* Take and drop a reference; the last release frees the interface (an
+ * attached interface holds one of its own).  Releasing more than was
+ * taken panics. */
 errno_t	ifnet_reference(ifnet_t interface);
-/* Drops a reference; the last one frees the interface. */
 errno_t	ifnet_release(ifnet_t interface);
-/* Puts the interface in the list (ll_addr: its link address, may be NULL);
- * posts KEV_DL_IF_ATTACHED.  EEXIST if already attached.  May sleep. */
+
+/* Puts the interface in the list (ll_addr: its link address, may be
+ * NULL), gives it an index and its AF_LINK address, attaches the default
+ * packet tap (Ethernet, loopback) and posts KEV_DL_IF_ATTACHED.  EEXIST
+ * if already attached or its name or uniqueid is taken, EINVAL if it was
+ * detached before or ll_addr's length does not match the address
+ * length, ENOMEM.  May sleep. */
 errno_t	ifnet_attach(ifnet_t interface, const struct sockaddr_dl *ll_addr);
-/* Starts the detach: EINVAL not attached, ENXIO already detaching. */
+
+/* Starts the detach: the interface leaves the list at once and takes no
+ * new packets; KEV_DL_IF_DETACHING is posted.  Once no packet or call is
+ * inside it, the DLIL thread detaches its protocols and filters, calls
+ * the driver's `detach` and posts KEV_DL_IF_DETACHED.  EINVAL never
+ * attached, ENXIO already detaching.  May sleep. */
 errno_t	ifnet_detach(ifnet_t interface);
 
-/* Accessors.  The name, unit, family and type never change. */
+/* Accessors of what ifnet_allocate was given.  For a NULL interface:
+ * NULL, 0, or (u_int32_t)-1 for the unit and index.  ifnet_index is 0
+ * until the interface is attached. */
 void		*ifnet_softc(ifnet_t interface);
 const char	*ifnet_name(ifnet_t interface);
 ifnet_family_t	ifnet_family(ifnet_t interface);
@@ -248,11 +279,18 @@ u_int32_t	ifnet_unit(ifnet_t interface);
 u_int32_t	ifnet_index(ifnet_t interface);
 u_int8_t	ifnet_type(ifnet_t interface);
 
-/* IFF_* flags (<net/if.h>): sets the bits of new_flags selected by mask. */
+/* IFF_* flags (<net/if.h>): sets the bits of new_flags selected by mask.
+ * Only the field changes: the driver is not told (ifnet_ioctl with
+ * SIOCSIFFLAGS does that) and no event is posted. */
 errno_t		ifnet_set_flags(ifnet_t interface, u_int16_t new_flags,
 		    u_int16_t mask);
 u_int16_t	ifnet_flags(ifnet_t interface);
 
+/* Numbers a driver sets before ifnet_attach (and may change later): the
+ * MTU, the link address length (EINVAL over 16 bytes), the link header
+ * length (what ifnet_input skips), the routing metric, the speed in bits
+ * per second and the offload capabilities (IFNET_CSUM_*, ...).  As with
+ * the flags, nobody is told of a change. */
 errno_t		ifnet_set_mtu(ifnet_t interface, u_int32_t mtu);
 u_int32_t	ifnet_mtu(ifnet_t interface);
 errno_t		ifnet_set_addrlen(ifnet_t interface, u_int8_t addrlen);
@@ -267,10 +305,13 @@ errno_t		ifnet_set_offload(ifnet_t interface, ifnet_offload_t offload);
 ifnet_offload_t	ifnet_offload(ifnet_t interface);
 
 /*
- * Protocols.  attach posts KEV_DL_PROTO_ATTACHED (EEXIST if attached,
- * ENXIO if the interface is not attached); detach posts
- * KEV_DL_PROTO_DETACHED and calls `detached` once no packet is inside
- * the protocol's callbacks (ENOENT if not attached).
+ * Protocols.  attach hands the demux descriptors to the driver's
+ * add_proto (its error is returned) and posts KEV_DL_PROTO_ATTACHED:
+ * EINVAL without input or pre_output, EEXIST if attached, ENOSPC with 16
+ * protocols attached, ENXIO if the interface is not attached, ENOMEM.
+ * detach calls the driver's del_proto, posts KEV_DL_PROTO_DETACHED and
+ * calls `detached` once no packet is inside the protocol's callbacks
+ * (ENOENT if not attached).  Both may sleep.
  */
 errno_t	ifnet_attach_protocol(ifnet_t interface, protocol_family_t protocol_family,
 	    const struct ifnet_attach_proto_param *proto_details);
@@ -278,15 +319,20 @@ errno_t	ifnet_detach_protocol(ifnet_t interface, protocol_family_t protocol_fami
 
 /*
  * Data path.
- * ifnet_output: the protocol's pre_output, interface filters, the framer,
- *   the driver.  Always consumes the packet.  Never sleeps.
+ * ifnet_output: the protocol's pre_output, the framer, interface
+ *   filters, the driver.  Always consumes the packet, even on error:
+ *   EINVAL, ENXIO (not attached), ENETDOWN (not up), ENOENT (protocol
+ *   not attached), or what pre_output, the framer or the driver
+ *   returned.  Runs in the caller's thread; never sleeps.
  * ifnet_output_raw: a packet already framed: interface filters, the
- *   driver.  Always consumes the packet.
+ *   driver.  Always consumes the packet; the same errors.
  * ifnet_input: a list of received packets (linked by nextpkt), each with
- *   rcvif set, its pkthdr header pointing at the link header and its data
- *   just past it.  Queued for the DLIL input thread; safe from an
- *   interrupt handler; never sleeps.  Frees the list on error.  stats may
- *   be NULL (the DLIL then counts packets and bytes itself).
+ *   its pkthdr header pointing at the link header and its data just past
+ *   it; rcvif is set here.  Queued for the DLIL input thread; safe from
+ *   an interrupt handler; never sleeps.  Frees the list on error (EINVAL,
+ *   ENXIO not attached); packets that do not fit the queue (512) are
+ *   dropped and counted, and 0 is still returned.  stats may be NULL
+ *   (the DLIL then counts packets and bytes itself).
  */
 errno_t	ifnet_output(ifnet_t interface, protocol_family_t protocol_family,
 	    mbuf_t packet, void *route, const struct sockaddr *dest);
@@ -296,15 +342,20 @@ errno_t	ifnet_input(ifnet_t interface, mbuf_t first_packet,
 	    const struct ifnet_stat_increment_param *stats);
 
 /* Passes an ioctl to the interface filters, the protocol (if not 0),
- * then the driver.  EOPNOTSUPP if nobody handled it. */
+ * then the driver, in the caller's thread.  EOPNOTSUPP if nobody handled
+ * it, ENXIO if the interface is not attached. */
 errno_t	ifnet_ioctl(ifnet_t interface, protocol_family_t protocol,
 	    u_int32_t ioctl_code, void *ioctl_arg);
+
 /* Delivers an event to the filters, protocols and driver of the interface
  * and posts it as a kernel event (KEV_DL_LINK_ON, KEV_DL_LINK_OFF, ...).
- * Thread context: from an interrupt handler, use ifnet_link_event. */
+ * EINVAL if total_size is under the 24-byte header, EMSGSIZE if the event
+ * is too big to post.  Thread context: from an interrupt handler, use
+ * ifnet_link_event. */
 errno_t	ifnet_event(ifnet_t interface, struct kern_event_msg *event_ptr);
 
-/* Statistics.  Safe from an interrupt handler. */
+/* Statistics.  Safe from an interrupt handler.  increment adds to the
+ * counters; set_stat replaces them all, stat copies them out. */
 errno_t	ifnet_stat_increment(ifnet_t interface,
 	    const struct ifnet_stat_increment_param *counts);
 errno_t	ifnet_stat_increment_in(ifnet_t interface, u_int32_t packets_in,
@@ -314,27 +365,41 @@ errno_t	ifnet_stat_increment_out(ifnet_t interface, u_int32_t packets_out,
 errno_t	ifnet_set_stat(ifnet_t interface, const struct ifnet_stats_param *stats);
 errno_t	ifnet_stat(ifnet_t interface, struct ifnet_stats_param *out_stats);
 
-/* Counts promiscuous requests; IFF_PROMISC is set while any is on. */
+/* Counts promiscuous requests; IFF_PROMISC is set while any is on, and
+ * the driver hears SIOCSIFFLAGS when that changes (in the caller's
+ * thread).  EINVAL to turn it off when nobody turned it on. */
 errno_t	ifnet_set_promiscuous(ifnet_t interface, int on);
+
+/* When the interface last changed, as its driver and the stack record
+ * it (ifnet_attach does): touch sets it to now (microtime), lastchange
+ * reads it. */
 errno_t	ifnet_touch_lastchange(ifnet_t interface);
 errno_t	ifnet_lastchange(ifnet_t interface, struct timeval *last_change);
 
-/* Addresses (ifaddr_t) configured on the interface, each referenced: a
- * NULL-terminated array freed with ifnet_free_address_list. */
+/* Addresses (ifaddr_t) configured on the interface (of one family, for
+ * _family), each referenced: a NULL-terminated array freed with
+ * ifnet_free_address_list, which drops the references.  ENOMEM. */
 errno_t	ifnet_get_address_list(ifnet_t interface, ifaddr_t **addresses);
 errno_t	ifnet_get_address_list_family(ifnet_t interface, ifaddr_t **addresses,
 	    sa_family_t family);
 void	ifnet_free_address_list(ifaddr_t *addresses);
 
-/* The link-layer address.  copy_bytes: length must equal the address
- * length (EINVAL).  ifnet_lladdr points at the bytes inside the ifnet. */
+/* The link-layer address.  set: lladdr_len must equal the address length
+ * (EINVAL); posts KEV_DL_LINK_ADDRESS_CHANGED.  copy_bytes: length must
+ * equal the address length (EINVAL).  llbroadcast: *addr_len gets the
+ * broadcast address's length, EMSGSIZE if bufferlen is smaller.
+ * ifnet_lladdr points at the bytes inside the ifnet: they change when
+ * the address is set. */
 errno_t	ifnet_set_lladdr(ifnet_t interface, const void *lladdr, size_t lladdr_len);
 errno_t	ifnet_lladdr_copy_bytes(ifnet_t interface, void *lladdr, size_t length);
 errno_t	ifnet_llbroadcast_copy_bytes(ifnet_t interface, void *addr,
 	    size_t bufferlen, size_t *addr_len);
 void	*ifnet_lladdr(ifnet_t interface);
 
-/* Lookups return referenced interfaces: ifnet_release / ifnet_list_free. */
+/* Lookups return referenced interfaces: ifnet_release / ifnet_list_free.
+ * find_by_name takes "en0" (ENXIO if none); list_get gives a
+ * NULL-terminated array of the attached interfaces of one family
+ * (IFNET_FAMILY_ANY: all) and their count (ENOMEM).  May sleep. */
 errno_t	ifnet_find_by_name(const char *ifname, ifnet_t *interface);
 errno_t	ifnet_list_get(ifnet_family_t family, ifnet_t **interfaces,
 	    u_int32_t *count);
@@ -342,20 +407,33 @@ void	ifnet_list_free(ifnet_t *interfaces);
 
 /*
  * Interface addresses.  The IP layer adds them; anyone may read them.
+ * The last ifaddr_release gives the address back to its owner.
  */
 errno_t		ifaddr_reference(ifaddr_t ifaddr);
 errno_t		ifaddr_release(ifaddr_t ifaddr);
-/* Copy out an address: EMSGSIZE if addr_size is too small. */
+
+/* Copy out the address: EMSGSIZE if addr_size is too small. */
 errno_t		ifaddr_address(ifaddr_t ifaddr, struct sockaddr *out_addr,
 		    u_int32_t addr_size);
+/* The address's family (AF_INET, AF_LINK, ...), 0 if NULL. */
 sa_family_t	ifaddr_address_family(ifaddr_t ifaddr);
+/* Copy out the peer's address or the netmask: EMSGSIZE if the size is
+ * too small, ENOTSUP if the address has none (no peer on a broadcast
+ * link). */
 errno_t		ifaddr_dstaddress(ifaddr_t ifaddr, struct sockaddr *out_dstaddr,
 		    u_int32_t dstaddr_size);
 errno_t		ifaddr_netmask(ifaddr_t ifaddr, struct sockaddr *out_netmask,
 		    u_int32_t netmask_size);
+
 /* Not referenced: valid while you hold the ifaddr. */
 ifnet_t		ifaddr_ifnet(ifaddr_t ifaddr);
-/* Lookups return a referenced ifaddr, or NULL. */
+
+/* Lookups over every attached interface; they return a referenced
+ * ifaddr, or NULL.  withaddr: this address (all sa_len bytes equal, so
+ * keep sin_zero zeroed); withdstaddr: the peer of a point-to-point link;
+ * withnet: an address on the same network (by its netmask);
+ * findbestforaddr: on `interface`, the address itself, else one on its
+ * network, else the first of its family.  May sleep. */
 ifaddr_t	ifaddr_withaddr(const struct sockaddr *address);
 ifaddr_t	ifaddr_withdstaddr(const struct sockaddr *destination);
 ifaddr_t	ifaddr_withnet(const struct sockaddr *net);
