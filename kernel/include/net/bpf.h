@@ -27,7 +27,8 @@ typedef errno_t (*bpf_tap_func)(ifnet_t interface, u_int32_t data_link_type,
     bpf_tap_mode direction);
 
 /* Declares that the interface frames packets as data_link_type, with a
- * header_length-byte link header.  send and tap may be NULL.  The DLIL
+ * header_length-byte link header; a second call replaces the first.
+ * send and tap may be NULL.  EINVAL for a NULL interface.  The DLIL
  * attaches DLT_EN10MB for IFT_ETHER and DLT_NULL for IFT_LOOP itself. */
 errno_t	bpf_attach(ifnet_t interface, u_int32_t data_link_type,
 	    u_int32_t header_length, bpf_send_func send, bpf_tap_func tap);
@@ -36,8 +37,9 @@ errno_t	bpf_attach(ifnet_t interface, u_int32_t data_link_type,
  * Shows a packet to the listeners.  header (header_len bytes, may be
  * NULL) is seen in front of the packet's data: pass the link header when
  * the data already points past it.  Never sleeps, never keeps the mbuf.
- * The DLIL calls these on its own paths; a driver needs them only for
- * frames the DLIL does not see.
+ * Ignored unless dlt is the link type the interface attached.  The DLIL
+ * calls these on its own paths; a driver needs them only for frames the
+ * DLIL does not see.
  */
 void	bpf_tap_in(ifnet_t interface, u_int32_t dlt, mbuf_t packet,
 	    void *header, size_t header_len);

@@ -54,21 +54,29 @@ __BEGIN_DECLS
  */
 
 /* Finds the protocol whose demux descriptor matches the frame's ethertype
- * (or 802.2 SAP/SNAP); ENOENT if none.  Sets MBUF_BCAST/MBUF_MCAST. */
+ * (or 802.2 SAP/SNAP); ENOENT if none.  Sets MBUF_BCAST/MBUF_MCAST, and
+ * MBUF_PROMISC for another host's frame heard in promiscuous mode. */
 errno_t	ether_demux(ifnet_t interface, mbuf_t packet, char *header,
 	    protocol_family_t *protocol);
-/* Records a protocol's DLIL_DESC_ETYPE2/SAP/SNAP descriptors.  EINVAL for
- * an unknown type or length, EADDRINUSE if another protocol has it. */
+/* Records a protocol's DLIL_DESC_ETYPE2/SAP/SNAP descriptors, all or
+ * none.  EINVAL for an unknown type or length, ENOSPC if the table is
+ * full, EADDRINUSE if another protocol has one of them. */
 errno_t	ether_add_proto(ifnet_t interface, protocol_family_t protocol,
 	    const struct ifnet_demux_desc *demux_list, u_int32_t demux_count);
+
+/* Forgets every descriptor of the protocol; 0 even if it had none. */
 errno_t	ether_del_proto(ifnet_t interface, protocol_family_t protocol);
 /* Prepends the Ethernet header: destination dest_lladdr (6 bytes), the
  * interface's own address as source, frame_type (2 bytes, network
- * order).  On failure *packet has been freed and set to NULL. */
+ * order).  ENOMEM: *packet has been freed and set to NULL.  EINVAL for
+ * a NULL argument (*packet untouched).  Never sleeps. */
 errno_t	ether_frameout(ifnet_t interface, mbuf_t *packet,
 	    const struct sockaddr *dest, const char *dest_lladdr,
 	    const char *frame_type);
-/* SIOCSIFADDR, SIOCGIFADDR: the generic part of an Ethernet ioctl. */
+/* The generic part of an Ethernet ioctl: SIOCSIFADDR and SIOCAIFADDR
+ * bring the interface up, SIOCGIFADDR copies its MAC into ifr_addr,
+ * SIOCSIFMTU takes 46 to 1500 (else EINVAL), SIOCSIFFLAGS is accepted;
+ * anything else is EOPNOTSUPP. */
 errno_t	ether_ioctl(ifnet_t interface, u_int32_t command, void *data);
 /* AF_UNSPEC/AF_LINK: a multicast MAC is accepted; EADDRNOTAVAIL
  * otherwise.  Other families: EOPNOTSUPP (their protocol resolves). */

@@ -2,7 +2,9 @@
  * <net/kpi_interfacefilter.h> -- interface filters: a kext sees (and may
  * change, swallow or re-inject) every packet entering an interface after
  * the link header is found, and every frame leaving it before the driver.
- * The hooks sit in bsd/net/dlil_input.c and dlil_output.c.
+ * The DLIL calls the filters on its input and output paths
+ * (bsd/net/dlil_input.c, dlil_output.c); the KPI itself is
+ * bsd/net/kpi_interfacefilter.c.
  */
 #ifndef _NET_KPI_INTERFACEFILTER_H_
 #define _NET_KPI_INTERFACEFILTER_H_
@@ -21,7 +23,9 @@ typedef struct ifnet_filter	*interface_filter_t;
 /*
  * Callbacks.  Returning 0 lets the packet go on; EJUSTRETURN means the
  * filter kept it (the stack forgets it); any other error drops it (the
- * stack frees it).
+ * stack frees it).  They run in the thread that carries the packet (the
+ * DLIL input thread on input, the sender's on output), without a lock
+ * held, and may run on several threads at once.
  *
  * iff_input: *data starts after the link header, which *frame_ptr points
  *   at (ifnet_hdrlen bytes).  Call mbuf_inbound_modified after changing it.
@@ -52,11 +56,17 @@ struct iff_filter {
 	iff_detached_func	iff_detached;
 };
 
-/* Appends a filter to the interface's list.  ENXIO if the interface is
- * not attached, EINVAL if filter or its name is NULL, ENOMEM. */
+/* Appends a filter to the interface's list (the struct is copied); the
+ * interface holds a reference until the filter is detached.  ENXIO if
+ * the interface is not attached, EINVAL if filter or its name is NULL,
+ * ENOMEM (also with 16 filters attached).  Never sleeps. */
 errno_t	iflt_attach(ifnet_t interface, const struct iff_filter *filter,
 	    interface_filter_t *filter_ref);
-/* Asynchronous: iff_detached says when no callback can run any more. */
+/* Takes the filter off the list; call it once per filter.  Asynchronous:
+ * iff_detached says when no callback can run any more.  It may run
+ * before iflt_detach returns, in the caller's thread, or later in the
+ * thread that finishes the last callback.  An interface's detach
+ * detaches its filters too. */
 void	iflt_detach(interface_filter_t filter_ref);
 
 __END_DECLS

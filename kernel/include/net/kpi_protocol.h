@@ -22,40 +22,47 @@ __BEGIN_DECLS
 typedef void (*proto_input_handler)(protocol_family_t protocol, mbuf_t packet);
 typedef void (*proto_input_detached_handler)(protocol_family_t protocol);
 
-/* EEXIST if the family has a handler, EINVAL if input is NULL. */
+/* EEXIST if the family has a handler, EINVAL if input is NULL, ENOMEM.
+ * Never sleeps. */
 errno_t	proto_register_input(protocol_family_t protocol,
 	    proto_input_handler input, proto_input_detached_handler detached);
-/* Asynchronous: `detached` is called once no packet is being handled. */
+/* Asynchronous: packets still queued by proto_inject are dropped, and
+ * `detached` is called once no packet is being handled. */
 void	proto_unregister_input(protocol_family_t protocol);
 
 /*
  * Calls the protocol's input handler now, in the caller's thread, for
- * each packet of the list (nextpkt).  Returns -1 (not an errno) if the
- * family has no handler; the caller then frees the packets.
+ * each packet of the list (nextpkt); 0 then, and the handler owns every
+ * packet.  Returns -1 (not an errno) if the family has no handler; the
+ * caller then frees the packets.
  */
 errno_t	proto_input(protocol_family_t protocol, mbuf_t packet);
 /*
  * Queues the packets for the DLIL input thread, which hands them to the
  * protocol's input handler: for a caller that must not re-enter the
- * stack (a filter re-injecting a packet).  ENOENT if the family has no
- * handler, ENOBUFS if the queue is full; on error the caller frees.
+ * stack (a filter re-injecting a packet).  EINVAL if packet is NULL,
+ * ENOENT if the family has no handler, ENOBUFS if the queue (256
+ * packets) would overflow; on error the caller frees.  Never sleeps:
+ * safe from an interrupt handler.
  */
 errno_t	proto_inject(protocol_family_t protocol, mbuf_t packet);
 
 /*
  * Plumbers.  plumb attaches protocol to ifp (normally with
  * ifnet_attach_protocol) and returns 0 or an errno; unplumb undoes it
- * (NULL: ifnet_detach_protocol is called).  Neither may register or
- * unregister plumbers.
+ * (NULL: ifnet_detach_protocol is called).  Both run with the plumbers'
+ * mutex held: neither may register or unregister plumbers.
  */
 typedef errno_t (*proto_plumb_handler)(ifnet_t ifp, protocol_family_t protocol);
 typedef void (*proto_unplumb_handler)(ifnet_t ifp, protocol_family_t protocol);
 
-/* EINVAL if plumb is NULL, EEXIST if the pair is registered, ENOMEM. */
+/* EINVAL if plumb is NULL, EEXIST if the pair is registered, ENOMEM.
+ * May sleep. */
 errno_t	proto_register_plumber(protocol_family_t proto_fam,
 	    ifnet_family_t if_fam, proto_plumb_handler plumb,
 	    proto_unplumb_handler unplumb);
-/* Synchronous; does not detach protocols already plumbed. */
+/* Synchronous: waits for a plumb in progress.  Does not detach the
+ * protocols already plumbed: unplumb them first.  May sleep. */
 void	proto_unregister_plumber(protocol_family_t proto_fam,
 	    ifnet_family_t if_fam);
 
