@@ -22,18 +22,35 @@ enum {
 	kSecondScale		= 1000 * 1000 * 1000,
 };
 
+/*
+ * None of these sleeps or takes a lock a caller could hold: any context
+ * may call them.  Results are written to *result (and friends), which
+ * must not be NULL.
+ */
+
+/* Now, as an absolute time: mach_absolute_time(). */
 void	clock_get_uptime(uint64_t *result);
-/* Now + interval * scale_factor nanoseconds, as an absolute time. */
+
+/* Deadlines for thread_call_enter_delayed, lck_mtx_sleep_deadline, ...:
+ * now + interval * scale_factor nanoseconds (kSecondScale, ...), or now
+ * + abstime. */
 void	clock_interval_to_deadline(uint32_t interval, uint32_t scale_factor,
 	    uint64_t *result);
 void	clock_absolutetime_interval_to_deadline(uint64_t abstime,
 	    uint64_t *result);
+
+/* Conversions between absolute time and nanoseconds (the identity in
+ * Finch, whose timebase is 1/1; not on every Mac). */
 void	absolutetime_to_nanoseconds(uint64_t abstime, uint64_t *result);
 void	nanoseconds_to_absolutetime(uint64_t nanoseconds, uint64_t *result);
+
+/* The time since boot, split into seconds and micro- or nanoseconds. */
 void	clock_get_system_microtime(uint32_t *secs, uint32_t *microsecs);
 void	clock_get_system_nanotime(uint32_t *secs, uint32_t *nanosecs);
 
-/* Busy-wait `usec` microseconds (no sleeping: drivers, short waits). */
+/* Busy-wait `usec` microseconds by watching the timer: no sleeping, so
+ * it works with interrupts off and in interrupt handlers (drivers, short
+ * waits).  0 or less returns at once. */
 void	delay(int usec);
 
 __END_DECLS

@@ -40,7 +40,9 @@ typedef unsigned int lck_sleep_action_t;
 #define LCK_SLEEP_DEFAULT	0x00	/* release, then re-take */
 #define LCK_SLEEP_UNLOCK	0x01	/* release, do not re-take */
 
-/* Group attributes and groups.  A group's name is copied. */
+/* Group attributes and groups.  A group's name is copied.  The
+ * allocators return NULL out of memory and never sleep.  lck_grp_free
+ * drops your reference: the group goes with its last lock. */
 lck_grp_attr_t	*lck_grp_attr_alloc_init(void);
 void		lck_grp_attr_setdefault(lck_grp_attr_t *attr);
 void		lck_grp_attr_setstat(lck_grp_attr_t *attr);
@@ -48,13 +50,16 @@ void		lck_grp_attr_free(lck_grp_attr_t *attr);
 lck_grp_t	*lck_grp_alloc_init(const char *name, lck_grp_attr_t *attr);
 void		lck_grp_free(lck_grp_t *grp);
 
-/* Lock attributes (debug and default). */
+/* Lock attributes (debug and default): accepted, and change nothing:
+ * Finch's locks always check their use.  NULL out of memory. */
 lck_attr_t	*lck_attr_alloc_init(void);
 void		lck_attr_setdefault(lck_attr_t *attr);
 void		lck_attr_setdebug(lck_attr_t *attr);
 void		lck_attr_free(lck_attr_t *attr);
 
-/* Spin locks: interrupts stay off between lock and unlock. */
+/* Spin locks: interrupts stay off between lock and unlock, so anything
+ * may take one, interrupt handlers included; never sleep holding one.
+ * alloc_init: NULL out of memory.  Destroying a held lock panics. */
 lck_spin_t	*lck_spin_alloc_init(lck_grp_t *grp, lck_attr_t *attr);
 void		lck_spin_init(lck_spin_t *lck, lck_grp_t *grp, lck_attr_t *attr);
 void		lck_spin_lock(lck_spin_t *lck);
@@ -63,7 +68,10 @@ boolean_t	lck_spin_try_lock(lck_spin_t *lck);
 void		lck_spin_destroy(lck_spin_t *lck, lck_grp_t *grp);
 void		lck_spin_free(lck_spin_t *lck, lck_grp_t *grp);
 
-/* Mutexes: sleep while contended.  Not recursive; unlock by the owner. */
+/* Mutexes: sleep while contended.  Not recursive; unlock by the owner.
+ * Locking in an interrupt handler or twice in one thread, unlocking a
+ * mutex you do not hold, or destroying a held one panics.  try_lock
+ * never sleeps.  alloc_init: NULL out of memory. */
 lck_mtx_t	*lck_mtx_alloc_init(lck_grp_t *grp, lck_attr_t *attr);
 void		lck_mtx_init(lck_mtx_t *lck, lck_grp_t *grp, lck_attr_t *attr);
 void		lck_mtx_lock(lck_mtx_t *lck);
@@ -73,9 +81,10 @@ void		lck_mtx_destroy(lck_mtx_t *lck, lck_grp_t *grp);
 void		lck_mtx_free(lck_mtx_t *lck, lck_grp_t *grp);
 
 /*
- * Sleep on `event` with the mutex held; it is released while asleep.
- * Returns THREAD_AWAKENED or THREAD_TIMED_OUT (deadline in
- * mach_absolute_time units).
+ * Sleep on `event` with the mutex held; it is released while asleep and
+ * taken again before return (unless action is LCK_SLEEP_UNLOCK).  Woken
+ * by wakeup(event).  Returns THREAD_AWAKENED or THREAD_TIMED_OUT
+ * (deadline in mach_absolute_time units).  Thread context only.
  */
 typedef int wait_result_t;
 typedef int wait_interrupt_t;
@@ -93,7 +102,10 @@ wait_result_t	lck_mtx_sleep_deadline(lck_mtx_t *lck,
 		    lck_sleep_action_t action, event_t event,
 		    wait_interrupt_t interruptible, uint64_t deadline);
 
-/* Read-write locks: many readers or one writer; sleep while contended. */
+/* Read-write locks: many readers or one writer; sleep while contended,
+ * and a waiting writer goes before new readers.  Taking one in an
+ * interrupt handler, exclusively twice in one thread, or with an unknown
+ * type panics, as does releasing one not held.  NULL out of memory. */
 lck_rw_t	*lck_rw_alloc_init(lck_grp_t *grp, lck_attr_t *attr);
 void		lck_rw_init(lck_rw_t *lck, lck_grp_t *grp, lck_attr_t *attr);
 void		lck_rw_lock(lck_rw_t *lck, lck_rw_type_t type);
@@ -102,8 +114,10 @@ void		lck_rw_lock_shared(lck_rw_t *lck);
 void		lck_rw_unlock_shared(lck_rw_t *lck);
 void		lck_rw_lock_exclusive(lck_rw_t *lck);
 void		lck_rw_unlock_exclusive(lck_rw_t *lck);
-/* Returns the type that was held. */
+/* Release the lock however it is held; returns the type that was held. */
 lck_rw_type_t	lck_rw_done(lck_rw_t *lck);
+
+/* Destroying or freeing a held lock panics. */
 void		lck_rw_destroy(lck_rw_t *lck, lck_grp_t *grp);
 void		lck_rw_free(lck_rw_t *lck, lck_grp_t *grp);
 

@@ -15,12 +15,24 @@
 
 __BEGIN_DECLS
 
+/* Start a thread (16 KB of stack) that may run at once.  *new_thread
+ * holds a reference.  KERN_INVALID_ARGUMENT for a NULL argument,
+ * KERN_RESOURCE_SHORTAGE out of memory.  Never sleeps.  Make every
+ * thread of your kext end before its stop routine returns: while one is
+ * alive, kextunload leaves the stopped kext in memory. */
 kern_return_t	kernel_thread_start(thread_continue_t continuation,
 		    void *parameter, thread_t *new_thread);
+
+/* The calling thread (no reference taken); in an interrupt handler, the
+ * thread it interrupted. */
 thread_t	current_thread(void);
+
+/* Drop a reference (NULL is allowed); the last one, once the thread has
+ * ended, frees it.  Dropping more than were taken panics. */
 void		thread_deallocate(thread_t thread);
 
-/* End the calling thread (only the current thread may be terminated). */
+/* End the calling thread: it does not return.  KERN_FAILURE for any
+ * other thread (Finch ends only the caller). */
 kern_return_t	thread_terminate(thread_t thread);
 
 __END_DECLS

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 __BEGIN_DECLS
+/* The CRC-32 of len bytes at buf, continuing from crc (0 to start).
+ * Never sleeps.  Kernel only for now: no KPI bundle exports it. */
 uint32_t	crc32(uint32_t crc, const void *buf, size_t len);
 __END_DECLS
 

@@ -18,9 +18,13 @@ struct mach_timebase_info {
 typedef struct mach_timebase_info *mach_timebase_info_t;
 typedef struct mach_timebase_info mach_timebase_info_data_t;
 
-/* Time since boot in absolute-time units; never goes backwards.  It
- * advances only while interrupts are on (use delay() to spin). */
+/* Time since boot in absolute-time units; never goes backwards.  With
+ * interrupts off it stops within a clock tick (use delay() to spin).
+ * Any context may call it. */
 uint64_t	mach_absolute_time(void);
+
+/* The ratio numer/denom that turns absolute time into nanoseconds (1/1
+ * in Finch); always KERN_SUCCESS. */
 kern_return_t	mach_timebase_info(mach_timebase_info_t info);
 
 __END_DECLS

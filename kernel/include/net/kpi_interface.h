@@ -288,9 +288,9 @@ u_int16_t	ifnet_flags(ifnet_t interface);
 
 /* Numbers a driver sets before ifnet_attach (and may change later): the
  * MTU, the link address length (EINVAL over 16 bytes), the link header
- * length (what ifnet_input skips), the routing metric, the speed in bits
- * per second and the offload capabilities (IFNET_CSUM_*, ...).  As with
- * the flags, nobody is told of a change. */
+ * length (what the tap and iff_input see of it), the routing metric, the
+ * speed in bits per second and the offload capabilities (IFNET_CSUM_*,
+ * ...).  As with the flags, nobody is told of a change. */
 errno_t		ifnet_set_mtu(ifnet_t interface, u_int32_t mtu);
 u_int32_t	ifnet_mtu(ifnet_t interface);
 errno_t		ifnet_set_addrlen(ifnet_t interface, u_int8_t addrlen);

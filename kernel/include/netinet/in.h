@@ -148,7 +148,8 @@ __BEGIN_DECLS
  * The Internet checksum (RFC 1071) of the first len bytes of the chain m:
  * the one's complement of the one's complement sum of its 16-bit words,
  * ready to store in a header (0 means the data, checksum included, was
- * intact).  Never sleeps; m is not modified.
+ * intact).  Never sleeps; m is not modified.  0xffff for a NULL m or a
+ * negative len.
  */
 int	in_cksum(mbuf_t m, int len);
 

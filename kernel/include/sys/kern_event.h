@@ -2,7 +2,7 @@
  * <sys/kern_event.h> -- kernel events: small messages (link on, address
  * added, ...) that the kernel and kexts post and that listeners (the
  * monitor, the host link, later PF_SYSTEM sockets) receive.  Names and
- * values are Mac OS X 10.4's; the code is bsd/kern/kern_event.c.
+ * values are Mac OS X 10.4's; the code is in bsd/kern/.
  */
 #ifndef _SYS_KERN_EVENT_H_
 #define _SYS_KERN_EVENT_H_
@@ -118,14 +118,18 @@ struct kev_dl_proto_data {
 __BEGIN_DECLS
 
 /* A vendor code for a bundle id: the same id always gets the same code.
- * EINVAL if vendor_string is NULL, empty or 200 characters or more.
- * May block; call it from your start routine. */
+ * EINVAL if vendor_string is NULL, empty or 200 characters or more;
+ * ENOMEM when 32 codes are handed out.  Never sleeps in Finch, but may in
+ * Mac OS X: call it from your start routine. */
 errno_t	kev_vendor_code_find(const char *vendor_string, u_int32_t *vendor_code);
 
-/* Post an event.  EINVAL if vendor_code was not issued by
- * kev_vendor_code_find (so kexts cannot post Apple's events), EMSGSIZE if
- * the data does not fit one small mbuf, ENOMEM.  Never blocks: callable
- * from interrupt handlers. */
+/* Post an event: the data is copied at once, and listeners hear it
+ * later, from the thread_call thread, in posting order (if over 64 wait,
+ * the oldest are lost, and counted).  EINVAL if
+ * vendor_code was not issued by kev_vendor_code_find (so kexts cannot
+ * post Apple's events), EMSGSIZE if header and data are over 236 bytes
+ * (one small mbuf).  Never ENOMEM in Finch (ENOMEM in Mac OS X).  Never
+ * blocks: callable from interrupt handlers. */
 errno_t	kev_msg_post(struct kev_msg *event_msg);
 
 __END_DECLS

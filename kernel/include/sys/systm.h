@@ -18,32 +18,43 @@ __BEGIN_DECLS
 /* Clock ticks per second: the resolution of timeout() and msleep(). */
 extern int hz;
 
-/* Formatted console output.  Never sleeps; safe with interrupts off. */
+/* Formatted console output (<libkern/libkern.h> says which formats);
+ * returns the number of characters.  Never sleeps; safe with interrupts
+ * off. */
 int	printf(const char *fmt, ...) __printflike(1, 2);
 
-/* Stop the machine: prints the message, registers and a backtrace. */
+/* Stop the machine: prints the message, registers, a backtrace and the
+ * loaded kexts, then halts.  Never returns; any context may call it. */
 void	panic(const char *fmt, ...) __printflike(1, 2) __dead2;
 
 /*
  * Sleep on `chan` until wakeup(chan) or the timeout `ts` (relative; NULL
- * waits forever).  If `mtx` is not NULL it must be held: it is released
- * while asleep and re-taken before return (unless pri has PDROP).
- * Returns 0 when woken, EWOULDBLOCK on timeout.  Never call it with a
- * spin lock held or from an interrupt.
+ * or zero waits forever).  If `mtx` is not NULL it must be held: it is
+ * released while asleep and re-taken before return (unless pri has
+ * PDROP).  wmesg names the wait in `ps`.  Returns 0 when woken,
+ * EWOULDBLOCK on timeout.  Never call it with a spin lock held or from
+ * an interrupt.
  */
 int	msleep(void *chan, lck_mtx_t *mtx, int pri, const char *wmesg,
 	    struct timespec *ts);
 #define PDROP	0x200	/* msleep: do not re-take the mutex */
 #define PCATCH	0x100	/* accepted and ignored: no signals in Finch */
 
-/* Wake every thread / the longest sleeper asleep on chan. */
+/* Wake every thread / the longest sleeper asleep on chan (msleep,
+ * lck_mtx_sleep); nobody asleep is fine.  Never sleeps: interrupt
+ * handlers may call them. */
 void	wakeup(void *chan);
 void	wakeup_one(caddr_t chan);
 
 /*
- * Call fn(arg) once, `ticks` clock ticks (1/hz s) from now, in the
- * thread_call thread (so fn may take mutexes, but should be brief).
- * untimeout() cancels the first pending (fn, arg) pair, if any.
+ * Call fn(arg) once, `ticks` clock ticks (1/hz s; 0 or less: one) from
+ * now, in the thread_call thread (so fn may take mutexes, but should be
+ * brief).  bsd_timeout takes a relative timespec instead (NULL or zero:
+ * as soon as possible; an invalid one panics).  untimeout() cancels the
+ * first pending (fn, arg) pair, if any; it does not wait for one that is
+ * running.  None of them sleeps: interrupt handlers may call them; out
+ * of memory panics.  Cancel every timeout in your stop routine: while
+ * one is pending, kextunload leaves the stopped kext in memory.
  */
 typedef void timeout_fcn_t(void *);
 void	timeout(timeout_fcn_t *fn, void *arg, int ticks);
@@ -51,7 +62,8 @@ void	untimeout(timeout_fcn_t *fn, void *arg);
 void	bsd_timeout(timeout_fcn_t *fn, void *arg, struct timespec *ts);
 void	bsd_untimeout(timeout_fcn_t *fn, void *arg);
 
-/* Time of day and time since boot.  Finch's wall clock starts at boot. */
+/* Time of day and time since boot.  Finch's wall clock starts at boot,
+ * so both are the same.  Any context may call them. */
 void	microtime(struct timeval *tv);
 void	nanotime(struct timespec *ts);
 void	microuptime(struct timeval *tv);
