@@ -1,5 +1,5 @@
-"""The KPI reference: the header reader (finch.cheader) and the pages it
-makes (finch.kpidoc)."""
+"""The KPI reference: the header reader (finch.cheader), the pages it makes
+(finch.kpidoc), and the repository's own docs/kpi and header comments."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ import pytest
 
 from finch.cheader import HeaderError, declaration_of, parse_header
 from finch.kpidoc import (
+    CONTRACT_HINT,
     INDEX,
+    REGENERATE,
     load_reference,
     render_pages,
     stale_pages,
     write_pages,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def contracts(text: str) -> dict[str, str]:
@@ -278,3 +282,21 @@ def test_stale_missing_and_left_over_pages_are_found_and_mended(tree: Path, tmp_
     assert stale_pages(pages, out) == [INDEX, "net/gone.md", "sys/kpi_mbuf.md"]
     assert write_pages(pages, out) == [INDEX, "net/gone.md", "sys/kpi_mbuf.md"]
     assert stale_pages(pages, out) == []
+
+
+# ---------------------------------------------------------------------------
+# The repository
+
+
+def test_docs_kpi_is_what_the_headers_say() -> None:
+    pages = render_pages(load_reference(REPO))
+
+    stale = stale_pages(pages, REPO / "docs" / "kpi")
+
+    assert not stale, f"docs/kpi is stale ({', '.join(stale)}): run `{REGENERATE}` and commit"
+
+
+def test_every_exported_function_has_a_contract_comment() -> None:
+    missing = load_reference(REPO).missing_contracts()
+
+    assert not missing, "\n".join([*missing, f"for each: {CONTRACT_HINT}"])

@@ -11,6 +11,7 @@ Both fail when an exported function has no contract comment in its header.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from finch.build import Tree
@@ -63,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
         changed = write_pages(pages, out)
         print(f"{tree.relative(out)}: {len(pages)} pages, {len(changed)} changed")
     for symbol, bundle in sorted(reference.undeclared_exports().items()):
-        print(f"note: {symbol} is exported by {bundle} but declared in no public header")
+        print(
+            f"finch {NAME}: note: {symbol} is exported by {bundle} but declared in no "
+            "public header",
+            file=sys.stderr,
+        )
     if problems:
         raise FinchError("\n".join(problems))
     return 0
