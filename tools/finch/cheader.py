@@ -12,7 +12,8 @@ headers are (kernel/include), which is the way BSD and XNU write theirs:
 The rules, in the order the reader applies them:
 
 - Preprocessor lines (with their continuation lines) and lines that hold
-  nothing but an upper-case macro name (__BEGIN_DECLS) are skipped.
+  nothing but an upper-case macro name (__BEGIN_DECLS) are skipped.  No
+  #if is evaluated: what an #if 0 hides is read like the rest.
 - A statement ends at a ";" outside parentheses and braces, or at the "}"
   that closes a function body.  Statements with a body (struct, enum,
   inline functions) and typedefs (function-pointer types included) are not
