@@ -10,7 +10,7 @@
 #define MB_FLAGS	0x00000003	/* page-align modules; want memory map */
 #define MB_CHECKSUM	(-(MB_MAGIC + MB_FLAGS))
 
-#define BOOT_STACK_SIZE	16384
+#define BOOT_STACK_SIZE	16384	/* THREAD_STACK_SIZE: this becomes a thread */
 
 	.section .multiboot, "a"
 	.align	4
@@ -35,7 +35,9 @@ start:
 	jmp	1b
 
 	.bss
-	.align	16
+	.align	4096
+boot_stack_guard:			/* unmapped by thread_bootstrap() */
+	.space	4096
 	.globl	boot_stack
 boot_stack:
 	.space	BOOT_STACK_SIZE

@@ -96,6 +96,15 @@ get_ebp(void)
 	return v;
 }
 
+static inline uint32_t
+get_esp(void)
+{
+	uint32_t v;
+
+	__asm__ volatile("movl %%esp, %0" : "=r"(v));
+	return v;
+}
+
 static inline void
 cpu_pause(void)
 {

@@ -1,7 +1,8 @@
 /*
  * Paging setup.  A two-level i386 page table (a page directory of 1024
  * page tables of 1024 4 KiB pages) identity-maps RAM; page 0 stays
- * unmapped.  Page tables come from the physical page allocator.
+ * unmapped, and so does the guard page under each kernel stack.  Page
+ * tables come from the physical page allocator.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
@@ -86,4 +87,34 @@ pmap_is_mapped_range(uint32_t va, uint32_t len)
 			return false;
 	}
 	return true;
+}
+
+/* The page table entry of a page of RAM, which pmap_bootstrap mapped. */
+static uint32_t *
+pmap_ram_pte(uint32_t va)
+{
+	uint32_t *pte = pmap_pte(va, false);
+
+	if (pte == NULL || PTE_ADDR(*pte) != trunc_page(va))
+		panic("pmap: 0x%08x is not a page of RAM", va);
+	return pte;
+}
+
+/*
+ * Unmap one page of RAM, so that any access to it faults.  The page
+ * stays allocated to its owner, who maps it back with
+ * pmap_unguard_page() before freeing it.
+ */
+void
+pmap_guard_page(uint32_t va)
+{
+	*pmap_ram_pte(va) &= ~PTE_P;
+	invlpg(va);
+}
+
+void
+pmap_unguard_page(uint32_t va)
+{
+	*pmap_ram_pte(va) |= PTE_P;
+	invlpg(va);
 }

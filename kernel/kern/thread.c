@@ -6,6 +6,10 @@
  * A new thread's stack is prepared so that the first context switch to
  * it "returns" into thread_trampoline(), which releases the scheduler
  * lock the switching thread held and calls the continuation.
+ *
+ * Under every kernel stack lies an unmapped guard page: a thread that
+ * runs off the end of its stack faults there at once, and the double
+ * fault handler (i386/trap.c) reports the overflow.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
@@ -18,10 +22,11 @@
 #include <kern/vm_page.h>
 #include <i386/pmap.h>
 
-#define STACK_CANARY	0x57ac4ca9	/* at the bottom of every stack */
+/* A stack and its guard page, in pages. */
+#define STACK_PAGES	(THREAD_STACK_SIZE / PAGE_SIZE + 1)
 
 extern simple_lock_data_t sched_lock;
-extern char boot_stack[];
+extern char boot_stack[];		/* boot.S; its guard page is below */
 
 static TAILQ_HEAD(, thread) all_threads = TAILQ_HEAD_INITIALIZER(all_threads);
 static uint32_t thread_next_id;
@@ -33,7 +38,7 @@ static uint32_t thread_next_id;
  */
 static struct thread bootstrap_thread;
 static struct thread idle_thread;
-static char idle_stack[THREAD_STACK_SIZE] __aligned(16);
+static char idle_stack[STACK_PAGES * PAGE_SIZE] __aligned(PAGE_SIZE);
 
 void
 thread_set_name(thread_t th, const char *name)
@@ -53,13 +58,48 @@ current_thread(void)
 	return sched_current;
 }
 
-/* Called at every switch: a smashed canary means the stack overflowed. */
+/*
+ * Called at every switch, on the stack of the thread that leaves.  The
+ * guard page catches a stack that grows into it; this catches one that
+ * jumped over it (a frame with a big local array) and went on below.
+ */
 void
 thread_check_stack(thread_t th)
 {
-	if (th->th_stack != NULL && *(uint32_t *)th->th_stack != STACK_CANARY)
-		panic("thread %u (%s): kernel stack overflow",
-		    th->th_id, th->th_name);
+	uint32_t sp = get_esp(), base = (uint32_t)th->th_stack;
+
+	if (sp < base || sp >= base + THREAD_STACK_SIZE)
+		panic("thread %u (%s): kernel stack overflow: ESP 0x%08x is "
+		    "outside its stack 0x%08x-0x%08x", th->th_id, th->th_name,
+		    sp, base, base + THREAD_STACK_SIZE - 1);
+}
+
+/* Unmap the page just below a stack: its guard page. */
+static void
+thread_stack_guard(void *stack)
+{
+	pmap_guard_page((uint32_t)stack - PAGE_SIZE);
+}
+
+/* A stack from the page allocator: its guard page comes with it. */
+static void *
+thread_stack_alloc(void)
+{
+	char *pages = vm_page_alloc_contig(STACK_PAGES);
+
+	if (pages == NULL)
+		return NULL;
+	thread_stack_guard(pages + PAGE_SIZE);
+	return pages + PAGE_SIZE;
+}
+
+static void
+thread_stack_free(void *stack)
+{
+	char *pages = (char *)stack - PAGE_SIZE;
+
+	pmap_unguard_page((uint32_t)pages);
+	vm_page_free_contig(pages, STACK_PAGES);
 }
 
 /* Where a new thread starts: see the comment at the top of the file. */
@@ -96,7 +136,6 @@ thread_setup(thread_t th, void *stack, thread_continue_t continuation,
     void *parameter)
 {
 	th->th_stack = stack;
-	*(uint32_t *)th->th_stack = STACK_CANARY;
 	th->th_continuation = continuation;
 	th->th_parameter = parameter;
 	th->th_state = TH_RUN;
@@ -120,7 +159,7 @@ kernel_thread_start(thread_continue_t continuation, void *parameter,
 	th = kalloc(sizeof(*th));
 	if (th == NULL)
 		return KERN_RESOURCE_SHORTAGE;
-	stack = vm_page_alloc_contig(THREAD_STACK_SIZE / PAGE_SIZE);
+	stack = thread_stack_alloc();
 	if (stack == NULL) {
 		kfree(th, sizeof(*th));
 		return KERN_RESOURCE_SHORTAGE;
@@ -185,7 +224,7 @@ thread_reap(void)
 			return;
 		if (thread_is_static(th))
 			continue;	/* the boot thread: nothing to free */
-		vm_page_free_contig(th->th_stack, THREAD_STACK_SIZE / PAGE_SIZE);
+		thread_stack_free(th->th_stack);
 		thread_deallocate(th);
 	}
 }
@@ -199,6 +238,7 @@ idle_thread_main(void *arg, wait_result_t wr)
 /*
  * Adopt the code running on the boot stack as thread 0, "bootstrap", and
  * prepare the idle thread (on a static stack: the heap is not up yet).
+ * Both static stacks get their guard page too; paging is on by now.
  */
 void
 thread_bootstrap(void)
@@ -209,12 +249,16 @@ thread_bootstrap(void)
 	th->th_id = 0;
 	th->th_state = TH_RUN;
 	th->th_refcnt = 1;
+	th->th_stack = boot_stack;
+	thread_stack_guard(boot_stack);
 	thread_set_name(th, "bootstrap");
 	TAILQ_INSERT_TAIL(&all_threads, th, th_all);
 	sched_current = th;
 
 	idle_thread.th_refcnt = 1;
-	thread_setup(&idle_thread, idle_stack, idle_thread_main, NULL);
+	thread_stack_guard(idle_stack + PAGE_SIZE);
+	thread_setup(&idle_thread, idle_stack + PAGE_SIZE, idle_thread_main,
+	    NULL);
 	thread_set_name(&idle_thread, "idle");
 	sched_idle_thread = &idle_thread;
 }

@@ -38,7 +38,8 @@ struct thread {
 	/* What it runs. */
 	thread_continue_t	th_continuation;
 	void			*th_parameter;
-	void			*th_stack;	/* THREAD_STACK_SIZE bytes */
+	void			*th_stack;	/* THREAD_STACK_SIZE bytes, */
+						/* an unmapped page below */
 
 	/* Accounting, for `ps`. */
 	uint32_t		th_ticks;	/* clock ticks spent running */
