@@ -85,6 +85,7 @@ i386_init(uint32_t magic, const struct multiboot_info *mbi)
 	mb_release_memory(mbi);
 	vm_page_reserve_range((uint32_t)_kernel_start, (uint32_t)_kernel_end);
 	pmap_bootstrap(top);
+	tss_init();		/* from now on a double fault is reported */
 	intr_init();
 
 	kernel_bootstrap(top);

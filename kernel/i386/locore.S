@@ -1,7 +1,8 @@
 /*
  * Low-level entry and exit: the 256 interrupt vector stubs, the common
- * path that builds a struct trapframe and calls trap() in C, and the
- * context switch between kernel threads.
+ * path that builds a struct trapframe and calls trap() in C, the entry
+ * of the double fault task, and the context switch between kernel
+ * threads.
  */
 #include <i386/seg.h>
 
@@ -56,6 +57,19 @@ alltraps:
 	popl	%ds
 	addl	$8, %esp		/* trap number and error code */
 	iret
+
+/*
+ * The double fault task starts here (seg.c explains why it is a task),
+ * on its own stack, with the error code (always 0) pushed.  The faulting
+ * code's registers are in kernel_tss; double_fault() reports them.
+ */
+	.globl	double_fault_entry
+double_fault_entry:
+	xorl	%ebp, %ebp		/* this stack has no callers */
+	call	double_fault
+1:	cli
+	hlt
+	jmp	1b
 
 /*
  * void machine_switch_context(uint32_t *old_esp, uint32_t new_esp)

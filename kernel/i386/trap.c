@@ -2,15 +2,18 @@
  * trap(): where every exception and interrupt lands after locore.S has
  * saved the registers.  Interrupts go to their driver's handler and may
  * end with a switch to another thread (preemption); a CPU exception in
- * the kernel is a bug and panics with the faulting address.
+ * the kernel is a bug and panics with the faulting address.  A double
+ * fault arrives in its own task instead, at double_fault().
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
 #include <i386/intr.h>
 #include <i386/pmap.h>
 #include <i386/trap.h>
+#include <i386/tss.h>
 #include <kern/panic_var.h>
 #include <kern/sched_prim.h>
+#include <kern/thread_var.h>
 
 static const char *const trap_names[T_NEXCEPTIONS] = {
 	[T_DIVIDE_ERROR] = "divide error",
@@ -53,7 +56,7 @@ machine_print_trapframe(const struct trapframe *tf)
 	printf("EAX: 0x%08x, EBX: 0x%08x, ECX: 0x%08x, EDX: 0x%08x\n",
 	    tf->tf_eax, tf->tf_ebx, tf->tf_ecx, tf->tf_edx);
 	printf("ESP: 0x%08x, EBP: 0x%08x, ESI: 0x%08x, EDI: 0x%08x\n",
-	    (uint32_t)&tf->tf_eflags + 4, tf->tf_ebp, tf->tf_esi, tf->tf_edi);
+	    tf->tf_oesp, tf->tf_ebp, tf->tf_esi, tf->tf_edi);
 	printf("EFL: 0x%08x, EIP: 0x%08x, CS:  0x%08x, DS:  0x%08x\n",
 	    tf->tf_eflags, tf->tf_eip, tf->tf_cs, tf->tf_ds);
 }
@@ -63,6 +66,8 @@ trap_panic(struct trapframe *tf)
 {
 	char msg[128];
 
+	/* A trap in ring 0 pushes no ESP: the stack went on above the frame. */
+	tf->tf_oesp = (uint32_t)(&tf->tf_eflags + 1);
 	snprintf(msg, sizeof(msg),
 	    "Kernel trap at 0x%08x, type %u=%s, error code 0x%08x",
 	    tf->tf_eip, tf->tf_trapno, trap_name(tf->tf_trapno), tf->tf_err);
@@ -88,4 +93,67 @@ trap(struct trapframe *tf)
 
 	if (trap_unexpected_count++ < 8)
 		printf("trap: unexpected vector %u ignored\n", trapno);
+}
+
+/* The faulting code's registers, as the task switch saved them. */
+static void
+trapframe_from_tss(struct trapframe *tf, const struct i386_tss *tss)
+{
+	bzero(tf, sizeof(*tf));
+	tf->tf_eax = tss->tss_eax;
+	tf->tf_ebx = tss->tss_ebx;
+	tf->tf_ecx = tss->tss_ecx;
+	tf->tf_edx = tss->tss_edx;
+	tf->tf_esi = tss->tss_esi;
+	tf->tf_edi = tss->tss_edi;
+	tf->tf_ebp = tss->tss_ebp;
+	tf->tf_oesp = tss->tss_esp;
+	tf->tf_ds = tss->tss_ds;
+	tf->tf_es = tss->tss_es;
+	tf->tf_fs = tss->tss_fs;
+	tf->tf_gs = tss->tss_gs;
+	tf->tf_trapno = T_DOUBLE_FAULT;
+	tf->tf_eip = tss->tss_eip;
+	tf->tf_cs = tss->tss_cs;
+	tf->tf_eflags = tss->tss_eflags;
+}
+
+/* Is `addr` in the guard page under the thread's stack? */
+static bool
+in_stack_guard(thread_t th, uint32_t addr)
+{
+	uint32_t guard = (uint32_t)th->th_stack - PAGE_SIZE;
+
+	return th->th_stack != NULL && addr - guard < PAGE_SIZE;
+}
+
+/*
+ * Called from double_fault_entry (locore.S) in the double fault task,
+ * on its own stack (see seg.c).  The thread that faulted is still
+ * current_thread(): no thread switch happened, only a task switch.  A
+ * fault in the guard page (CR2) or a stack pointer in it means the
+ * thread overflowed its stack.
+ */
+void __dead2
+double_fault(void)
+{
+	struct trapframe tf;
+	thread_t th = current_thread();
+	uint32_t cr2 = get_cr2(), base;
+	char msg[224];
+	size_t len;
+
+	trapframe_from_tss(&tf, &kernel_tss);
+	len = snprintf(msg, sizeof(msg),
+	    "Kernel trap at 0x%08x, type %u=%s, error code 0x%08x",
+	    tf.tf_eip, T_DOUBLE_FAULT, trap_name(T_DOUBLE_FAULT), 0);
+	if (th != THREAD_NULL && (in_stack_guard(th, cr2) ||
+	    in_stack_guard(th, tf.tf_oesp))) {
+		base = (uint32_t)th->th_stack;
+		snprintf(msg + len, sizeof(msg) - len, " (kernel stack "
+		    "overflow: thread %u '%s' ran past the end of its stack "
+		    "0x%08x-0x%08x)", th->th_id, thread_name(th), base,
+		    base + THREAD_STACK_SIZE - 1);
+	}
+	panic_report(tf.tf_eip, msg, &tf, tf.tf_ebp);
 }

@@ -39,7 +39,8 @@ struct trapframe {
 	uint32_t	tf_edi;
 	uint32_t	tf_esi;
 	uint32_t	tf_ebp;
-	uint32_t	tf_oesp;	/* esp before pushal: ignored */
+	uint32_t	tf_oesp;	/* popal ignores it; a panic puts the */
+					/* trap's ESP here */
 	uint32_t	tf_ebx;
 	uint32_t	tf_edx;
 	uint32_t	tf_ecx;
@@ -59,6 +60,7 @@ struct trapframe {
 };
 
 void		trap(struct trapframe *tf);
+void		double_fault(void) __dead2;
 const char	*trap_name(uint32_t trapno);
 #endif
 

@@ -31,6 +31,24 @@ crash_divide_by_zero(void)
 	crash_sink = crash_dividend / crash_zero;
 }
 
+/*
+ * Recurse until the stack runs into its guard page: a double fault.  The
+ * volatile flag keeps the compiler from seeing that it never ends (and
+ * from refusing to build it).
+ */
+static volatile int crash_deeper = 1;
+
+static __attribute__((noinline, noclone)) int
+crash_stack_overflow(int depth)
+{
+	volatile char frame[64];
+
+	frame[0] = (char)depth;
+	if (crash_deeper)
+		return crash_stack_overflow(depth + 1) + frame[0];
+	return frame[0];
+}
+
 /* Call panic() directly, as kernel code does when it finds a bug. */
 static __attribute__((noinline, noclone)) void
 crash_panic(void)
@@ -47,6 +65,8 @@ mon_crash(int argc, char **argv)
 		crash_null_deref();
 	else if (strcmp(argv[1], "div0") == 0)
 		crash_divide_by_zero();
+	else if (strcmp(argv[1], "overflow") == 0)
+		crash_sink = crash_stack_overflow(0);
 	else if (strcmp(argv[1], "panic") == 0)
 		crash_panic();
 	else
@@ -54,5 +74,6 @@ mon_crash(int argc, char **argv)
 	printf("crash: the kernel survived 'crash %s'\n", argv[1]);
 	return 1;
 }
-MONITOR_COMMAND(crash, mon_crash, "crash null|div0|panic",
-    "crash the kernel on purpose: NULL read, divide by zero, or panic");
+MONITOR_COMMAND(crash, mon_crash, "crash null|div0|overflow|panic",
+    "crash the kernel on purpose: NULL read, divide by zero, kernel stack "
+    "overflow, or panic");
