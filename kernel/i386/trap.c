@@ -11,6 +11,7 @@
 #include <i386/pmap.h>
 #include <i386/trap.h>
 #include <i386/tss.h>
+#include <kern/kmod_var.h>
 #include <kern/panic_var.h>
 #include <kern/sched_prim.h>
 #include <kern/thread_var.h>
@@ -61,19 +62,110 @@ machine_print_trapframe(const struct trapframe *tf)
 	    tf->tf_eflags, tf->tf_eip, tf->tf_cs, tf->tf_ds);
 }
 
+/* Is `addr` in the kernel's code or in a loaded kext? */
+static bool
+trap_in_code(uint32_t addr)
+{
+	extern char _kernel_start[], _etext[];
+
+	return (addr >= (uint32_t)_kernel_start && addr < (uint32_t)_etext) ||
+	    kmod_lookup_address(addr) != NULL;
+}
+
+/*
+ * How long is the indirect call (opcode FF, ModR/M reg field 2) whose
+ * ModR/M byte is modrm[0]?  0 if it is not such a call.  The ModR/M
+ * (and SIB) bytes say how the target is addressed: a register, or
+ * memory with no, a one-byte or a four-byte displacement.
+ */
+static int
+call_indirect_length(const uint8_t *modrm)
+{
+	uint8_t mod = modrm[0] >> 6, reg = (modrm[0] >> 3) & 7;
+	uint8_t rm = modrm[0] & 7;
+	int len = 2;			/* opcode and ModR/M */
+
+	if (reg != 2)
+		return 0;
+	if (mod == 3)
+		return len;		/* call *%reg */
+	if (rm == 4) {
+		len++;			/* a SIB byte follows */
+		if (mod == 0 && (modrm[1] & 7) == 5)
+			return len + 4;	/* SIB with no base: disp32 */
+	}
+	if (mod == 0 && rm == 5)
+		return len + 4;		/* call *absolute */
+	if (mod == 1)
+		return len + 1;
+	if (mod == 2)
+		return len + 4;
+	return len;
+}
+
+/*
+ * Is `ra` a return address -- does a call instruction end just before
+ * it?  The calls compilers emit are E8 (call rel32, 5 bytes, here to
+ * `target` exactly) and FF /2 (call through a pointer, 2 to 7 bytes).
+ */
+static bool
+trap_follows_call(uint32_t ra, uint32_t target)
+{
+	const uint8_t *p = (const uint8_t *)ra;
+	int n;
+
+	if (!trap_in_code(ra) || !pmap_is_mapped_range(ra - 7, 7))
+		return false;
+	if (p[-5] == 0xe8 && ra + *(const int32_t *)(p - 4) == target)
+		return true;
+	for (n = 2; n <= 7; n++)
+		if (p[-n] == 0xff && call_indirect_length(p - n + 1) == n)
+			return true;
+	return false;
+}
+
+/*
+ * A call to a NULL (or unmapped) function pointer faults on fetching
+ * the first instruction: EIP is the bad address, and the caller's frame
+ * pointer chain skips the caller itself, whose return address the call
+ * pushed but whose callee never ran to push a frame.  That return
+ * address is at the trap's ESP: report it as the caller and start the
+ * backtrace with it, so that the code that made the call is named.
+ */
+static bool
+trap_bad_call(const struct trapframe *tf, struct panic_frame *pf)
+{
+	uint32_t sp = tf->tf_oesp;
+
+	if (tf->tf_trapno != T_PAGE_FAULT || get_cr2() != tf->tf_eip ||
+	    trap_in_code(tf->tf_eip) || !pmap_is_mapped_range(sp, 4))
+		return false;
+	pf->pf_where = sp;
+	pf->pf_return = *(const uint32_t *)sp;
+	return trap_follows_call(pf->pf_return, tf->tf_eip);
+}
+
 static void __dead2
 trap_panic(struct trapframe *tf)
 {
-	char msg[128];
+	struct panic_frame pf;
+	char msg[160];
+	size_t len;
 
 	/* A trap in ring 0 pushes no ESP: the stack went on above the frame. */
 	tf->tf_oesp = (uint32_t)(&tf->tf_eflags + 1);
-	snprintf(msg, sizeof(msg),
+	len = snprintf(msg, sizeof(msg),
 	    "Kernel trap at 0x%08x, type %u=%s, error code 0x%08x",
 	    tf->tf_eip, tf->tf_trapno, trap_name(tf->tf_trapno), tf->tf_err);
+	if (trap_bad_call(tf, &pf)) {
+		snprintf(msg + len, sizeof(msg) - len, " (call through a %s "
+		    "function pointer from 0x%08x)", tf->tf_eip <
+		    PAGE_ZERO_END ? "NULL" : "bad", pf.pf_return);
+		panic_report(pf.pf_return, msg, tf, &pf, tf->tf_ebp);
+	}
 	if (tf->tf_trapno == T_PAGE_FAULT && get_cr2() < PAGE_ZERO_END)
 		strlcat(msg, " (NULL pointer dereference)", sizeof(msg));
-	panic_report(tf->tf_eip, msg, tf, tf->tf_ebp);
+	panic_report(tf->tf_eip, msg, tf, NULL, tf->tf_ebp);
 }
 
 void
@@ -155,5 +247,5 @@ double_fault(void)
 		    "0x%08x-0x%08x)", th->th_id, thread_name(th), base,
 		    base + THREAD_STACK_SIZE - 1);
 	}
-	panic_report(tf.tf_eip, msg, &tf, tf.tf_ebp);
+	panic_report(tf.tf_eip, msg, &tf, NULL, tf.tf_ebp);
 }

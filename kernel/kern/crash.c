@@ -13,6 +13,7 @@
  * remove the faulting instruction or replace the division by a trick.
  */
 static volatile int *volatile crash_null_pointer = NULL;
+static void (*volatile crash_null_function)(void) = NULL;
 static volatile int crash_dividend = 1;
 static volatile int crash_zero = 0;
 static volatile int crash_sink;		/* where the results go */
@@ -29,6 +30,14 @@ static __attribute__((noinline, noclone)) void
 crash_divide_by_zero(void)
 {
 	crash_sink = crash_dividend / crash_zero;
+}
+
+/* Call through a NULL function pointer: a page fault at EIP 0. */
+static __attribute__((noinline, noclone)) void
+crash_null_call(void)
+{
+	crash_null_function();
+	crash_sink = 0;		/* not a tail call: this frame stays */
 }
 
 /*
@@ -65,6 +74,8 @@ mon_crash(int argc, char **argv)
 		crash_null_deref();
 	else if (strcmp(argv[1], "div0") == 0)
 		crash_divide_by_zero();
+	else if (strcmp(argv[1], "nullcall") == 0)
+		crash_null_call();
 	else if (strcmp(argv[1], "overflow") == 0)
 		crash_sink = crash_stack_overflow(0);
 	else if (strcmp(argv[1], "panic") == 0)
@@ -74,6 +85,6 @@ mon_crash(int argc, char **argv)
 	printf("crash: the kernel survived 'crash %s'\n", argv[1]);
 	return 1;
 }
-MONITOR_COMMAND(crash, mon_crash, "crash null|div0|overflow|panic",
-    "crash the kernel on purpose: NULL read, divide by zero, kernel stack "
-    "overflow, or panic");
+MONITOR_COMMAND(crash, mon_crash, "crash null|nullcall|div0|overflow|panic",
+    "crash the kernel on purpose: NULL read, call through NULL, divide by "
+    "zero, kernel stack overflow, or panic");

@@ -28,11 +28,13 @@ frame_is_valid(uint32_t fp)
 }
 
 static void
-panic_backtrace(uint32_t fp)
+panic_backtrace(const struct panic_frame *first, uint32_t fp)
 {
 	int n;
 
 	printf("Backtrace (frame : return address):\n");
+	if (first != NULL)
+		printf("  0x%08x : 0x%08x\n", first->pf_where, first->pf_return);
 	for (n = 0; n < BACKTRACE_MAX && frame_is_valid(fp); n++) {
 		uint32_t *frame = (uint32_t *)fp;
 
@@ -47,7 +49,7 @@ panic_backtrace(uint32_t fp)
 
 void
 panic_report(uint32_t caller, const char *msg, const struct trapframe *tf,
-    uint32_t ebp)
+    const struct panic_frame *first, uint32_t ebp)
 {
 	thread_t self;
 
@@ -66,7 +68,7 @@ panic_report(uint32_t caller, const char *msg, const struct trapframe *tf,
 	self = current_thread();
 	if (self != THREAD_NULL)
 		printf("Thread: %s\n", thread_name(self));
-	panic_backtrace(ebp);
+	panic_backtrace(first, ebp);
 	kmod_panic_dump();
 	printf("Kernel version: Finch %s (build %s)\n",
 	    finch_version, finch_build_id);
@@ -84,6 +86,6 @@ panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	panic_report((uint32_t)__builtin_return_address(0), buf, NULL,
+	panic_report((uint32_t)__builtin_return_address(0), buf, NULL, NULL,
 	    get_ebp());
 }

@@ -59,6 +59,58 @@ overflow_stop(kmod_info_t *ki, void *data)
 """
 )
 
+NULLCALL = (
+    HEADER
+    + """
+kern_return_t nullcall_start(kmod_info_t *ki, void *data);
+kern_return_t nullcall_stop(kmod_info_t *ki, void *data);
+
+/* A hook nobody set: volatile, so the compiler keeps the call. */
+static void (*volatile nullcall_hook)(void);
+
+kern_return_t
+nullcall_start(kmod_info_t *ki, void *data)
+{
+	nullcall_hook();
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+nullcall_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+WEAKCALL = (
+    HEADER
+    + """
+kern_return_t weakcall_start(kmod_info_t *ki, void *data);
+kern_return_t weakcall_stop(kmod_info_t *ki, void *data);
+
+/* No kernel exports it: the linker makes an unresolved weak symbol 0. */
+void weakcall_missing(void) __attribute__((weak));
+
+kern_return_t
+weakcall_start(kmod_info_t *ki, void *data)
+{
+	weakcall_missing();
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+weakcall_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+
+def line_in(source: str, text: str) -> int:
+    return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
+
 
 def load_and_panic(kext_guest: KextGuest, bundle: Path) -> GuestPanic:
     """Load a kext that brings the guest down; the panic it caused."""
@@ -90,3 +142,23 @@ def test_a_kernel_stack_overflow_panics_naming_the_thread_and_the_kext(
     assert panic.panic.fault.function == "overflow_recurse"
     assert "overflow_recurse+0x" in panic.symbolized
     assert_still_stopped(kext_guest)
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "call"),
+    [("nullcall", NULLCALL, "nullcall_hook();"), ("weakcall", WEAKCALL, "weakcall_missing();")],
+)
+def test_a_call_through_null_names_the_kext_function_that_made_it(
+    kext_guest: KextGuest, make_kext: Callable[..., Path], name: str, source: str, call: str
+) -> None:
+    panic = load_and_panic(kext_guest, make_kext(name, source))
+
+    report = panic.panic.report
+    assert "Kernel trap at 0x00000000" in report.message
+    assert f"call through a NULL function pointer from {report.caller:#010x}" in report.message
+    caller = panic.panic.caller
+    assert caller.image == f"com.example.{name}"
+    assert caller.function == f"{name}_start"
+    assert f"{name}.c:{line_in(source, call)}" in panic.symbolized
+    assert panic.panic.frames[0] == caller  # the backtrace starts in the kext
+    assert panic.panic.frames[1].function == "kmod_load"  # which called start
