@@ -138,9 +138,10 @@ def test_a_kernel_stack_overflow_panics_naming_the_thread_and_the_kext(
     assert "type 8=double fault" in panic.raw
     assert "kernel stack overflow" in panic.raw
     assert "Thread: hostlink" in panic.raw
-    assert "com.example.overflow" in panic.raw  # the kexts in the backtrace
+    assert "Kernel extensions in backtrace:\n  com.example.overflow (1.0.0) @ " in panic.raw
     assert panic.panic.fault.function == "overflow_recurse"
-    assert "overflow_recurse+0x" in panic.symbolized
+    assert "more frames with that return address" in panic.raw  # the recursion, once
+    assert "overflow_start+0x" in panic.symbolized  # and where it began
     assert_still_stopped(kext_guest)
 
 

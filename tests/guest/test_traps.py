@@ -42,6 +42,7 @@ def test_a_kernel_stack_overflow_is_a_double_fault_with_a_full_report(guest: Mac
     assert f"EIP: {trap.address:#010x}" in panic.raw  # the registers of the fault
     assert "Thread: monitor" in panic.raw
     assert panic.panic.fault.function == "crash_stack_overflow"
+    assert "mon_crash+0x" in panic.symbolized  # the recursion's frames print once
     assert "==== end of panic report ====" in panic.raw
 
 
