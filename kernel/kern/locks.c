@@ -2,14 +2,22 @@
  * Locks with XNU's names (see <kern/locks.h>): groups and attributes,
  * spin locks, sleeping mutexes and read-write locks.  Mutexes and rw
  * locks keep their state under a simple lock (the interlock) and sleep
- * on the lock's own address when they must wait.
+ * on the lock's own address when they must wait.  Every thread keeps a
+ * record of the locks it holds and who took them (locks_var.h).
  */
 #include <sys/systm.h>
+#include <i386/cpu.h>
 #include <i386/intr.h>
 #include <kern/kalloc.h>
+#include <kern/kmod_var.h>
 #include <kern/locks_var.h>
 #include <kern/monitor.h>
+#include <kern/panic_var.h>
 #include <kern/sched_prim.h>
+#include <kern/thread_var.h>
+
+/* The return address of the call to the function that uses it. */
+#define CALLER()	((uint32_t)__builtin_return_address(0))
 
 static TAILQ_HEAD(, __lck_grp__) lck_grp_list =
     TAILQ_HEAD_INITIALIZER(lck_grp_list);
@@ -125,6 +133,101 @@ lck_attr_free(lck_attr_t *attr)
 	kfree(attr, sizeof(*attr));
 }
 
+/* ---- the locks a thread holds ---- */
+
+/*
+ * Note that the running thread took `lck`.  Interrupts are off (the
+ * caller holds the spin lock or the interlock), so an interrupt handler
+ * that takes a spin lock on this thread's stack finds the list whole.
+ */
+static void
+lck_held_add(const void *lck, enum lck_kind kind, uint32_t caller)
+{
+	thread_t th = current_thread();
+	struct lck_held *lh;
+
+	if (th == THREAD_NULL || th->th_nlocks == LCK_HELD_MAX)
+		return;		/* before threads exist, or too many */
+	lh = &th->th_locks[th->th_nlocks++];
+	lh->lh_lock = lck;
+	lh->lh_kind = kind;
+	lh->lh_caller = caller;
+}
+
+/* The running thread released `lck`: drop its newest record of it. */
+static void
+lck_held_remove(const void *lck)
+{
+	thread_t th = current_thread();
+	uint32_t i;
+
+	if (th == THREAD_NULL)
+		return;
+	for (i = th->th_nlocks; i > 0; i--)
+		if (th->th_locks[i - 1].lh_lock == lck)
+			break;
+	if (i == 0)
+		return;		/* one it did not record (LCK_HELD_MAX) */
+	for (; i < th->th_nlocks; i++)
+		th->th_locks[i - 1] = th->th_locks[i];
+	th->th_nlocks--;
+}
+
+static const char *
+lck_kind_name(enum lck_kind kind)
+{
+	switch (kind) {
+	case LCK_KIND_SPIN:
+		return "spin lock";
+	case LCK_KIND_MTX:
+		return "mutex";
+	case LCK_KIND_RW_SHARED:
+		return "read-write lock (shared)";
+	case LCK_KIND_RW_EXCLUSIVE:
+		return "read-write lock (exclusive)";
+	}
+	return "lock";
+}
+
+/* The lock's group name, which its simple lock carries. */
+static const char *
+lck_held_name(const struct lck_held *lh)
+{
+	switch (lh->lh_kind) {
+	case LCK_KIND_SPIN:
+		return ((const lck_spin_t *)lh->lh_lock)->ls_lock.sl_name;
+	case LCK_KIND_MTX:
+		return ((const lck_mtx_t *)lh->lh_lock)->lm_interlock.sl_name;
+	case LCK_KIND_RW_SHARED:
+	case LCK_KIND_RW_EXCLUSIVE:
+		return ((const lck_rw_t *)lh->lh_lock)->lr_interlock.sl_name;
+	}
+	return "?";
+}
+
+void
+lck_held_panic(uint32_t caller, uint32_t before, const char *who)
+{
+	static char msg[256];
+	thread_t th = current_thread();
+	const struct lck_held *lh = &th->th_locks[th->th_nlocks - 1];
+	const kmod_info_t *ki = kmod_lookup_address(lh->lh_caller);
+	struct panic_frame pf = { 0, lh->lh_caller };
+	uint32_t more = th->th_nlocks - before - 1;
+	size_t len;
+
+	len = snprintf(msg, sizeof(msg), "%s holding %s '%s' taken at 0x%08x",
+	    who, lck_kind_name(lh->lh_kind), lck_held_name(lh),
+	    lh->lh_caller);
+	if (ki != NULL)
+		len += snprintf(msg + len, sizeof(msg) - len, " (%s)",
+		    ki->name);
+	if (more > 0)
+		snprintf(msg + len, sizeof(msg) - len, ", and %u more lock%s",
+		    more, more > 1 ? "s" : "");
+	panic_report(caller, msg, NULL, &pf, get_ebp());
+}
+
 /* ---- spin locks ---- */
 
 void
@@ -150,18 +253,23 @@ void
 lck_spin_lock(lck_spin_t *lck)
 {
 	simple_lock(&lck->ls_lock);
+	lck_held_add(lck, LCK_KIND_SPIN, CALLER());
 }
 
 void
 lck_spin_unlock(lck_spin_t *lck)
 {
+	lck_held_remove(lck);
 	simple_unlock(&lck->ls_lock);
 }
 
 boolean_t
 lck_spin_try_lock(lck_spin_t *lck)
 {
-	return simple_lock_try(&lck->ls_lock);
+	if (!simple_lock_try(&lck->ls_lock))
+		return FALSE;
+	lck_held_add(lck, LCK_KIND_SPIN, CALLER());
+	return TRUE;
 }
 
 void
@@ -213,8 +321,9 @@ lck_mtx_assert_sleepable(lck_mtx_t *lck, const char *fn)
 		    fn, lck, thread_name(current_thread()));
 }
 
-void
-lck_mtx_lock(lck_mtx_t *lck)
+/* Take the mutex for the code at `caller`. */
+static void
+lck_mtx_lock_for(lck_mtx_t *lck, uint32_t caller)
 {
 	lck_grp_t *grp = lck->lm_grp;
 
@@ -233,7 +342,14 @@ lck_mtx_lock(lck_mtx_t *lck)
 		lck->lm_waiters--;
 	}
 	lck->lm_owner = current_thread();
+	lck_held_add(lck, LCK_KIND_MTX, caller);
 	simple_unlock(&lck->lm_interlock);
+}
+
+void
+lck_mtx_lock(lck_mtx_t *lck)
+{
+	lck_mtx_lock_for(lck, CALLER());
 }
 
 boolean_t
@@ -243,8 +359,10 @@ lck_mtx_try_lock(lck_mtx_t *lck)
 
 	simple_lock(&lck->lm_interlock);
 	got = lck->lm_owner == THREAD_NULL;
-	if (got)
+	if (got) {
 		lck->lm_owner = current_thread();
+		lck_held_add(lck, LCK_KIND_MTX, CALLER());
+	}
 	simple_unlock(&lck->lm_interlock);
 	return got;
 }
@@ -257,6 +375,7 @@ lck_mtx_unlock(lck_mtx_t *lck)
 		panic("lck_mtx_unlock: mutex %p not held by this thread (%s)",
 		    lck, thread_name(current_thread()));
 	lck->lm_owner = THREAD_NULL;
+	lck_held_remove(lck);
 	if (lck->lm_waiters > 0)
 		thread_wakeup_one(&lck->lm_waiters);
 	simple_unlock(&lck->lm_interlock);
@@ -289,7 +408,7 @@ lck_mtx_sleep(lck_mtx_t *lck, lck_sleep_action_t action, event_t event,
 	lck_mtx_unlock(lck);
 	res = thread_block();
 	if ((action & LCK_SLEEP_UNLOCK) == 0)
-		lck_mtx_lock(lck);
+		lck_mtx_lock_for(lck, CALLER());
 	return res;
 }
 
@@ -303,7 +422,7 @@ lck_mtx_sleep_deadline(lck_mtx_t *lck, lck_sleep_action_t action,
 	lck_mtx_unlock(lck);
 	res = thread_block();
 	if ((action & LCK_SLEEP_UNLOCK) == 0)
-		lck_mtx_lock(lck);
+		lck_mtx_lock_for(lck, CALLER());
 	return res;
 }
 
@@ -343,8 +462,8 @@ lck_rw_wait(lck_rw_t *lck)
 	simple_lock(&lck->lr_interlock);
 }
 
-void
-lck_rw_lock_shared(lck_rw_t *lck)
+static void
+lck_rw_lock_shared_for(lck_rw_t *lck, uint32_t caller)
 {
 	if (intr_context())
 		panic("lck_rw_lock_shared: %p in an interrupt handler", lck);
@@ -353,11 +472,18 @@ lck_rw_lock_shared(lck_rw_t *lck)
 	while (lck->lr_writer != THREAD_NULL || lck->lr_want_write > 0)
 		lck_rw_wait(lck);
 	lck->lr_readers++;
+	lck_held_add(lck, LCK_KIND_RW_SHARED, caller);
 	simple_unlock(&lck->lr_interlock);
 }
 
 void
-lck_rw_lock_exclusive(lck_rw_t *lck)
+lck_rw_lock_shared(lck_rw_t *lck)
+{
+	lck_rw_lock_shared_for(lck, CALLER());
+}
+
+static void
+lck_rw_lock_exclusive_for(lck_rw_t *lck, uint32_t caller)
 {
 	if (intr_context())
 		panic("lck_rw_lock_exclusive: %p in an interrupt handler", lck);
@@ -370,7 +496,14 @@ lck_rw_lock_exclusive(lck_rw_t *lck)
 		lck_rw_wait(lck);
 	lck->lr_want_write--;
 	lck->lr_writer = current_thread();
+	lck_held_add(lck, LCK_KIND_RW_EXCLUSIVE, caller);
 	simple_unlock(&lck->lr_interlock);
+}
+
+void
+lck_rw_lock_exclusive(lck_rw_t *lck)
+{
+	lck_rw_lock_exclusive_for(lck, CALLER());
 }
 
 void
@@ -379,6 +512,7 @@ lck_rw_unlock_shared(lck_rw_t *lck)
 	simple_lock(&lck->lr_interlock);
 	if (lck->lr_readers == 0)
 		panic("lck_rw_unlock_shared: %p is not held shared", lck);
+	lck_held_remove(lck);
 	if (--lck->lr_readers == 0)
 		thread_wakeup(&lck->lr_interlock);
 	simple_unlock(&lck->lr_interlock);
@@ -392,6 +526,7 @@ lck_rw_unlock_exclusive(lck_rw_t *lck)
 		panic("lck_rw_unlock_exclusive: %p not held by this thread",
 		    lck);
 	lck->lr_writer = THREAD_NULL;
+	lck_held_remove(lck);
 	thread_wakeup(&lck->lr_interlock);
 	simple_unlock(&lck->lr_interlock);
 }
@@ -400,9 +535,9 @@ void
 lck_rw_lock(lck_rw_t *lck, lck_rw_type_t type)
 {
 	if (type == LCK_RW_TYPE_SHARED)
-		lck_rw_lock_shared(lck);
+		lck_rw_lock_shared_for(lck, CALLER());
 	else if (type == LCK_RW_TYPE_EXCLUSIVE)
-		lck_rw_lock_exclusive(lck);
+		lck_rw_lock_exclusive_for(lck, CALLER());
 	else
 		panic("lck_rw_lock: invalid type %u", type);
 }

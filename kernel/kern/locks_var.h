@@ -53,4 +53,36 @@ struct __lck_rw_t__ {
 	lck_grp_t		*lr_grp;
 };
 
+/*
+ * Each thread records the locks it holds (th_locks in thread_var.h):
+ * which lock, what kind, and the return address of the call that took
+ * it -- the code to blame when the lock is still held where it must not
+ * be (kern/kext_call.h).  Records change with interrupts off.  A thread
+ * records LCK_HELD_MAX locks at most; those it takes beyond go unseen.
+ */
+enum lck_kind {
+	LCK_KIND_SPIN,
+	LCK_KIND_MTX,
+	LCK_KIND_RW_SHARED,
+	LCK_KIND_RW_EXCLUSIVE,
+};
+
+struct lck_held {
+	const void	*lh_lock;
+	enum lck_kind	lh_kind;
+	uint32_t	lh_caller;
+};
+
+#define LCK_HELD_MAX	8
+
+/*
+ * Panic: the running thread holds more locks than the `before` it held
+ * at some earlier point.  The message is `who` followed by " holding",
+ * the newest lock's kind and group name, and where it was taken; that
+ * address also starts the backtrace, so the host names its function.
+ * `caller` is the panic's caller.
+ */
+void	lck_held_panic(uint32_t caller, uint32_t before, const char *who)
+	    __dead2;
+
 #endif /* _KERN_LOCKS_VAR_H_ */

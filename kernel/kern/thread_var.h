@@ -7,6 +7,7 @@
 #define _KERN_THREAD_VAR_H_
 
 #include <sys/queue.h>
+#include <kern/locks_var.h>
 #include <kern/thread.h>
 #include <kern/timer_call.h>
 
@@ -40,6 +41,11 @@ struct thread {
 	void			*th_parameter;
 	void			*th_stack;	/* THREAD_STACK_SIZE bytes, */
 						/* an unmapped page below */
+
+	/* The lck_* locks it holds, oldest first (locks_var.h); changed
+	 * only by this thread (or an interrupt on it), interrupts off. */
+	uint32_t		th_nlocks;
+	struct lck_held		th_locks[LCK_HELD_MAX];
 
 	/* Accounting, for `ps`. */
 	uint32_t		th_ticks;	/* clock ticks spent running */
