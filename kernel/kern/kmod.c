@@ -9,6 +9,7 @@
 #include <sys/systm.h>
 #include <i386/pmap.h>
 #include <kern/kalloc.h>
+#include <kern/kext_call.h>
 #include <kern/kmod_check.h>
 #include <kern/kmod_var.h>
 #include <kern/locks_var.h>
@@ -414,10 +415,14 @@ kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
     size_t whylen)
 {
 	kmod_info_t *ki = km->km_info;
+	struct kext_call kc;
 	char what[160];
 
-	if (ki->start != NULL)
+	if (ki->start != NULL) {
+		kext_call_begin(&kc);
 		*start_result = ki->start(ki, NULL);
+		kext_call_end(&kc, ki->start);
+	}
 	if (*start_result == KERN_SUCCESS) {
 		km->km_started = true;
 		return 0;
@@ -528,9 +533,13 @@ kmod_stop(struct kmod *km, kern_return_t *stop_result, char *why,
     size_t whylen)
 {
 	kmod_info_t *ki = km->km_info;
+	struct kext_call kc;
 
-	if (km->km_started && ki->stop != NULL)
+	if (km->km_started && ki->stop != NULL) {
+		kext_call_begin(&kc);
 		*stop_result = ki->stop(ki, NULL);
+		kext_call_end(&kc, ki->stop);
+	}
 	if (*stop_result != KERN_SUCCESS) {
 		snprintf(why, whylen, "%s: its stop routine returned %d (%s); "
 		    "the kext stays loaded", ki->name, *stop_result,

@@ -191,9 +191,22 @@ thread_is_static(thread_t th)
 	return th == &bootstrap_thread || th == &idle_thread;
 }
 
+/*
+ * A thread must not end holding a lock: nobody could release it, and
+ * the next thread to want it would wait for ever.
+ */
 void
 thread_terminate_self(void)
 {
+	thread_t self = current_thread();
+	char who[96];
+
+	if (self->th_nlocks > 0) {
+		snprintf(who, sizeof(who), "thread %u '%s' (started at %p) "
+		    "ended", self->th_id, self->th_name,
+		    self->th_continuation);
+		lck_held_panic((uint32_t)__builtin_return_address(0), 0, who);
+	}
 	sched_exit();
 }
 

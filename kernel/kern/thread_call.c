@@ -2,10 +2,12 @@
  * Thread calls (see <kern/thread_call.h>).  A delayed call sits on the
  * timer queue; when it is due, the clock interrupt moves it to the
  * pending queue and wakes the "thread_call" thread, which runs pending
- * calls one at a time in thread context.
+ * calls one at a time in thread context, each checked on its return
+ * (kern/kext_call.h).
  */
 #include <sys/systm.h>
 #include <kern/kalloc.h>
+#include <kern/kext_call.h>
 #include <kern/kmod_check.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
@@ -165,6 +167,7 @@ thread_call_thread(void *arg, wait_result_t wr)
 	thread_call_t call;
 	thread_call_func_t func;
 	thread_call_param_t p0, p1;
+	struct kext_call kc;
 
 	for (;;) {
 		simple_lock(&call_lock);
@@ -183,7 +186,9 @@ thread_call_thread(void *arg, wait_result_t wr)
 		call_running = call;
 		call_running_func = func;
 		simple_unlock(&call_lock);
+		kext_call_begin(&kc);
 		func(p0, p1);
+		kext_call_end(&kc, func);
 		simple_lock(&call_lock);
 		call_running = NULL;
 		call_running_func = NULL;

@@ -15,13 +15,18 @@ from finch.errors import GuestPanic
 from finch.kextguest import KextGuest
 from finch.kextload import LoadError
 
-MACH = {"com.apple.kpi.libkern": "8.0.0", "com.apple.kpi.mach": "8.0.0"}
+KPIS = {
+    "com.apple.kpi.libkern": "8.0.0",
+    "com.apple.kpi.mach": "8.0.0",
+    "com.apple.kpi.bsd": "8.0.0",
+}
 
 HEADER = """\
 #include <mach/mach_types.h>
 #include <mach/kmod.h>
 #include <sys/systm.h>
 #include <kern/locks.h>
+#include <kern/thread.h>
 #include <kern/thread_call.h>
 """
 
@@ -107,6 +112,137 @@ weakcall_stop(kmod_info_t *ki, void *data)
 """
 )
 
+# Each kext breaks the rule at one boundary: start returns holding a
+# mutex, a thread call returns with interrupts off, a timeout returns
+# holding a spin lock, a thread ends holding a read-write lock.
+HOLDER = (
+    HEADER
+    + """
+kern_return_t holder_start(kmod_info_t *ki, void *data);
+kern_return_t holder_stop(kmod_info_t *ki, void *data);
+
+static lck_grp_t *holder_grp;
+static lck_mtx_t *holder_mtx;
+
+kern_return_t
+holder_start(kmod_info_t *ki, void *data)
+{
+	holder_grp = lck_grp_alloc_init("holder", LCK_GRP_ATTR_NULL);
+	holder_mtx = lck_mtx_alloc_init(holder_grp, LCK_ATTR_NULL);
+	lck_mtx_lock(holder_mtx);
+	return KERN_SUCCESS;	/* still holding it */
+}
+
+kern_return_t
+holder_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+CLITC = (
+    HEADER
+    + """
+kern_return_t clitc_start(kmod_info_t *ki, void *data);
+kern_return_t clitc_stop(kmod_info_t *ki, void *data);
+void clitc_call(thread_call_param_t p0, thread_call_param_t p1);
+
+static thread_call_t clitc_tc;
+
+/* ml_set_interrupts_enabled is not exported, but a kext runs in ring 0. */
+void
+clitc_call(thread_call_param_t p0, thread_call_param_t p1)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+kern_return_t
+clitc_start(kmod_info_t *ki, void *data)
+{
+	clitc_tc = thread_call_allocate(clitc_call, NULL);
+	thread_call_enter(clitc_tc);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+clitc_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+SPINTO = (
+    HEADER
+    + """
+kern_return_t spinto_start(kmod_info_t *ki, void *data);
+kern_return_t spinto_stop(kmod_info_t *ki, void *data);
+void spinto_fire(void *arg);
+
+static lck_grp_t *spinto_grp;
+static lck_spin_t *spinto_lock;
+
+void
+spinto_fire(void *arg)
+{
+	lck_spin_lock(spinto_lock);
+}
+
+kern_return_t
+spinto_start(kmod_info_t *ki, void *data)
+{
+	spinto_grp = lck_grp_alloc_init("spinto", LCK_GRP_ATTR_NULL);
+	spinto_lock = lck_spin_alloc_init(spinto_grp, LCK_ATTR_NULL);
+	timeout(spinto_fire, NULL, 1);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+spinto_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+RWTHREAD = (
+    HEADER
+    + """
+kern_return_t rwthread_start(kmod_info_t *ki, void *data);
+kern_return_t rwthread_stop(kmod_info_t *ki, void *data);
+void rwthread_main(void *arg, wait_result_t wr);
+
+static lck_grp_t *rwthread_grp;
+static lck_rw_t *rwthread_lock;
+
+void
+rwthread_main(void *arg, wait_result_t wr)
+{
+	lck_rw_lock_exclusive(rwthread_lock);
+}
+
+kern_return_t
+rwthread_start(kmod_info_t *ki, void *data)
+{
+	thread_t th;
+
+	rwthread_grp = lck_grp_alloc_init("rwthread", LCK_GRP_ATTR_NULL);
+	rwthread_lock = lck_rw_alloc_init(rwthread_grp, LCK_ATTR_NULL);
+	if (kernel_thread_start(rwthread_main, NULL, &th) != KERN_SUCCESS)
+		return KERN_FAILURE;
+	thread_deallocate(th);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+rwthread_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
 
 def line_in(source: str, text: str) -> int:
     return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
@@ -120,6 +256,26 @@ def load_and_panic(kext_guest: KextGuest, bundle: Path) -> GuestPanic:
     with pytest.raises(GuestPanic) as panicked:
         kext_guest.machine.expect("finch> ", timeout=5)
     return panicked.value
+
+
+def load_then_panic(kext_guest: KextGuest, bundle: Path) -> GuestPanic:
+    """Load a kext that starts fine and brings the guest down a moment
+    later (before or after kextload hears that it started); the panic
+    it caused."""
+    try:
+        kext_guest.load(bundle)
+    except LoadError as refused:
+        if "the guest panicked: panic(cpu 0 caller" not in str(refused):
+            raise
+    with pytest.raises(GuestPanic) as panicked:
+        kext_guest.machine.expect("never printed", timeout=5)
+    return panicked.value
+
+
+def callback_in_message(panic: GuestPanic) -> int:
+    found = re.search(r"kext callback (0x[0-9a-f]{8}) \(", panic.panic.report.message)
+    assert found, panic.panic.report.message
+    return int(found.group(1), 16)
 
 
 def assert_still_stopped(kext_guest: KextGuest) -> None:
@@ -163,3 +319,64 @@ def test_a_call_through_null_names_the_kext_function_that_made_it(
     assert f"{name}.c:{line_in(source, call)}" in panic.symbolized
     assert panic.panic.frames[0] == caller  # the backtrace starts in the kext
     assert panic.panic.frames[1].function == "kmod_load"  # which called start
+
+
+def test_a_start_routine_that_returns_holding_a_mutex_panics_at_once(
+    kext_guest: KextGuest, make_kext: Callable[..., Path]
+) -> None:
+    panic = load_and_panic(kext_guest, make_kext("holder", HOLDER))
+
+    message = panic.panic.report.message
+    assert re.fullmatch(
+        r"kext callback 0x[0-9a-f]{8} \(com\.example\.holder\) returned holding "
+        r"mutex 'holder' taken at 0x[0-9a-f]{8} \(com\.example\.holder\)",
+        message,
+    ), message
+    taken = panic.panic.frames[0]  # where the lock was taken starts the backtrace
+    assert taken.function == "holder_start"
+    assert f"holder.c:{line_in(HOLDER, 'lck_mtx_lock(holder_mtx);')}" in panic.symbolized
+    assert kext_guest.machine.symbolizer.lookup(callback_in_message(panic)).function == (
+        "holder_start"
+    )
+
+
+def test_a_thread_call_that_returns_with_interrupts_off_panics_at_once(
+    kext_guest: KextGuest, make_kext: Callable[..., Path]
+) -> None:
+    panic = load_then_panic(kext_guest, make_kext("clitc", CLITC, libraries=KPIS))
+
+    message = panic.panic.report.message
+    assert "(com.example.clitc) returned with interrupts disabled; they were enabled" in message
+    assert "Thread: thread_call" in panic.raw
+    assert kext_guest.machine.symbolizer.lookup(callback_in_message(panic)).function == (
+        "clitc_call"
+    )
+    assert panic.panic.caller.function == "thread_call_thread"  # the boundary it crossed
+
+
+def test_a_timeout_that_returns_holding_a_spin_lock_panics_at_once(
+    kext_guest: KextGuest, make_kext: Callable[..., Path]
+) -> None:
+    panic = load_then_panic(kext_guest, make_kext("spinto", SPINTO, libraries=KPIS))
+
+    message = panic.panic.report.message
+    assert "(com.example.spinto) returned holding spin lock 'spinto' taken at" in message
+    assert panic.panic.frames[0].function == "spinto_fire"
+    assert kext_guest.machine.symbolizer.lookup(callback_in_message(panic)).function == (
+        "spinto_fire"
+    )
+
+
+def test_a_thread_that_ends_holding_a_lock_panics_at_once(
+    kext_guest: KextGuest, make_kext: Callable[..., Path]
+) -> None:
+    panic = load_then_panic(kext_guest, make_kext("rwthread", RWTHREAD, libraries=KPIS))
+
+    message = panic.panic.report.message
+    assert re.search(
+        r"thread \d+ '\w+' \(started at 0x[0-9a-f]{8}\) ended holding "
+        r"read-write lock \(exclusive\) 'rwthread' taken at 0x[0-9a-f]{8} "
+        r"\(com\.example\.rwthread\)",
+        message,
+    ), message
+    assert panic.panic.frames[0].function == "rwthread_main"

@@ -1,11 +1,13 @@
 /*
  * The BSD timeout interface: timeout(fn, arg, ticks) and untimeout(fn,
  * arg), and bsd_timeout with a timespec.  Each pending timeout is a
- * thread call on a list, so that untimeout can find it by (fn, arg).
+ * thread call on a list, so that untimeout can find it by (fn, arg);
+ * the function is checked on its return (kern/kext_call.h).
  */
 #include <sys/systm.h>
 #include <sys/queue.h>
 #include <kern/clock_var.h>
+#include <kern/kext_call.h>
 #include <kern/kmod_check.h>
 #include <kern/monitor.h>
 #include <kern/kalloc.h>
@@ -28,11 +30,14 @@ static void
 timeout_run(thread_call_param_t p0, thread_call_param_t p1)
 {
 	struct bsd_timeout *bt = p0;
+	struct kext_call kc;
 
 	simple_lock(&timeout_lock);
 	LIST_REMOVE(bt, bt_link);
 	simple_unlock(&timeout_lock);
+	kext_call_begin(&kc);
 	bt->bt_fn(bt->bt_arg);
+	kext_call_end(&kc, bt->bt_fn);
 	kfree(bt, sizeof(*bt));
 }
 
