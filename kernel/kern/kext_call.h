@@ -1,11 +1,20 @@
 /*
- * The kernel's side of a call into code it does not control -- a kext's
- * start or stop routine, a thread call, a timeout, later every filter
- * and protocol callback: when the callback returns, the thread must hold
- * exactly the locks it held before, and interrupts must be as they were.
- * A callback that breaks this panics at once, naming itself, the lock
- * and the code that took it, instead of a deadlock or a panic much later
- * in code that did nothing wrong.
+ * The check at every call from the kernel into code it does not control
+ * (a kext's start or stop routine, a thread call, a timeout, and later
+ * every filter and protocol callback): the callback must return with the
+ * locks and the interrupt state it was called with.
+ */
+#ifndef _KERN_KEXT_CALL_H_
+#define _KERN_KEXT_CALL_H_
+
+#include <sys/types.h>
+#include <i386/cpu.h>
+#include <kern/thread_var.h>
+
+/*
+ * A callback that breaks the rule panics at once, naming itself, the
+ * lock and the code that took it -- instead of a deadlock, or a panic
+ * much later in code that did nothing wrong:
  *
  *	struct kext_call kc;
  *
@@ -15,13 +24,6 @@
  *
  * Each half is two loads and a compare or two: cheap enough per packet.
  */
-#ifndef _KERN_KEXT_CALL_H_
-#define _KERN_KEXT_CALL_H_
-
-#include <sys/types.h>
-#include <i386/cpu.h>
-#include <kern/thread_var.h>
-
 struct kext_call {
 	uint32_t	kc_locks;	/* locks the thread held before */
 	uint32_t	kc_intr;	/* EFL_IF before */

@@ -208,7 +208,7 @@ lck_held_name(const struct lck_held *lh)
 void
 lck_held_panic(uint32_t caller, uint32_t before, const char *who)
 {
-	static char msg[256];
+	static char msg[384];
 	thread_t th = current_thread();
 	const struct lck_held *lh = &th->th_locks[th->th_nlocks - 1];
 	const kmod_info_t *ki = kmod_lookup_address(lh->lh_caller);

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from finch.errors import GuestPanic
+from finch.hostlink.client import GuestGone
 from finch.kextguest import KextGuest
 from finch.kextload import LoadError
 
@@ -137,6 +138,32 @@ kern_return_t
 holder_stop(kmod_info_t *ki, void *data)
 {
 	return KERN_SUCCESS;
+}
+"""
+)
+
+STOPHOLDER = (
+    HEADER
+    + """
+kern_return_t stopholder_start(kmod_info_t *ki, void *data);
+kern_return_t stopholder_stop(kmod_info_t *ki, void *data);
+
+static lck_grp_t *stopholder_grp;
+static lck_mtx_t *stopholder_mtx;
+
+kern_return_t
+stopholder_start(kmod_info_t *ki, void *data)
+{
+	stopholder_grp = lck_grp_alloc_init("stopholder", LCK_GRP_ATTR_NULL);
+	stopholder_mtx = lck_mtx_alloc_init(stopholder_grp, LCK_ATTR_NULL);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+stopholder_stop(kmod_info_t *ki, void *data)
+{
+	lck_mtx_lock(stopholder_mtx);
+	return KERN_SUCCESS;	/* still holding it */
 }
 """
 )
@@ -338,6 +365,21 @@ def test_a_start_routine_that_returns_holding_a_mutex_panics_at_once(
     assert kext_guest.machine.symbolizer.lookup(callback_in_message(panic)).function == (
         "holder_start"
     )
+
+
+def test_a_stop_routine_that_returns_holding_a_mutex_panics_at_once(
+    kext_guest: KextGuest, make_kext: Callable[..., Path]
+) -> None:
+    kext_guest.load(make_kext("stopholder", STOPHOLDER))
+
+    with pytest.raises(GuestGone):
+        kext_guest.unload("com.example.stopholder")
+    with pytest.raises(GuestPanic) as panicked:
+        kext_guest.machine.expect("finch> ", timeout=5)
+
+    panic = panicked.value
+    assert "(com.example.stopholder) returned holding mutex 'stopholder'" in panic.raw
+    assert panic.panic.frames[0].function == "stopholder_stop"
 
 
 def test_a_thread_call_that_returns_with_interrupts_off_panics_at_once(
