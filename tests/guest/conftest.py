@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from finch.build import Tree
-from finch.kextbuild import build_kext
+from finch.kext.build import build_kext
 
 MakeKext = Callable[..., Path]
 MakeBundle = Callable[[str, bytes], Path]

@@ -12,7 +12,7 @@ import pytest
 from finch.hostlink.client import HostLink
 from finch.hostlink.messages import EVENT_KEV, HELLO_EVENTS
 from finch.kevents import KernelEvent
-from finch.kextguest import kext_options
+from finch.kext.guest import kext_options
 from finch.machine import Machine
 from finch.qemu_args import QemuOptions
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from finch.cli import kextload, kextstat, kextunload
-from finch.kextguest import KextGuest
+from finch.kext.guest import KextGuest
 from finch.session import GuestSession, SessionError
 
 HELLO = "com.finch.sample.hello"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from finch.kext import LoadedKext
-from finch.kextguest import KextGuest
-from finch.kextunload import UnloadRefused
+from finch.kext.bundle import LoadedKext
+from finch.kext.guest import KextGuest
+from finch.kext.unload import UnloadRefused
 
 COUNTERLIB = "com.finch.sample.counterlib"
 COUNTUSER = "com.finch.sample.countuser"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from finch.kext import LoadedKext, format_kextstat
-from finch.kextguest import KextGuest
-from finch.kextload import LoadError
-from finch.kextunload import UnloadRefused
+from finch.kext.bundle import LoadedKext, format_kextstat
+from finch.kext.guest import KextGuest
+from finch.kext.load import LoadError
+from finch.kext.unload import UnloadRefused
 from finch.pytest_plugin import MachineFactory
 from finch.qemu_args import HOSTLINK_SOCKET, QemuOptions, SerialSocket
 

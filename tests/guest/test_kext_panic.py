@@ -13,8 +13,8 @@ import pytest
 from finch.cli import main as finch_main
 from finch.errors import GuestPanic
 from finch.hostlink.client import GuestGone
-from finch.kextguest import KextGuest
-from finch.kextload import LoadError
+from finch.kext.guest import KextGuest
+from finch.kext.load import LoadError
 
 CRASHER = """\
 #include <mach/mach_types.h>

@@ -13,9 +13,9 @@ import pytest
 
 from finch.errors import FinchError
 from finch.exports import load_exports
-from finch.kext import open_bundle
-from finch.kextguest import KextGuest
-from finch.kextload import KextLoader, LoadError
+from finch.kext.bundle import open_bundle
+from finch.kext.guest import KextGuest
+from finch.kext.load import KextLoader, LoadError
 from finch.session import GuestSession
 
 MakeKext = Callable[..., Path]

@@ -3,7 +3,7 @@ generated kext the kextload benchmark loads."""
 
 from finch.benchrow import BenchRow, format_table
 from finch.build import Tree
-from finch.kextbench import build_big_kext
+from finch.kext.bench import build_big_kext
 from finch.link import plan
 
 

@@ -15,7 +15,14 @@ from kextinfo import kext_info
 
 from finch.build import Tree
 from finch.exports import load_exports
-from finch.kext import (
+from finch.kext.build import (
+    KextBuildError,
+    build_kext,
+    c_string,
+    compile_command,
+    render_kmod_info,
+)
+from finch.kext.bundle import (
     KEXTSTAT_HEADER,
     BundleSearch,
     DependencyError,
@@ -27,13 +34,6 @@ from finch.kext import (
     namespace_for,
     open_bundle,
     resolve_load_order,
-)
-from finch.kextbuild import (
-    KextBuildError,
-    build_kext,
-    c_string,
-    compile_command,
-    render_kmod_info,
 )
 from finch.link import link_kext
 from finch.plist import PlistError, load_info_plist, parse_info

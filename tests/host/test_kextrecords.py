@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from finch.kext import LoadedKext
-from finch.kextrecords import KextRecord, KextRecords
+from finch.kext.bundle import LoadedKext
+from finch.kext.records import KextRecord, KextRecords
 
 RECORD = KextRecord(
     identifier="com.example.lib",

@@ -8,8 +8,8 @@ import pytest
 
 from finch.build import Tree
 from finch.exports import load_exports
-from finch.kext import namespace_for
-from finch.kextbuild import build_kext
+from finch.kext.build import build_kext
+from finch.kext.bundle import namespace_for
 from finch.link import link_kext
 from finch.newkext import NewKextError, available_templates, new_kext
 from finch.plist import load_info_plist

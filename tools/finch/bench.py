@@ -7,7 +7,7 @@ optional target for the median.  Rows today:
                      plain and as `finch run` starts it (COM2, shared RAM)
     floor            QEMU launch to exit for a kernel that exits at once
     kexts            kextload round trips, load/unload cycles and what they
-                     leak (finch.kextbench)
+                     leak (finch.kext.bench)
     network          ICMP echo round trips, ICMP and UDP echo rates with 32
                      in flight, the same against the e1000echo loop (the
                      ceiling) and the stack's share of it (finch.netbench)
@@ -28,8 +28,8 @@ from pathlib import Path
 from finch.benchrow import BenchRow
 from finch.build import Tree, build_floor, build_kernel
 from finch.errors import FinchError
-from finch.kextbench import CYCLES, run_kext_benchmarks
-from finch.kextguest import kext_options
+from finch.kext.bench import CYCLES, run_kext_benchmarks
+from finch.kext.guest import kext_options
 from finch.machine import Machine
 from finch.netbench import error_rows, run_net_benchmarks
 from finch.qemu_args import QemuOptions

@@ -11,7 +11,7 @@ With QemuOptions(shared_ram=True) guest RAM is a file under /dev/shm
 (`shared_ram`), named in machine.json and removed at shutdown.  A panic
 report names code in the kexts kextload loaded into this machine too: the
 symbolizer reads the symbol files kextload leaves in the run directory
-(finch.kextrecords).
+(finch.kext.records).
 
 QEMU runs in its own process group.  shutdown() (QMP `quit`, then SIGTERM,
 then SIGKILL, always reaping) runs on __exit__, at interpreter exit, and
@@ -48,7 +48,7 @@ from finch.errors import (
     QmpError,
 )
 from finch.exitstatus import QemuExit
-from finch.kextrecords import KextRecords
+from finch.kext.records import KextRecords
 from finch.panic import PANIC_COLLECT_SECONDS, find_panic, parse_panic, symbolize_panic
 from finch.qemu_args import ConsoleMode, QemuOptions, RunPaths, qemu_argv, serial_socket_paths
 from finch.runinfo import RunInfo

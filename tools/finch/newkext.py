@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finch.errors import FinchError
-from finch.kextbuild import template_environment, templates_dir
+from finch.kext.build import template_environment, templates_dir
 from finch.plist import BUNDLE_ID_HELP, C_IDENTIFIER_RE, is_bundle_id, load_info_plist
 
 NAME_PLACEHOLDER = "__NAME__"

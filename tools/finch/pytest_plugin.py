@@ -34,8 +34,8 @@ import pytest
 
 from finch.build import Tree, build_kernel
 from finch.errors import FinchError, MachineError
-from finch.kextbuild import build_all_kexts
-from finch.kextguest import KextGuest, kext_options
+from finch.kext.build import build_all_kexts
+from finch.kext.guest import KextGuest, kext_options
 from finch.machine import Machine
 from finch.preflight import QemuInfo, preflight
 from finch.qemu_args import QemuOptions

@@ -18,7 +18,7 @@ import argparse
 from finch.bench import run_benchmarks
 from finch.benchrow import format_table
 from finch.build import Tree
-from finch.kextbench import CYCLES
+from finch.kext.bench import CYCLES
 
 NAME = "bench"
 HELP = "time boots, kextload, the network stack and the test suite"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from finch.build import Tree, build_floor, build_kernel
-from finch.kextbuild import build_all_kexts
+from finch.kext.build import build_all_kexts
 
 NAME = "build"
 HELP = "build images/finch.elf and the kexts under kexts/"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from finch.build import Tree
 from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
-from finch.kextload import LoadResult, load_kexts
+from finch.kext.load import LoadResult, load_kexts
 
 
 def parser(prog: str = "kextload") -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
-from finch.kextunload import bundle_identifier, unload_kext
+from finch.kext.unload import bundle_identifier, unload_kext
 from finch.session import GuestSession
 
 

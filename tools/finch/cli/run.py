@@ -23,7 +23,7 @@ from pathlib import Path
 
 from finch.build import Tree, build_kernel
 from finch.errors import MachineError
-from finch.kextbuild import build_all_kexts
+from finch.kext.build import build_all_kexts
 from finch.machine import Machine, learn_kexts
 from finch.panic import find_panic, parse_panic, symbolize_panic
 from finch.preflight import preflight

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from finch.build import Tree
 from finch.errors import FinchError
-from finch.kextrecords import KextRecords
+from finch.kext.records import KextRecords
 from finch.machine import learn_kexts
 from finch.panic import find_panic, parse_panic, symbolize_panic
 from finch.symbolize import Symbolizer

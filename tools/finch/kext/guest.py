@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from finch.heapstats import HeapSnapshot, parse_mem
-from finch.kext import LoadedKext
-from finch.kextload import Echo, LoadResult, load_kexts, quiet
-from finch.kextunload import UnloadResult, unload_kext
+from finch.kext.bundle import LoadedKext
+from finch.kext.load import Echo, LoadResult, load_kexts, quiet
+from finch.kext.unload import UnloadResult, unload_kext
 from finch.machine import Machine
 from finch.qemu_args import HOSTLINK_SOCKET, QemuOptions, SerialSocket
 from finch.session import GuestSession

@@ -3,14 +3,14 @@
 For each bundle, as docs/hostlink.md section 7 lays out:
 
   1. read and check Info.plist; ask the kernel what is loaded (KMOD_LIST);
-     resolve OSBundleLibraries (finch.kext.resolve_load_order): KPI
+     resolve OSBundleLibraries (finch.kext.bundle.resolve_load_order): KPI
      bundles and loaded kexts are reused when their versions fit, library
      kexts from the -d bundles and -r folders are loaded first;
   2. lay the object out (its size) and link it once at a trial address,
      so that unresolved symbols, collisions, bad relocations and an image
      that is too large are reported before the kernel hands out memory;
   3. KMOD_ALLOC; link at the address it gave; write the symbol file and
-     the host's record (finch.kextrecords); copy the image in (shared RAM,
+     the host's record (finch.kext.records); copy the image in (shared RAM,
      else KMOD_WRITE); KMOD_LOAD, which records the kmod and calls start.
 
 If anything fails on the host between KMOD_ALLOC and KMOD_LOAD the block
@@ -31,7 +31,7 @@ from pathlib import Path
 from finch.exports import KpiExports, load_exports
 from finch.hostlink.client import GuestGone, HostLinkError
 from finch.hostlink.messages import KmodLoadRequest, errno_name, kern_return_name
-from finch.kext import (
+from finch.kext.bundle import (
     BundleSearch,
     KextBundle,
     KextError,
@@ -41,7 +41,7 @@ from finch.kext import (
     open_bundle,
     resolve_load_order,
 )
-from finch.kextrecords import KextRecord
+from finch.kext.records import KextRecord
 from finch.link import (
     KextObject,
     LinkedImage,

@@ -27,7 +27,7 @@ from elftools.elf.sections import SymbolTableSection
 
 from finch.build import GCC, LD, Tree, asm_flags, gcc_include_dir, kext_cflags
 from finch.errors import BuildError
-from finch.kext import KextBundle, SourceBundle, open_bundle, open_source_bundle
+from finch.kext.bundle import KextBundle, SourceBundle, open_bundle, open_source_bundle
 from finch.link import KMOD_INFO_SYMBOL, LinkError, plan
 from finch.plist import KextInfo
 
@@ -51,7 +51,7 @@ class BuiltKext:
 
 
 def templates_dir() -> Path:
-    return Path(__file__).resolve().parent / "templates"
+    return Path(__file__).resolve().parent.parent / "templates"
 
 
 def c_string(text: str) -> str:
