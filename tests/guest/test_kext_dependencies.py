@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from finch.kext.bundle import LoadedKext
 from finch.kext.guest import KextGuest
+from finch.kext.loaded import LoadedKext
 from finch.kext.unload import UnloadRefused
 
 COUNTERLIB = "com.finch.sample.counterlib"

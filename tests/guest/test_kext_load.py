@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from finch.kext.bundle import LoadedKext, format_kextstat
 from finch.kext.guest import KextGuest
 from finch.kext.load import LoadError
+from finch.kext.loaded import LoadedKext, format_kextstat
 from finch.kext.unload import UnloadRefused
 from finch.pytest_plugin import MachineFactory
 from finch.qemu_args import HOSTLINK_SOCKET, QemuOptions, SerialSocket

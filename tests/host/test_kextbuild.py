@@ -22,19 +22,9 @@ from finch.kext.build import (
     compile_command,
     render_kmod_info,
 )
-from finch.kext.bundle import (
-    KEXTSTAT_HEADER,
-    BundleSearch,
-    DependencyError,
-    KextBundle,
-    KextError,
-    LoadedKext,
-    format_kextstat,
-    kextstat_row,
-    namespace_for,
-    open_bundle,
-    resolve_load_order,
-)
+from finch.kext.bundle import BundleSearch, KextBundle, KextError, open_bundle
+from finch.kext.dependencies import DependencyError, namespace_for, resolve_load_order
+from finch.kext.loaded import KEXTSTAT_HEADER, LoadedKext, format_kextstat, kextstat_row
 from finch.link import link_kext
 from finch.plist import PlistError, load_info_plist, parse_info
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from finch.kext.bundle import LoadedKext
+from finch.kext.loaded import LoadedKext
 from finch.kext.records import KextRecord, KextRecords
 
 RECORD = KextRecord(

@@ -9,7 +9,7 @@ import pytest
 from finch.build import Tree
 from finch.exports import load_exports
 from finch.kext.build import build_kext
-from finch.kext.bundle import namespace_for
+from finch.kext.dependencies import namespace_for
 from finch.link import link_kext
 from finch.newkext import NewKextError, available_templates, new_kext
 from finch.plist import load_info_plist

@@ -42,7 +42,7 @@ from finch.hostlink.messages import (
     StatusReply,
     errno_name,
 )
-from finch.kext.bundle import LoadedKext
+from finch.kext.loaded import LoadedKext
 from finch.kext.records import KextRecords
 from finch.panic import PANIC_START
 from finch.runinfo import FILE_NAME, RunInfo

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
-from finch.kext.bundle import format_kextstat
+from finch.kext.loaded import format_kextstat
 from finch.session import GuestSession
 
 

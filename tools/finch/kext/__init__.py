@@ -1,8 +1,10 @@
 """Kexts on the host: build them, load them into the running guest, and
 remember where they went.
 
-    bundle        bundles, what is loaded, load order, kextstat's format
+    bundle        source bundles, built bundles, and the search for library kexts
     build         a source bundle in, a Darwin bundle with one ELF object out
+    dependencies  kextload's dependency step: load order and link namespace
+    loaded        a row of the kernel's kmod table, and kextstat's format of it
     load          kextload's pipeline: link at the kernel's address, copy, start
     unload        kextunload's: stop and free, or say why the kernel refused
     records       what the host remembers of each loaded kext (its symbols)

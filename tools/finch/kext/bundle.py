@@ -1,41 +1,26 @@
-"""Kext bundles: a source bundle, the built bundle, what is loaded, and the
-order in which a kext and its library kexts must be loaded.
+"""Kext bundles on disk: a source bundle, the bundle it builds into, and
+the built bundles kextload may choose library kexts from.
 
     kexts/hello/Info.plist + *.c             a source bundle (SourceBundle)
     build/kexts/hello.kext/Contents/...      a built bundle (KextBundle)
-    the kernel's kmod table (KMOD_LIST)      what is loaded (LoadedKext)
-
-resolve_load_order() is kextload's dependency step: every OSBundleLibraries
-entry must be a KPI bundle, a loaded kext or a bundle found in the search
-dirs, at a compatible version (compatibleVersion <= requested <=
-CFBundleVersion); library kexts not yet loaded come first.  namespace_for()
-gathers what the linker may resolve a kext's symbols against, and
-format_kextstat() prints the kmod table as Tiger's kextstat did.
+    kextload's -d bundles and -r folders     a BundleSearch
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from finch.errors import FinchError
-from finch.exports import KpiExports
-from finch.hostlink.messages import KmodEntry
-from finch.link import Library, Namespace
-from finch.plist import KextInfo, PlistError, PlistProblem, load_info_plist
-from finch.version import Version, VersionError, compatibility_problem, parse_version
+from finch.plist import KextInfo, PlistError, load_info_plist
+from finch.version import Version
 
-KPI_PREFIX = "com.apple.kpi."
 SOURCE_SUFFIXES = (".c", ".S")
 
 
 class KextError(FinchError):
     """A bundle that is missing or malformed, or a kext that cannot be loaded."""
-
-
-class DependencyError(KextError):
-    """A library a kext declares is missing, too old, incompatible, or circular."""
 
 
 @dataclass(frozen=True)
@@ -70,39 +55,6 @@ class KextBundle:
     @property
     def executable(self) -> Path:
         return self.path / "Contents" / "MacOS" / self.info.executable
-
-
-@dataclass(frozen=True)
-class LoadedKext:
-    """One row of the kernel's kmod table."""
-
-    index: int
-    refs: int
-    address: int
-    size: int
-    wired: int
-    identifier: str
-    version: str
-    linked_against: tuple[int, ...] = ()
-    compatible_version: str = ""
-    image_crc: int = 0
-    kernel_component: bool = False
-
-    @classmethod
-    def from_entry(cls, e: KmodEntry) -> LoadedKext:
-        return cls(
-            index=e.kmod_id,
-            refs=e.refs,
-            address=e.address,
-            size=e.size,
-            wired=e.wired,
-            identifier=e.name,
-            version=e.version,
-            linked_against=e.dependencies,
-            compatible_version=e.compatible_version,
-            image_crc=e.image_crc,
-            kernel_component=e.kernel_component,
-        )
 
 
 def open_source_bundle(path: Path | str) -> SourceBundle:
@@ -174,170 +126,3 @@ def find_bundles(
         except (KextError, PlistError) as e:
             broken.append(str(e))
     return BundleSearch(tuple(bundles), tuple(broken))
-
-
-def _dependency_error(info: KextInfo, lib_id: str, message: str) -> DependencyError:
-    return DependencyError(f"{info.path}: OSBundleLibraries.{lib_id}: {message}")
-
-
-def _loaded_compatible(k: LoadedKext) -> Version | None:
-    try:
-        return parse_version(k.compatible_version) if k.compatible_version else None
-    except VersionError:
-        return None
-
-
-def resolve_load_order(
-    target: KextBundle,
-    *,
-    kpis: KpiExports,
-    loaded: Sequence[LoadedKext] = (),
-    search: BundleSearch | None = None,
-) -> list[KextBundle]:
-    """The bundles to load, library kexts first and `target` last.
-
-    Every dependency must be a KPI bundle, a loaded kext or a bundle in
-    `search`, at a compatible version; raise DependencyError (or PlistError
-    for an unknown com.apple.kpi.* id) naming the Info.plist and the key."""
-    search = search or BundleSearch(())
-    loaded_by_id = {k.identifier: k for k in loaded}
-    if target.identifier in loaded_by_id:
-        k = loaded_by_id[target.identifier]
-        raise KextError(
-            f"{target.identifier} is already loaded (index {k.index}, version {k.version}): "
-            f"unload it first with `kextunload -b {target.identifier}`"
-        )
-    order: list[KextBundle] = []
-    visiting: list[str] = []
-
-    def visit(bundle: KextBundle) -> None:
-        info = bundle.info
-        visiting.append(info.identifier)
-        for lib_id, requested in info.libraries.items():
-            if lib_id in kpis.bundles:
-                kpi = kpis.bundles[lib_id]
-                _check(info, lib_id, requested, kpi.version, kpi.compatible_version)
-            elif lib_id.startswith(KPI_PREFIX):
-                raise PlistError(
-                    info.path,
-                    [
-                        PlistProblem(
-                            f"OSBundleLibraries.{lib_id}",
-                            f"{lib_id} is not a KPI bundle of this kernel; they are "
-                            + ", ".join(sorted(kpis.bundles)),
-                        )
-                    ],
-                )
-            elif lib_id in loaded_by_id:
-                k = loaded_by_id[lib_id]
-                _check(info, lib_id, requested, parse_version(k.version), _loaded_compatible(k))
-            elif lib_id in visiting:
-                cycle = " -> ".join([*visiting[visiting.index(lib_id) :], lib_id])
-                raise _dependency_error(info, lib_id, f"circular dependency: {cycle}")
-            elif any(b.identifier == lib_id for b in order):
-                planned = next(b for b in order if b.identifier == lib_id)
-                _check(
-                    info,
-                    lib_id,
-                    requested,
-                    planned.version,
-                    planned.info.compatible_version,
-                )
-            else:
-                visit(_choose(info, lib_id, requested, search))
-        visiting.pop()
-        order.append(bundle)
-
-    visit(target)
-    return order
-
-
-def _check(
-    info: KextInfo,
-    lib_id: str,
-    requested: Version,
-    version: Version,
-    compatible: Version | None,
-) -> None:
-    problem = compatibility_problem(lib_id, requested, version, compatible)
-    if problem:
-        raise _dependency_error(info, lib_id, problem)
-
-
-def _choose(info: KextInfo, lib_id: str, requested: Version, search: BundleSearch) -> KextBundle:
-    """The newest bundle in `search` that satisfies the request."""
-    found = sorted(search.with_id(lib_id), key=lambda b: b.version, reverse=True)
-    if not found:
-        hint = (
-            "; some bundles could not be read:\n  " + "\n  ".join(search.broken)
-            if search.broken
-            else ""
-        )
-        raise _dependency_error(
-            info,
-            lib_id,
-            f"{lib_id} is not loaded and not among the bundles searched: name its "
-            f"bundle with -d, or the folder that holds it with -r{hint}",
-        )
-    problems = []
-    for b in found:
-        problem = compatibility_problem(lib_id, requested, b.version, b.info.compatible_version)
-        if problem is None:
-            return b
-        problems.append(f"{b.path}: {problem}")
-    raise _dependency_error(
-        info, lib_id, f"no compatible {lib_id} found:\n  " + "\n  ".join(problems)
-    )
-
-
-def namespace_for(
-    info: KextInfo,
-    *,
-    kpis: KpiExports,
-    kernel_symbols: Mapping[str, int],
-    loaded_symbols: Mapping[str, Mapping[str, int]] | None = None,
-) -> Namespace:
-    """What the linker may resolve `info`'s kext against: exactly the bundles
-    it declares (KPI bundles at their kernel addresses, library kexts at
-    theirs); every other KPI bundle and loaded kext is kept for messages and
-    collision checks.  loaded_symbols: loaded kext id -> its exported globals."""
-    kpi_symbols = kpis.symbol_addresses(kernel_symbols)
-    libraries = {
-        **{i: Library(i, s, "kpi") for i, s in kpi_symbols.items()},
-        **{i: Library(i, s, "kext") for i, s in (loaded_symbols or {}).items()},
-    }
-    declared = [libraries[i] for i in info.libraries if i in libraries]
-    others = [lib for i, lib in libraries.items() if i not in info.libraries]
-    return Namespace(declared=declared, others=others, kernel_globals=dict(kernel_symbols))
-
-
-KEXTSTAT_HEADER = "Index Refs Address    Size       Wired      Name (Version) <Linked Against>"
-
-
-def kextstat_row(k: LoadedKext) -> str:
-    """One line as Tiger's kextstat printed it: %5d %4d %-10p %-10p %-10p %s (%s)."""
-    line = (
-        f"{k.index:5d} {k.refs:4d} {f'{k.address:#x}':<10} {f'{k.size:#x}':<10} "
-        f"{f'{k.wired:#x}':<10} {k.identifier} ({k.version})"
-    )
-    if k.linked_against:
-        line += " <" + " ".join(str(i) for i in sorted(k.linked_against, reverse=True)) + ">"
-    return line
-
-
-def format_kextstat(
-    rows: Sequence[LoadedKext],
-    *,
-    header: bool = True,
-    hide_kernel: bool = False,
-    bundle_ids: Sequence[str] = (),
-) -> str:
-    """kextstat's output: -l is header=False, -k hide_kernel, -b bundle_ids."""
-    selected = [
-        k
-        for k in sorted(rows, key=lambda k: k.index)
-        if not (hide_kernel and k.kernel_component)
-        and (not bundle_ids or k.identifier in bundle_ids)
-    ]
-    lines = ([KEXTSTAT_HEADER] if header else []) + [kextstat_row(k) for k in selected]
-    return "\n".join(lines) + ("\n" if lines else "")

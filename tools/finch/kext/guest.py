@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from finch.heapstats import HeapSnapshot, parse_mem
-from finch.kext.bundle import LoadedKext
 from finch.kext.load import Echo, LoadResult, load_kexts, quiet
+from finch.kext.loaded import LoadedKext
 from finch.kext.unload import UnloadResult, unload_kext
 from finch.machine import Machine
 from finch.qemu_args import HOSTLINK_SOCKET, QemuOptions, SerialSocket

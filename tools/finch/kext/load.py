@@ -3,7 +3,7 @@
 For each bundle, as docs/hostlink.md section 7 lays out:
 
   1. read and check Info.plist; ask the kernel what is loaded (KMOD_LIST);
-     resolve OSBundleLibraries (finch.kext.bundle.resolve_load_order): KPI
+     resolve OSBundleLibraries (finch.kext.dependencies): KPI
      bundles and loaded kexts are reused when their versions fit, library
      kexts from the -d bundles and -r folders are loaded first;
   2. lay the object out (its size) and link it once at a trial address,
@@ -31,16 +31,9 @@ from pathlib import Path
 from finch.exports import KpiExports, load_exports
 from finch.hostlink.client import GuestGone, HostLinkError
 from finch.hostlink.messages import KmodLoadRequest, errno_name, kern_return_name
-from finch.kext.bundle import (
-    BundleSearch,
-    KextBundle,
-    KextError,
-    LoadedKext,
-    find_bundles,
-    namespace_for,
-    open_bundle,
-    resolve_load_order,
-)
+from finch.kext.bundle import BundleSearch, KextBundle, KextError, find_bundles, open_bundle
+from finch.kext.dependencies import namespace_for, resolve_load_order
+from finch.kext.loaded import LoadedKext
 from finch.kext.records import KextRecord
 from finch.link import (
     KextObject,

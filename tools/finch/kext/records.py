@@ -27,7 +27,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from finch.kext.bundle import LoadedKext
+from finch.kext.loaded import LoadedKext
 from finch.link import LinkedImage
 
 SYMBOLS_DIR = "symbols"

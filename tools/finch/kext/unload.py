@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finch.hostlink.messages import errno_name, kern_return_name
-from finch.kext.bundle import KextError, LoadedKext
+from finch.kext.bundle import KextError
+from finch.kext.loaded import LoadedKext
 from finch.plist import load_info_plist
 from finch.session import GuestSession
 

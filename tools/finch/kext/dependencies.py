@@ -1,0 +1,162 @@
+"""kextload's dependency step: which bundles to load, in which order, and
+what the linker may resolve a kext's symbols against.
+
+resolve_load_order(): every OSBundleLibraries entry must be a KPI bundle,
+a loaded kext or a bundle found in the search dirs, at a compatible
+version (compatibleVersion <= requested <= CFBundleVersion); library
+kexts not yet loaded come first.  namespace_for() gathers the symbols of
+the bundles a kext declares (and, for messages and collision checks, of
+all the others).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from finch.exports import KpiExports
+from finch.kext.bundle import BundleSearch, KextBundle, KextError
+from finch.kext.loaded import LoadedKext
+from finch.link import Library, Namespace
+from finch.plist import KextInfo, PlistError, PlistProblem
+from finch.version import Version, VersionError, compatibility_problem, parse_version
+
+KPI_PREFIX = "com.apple.kpi."
+
+
+class DependencyError(KextError):
+    """A library a kext declares is missing, too old, incompatible, or circular."""
+
+
+def _dependency_error(info: KextInfo, lib_id: str, message: str) -> DependencyError:
+    return DependencyError(f"{info.path}: OSBundleLibraries.{lib_id}: {message}")
+
+
+def _loaded_compatible(k: LoadedKext) -> Version | None:
+    try:
+        return parse_version(k.compatible_version) if k.compatible_version else None
+    except VersionError:
+        return None
+
+
+def resolve_load_order(
+    target: KextBundle,
+    *,
+    kpis: KpiExports,
+    loaded: Sequence[LoadedKext] = (),
+    search: BundleSearch | None = None,
+) -> list[KextBundle]:
+    """The bundles to load, library kexts first and `target` last.
+
+    Every dependency must be a KPI bundle, a loaded kext or a bundle in
+    `search`, at a compatible version; raise DependencyError (or PlistError
+    for an unknown com.apple.kpi.* id) naming the Info.plist and the key."""
+    search = search or BundleSearch(())
+    loaded_by_id = {k.identifier: k for k in loaded}
+    if target.identifier in loaded_by_id:
+        k = loaded_by_id[target.identifier]
+        raise KextError(
+            f"{target.identifier} is already loaded (index {k.index}, version {k.version}): "
+            f"unload it first with `kextunload -b {target.identifier}`"
+        )
+    order: list[KextBundle] = []
+    visiting: list[str] = []
+
+    def visit(bundle: KextBundle) -> None:
+        info = bundle.info
+        visiting.append(info.identifier)
+        for lib_id, requested in info.libraries.items():
+            if lib_id in kpis.bundles:
+                kpi = kpis.bundles[lib_id]
+                _check(info, lib_id, requested, kpi.version, kpi.compatible_version)
+            elif lib_id.startswith(KPI_PREFIX):
+                raise PlistError(
+                    info.path,
+                    [
+                        PlistProblem(
+                            f"OSBundleLibraries.{lib_id}",
+                            f"{lib_id} is not a KPI bundle of this kernel; they are "
+                            + ", ".join(sorted(kpis.bundles)),
+                        )
+                    ],
+                )
+            elif lib_id in loaded_by_id:
+                k = loaded_by_id[lib_id]
+                _check(info, lib_id, requested, parse_version(k.version), _loaded_compatible(k))
+            elif lib_id in visiting:
+                cycle = " -> ".join([*visiting[visiting.index(lib_id) :], lib_id])
+                raise _dependency_error(info, lib_id, f"circular dependency: {cycle}")
+            elif any(b.identifier == lib_id for b in order):
+                planned = next(b for b in order if b.identifier == lib_id)
+                _check(
+                    info,
+                    lib_id,
+                    requested,
+                    planned.version,
+                    planned.info.compatible_version,
+                )
+            else:
+                visit(_choose(info, lib_id, requested, search))
+        visiting.pop()
+        order.append(bundle)
+
+    visit(target)
+    return order
+
+
+def _check(
+    info: KextInfo,
+    lib_id: str,
+    requested: Version,
+    version: Version,
+    compatible: Version | None,
+) -> None:
+    problem = compatibility_problem(lib_id, requested, version, compatible)
+    if problem:
+        raise _dependency_error(info, lib_id, problem)
+
+
+def _choose(info: KextInfo, lib_id: str, requested: Version, search: BundleSearch) -> KextBundle:
+    """The newest bundle in `search` that satisfies the request."""
+    found = sorted(search.with_id(lib_id), key=lambda b: b.version, reverse=True)
+    if not found:
+        hint = (
+            "; some bundles could not be read:\n  " + "\n  ".join(search.broken)
+            if search.broken
+            else ""
+        )
+        raise _dependency_error(
+            info,
+            lib_id,
+            f"{lib_id} is not loaded and not among the bundles searched: name its "
+            f"bundle with -d, or the folder that holds it with -r{hint}",
+        )
+    problems = []
+    for b in found:
+        problem = compatibility_problem(lib_id, requested, b.version, b.info.compatible_version)
+        if problem is None:
+            return b
+        problems.append(f"{b.path}: {problem}")
+    raise _dependency_error(
+        info, lib_id, f"no compatible {lib_id} found:\n  " + "\n  ".join(problems)
+    )
+
+
+def namespace_for(
+    info: KextInfo,
+    *,
+    kpis: KpiExports,
+    kernel_symbols: Mapping[str, int],
+    loaded_symbols: Mapping[str, Mapping[str, int]] | None = None,
+) -> Namespace:
+    """What the linker may resolve `info`'s kext against: exactly the bundles
+    it declares (KPI bundles at their kernel addresses, library kexts at
+    theirs); every other KPI bundle and loaded kext is kept for messages and
+    collision checks.  loaded_symbols: loaded kext id -> its exported globals."""
+    kpi_symbols = kpis.symbol_addresses(kernel_symbols)
+    libraries = {
+        **{i: Library(i, s, "kpi") for i, s in kpi_symbols.items()},
+        **{i: Library(i, s, "kext") for i, s in (loaded_symbols or {}).items()},
+    }
+    declared = [libraries[i] for i in info.libraries if i in libraries]
+    others = [lib for i, lib in libraries.items() if i not in info.libraries]
+    return Namespace(declared=declared, others=others, kernel_globals=dict(kernel_symbols))
