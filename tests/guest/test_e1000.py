@@ -23,7 +23,8 @@ from scapy.utils import rdpcap
 
 from finch.machine import Machine
 from finch.pytest_plugin import MachineFactory
-from finch.wirepeer import WirePeer as Wire
+from finch.wire import Wire
+from finch.wirepeer import WirePeer
 
 GUEST_MAC = "52:54:00:12:34:56"  # QEMU's default for the first NIC
 PEER_MAC = "02:00:00:00:00:01"  # locally administered
@@ -32,14 +33,14 @@ LINK_UP_SECONDS = 5.0  # QEMU renegotiates for ~0.5 s after set_link up
 
 
 @pytest.fixture
-def wire(finch_log_dir: Path) -> Iterator[Wire]:
+def wire(finch_log_dir: Path) -> Iterator[WirePeer]:
     """The host end of the guest's Ethernet (raw frames: nothing answered)."""
-    with Wire.open(finch_log_dir / "net0.pcap", rcvbuf=1 << 20) as wire:
-        yield wire
+    with Wire.open(rcvbuf=1 << 20) as wire:
+        yield WirePeer(wire, finch_log_dir / "net0.pcap")
 
 
 @pytest.fixture
-def wired_guest(machine_factory: MachineFactory, wire: Wire) -> Machine:
+def wired_guest(machine_factory: MachineFactory, wire: WirePeer) -> Machine:
     """A guest whose en0 is on `wire` and already receiving.  QEMU's e1000
     holds received frames for a second after the driver enables the
     receiver, and a flood sent meanwhile overflows the host socket behind
@@ -97,7 +98,7 @@ def test_a_machine_without_an_e1000_boots_and_says_so(guest: Machine) -> None:
 
 
 def test_e1000_command_shows_link_rings_and_received_frames(
-    wired_guest: Machine, wire: Wire
+    wired_guest: Machine, wire: WirePeer
 ) -> None:
     before = wired_guest.command("e1000")
     assert re.search(r"STATUS 0x[0-9a-f]{8} \(link up, 1000 Mb/s, full duplex\)", before)
@@ -116,7 +117,9 @@ def test_e1000_command_shows_link_rings_and_received_frames(
 # Frames in: en0's counters and the tap
 
 
-def test_received_frames_count_in_ifconfig_and_netstat_i(wired_guest: Machine, wire: Wire) -> None:
+def test_received_frames_count_in_ifconfig_and_netstat_i(
+    wired_guest: Machine, wire: WirePeer
+) -> None:
     before = wired_guest.command("ifconfig en0")
     packets = counter(before, r"input: (\d+) packets")
     octets = counter(before, r"input: \d+ packets, (\d+) bytes")
@@ -133,7 +136,9 @@ def test_received_frames_count_in_ifconfig_and_netstat_i(wired_guest: Machine, w
     assert f"{packets} no protocol" in ifconfig
 
 
-def test_tcpdump_prints_the_frames_the_driver_received(wired_guest: Machine, wire: Wire) -> None:
+def test_tcpdump_prints_the_frames_the_driver_received(
+    wired_guest: Machine, wire: WirePeer
+) -> None:
     wired_guest.sendline("tcpdump -c 3 -i en0")
     wired_guest.expect("listening")
     for n in (50, 60, 70):
@@ -159,7 +164,7 @@ def sent_frame(seq: int, length: int) -> bytes:
     return header + seq.to_bytes(4, "big") + bytes(i & 0xFF for i in range(length - 18))
 
 
-def frames_from_e1000_send(wire: Wire, count: int, timeout: float = 5.0) -> list[bytes]:
+def frames_from_e1000_send(wire: WirePeer, count: int, timeout: float = 5.0) -> list[bytes]:
     """The next `count` frames of `e1000 send` (the stack's own traffic,
     such as a gratuitous ARP, is skipped)."""
     frames: list[bytes] = []
@@ -196,7 +201,7 @@ def tx_delta(machine: Machine, before: dict[str, int]) -> dict[str, int]:
 
 
 def test_sent_frames_reach_the_wire_whole_and_in_order_around_the_ring(
-    wired_guest: Machine, wire: Wire
+    wired_guest: Machine, wire: WirePeer
 ) -> None:
     tx_before, row_before = tx_counters(wired_guest), link_row(wired_guest)
     out = wired_guest.command("e1000 send 300 100")  # the ring has 128 slots
@@ -214,7 +219,7 @@ def test_sent_frames_reach_the_wire_whole_and_in_order_around_the_ring(
 
 @pytest.mark.parametrize(("length", "segs", "copied"), [(1514, 3, 0), (1000, 12, 4), (20, 1, 0)])
 def test_chained_packets_go_out_as_one_frame(
-    wired_guest: Machine, wire: Wire, length: int, segs: int, copied: int
+    wired_guest: Machine, wire: WirePeer, length: int, segs: int, copied: int
 ) -> None:
     before = tx_counters(wired_guest)
     out = wired_guest.command(f"e1000 send 4 {length} {segs}")
@@ -225,7 +230,7 @@ def test_chained_packets_go_out_as_one_frame(
 
 
 def test_with_the_link_down_frames_are_dropped_and_counted(
-    wired_guest: Machine, wire: Wire
+    wired_guest: Machine, wire: WirePeer
 ) -> None:
     wired_guest.qmp("set_link", name="net0", up=False)
     wait_for(wired_guest, "e1000", r"link down")
@@ -312,7 +317,7 @@ def e1000_accounts_for_every_frame(out: str) -> None:
 
 
 def test_a_flood_of_random_frames_leaves_the_guest_answering_and_leaks_nothing(
-    wired_guest: Machine, wire: Wire
+    wired_guest: Machine, wire: WirePeer
 ) -> None:
     idle = mbufs_in_use(wired_guest)
     rng = random.Random(4)
@@ -330,7 +335,7 @@ def test_a_flood_of_random_frames_leaves_the_guest_answering_and_leaks_nothing(
 
 
 def test_without_mbufs_frames_are_dropped_and_counted_not_crashed(
-    wired_guest: Machine, wire: Wire
+    wired_guest: Machine, wire: WirePeer
 ) -> None:
     idle = mbufs_in_use(wired_guest)
     # A receive buffer is two allocations (mbuf, cluster): every third
@@ -356,7 +361,7 @@ def test_without_mbufs_frames_are_dropped_and_counted_not_crashed(
 
 
 def test_e1000echo_sends_every_frame_back_unchanged(
-    machine_factory: MachineFactory, wire: Wire
+    machine_factory: MachineFactory, wire: WirePeer
 ) -> None:
     machine = machine_factory(wire.options("-append", "e1000echo"))
     out = machine.boot()

@@ -30,15 +30,9 @@ from scapy.packet import Packet, Raw
 from finch.machine import Machine
 from finch.netbench import ARP_PEER_IS_AT, icmp_echo_frame, internet_checksum, is_arp_request_for
 from finch.pytest_plugin import MachineFactory
-from finch.wirepeer import (
-    BROADCAST_MAC,
-    GUEST_IP,
-    GUEST_MAC,
-    PEER_IP,
-    PEER_MAC,
-    netstat_s,
-)
+from finch.wire import BROADCAST_MAC, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, Wire
 from finch.wirepeer import WirePeer as Peer
+from finch.wirepeer import netstat_s
 
 IP_DROPS = (
     "tooshort",
@@ -139,16 +133,14 @@ class Wired:
 
 @pytest.fixture
 def wired(machine_factory: MachineFactory, finch_log_dir: Path) -> Iterator[Wired]:
-    peer = Peer.open(finch_log_dir / "net0.pcap")
-    machine = machine_factory(peer.options())
-    machine.boot()
-    try:
+    with Wire.open(rcvbuf=1 << 22) as wire:
+        peer = Peer(wire, finch_log_dir / "net0.pcap")
+        machine = machine_factory(peer.options())
+        machine.boot()
         # QEMU holds received frames for 1 s after the driver's RCTL write.
         assert any(answers_ping(peer, seq) for seq in range(40)), "the guest never answered"
         peer.drain()
         yield Wired(machine, peer, mbufs_in_use(machine))
-    finally:
-        peer.close()
 
 
 def deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

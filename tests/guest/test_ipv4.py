@@ -25,8 +25,9 @@ from scapy.utils import rdpcap
 from finch.machine import Machine
 from finch.pytest_plugin import MachineFactory
 from finch.qemu_args import QemuOptions
-from finch.wirepeer import GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, free_udp_port, netstat_s
+from finch.wire import GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, Wire, free_udp_port
 from finch.wirepeer import WirePeer as Peer
+from finch.wirepeer import netstat_s
 
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 
@@ -85,8 +86,8 @@ def ready(peer: Peer) -> None:
 
 @pytest.fixture
 def peer(finch_log_dir: Path) -> Iterator[Peer]:
-    with Peer.open(finch_log_dir / "net0.pcap") as peer:
-        yield peer
+    with Wire.open(rcvbuf=1 << 22) as wire:
+        yield Peer(wire, finch_log_dir / "net0.pcap")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The network benchmark's parts that need no guest: the frames the peer
 sends (checked against scapy), what counts as an answer, percentiles,
-rates and ratios, the rows and how they print, and the peer's loops
-against a fake guest on a local UDP socket."""
+rates and ratios, the rows and how they print, and the probing loops on
+a Wire against a fake guest on a local UDP socket."""
 
 from __future__ import annotations
 
@@ -19,26 +19,27 @@ from finch import netbench
 from finch.benchrow import BenchRow, format_table
 from finch.errors import MachineError
 from finch.netbench import (
-    ARP_PEER_IS_AT,
     ARP_WHO_HAS_GUEST,
     ECHO_PORT,
     ICMP_IDENT,
     PEER_PORT,
     NetFigures,
-    Peer,
     RateResult,
     RttResult,
+    echo_rate,
     figures_to_rows,
     icmp_echo_frame,
     icmp_probe,
     internet_checksum,
-    is_arp_request_for,
     per_second,
     percentile,
     ratios,
+    round_trips,
     udp_echo_frame,
     udp_probe,
+    wait_ready,
 )
+from finch.wire import Wire
 
 GUEST_MAC = "52:54:00:12:34:56"
 PEER_MAC = "02:00:00:00:00:01"
@@ -91,28 +92,12 @@ def test_frames_outside_ethernets_sizes_are_refused(size):
         icmp_echo_frame(0, size)
 
 
-def test_the_peers_arp_packets_ask_for_the_guest_and_answer_for_the_peer():
+def test_the_peer_introduces_itself_with_an_arp_request_for_the_guest():
     ask = Ether(ARP_WHO_HAS_GUEST)
-    assert (ask.dst, ask[ARP].op, ask[ARP].psrc, ask[ARP].pdst) == (
-        "ff:ff:ff:ff:ff:ff", 1, PEER_IP, GUEST_IP,
+    assert (ask.dst, ask[ARP].op, ask[ARP].hwsrc, ask[ARP].psrc, ask[ARP].pdst) == (
+        "ff:ff:ff:ff:ff:ff", 1, PEER_MAC, PEER_IP, GUEST_IP,
     )  # fmt: skip
-    answer = Ether(ARP_PEER_IS_AT)
-    assert (answer.dst, answer[ARP].op, answer[ARP].hwsrc, answer[ARP].psrc) == (
-        GUEST_MAC, 2, PEER_MAC, PEER_IP,
-    )  # fmt: skip
-    assert len(ARP_WHO_HAS_GUEST) == len(ARP_PEER_IS_AT) == 60
-
-
-def test_only_an_arp_request_for_the_peer_is_one():
-    def request(pdst: str, op: int = 1) -> bytes:
-        return bytes(Ether(src=GUEST_MAC) / ARP(op=op, psrc=GUEST_IP, pdst=pdst))
-
-    peer = bytes([10, 0, 2, 2])
-    assert is_arp_request_for(request(PEER_IP), peer)
-    assert not is_arp_request_for(request("10.0.2.3"), peer)
-    assert not is_arp_request_for(request(PEER_IP, op=2), peer)
-    assert not is_arp_request_for(icmp_echo_frame(0, 64), peer)
-    assert not is_arp_request_for(b"short", peer)
+    assert len(ARP_WHO_HAS_GUEST) == 60
 
 
 # --------------------------------------------------------------------------
@@ -277,6 +262,13 @@ def test_when_the_network_cannot_be_measured_the_target_rows_fail_and_say_why():
 # The peer against a fake guest: a thread on a UDP socket
 
 
+# The peer's answer to the guest's question (padded to Ethernet's minimum).
+PEER_IS_AT = bytes(
+    Ether(dst=GUEST_MAC, src=PEER_MAC)
+    / ARP(op=2, hwsrc=PEER_MAC, psrc=PEER_IP, hwdst=GUEST_MAC, pdst=GUEST_IP)
+).ljust(60, b"\0")
+
+
 class FakeGuest:
     """Answers what the peer sends with `answer(frame) -> frames`; first
     asks ARP for the peer if `ask_arp`, as the real stack may."""
@@ -308,7 +300,7 @@ class FakeGuest:
                 )
                 self.sock.sendto(bytes(ask), peer)
                 asked = True
-            if frame == ARP_PEER_IS_AT:
+            if frame == PEER_IS_AT:
                 self.arp_replies += 1
                 continue
             for out in self.answer(frame):
@@ -329,33 +321,33 @@ def bounce(frame: bytes) -> list[bytes]:
 
 
 @pytest.fixture
-def peer_of() -> Iterator[Callable[[FakeGuest], Peer]]:
-    peers: list[Peer] = []
+def wire_to() -> Iterator[Callable[[FakeGuest], Wire]]:
+    wires: list[Wire] = []
 
-    def make(guest: FakeGuest) -> Peer:
-        peers.append(Peer(guest_port=guest.port))
-        return peers[-1]
+    def make(guest: FakeGuest) -> Wire:
+        wires.append(Wire.open(guest_port=guest.port))
+        return wires[-1]
 
     yield make
-    for peer in peers:
-        peer.close()
+    for wire in wires:
+        wire.close()
 
 
-def test_the_peer_measures_round_trips_and_rates_against_an_echo(peer_of):
+def test_the_peer_measures_round_trips_and_rates_against_an_echo(wire_to):
     with FakeGuest(bounce) as guest:
-        peer = peer_of(guest)
+        wire = wire_to(guest)
         probe = icmp_probe(64, bounced=True)
-        assert peer.wait_ready(probe, timeout=2.0) < 1.0
-        rtt = peer.rtt(probe, 300)
+        assert wait_ready(wire, probe, timeout=2.0) < 1.0
+        rtt = round_trips(wire, probe, 300)
         assert (len(rtt.samples), rtt.lost) == (300, 0)
         assert 0 < percentile(rtt.samples, 50) < 0.05
-        rate = peer.rate(probe, 8, 0.2)
+        rate = echo_rate(wire, probe, 8, 0.2)
         assert rate.answered > 100
         assert rate.lost == 0
         assert 0.2 <= rate.seconds < 0.5
 
 
-def test_a_lost_frame_is_counted_and_replaced_so_the_window_stays_full(peer_of, monkeypatch):
+def test_a_lost_frame_is_counted_and_replaced_so_the_window_stays_full(wire_to, monkeypatch):
     monkeypatch.setattr(netbench, "LOSS_SECONDS", 0.05)
     dropped: set[int] = set()
 
@@ -367,41 +359,40 @@ def test_a_lost_frame_is_counted_and_replaced_so_the_window_stays_full(peer_of, 
         return [frame]
 
     with FakeGuest(lose_the_first_slot_5) as guest:
-        peer = peer_of(guest)
-        result = peer.rate(icmp_probe(64, bounced=True), 8, 0.3)
+        result = echo_rate(wire_to(guest), icmp_probe(64, bounced=True), 8, 0.3)
     assert result.lost >= 1  # slot 5 (a slow thread switch may lose more)
     assert result.answered > 100  # answers went on while slot 5 was out
 
 
-def test_the_peer_answers_the_guests_arp_request_while_it_waits(peer_of):
+def test_the_peer_answers_the_guests_arp_request_while_it_waits(wire_to):
     def reply(frame: bytes) -> list[bytes]:
         return [stack_icmp_reply(frame)] if Ether(frame).haslayer(ICMP) else []
 
     with FakeGuest(reply, ask_arp=True) as guest:
-        peer = peer_of(guest)
-        peer.wait_ready(icmp_probe(64), timeout=2.0)
-        assert peer.arp_answered == 1
-        assert peer.rtt(icmp_probe(64), 20).lost == 0
+        wire = wire_to(guest)
+        wait_ready(wire, icmp_probe(64), timeout=2.0)
+        assert wire.arp_answered == 1
+        assert round_trips(wire, icmp_probe(64), 20).lost == 0
     assert guest.arp_replies == 1
 
 
-def test_a_guest_that_never_answers_is_reported(peer_of):
+def test_a_guest_that_never_answers_is_reported(wire_to):
     with FakeGuest(lambda frame: []) as guest:
-        peer = peer_of(guest)
+        wire = wire_to(guest)
         with pytest.raises(MachineError, match=r"did not answer a 64 B ICMP echo within 0\.3 s"):
-            peer.wait_ready(icmp_probe(64), timeout=0.3)
+            wait_ready(wire, icmp_probe(64), timeout=0.3)
 
 
-def test_a_window_wider_than_the_pool_is_refused(peer_of):
+def test_a_window_wider_than_the_pool_is_refused(wire_to):
     with FakeGuest(bounce) as guest, pytest.raises(ValueError, match="more than 16 slots"):
-        peer_of(guest).rate(icmp_probe(64, slots=16), 16, 0.1)
+        echo_rate(wire_to(guest), icmp_probe(64, slots=16), 16, 0.1)
 
 
-def test_a_guest_that_stops_answering_ends_the_measurement(peer_of, monkeypatch):
+def test_a_guest_that_stops_answering_ends_the_measurement(wire_to, monkeypatch):
     monkeypatch.setattr(netbench, "LOSS_SECONDS", 0.02)
     with FakeGuest(lambda frame: []) as guest:
-        peer = peer_of(guest)
+        wire = wire_to(guest)
         with pytest.raises(MachineError, match="10 64 B ICMP echo frames in a row"):
-            peer.rtt(icmp_probe(64), 2000)
+            round_trips(wire, icmp_probe(64), 2000)
         with pytest.raises(MachineError, match="answered none of the 64 B UDP echo frames"):
-            peer.rate(udp_probe(64), 8, 0.1)
+            echo_rate(wire, udp_probe(64), 8, 0.1)

@@ -2,7 +2,7 @@
 answers a host peer, against the ceiling of the NIC path on the same QEMU.
 
 Two guests run side by side, each with an e1000 on its own `-netdev dgram`
-whose far end is a plain UDP socket here (the peer): each datagram is one
+whose far end is a finch.wire.Wire here (the peer): each datagram is one
 Ethernet frame, with no header and no FCS.
 
     stack     the kernel as it boots: 10.0.2.15/24 on en0, answering ARP,
@@ -34,15 +34,15 @@ bytes; a 64 B UDP frame 22 bytes of payload.
 
 Frames are built once (a pool of POOL_SLOTS per probe, numbered by the ICMP
 sequence number or the first two payload bytes) and sent with plain
-socket calls in the hot loops: building a frame per packet would measure
-Python.  The parts that do not need a guest (frames, checksums, replies,
-percentiles, ratios) are tested in tests/host/test_netbench.py.
+socket calls on the wire's socket in the hot loops: building a frame per
+packet would measure Python.  The parts that do not need a guest (frames,
+checksums, replies, percentiles, ratios, and the loops against a fake
+guest) are tested in tests/host/test_netbench.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
 import struct
 import time
 from collections import deque
@@ -54,13 +54,18 @@ from typing import TypeVar
 from finch.benchrow import BenchRow
 from finch.errors import FinchError, MachineError
 from finch.machine import Machine
-from finch.qemu_args import QemuOptions
-
-GUEST_MAC = bytes.fromhex("525400123456")  # QEMU's default for the first NIC, given anyway
-GUEST_IP = bytes([10, 0, 2, 15])
-PEER_MAC = bytes.fromhex("020000000001")  # locally administered
-PEER_IP = bytes([10, 0, 2, 2])  # the peer plays QEMU's gateway
-BROADCAST_MAC = b"\xff" * 6
+from finch.wire import (
+    BROADCAST_MAC,
+    GUEST_IP,
+    GUEST_MAC,
+    MIN_FRAME,
+    PEER_IP,
+    PEER_MAC,
+    Wire,
+    arp_frame,
+    ip_bytes,
+    mac_bytes,
+)
 
 ICMP_IDENT = 0xF1C4
 PEER_PORT = 40007  # the UDP source port of the peer's echo requests
@@ -79,15 +84,13 @@ LOSS_SECONDS = 0.25  # a frame out this long is counted lost and replaced
 DRAIN_SECONDS = 0.05  # quiet time that ends a drain
 READY_SECONDS = 15.0  # QEMU holds receive for 1 s after the driver sets RCTL
 GIVE_UP_LOST = 10  # round trips lost in a row: the guest has stopped answering
-RECV_BYTES = 2048
+RECV_BYTES = 2048  # more than any frame the probes' answers can be
 
 ETHER_HEADER = 14
 IP_HEADER = 20
-MIN_FRAME = 60  # Ethernet's minimum without FCS: smaller frames come back padded
 MAX_FRAME = 1514
 
 ETHERTYPE_IP = b"\x08\x00"
-ETHERTYPE_ARP = b"\x08\x06"
 PROTO_ICMP = 1
 PROTO_UDP = 17
 ICMP_ECHO_REPLY = 0
@@ -137,14 +140,19 @@ def _data(length: int) -> bytes:
     return _PATTERN[:length]
 
 
+def _to_guest(proto: int, payload: bytes, ident: int) -> bytes:
+    """An IPv4 packet from the peer to the guest, in its Ethernet frame."""
+    ip = ipv4_header(ip_bytes(PEER_IP), ip_bytes(GUEST_IP), proto, len(payload), ident=ident)
+    return ether_header(mac_bytes(GUEST_MAC), mac_bytes(PEER_MAC), ETHERTYPE_IP) + ip + payload
+
+
 def icmp_echo_frame(seq: int, size: int, ident: int = ICMP_IDENT) -> bytes:
     """An ICMP echo request from the peer to the guest, `size` bytes long."""
     _check_size(size)
     data = _data(size - ETHER_HEADER - IP_HEADER - 8)
     icmp = struct.pack("!BBHHH", ICMP_ECHO, 0, 0, ident, seq) + data
     icmp = icmp[:2] + struct.pack("!H", internet_checksum(icmp)) + icmp[4:]
-    ip = ipv4_header(PEER_IP, GUEST_IP, PROTO_ICMP, len(icmp), ident=seq)
-    return ether_header(GUEST_MAC, PEER_MAC, ETHERTYPE_IP) + ip + icmp
+    return _to_guest(PROTO_ICMP, icmp, ident=seq)
 
 
 def udp_echo_frame(seq: int, size: int, sport: int = PEER_PORT) -> bytes:
@@ -153,37 +161,19 @@ def udp_echo_frame(seq: int, size: int, sport: int = PEER_PORT) -> bytes:
     _check_size(size)
     payload = struct.pack("!H", seq) + _data(size - ETHER_HEADER - IP_HEADER - 8 - 2)
     length = 8 + len(payload)
-    pseudo = PEER_IP + GUEST_IP + struct.pack("!BBH", 0, PROTO_UDP, length)
+    pseudo = ip_bytes(PEER_IP) + ip_bytes(GUEST_IP) + struct.pack("!BBH", 0, PROTO_UDP, length)
     udp = struct.pack("!HHHH", sport, ECHO_PORT, length, 0) + payload
     checksum = internet_checksum(pseudo + udp) or 0xFFFF  # 0 would mean "no checksum"
     udp = udp[:6] + struct.pack("!H", checksum) + udp[8:]
-    ip = ipv4_header(PEER_IP, GUEST_IP, PROTO_UDP, length, ident=seq)
-    return ether_header(GUEST_MAC, PEER_MAC, ETHERTYPE_IP) + ip + udp
+    return _to_guest(PROTO_UDP, udp, ident=seq)
 
 
-def arp_frame(op: int, sender_mac: bytes, sender_ip: bytes, target_mac: bytes,
-              target_ip: bytes, dst: bytes) -> bytes:  # fmt: skip
-    """An Ethernet/IPv4 ARP packet (op 1 request, 2 reply), padded to 60 bytes."""
-    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sender_mac + sender_ip
-    arp += target_mac + target_ip
-    frame = ether_header(dst, sender_mac, ETHERTYPE_ARP) + arp
-    return frame + bytes(MIN_FRAME - len(frame))
-
-
-def is_arp_request_for(frame: bytes, ip: bytes) -> bool:
-    """Is this an ARP request asking for `ip`?"""
-    return (
-        len(frame) >= 42
-        and frame[12:14] == ETHERTYPE_ARP
-        and frame[20:22] == b"\x00\x01"
-        and frame[38:42] == ip
-    )
-
-
-# The peer's ARP packets: asking for the guest (the guest learns the peer
-# from it and answers), and answering the guest's question about the peer.
-ARP_WHO_HAS_GUEST = arp_frame(1, PEER_MAC, PEER_IP, bytes(6), GUEST_IP, BROADCAST_MAC)
-ARP_PEER_IS_AT = arp_frame(2, PEER_MAC, PEER_IP, GUEST_MAC, GUEST_IP, GUEST_MAC)
+# The peer introduces itself: an ARP request for the guest, from which the
+# guest learns the peer's address before its first answer.
+ARP_WHO_HAS_GUEST = arp_frame(
+    1, mac_bytes(PEER_MAC), ip_bytes(PEER_IP), bytes(6), ip_bytes(GUEST_IP),
+    dst=mac_bytes(BROADCAST_MAC),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -288,197 +278,120 @@ class RttResult:
 
 
 # --------------------------------------------------------------------------
-# The peer
+# Probing the guest through its wire
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def wait_ready(wire: Wire, probe: Probe, timeout: float = READY_SECONDS) -> float:
+    """Introduce the peer (an ARP request for the guest) and send the
+    probe's first frame until it is answered: QEMU holds received frames
+    for a second after the driver enables the receiver.  Returns how
+    long that took."""
+    start = time.perf_counter()
+    deadline = start + timeout
+    while time.perf_counter() < deadline:
+        wire.send(ARP_WHO_HAS_GUEST)
+        wire.send(probe.frames[0])
+        resend = time.perf_counter() + 0.2
+        while (left := resend - time.perf_counter()) > 0:
+            frame = wire.recv(left)
+            if frame is None:
+                break
+            if probe.reply.slot(frame) == 0:
+                waited = time.perf_counter() - start
+                wire.drain(DRAIN_SECONDS)
+                return waited
+            wire.answer_arp(frame)
+    raise MachineError(
+        f"the guest did not answer a {probe.size} B {probe.name} within {timeout:g} s"
+    )
 
 
-class Peer:
-    """The host end of one guest's Ethernet: a UDP socket on 127.0.0.1,
-    connected to the port QEMU's dgram netdev listens on."""
-
-    def __init__(self, guest_port: int | None = None) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self.sock.bind(("127.0.0.1", 0))
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-            self.sock.connect(("127.0.0.1", guest_port or _free_udp_port()))
-        except OSError:
-            self.sock.close()
-            raise
-        self.arp_answered = 0
-        self._timeout: float | None = None
-
-    def close(self) -> None:
-        self.sock.close()
-
-    @property
-    def port(self) -> int:
-        return self.sock.getsockname()[1]
-
-    @property
-    def guest_port(self) -> int:
-        return self.sock.getpeername()[1]
-
-    def qemu_options(self, *extra_args: str) -> QemuOptions:
-        """An e1000 whose wire is this peer's socket (no filter-dump)."""
-        netdev = (
-            f"dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port={self.guest_port},"
-            f"remote.type=inet,remote.host=127.0.0.1,remote.port={self.port}"
-        )
-        mac = ":".join(f"{b:02x}" for b in GUEST_MAC)
-        return QemuOptions(
-            netdevs=[netdev], devices=[f"e1000,netdev=net0,mac={mac}"], extra_args=extra_args
-        )
-
-    def _set_timeout(self, seconds: float) -> None:
-        """A receive timeout in the kernel (SO_RCVTIMEO) on a blocking
-        socket: recv() is one system call, not poll() and recv() as with
-        settimeout().  A timeout raises BlockingIOError."""
-        if seconds == self._timeout:
-            return
-        self.sock.settimeout(None)
-        whole = int(seconds)
-        timeval = struct.pack("ll", whole, int((seconds - whole) * 1e6))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-        self._timeout = seconds
-
-    def recv(self, timeout: float) -> bytes | None:
-        """The next frame, or None after `timeout` seconds of quiet."""
-        self._set_timeout(timeout)
-        try:
-            return self.sock.recv(RECV_BYTES)
-        except (BlockingIOError, TimeoutError):
-            return None
-
-    def other(self, frame: bytes) -> None:
-        """A frame that answers nothing: answer it if it asks for us."""
-        if is_arp_request_for(frame, PEER_IP):
-            self.sock.send(ARP_PEER_IS_AT)
-            self.arp_answered += 1
-
-    def drain(self, quiet: float = DRAIN_SECONDS) -> int:
-        """Read (and answer) frames until `quiet` seconds pass without one."""
-        count = 0
-        while (frame := self.recv(quiet)) is not None:
-            self.other(frame)
-            count += 1
-        return count
-
-    def wait_ready(self, probe: Probe, timeout: float = READY_SECONDS) -> float:
-        """Introduce the peer (an ARP request for the guest) and send the
-        probe's first frame until it is answered: QEMU holds received
-        frames for a second after the driver enables the receiver.
-        Returns how long that took."""
-        start = time.perf_counter()
-        deadline = start + timeout
-        while time.perf_counter() < deadline:
-            self.sock.send(ARP_WHO_HAS_GUEST)
-            self.sock.send(probe.frames[0])
-            resend = time.perf_counter() + 0.2
-            while (left := resend - time.perf_counter()) > 0:
-                frame = self.recv(left)
-                if frame is None:
-                    break
-                if probe.reply.slot(frame) == 0:
-                    waited = time.perf_counter() - start
-                    self.drain()
-                    return waited
-                self.other(frame)
-        raise MachineError(
-            f"the guest did not answer a {probe.size} B {probe.name} within {timeout:g} s"
-        )
-
-    def rtt(self, probe: Probe, count: int) -> RttResult:
-        """`count` round trips, one frame in flight."""
-        frames, slot_of = probe.frames, probe.reply.slot
-        send, recv, clock = self.sock.send, self.sock.recv, time.perf_counter
-        result = RttResult()
-        in_a_row = 0
-        self._set_timeout(LOSS_SECONDS)
-        for i in range(count):
-            slot = i % len(frames)
-            start = clock()
-            send(frames[slot])
-            while True:
-                try:
-                    frame = recv(RECV_BYTES)
-                except (BlockingIOError, TimeoutError):
-                    result.lost += 1
-                    in_a_row += 1
-                    break
-                if slot_of(frame) == slot:
-                    result.samples.append(clock() - start)
-                    in_a_row = 0
-                    break
-                self.other(frame)
-            if in_a_row >= GIVE_UP_LOST:
-                raise MachineError(
-                    f"it stopped answering: {in_a_row} {probe.size} B {probe.name} "
-                    "frames in a row went unanswered"
-                )
-        self.drain()
-        return result
-
-    def rate(self, probe: Probe, in_flight: int, seconds: float) -> RateResult:
-        """Keep `in_flight` frames out for `seconds`: each answer sends the
-        next frame.  A frame out longer than LOSS_SECONDS is counted lost
-        and another goes in its place, so the window stays full."""
-        if not 0 < in_flight < len(probe.frames):
-            raise ValueError(f"{in_flight} in flight needs more than {len(probe.frames)} slots")
-        frames, slot_of = probe.frames, probe.reply.slot
-        send, recv, clock = self.sock.send, self.sock.recv, time.perf_counter
-        out: dict[int, float] = {}  # slot -> when it was sent
-        free = deque(range(len(frames)))
-        answered = lost = 0
-        self._set_timeout(LOSS_SECONDS)
+def round_trips(wire: Wire, probe: Probe, count: int) -> RttResult:
+    """`count` round trips, one frame in flight."""
+    frames, slot_of = probe.frames, probe.reply.slot
+    send, recv, clock = wire.sock.send, wire.sock.recv, time.perf_counter
+    result = RttResult()
+    in_a_row = 0
+    wire.set_timeout(LOSS_SECONDS)
+    for i in range(count):
+        slot = i % len(frames)
         start = clock()
-        deadline = start + seconds
-        for _ in range(in_flight):
-            slot = free.popleft()
-            out[slot] = start
-            send(frames[slot])
+        send(frames[slot])
         while True:
             try:
                 frame = recv(RECV_BYTES)
             except (BlockingIOError, TimeoutError):
-                frame = None
-            if frame is not None:
-                slot = slot_of(frame)
-                if slot is not None and slot in out:
-                    del out[slot]
-                    free.append(slot)
-                    answered += 1
-                    slot = free.popleft()
-                    out[slot] = clock()
-                    send(frames[slot])
-                    if answered & 63:
-                        continue
-                else:
-                    self.other(frame)
-            now = clock()
-            if now >= deadline:
+                result.lost += 1
+                in_a_row += 1
                 break
-            for slot, sent in list(out.items()):
-                if now - sent > LOSS_SECONDS:
-                    del out[slot]
-                    free.append(slot)
-                    lost += 1
-                    slot = free.popleft()
-                    out[slot] = now
-                    send(frames[slot])
-        elapsed = clock() - start
-        if answered == 0:
+            if slot_of(frame) == slot:
+                result.samples.append(clock() - start)
+                in_a_row = 0
+                break
+            wire.answer_arp(frame)
+        if in_a_row >= GIVE_UP_LOST:
             raise MachineError(
-                f"it answered none of the {probe.size} B {probe.name} frames "
-                f"sent over {elapsed:.1f} s"
+                f"it stopped answering: {in_a_row} {probe.size} B {probe.name} "
+                "frames in a row went unanswered"
             )
-        self.drain()  # the last window's answers: not counted
-        return RateResult(answered, elapsed, lost)
+    wire.drain(DRAIN_SECONDS)
+    return result
+
+
+def echo_rate(wire: Wire, probe: Probe, in_flight: int, seconds: float) -> RateResult:
+    """Keep `in_flight` frames out for `seconds`: each answer sends the
+    next frame.  A frame out longer than LOSS_SECONDS is counted lost and
+    another goes in its place, so the window stays full."""
+    if not 0 < in_flight < len(probe.frames):
+        raise ValueError(f"{in_flight} in flight needs more than {len(probe.frames)} slots")
+    frames, slot_of = probe.frames, probe.reply.slot
+    send, recv, clock = wire.sock.send, wire.sock.recv, time.perf_counter
+    out: dict[int, float] = {}  # slot -> when it was sent
+    free = deque(range(len(frames)))
+    answered = lost = 0
+    wire.set_timeout(LOSS_SECONDS)
+    start = clock()
+    deadline = start + seconds
+    for _ in range(in_flight):
+        slot = free.popleft()
+        out[slot] = start
+        send(frames[slot])
+    while True:
+        try:
+            frame = recv(RECV_BYTES)
+        except (BlockingIOError, TimeoutError):
+            frame = None
+        if frame is not None:
+            slot = slot_of(frame)
+            if slot is not None and slot in out:
+                del out[slot]
+                free.append(slot)
+                answered += 1
+                slot = free.popleft()
+                out[slot] = clock()
+                send(frames[slot])
+                if answered & 63:
+                    continue
+            else:
+                wire.answer_arp(frame)
+        now = clock()
+        if now >= deadline:
+            break
+        for slot, sent in list(out.items()):
+            if now - sent > LOSS_SECONDS:
+                del out[slot]
+                free.append(slot)
+                lost += 1
+                slot = free.popleft()
+                out[slot] = now
+                send(frames[slot])
+    elapsed = clock() - start
+    if answered == 0:
+        raise MachineError(
+            f"it answered none of the {probe.size} B {probe.name} frames sent over {elapsed:.1f} s"
+        )
+    wire.drain(DRAIN_SECONDS)  # the last window's answers: not counted
+    return RateResult(answered, elapsed, lost)
 
 
 # --------------------------------------------------------------------------
@@ -487,11 +400,11 @@ class Peer:
 
 @dataclass
 class Side:
-    """One guest and its peer."""
+    """One guest and its wire."""
 
     name: str
     machine: Machine
-    peer: Peer
+    wire: Wire
     bounced: bool  # the e1000echo ceiling: frames come back unchanged
     running: bool = True
 
@@ -517,15 +430,15 @@ class Sides:
         if not side.running:
             side.machine.qmp("cont")
             side.running = True
-        side.peer.drain()
+        side.wire.drain(DRAIN_SECONDS)
         return side
 
     def on(self, side: Side, work: Callable[..., T], *args: object) -> T:
-        """work(peer, *args) with the peer of `side`, the only guest running.
+        """work(wire, *args) on the wire of `side`, the only guest running.
         If the guest stops answering, say whether it panicked or exited."""
         self.only(side)
         try:
-            return work(side.peer, *args)
+            return work(side.wire, *args)
         except MachineError as e:
             side.machine.command("version", timeout=2.0)  # raises GuestPanic, QemuExited
             raise MachineError(f"the {side.name} guest: {e}") from e
@@ -566,15 +479,15 @@ def measure(
         share = pings // rounds + (1 if round_ < pings % rounds else 0)
         for kind, side in (("stack", sides.stack), ("ceiling", sides.ceiling)):
             probe = probes[("icmp" if kind == "stack" else "ceiling", RTT_SIZE)][1]
-            got = sides.on(side, Peer.rtt, probe, share)
+            got = sides.on(side, round_trips, probe, share)
             figures.rtt[kind].samples += got.samples
             figures.rtt[kind].lost += got.lost
         for size in sizes:
             for kind in ("icmp", "ceiling", "udp"):  # the ceiling next to both
                 side, probe = probes[(kind, size)]
-                result = sides.on(side, Peer.rate, probe, in_flight, seconds)
+                result = sides.on(side, echo_rate, probe, in_flight, seconds)
                 figures.rates.setdefault((kind, size), []).append(result)
-    figures.arp_answered = sides.stack.peer.arp_answered
+    figures.arp_answered = sides.stack.wire.arp_answered
     return figures
 
 
@@ -635,11 +548,11 @@ def _sides(kernel: Path, rundir: Path) -> Iterator[Sides]:
     with contextlib.ExitStack() as stack:
         sides: list[Side] = []
         for name, args in (("stack", ()), ("ceiling", ("-append", "e1000echo"))):
-            peer = Peer()
-            stack.callback(peer.close)
-            machine = Machine(kernel, rundir / f"net-{name}", peer.qemu_options(*args))
+            wire = Wire.open()
+            stack.callback(wire.close)
+            machine = Machine(kernel, rundir / f"net-{name}", wire.options(*args))
             stack.callback(machine.shutdown)
-            sides.append(Side(name, machine, peer, bounced=name == "ceiling"))
+            sides.append(Side(name, machine, wire, bounced=name == "ceiling"))
         for side in sides:
             out = side.machine.boot()
             if side.bounced and "e1000echo: echoing every frame" not in out:
@@ -663,7 +576,7 @@ def run_net_benchmarks(
     try:
         with _sides(kernel, rundir) as sides:
             for side in (sides.stack, sides.ceiling):
-                sides.on(side, Peer.wait_ready, side.icmp(RTT_SIZE))
+                sides.on(side, wait_ready, side.icmp(RTT_SIZE))
             echo(
                 f"timing the network: {pings} pings and {rounds} rounds of {seconds:g} s "
                 f"with {IN_FLIGHT} in flight per probe ({', '.join(f'{s} B' for s in sizes)}), "
