@@ -7,9 +7,12 @@ TRAP_REPORT = (
     "panic(cpu 0 caller 0x0010abcd): Kernel trap at 0x00101234, type 14=page fault, "
     "error code 0x00000002\r\n"
     "eax: 0x00000000 ebx: 0x0011ff00 ecx: 0x00000001 edx: 0x00000000\r\n"
+    "Thread: monitor\r\n"
     "Backtrace (frame : return address):\r\n"
     "  0x0011fe8c : 0x00101234\r\n"
     "  0x0011fea0 : 0x00105678\r\n"
+    "Kernel extensions loaded:\r\n"
+    "  com.example.hello (1.0.0) @ 0x00400000-0x00400fff\r\n"
     "Kernel version: Finch 0.1.0 (build 0123456789abcdef)\r\n"
     "==== end of panic report ====\r\n"
     "after the report\r\n"
@@ -44,6 +47,14 @@ def test_a_cpu_exception_report_is_parsed():
     assert report.trap.error_code == 2
     assert [f.return_address for f in report.frames] == [0x00101234, 0x00105678]
     assert report.frames[0].frame_pointer == 0x0011FE8C
+    assert report.registers == (
+        "eax: 0x00000000 ebx: 0x0011ff00 ecx: 0x00000001 edx: 0x00000000",
+        "Thread: monitor",
+    )
+    assert report.loaded_kexts == (
+        "Kernel extensions loaded:",
+        "  com.example.hello (1.0.0) @ 0x00400000-0x00400fff",
+    )
     assert report.kernel_version == "Finch 0.1.0"
     assert report.build_id == "0123456789abcdef"
     assert report.complete

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from finch.panic import parse_panic, symbolize_panic
+from finch.cli import main as finch_main
+from finch.kext.records import KextRecord, KextRecords
+from finch.panic import parse_panic, run_symbolizer, symbolize_panic, symbolize_panics
 from finch.symbolize import Symbolizer
 
 SOURCE = textwrap.dedent(
@@ -162,3 +164,78 @@ def test_a_trap_panics_caller_at_the_trap_address_is_symbolized_exactly(program)
     panic = symbolize_panic(report, Symbolizer.for_kernel(elf))
     assert panic.caller.function == "middle"  # not the function before it
     assert panic.caller.offset == 0
+
+
+# --------------------------------------------------------------------------
+# The pipeline Machine, `finch run` and `finch symbolize` share
+
+
+def console_with_a_panic(ret: int, call: int) -> str:
+    """A console log whose panic report has everything the kernel prints."""
+    return (
+        "finch> crash null\r\n"
+        f"panic(cpu 0 caller {ret:#010x}): Kernel trap at {call:#010x}, "
+        "type 14=page fault, error code 0x00000002\r\n"
+        "CR0: 0x80000011, CR2: 0x00000000, CR3: 0x00120000, CR4: 0x00000000\r\n"
+        "EAX: 0x00000000, EBX: 0x0011ff00, ECX: 0x00000001, EDX: 0x00000000\r\n"
+        "Thread: monitor\r\n"
+        "Backtrace (frame : return address):\r\n"
+        f"  0x0011fe8c : {ret:#010x}\r\n"
+        "Kernel extensions loaded:\r\n"
+        "  com.example.sample (1.0.0) @ 0x00400000-0x00400fff\r\n"
+        "Kernel version: Finch 0.1.0 (build 0123456789abcdef)\r\n"
+        "==== end of panic report ====\r\n"
+    )
+
+
+def test_the_symbolized_report_keeps_the_registers_and_the_loaded_kexts(program):
+    elf, _ = program
+    call, ret = call_site(elf, "middle")
+
+    [panic] = symbolize_panics(console_with_a_panic(ret, call), lambda: Symbolizer.for_kernel(elf))
+
+    lines = panic.format().splitlines()
+    kept = [
+        "CR0: 0x80000011, CR2: 0x00000000, CR3: 0x00120000, CR4: 0x00000000",
+        "EAX: 0x00000000, EBX: 0x0011ff00, ECX: 0x00000001, EDX: 0x00000000",
+        "Thread: monitor",
+        "Backtrace:",
+        f"#0 {ret:#010x} {panic.frames[0]}",
+        "Kernel extensions loaded:",
+        "  com.example.sample (1.0.0) @ 0x00400000-0x00400fff",
+        "Kernel version: Finch 0.1.0 (build 0123456789abcdef)",
+    ]
+    assert [line for line in lines if line in kept] == kept  # all of them, in order
+
+
+def test_no_symbols_are_read_for_a_console_without_a_panic():
+    def no_symbols() -> Symbolizer:
+        raise AssertionError("the ELF files were read")
+
+    assert symbolize_panics("finch> version\r\nFinch 0.1.0\r\n", no_symbols) == []
+
+
+def test_the_run_symbolizer_names_code_in_the_kexts_kextload_recorded(program, tmp_path):
+    elf, symbols = program
+    records = KextRecords.in_rundir(tmp_path)
+    records.write(KextRecord("com.example.sample", "1.0.0", 0x00200000, 0x1000, 0, "Sample.kext"))
+    records.symbol_file("com.example.sample").write_bytes(elf.read_bytes())
+
+    location = run_symbolizer(elf, tmp_path).lookup(symbols["leaf"] + 1)
+
+    assert (location.image, location.function) == ("com.example.sample", "leaf")
+
+
+def test_finch_symbolize_prints_the_whole_report(program, tmp_path, capsys):
+    elf, _ = program
+    call, ret = call_site(elf, "middle")
+    log = tmp_path / "console.log"
+    log.write_text(console_with_a_panic(ret, call))
+
+    status = finch_main(["symbolize", str(log), "--elf", str(elf), "--rundir", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "middle+0x" in out
+    assert "EAX: 0x00000000, EBX: 0x0011ff00" in out
+    assert "  com.example.sample (1.0.0) @ 0x00400000-0x00400fff" in out

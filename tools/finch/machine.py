@@ -49,7 +49,7 @@ from finch.errors import (
 )
 from finch.exitstatus import QemuExit
 from finch.kext.records import KextRecords
-from finch.panic import PANIC_COLLECT_SECONDS, find_panic, parse_panic, symbolize_panic
+from finch.panic import PANIC_COLLECT_SECONDS, find_panic, run_symbolizer, symbolize_panics
 from finch.qemu_args import ConsoleMode, QemuOptions, RunPaths, qemu_argv, serial_socket_paths
 from finch.runinfo import RunInfo
 from finch.symbolize import Symbolizer
@@ -87,7 +87,6 @@ class Machine:
         self._cursor = 0  # expect() searches console text from here
         self._loop: asyncio.AbstractEventLoop | None = None
         self._qmp: QMPClient | None = None
-        self._symbolizer: Symbolizer | None = None
         self._exit: QemuExit | None = None
         self._shut_down = False
 
@@ -274,20 +273,6 @@ class Machine:
     def kext_records(self) -> KextRecords:
         """What kextload wrote about the kexts it loaded into this guest."""
         return KextRecords.in_rundir(self.paths.rundir)
-
-    @property
-    def symbolizer(self) -> Symbolizer:
-        """Names addresses for panic reports: the kernel, and each kext
-        loaded into this guest (learn_kexts() adds those)."""
-        if self._symbolizer is None:
-            self._symbolizer = Symbolizer.for_kernel(self.kernel)
-        return self._symbolizer
-
-    def learn_kexts(self) -> None:
-        """Give the symbolizer the symbol file of every kext loaded now
-        (those kextload recorded in the run directory), and forget those
-        that were unloaded."""
-        learn_kexts(self.symbolizer, self.kext_records)
 
     def serial_socket(self, number: int) -> Path:
         """The unix socket of COM`number`, given as a SerialSocket."""
@@ -530,6 +515,14 @@ class Machine:
             f"QEMU exited {doing}: {qemu_exit.describe()}.\n{self._diagnostics()}", qemu_exit
         )
 
+    def _panic_symbols(self) -> Symbolizer:
+        """The kernel's and the kexts' symbols of this run, as far as they
+        can be read: a panic is reported even without them."""
+        try:
+            return run_symbolizer(self.kernel, self.paths.rundir)
+        except FinchError:
+            return Symbolizer()  # addresses stay unnamed
+
     def _raise_panic(self, start: int) -> NoReturn:
         """Collect the report that starts at console offset `start` (until
         its end marker, QEMU's exit, or PANIC_COLLECT_SECONDS), consume
@@ -546,30 +539,12 @@ class Machine:
                 break
             console.wait(len(text), deadline - time.monotonic())
         end = end if end is not None else len(text)
-        raw = text[start:end]
         self._cursor = max(self._cursor, end)
-        report = parse_panic(raw)
-        try:
-            symbolizer = self.symbolizer
-            self.learn_kexts()
-        except FinchError:
-            symbolizer = Symbolizer()  # no ELF to read: addresses stay unnamed
-        symbolized = symbolize_panic(report, symbolizer)
+        [panic] = symbolize_panics(text[start:end], self._panic_symbols)
         raise GuestPanic(
-            f"the kernel panicked:\n{symbolized.format()}"
+            f"the kernel panicked:\n{panic.format()}"
             f"logs: {self.paths.console_log} and {self.paths.qemu_log}",
-            raw=report.text,
-            symbolized=symbolized.format(),
-            panic=symbolized,
+            raw=panic.report.text,
+            symbolized=panic.format(),
+            panic=panic,
         )
-
-
-def learn_kexts(symbolizer: Symbolizer, records: KextRecords) -> None:
-    """Make `symbolizer` hold the kernel and exactly the kexts in `records`
-    (read anew: a kext reloaded elsewhere has a new symbol file)."""
-    for image in list(symbolizer.images[1:]):
-        symbolizer.remove_image(image.name)
-    for record in records.all():
-        path = records.symbol_file(record.identifier)
-        if path.is_file():
-            symbolizer.add_image(path, name=record.identifier)

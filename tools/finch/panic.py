@@ -1,26 +1,37 @@
 """The kernel's panic report: find it in console output, parse it, and
-name every address in it.
+name every address in it.  Machine (a panic while a test waits), `finch
+run` (a panic before QEMU ended) and `finch symbolize` (a saved console
+log) all go through symbolize_panics() and run_symbolizer(), so that a report
+reads the same wherever it is shown.
 
 The kernel prints, on COM1:
 
     panic(cpu 0 caller 0x0010abcd): <message>
-    ...register lines...
+    ...register lines, the thread...
     Backtrace (frame : return address):
       0x0011fe8c : 0x00101234
+    Kernel extensions loaded:
+      com.example.foo (1.0.0) @ 0x00400000-0x00400fff
     Kernel version: Finch 0.1.0 (build 0123456789abcdef)
     ==== end of panic report ====
 
 For a CPU exception the message is "Kernel trap at 0x00101234, type
 14=page fault, error code 0x00000000".  The trap address is symbolized
 as it is; the caller and each return address at address-1 (the call),
-except a caller that is the trap address itself.
+except a caller that is the trap address itself.  The addresses are
+looked up in the kernel ELF and in the symbol file kextload left in the
+run directory for each kext it loaded (finch.kext.records).  The
+symbolized report keeps every line of the raw one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from finch.kext.records import KextRecords
 from finch.symbolize import Location, Symbolizer
 
 PANIC_START = re.compile(r"^panic\(cpu (\d+) caller 0x([0-9a-f]+)\): (.*)$", re.MULTILINE)
@@ -31,6 +42,7 @@ PANIC_COLLECT_SECONDS = 2.0
 _TRAP = re.compile(r"Kernel trap at 0x([0-9a-f]+), type (\d+)=([^,]*), error code 0x([0-9a-f]+)")
 _FRAME = re.compile(r"^\s*0x([0-9a-f]+) : 0x([0-9a-f]+)\s*$", re.MULTILINE)
 _VERSION = re.compile(r"^Kernel version: (.*?)(?: \(build ([0-9a-f]+)\))?\s*$", re.MULTILINE)
+_BACKTRACE = "Backtrace"
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,9 @@ class PanicReport:
     caller: int
     message: str
     trap: Trap | None
+    registers: tuple[str, ...]  # the lines before the backtrace, as printed (and the thread)
     frames: tuple[Frame, ...]
+    loaded_kexts: tuple[str, ...]  # the lines after it, as printed: the kexts loaded
     kernel_version: str | None  # "Finch 0.1.0"
     build_id: str | None
     complete: bool  # the end marker was seen
@@ -97,14 +111,14 @@ def parse_panic(text: str) -> PanicReport:
         if trap_match
         else None
     )
-    backtrace_at = text.find("Backtrace")
-    frames = (
-        tuple(
-            Frame(int(m.group(1), 16), int(m.group(2), 16))
-            for m in _FRAME.finditer(text, backtrace_at)
-        )
-        if backtrace_at >= 0
-        else ()
+    lines = text.splitlines()[1:]
+    backtrace_at = next((i for i, line in enumerate(lines) if line.startswith(_BACKTRACE)), None)
+    before = lines if backtrace_at is None else lines[:backtrace_at]
+    after = [] if backtrace_at is None else lines[backtrace_at + 1 :]
+    frames = tuple(
+        Frame(int(m.group(1), 16), int(m.group(2), 16))
+        for m in (_FRAME.match(line) for line in after)
+        if m
     )
     version = _VERSION.search(text)
     return PanicReport(
@@ -113,11 +127,18 @@ def parse_panic(text: str) -> PanicReport:
         caller=int(first.group(2), 16),
         message=message,
         trap=trap,
+        registers=tuple(line for line in before if _is_detail(line)),
         frames=frames,
+        loaded_kexts=tuple(line for line in after if _is_detail(line) and not _FRAME.match(line)),
         kernel_version=version.group(1) if version else None,
         build_id=version.group(2) if version else None,
         complete=complete,
     )
+
+
+def _is_detail(line: str) -> bool:
+    """A line of the report that parse_panic() does not take apart itself."""
+    return bool(line.strip()) and not _VERSION.match(line) and not line.startswith(PANIC_END)
 
 
 @dataclass(frozen=True)
@@ -153,10 +174,12 @@ class SymbolizedPanic:
         if self.trap is not None:
             lines.append(f"trap at   {self.trap.address:#010x} {self.trap}")
         lines.append(f"caller    {self.caller.address:#010x} {self.caller}")
+        lines += r.registers
         lines.append("Backtrace:")
         lines += [f"#{i} {loc.address:#010x} {loc}" for i, loc in enumerate(self.frames)]
         if not self.frames:
             lines.append("  (no frames)")
+        lines += r.loaded_kexts
         if r.kernel_version:
             build = f" (build {r.build_id})" if r.build_id else ""
             lines.append(f"Kernel version: {r.kernel_version}{build}")
@@ -181,3 +204,30 @@ def symbolize_panic(report: PanicReport, symbolizer: Symbolizer) -> SymbolizedPa
         ),
         image_build_id=kernel.string_symbol("finch_build_id") if kernel else None,
     )
+
+
+def run_symbolizer(kernel: Path, rundir: Path) -> Symbolizer:
+    """Names for the addresses of a guest's panic: the kernel ELF, and the
+    symbol file of each kext kextload loaded into the guest of `rundir`
+    (read anew: a kext reloaded since has a new one)."""
+    symbolizer = Symbolizer.for_kernel(kernel)
+    for identifier, path in KextRecords.in_rundir(rundir).symbol_files():
+        symbolizer.add_image(path, name=identifier)
+    return symbolizer
+
+
+def symbolize_panics(text: str, symbols: Callable[[], Symbolizer]) -> list[SymbolizedPanic]:
+    """Every panic report in console output `text`, in order, each with its
+    addresses named; a report still arriving is taken as far as it goes.
+    symbols() gives the Symbolizer (usually run_symbolizer()); it is called
+    only if there is a report: reading the kernel's DWARF takes a while."""
+    reports: list[PanicReport] = []
+    position = 0
+    while (found := find_panic(text, position)) is not None:
+        start, end = found
+        reports.append(parse_panic(text[start:end]))
+        position = len(text) if end is None else end
+    if not reports:
+        return []
+    symbolizer = symbols()
+    return [symbolize_panic(report, symbolizer) for report in reports]

@@ -24,8 +24,8 @@ from pathlib import Path
 from finch.build import Tree, build_kernel
 from finch.errors import MachineError
 from finch.kext.build import build_all_kexts
-from finch.machine import Machine, learn_kexts
-from finch.panic import find_panic, parse_panic, symbolize_panic
+from finch.machine import Machine
+from finch.panic import run_symbolizer, symbolize_panics
 from finch.preflight import preflight
 from finch.qemu_args import (
     DEFAULT_MEMORY_MB,
@@ -35,7 +35,6 @@ from finch.qemu_args import (
     SerialSocket,
 )
 from finch.runinfo import FILE_NAME, RunInfo
-from finch.symbolize import Symbolizer
 
 NAME = "run"
 HELP = "build and boot Finch with its console on this terminal"
@@ -149,16 +148,12 @@ def _refuse_second_guest(machine_json: Path) -> None:
 
 
 def _report_panic(machine: Machine) -> None:
-    """If the guest panicked, print its report with every address named."""
+    """If the guest panicked, print its report with every address named
+    (in the kernel and in the kexts loaded when it panicked)."""
     try:
         text = machine.paths.console_log.read_text(errors="replace")
     except FileNotFoundError:
         return
-    found = find_panic(text)
-    if found is None:
-        return
-    report = parse_panic(text[found[0] : found[1]])
-    symbolizer = Symbolizer.for_kernel(machine.kernel)
-    learn_kexts(symbolizer, machine.kext_records)  # the kexts loaded when it panicked
-    symbolized = symbolize_panic(report, symbolizer)
-    print("\nFinch: the kernel panicked:\n" + symbolized.format(), file=sys.stderr)
+    panics = symbolize_panics(text, lambda: run_symbolizer(machine.kernel, machine.paths.rundir))
+    if panics:  # the first stopped the guest
+        print("\nFinch: the kernel panicked:\n" + panics[0].format(), file=sys.stderr)

@@ -16,10 +16,7 @@ from pathlib import Path
 
 from finch.build import Tree
 from finch.errors import FinchError
-from finch.kext.records import KextRecords
-from finch.machine import learn_kexts
-from finch.panic import find_panic, parse_panic, symbolize_panic
-from finch.symbolize import Symbolizer
+from finch.panic import run_symbolizer, symbolize_panics
 
 NAME = "symbolize"
 HELP = "name the addresses in a panic report from a console log"
@@ -64,8 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     tree = Tree.find()
     elf = args.elf or tree.kernel_elf
-    symbolizer = Symbolizer.for_kernel(elf)
-    learn_kexts(symbolizer, KextRecords.in_rundir(args.rundir or tree.run_dir))
+    symbolizer = run_symbolizer(elf, args.rundir or tree.run_dir)
     for spec in args.image:
         path, _, address = spec.partition("@")
         symbolizer.add_image(Path(path), _parse_address(address or "0"))
@@ -77,19 +73,14 @@ def run(args: argparse.Namespace) -> int:
 
     source = "standard input" if args.log == "-" else args.log
     text = sys.stdin.read() if args.log == "-" else _read(Path(args.log))
-    count = 0
-    position = 0
-    while (found := find_panic(text, position)) is not None:
-        start, end = found
-        report = parse_panic(text[start:end])
-        print(symbolize_panic(report, symbolizer).format())
-        count += 1
-        position = end if end is not None else len(text)
-    if count == 0:
+    panics = symbolize_panics(text, lambda: symbolizer)
+    if not panics:
         raise FinchError(
             f"no panic report in {source}: looked for a line starting with "
             "'panic(cpu N caller 0x...): '"
         )
+    for panic in panics:
+        print(panic.format())
     return 0
 
 

@@ -100,6 +100,11 @@ class KextRecords:
         records = (self.read(p.stem) for p in sorted(self.directory.glob("*.json")))
         return [r for r in records if r is not None]
 
+    def symbol_files(self) -> list[tuple[str, Path]]:
+        """(bundle id, symbol file) of each recorded kext that has one."""
+        files = ((r.identifier, self.symbol_file(r.identifier)) for r in self.all())
+        return [(identifier, path) for identifier, path in files if path.is_file()]
+
     def remove(self, identifier: str) -> None:
         for path in (self._record_file(identifier), self.symbol_file(identifier)):
             with contextlib.suppress(FileNotFoundError):
