@@ -8,16 +8,14 @@ talk QMP, learn how it ended, and always shut it down.
         assert m.wait_exit(5) == 3
 
 With QemuOptions(shared_ram=True) guest RAM is a file under /dev/shm
-(`shared_ram`), named in machine.json and removed at shutdown.  A panic
-report names code in the kexts kextload loaded into this machine too: the
-symbolizer reads the symbol files kextload leaves in the run directory
-(finch.kext.records).
+(`shared_ram`), named in machine.json and removed at shutdown.
 
 QEMU runs in its own process group.  shutdown() (QMP `quit`, then SIGTERM,
 then SIGKILL, always reaping) runs on __exit__, at interpreter exit, and
 from the pytest fixtures, so no QEMU outlives its owner.  A panic on the
 console while expect() or wait_exit() waits raises GuestPanic, with the
-report symbolized against the kernel ELF.
+report symbolized by finch.panic against the kernel ELF and the kexts
+loaded from this run directory.
 """
 
 from __future__ import annotations
@@ -48,7 +46,6 @@ from finch.errors import (
     QmpError,
 )
 from finch.exitstatus import QemuExit
-from finch.kext.records import KextRecords
 from finch.panic import PANIC_COLLECT_SECONDS, find_panic, run_symbolizer, symbolize_panics
 from finch.qemu_args import ConsoleMode, QemuOptions, RunPaths, qemu_argv, serial_socket_paths
 from finch.runinfo import RunInfo
@@ -119,7 +116,6 @@ class Machine:
             raise MachineError(f"this machine (run directory {self.paths.rundir}) was launched")
         self.paths.qmp_socket.unlink(missing_ok=True)
         self.paths.console_log.write_bytes(b"")
-        self.kext_records.clear()  # kexts of an earlier guest are not in this one
         if self.shared_ram is not None:
             self.shared_ram.unlink(missing_ok=True)  # QEMU makes it anew, the right size
         pipe = self.console_mode is ConsoleMode.PIPE
@@ -268,11 +264,6 @@ class Machine:
         """The file backing guest RAM (offset == guest-physical address),
         or None unless QemuOptions.shared_ram."""
         return self.paths.shared_ram if self.options.shared_ram else None
-
-    @property
-    def kext_records(self) -> KextRecords:
-        """What kextload wrote about the kexts it loaded into this guest."""
-        return KextRecords.in_rundir(self.paths.rundir)
 
     def serial_socket(self, number: int) -> Path:
         """The unix socket of COM`number`, given as a SerialSocket."""

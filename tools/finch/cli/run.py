@@ -24,6 +24,7 @@ from pathlib import Path
 from finch.build import Tree, build_kernel
 from finch.errors import MachineError
 from finch.kext.build import build_all_kexts
+from finch.kext.records import KextRecords
 from finch.machine import Machine
 from finch.panic import run_symbolizer, symbolize_panics
 from finch.preflight import preflight
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     preflight()
     rundir = args.rundir or tree.run_dir
     _refuse_second_guest(rundir / FILE_NAME)
+    KextRecords.in_rundir(rundir).clear()  # the kexts of an earlier guest are not in this one
     netdevs, devices = ([], []) if args.no_net else network_options(args.udp_echo_port)
     options = QemuOptions(
         memory_mb=args.memory,

@@ -27,6 +27,7 @@ from finch.build import Tree
 from finch.errors import FinchError
 from finch.kext.build import build_all_kexts, build_kext
 from finch.kext.guest import KextGuest, kext_options
+from finch.kext.records import KextRecords
 from finch.machine import Machine
 
 LOAD_SAMPLES = 20
@@ -166,6 +167,7 @@ def run_kext_benchmarks(
     except FinchError as e:
         return [BenchRow(name, target=target, error=_first_line(e)) for name, target in names]
 
+    KextRecords.in_rundir(rundir / "kexts").clear()  # from an earlier run's guest
     machine = Machine(kernel, rundir / "kexts", kext_options())
     rows: list[BenchRow] = []
     try:

@@ -13,7 +13,8 @@ run directory's symbols/ folder (build/run/symbols/ for `finch run`):
 
 They are written before KMOD_LOAD (a panic in the start routine is then
 symbolized too) and removed when the load fails or the kext is unloaded;
-Machine clears the folder when QEMU starts.  A record is trusted only
+whoever starts a guest in a run directory used before (`finch run`, the
+kext benchmark) clears the folder first.  A record is trusted only
 while the kernel lists a kext of that name at that address with that
 image CRC: only then are its symbols where the record says.
 """
