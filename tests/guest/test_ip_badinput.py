@@ -28,7 +28,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 
 from finch.machine import Machine
-from finch.netbench import ARP_PEER_IS_AT, icmp_echo_frame, internet_checksum, is_arp_request_for
+from finch.netbench import icmp_echo_frame, internet_checksum
 from finch.pytest_plugin import MachineFactory
 from finch.wire import BROADCAST_MAC, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, Wire
 from finch.wirepeer import WirePeer as Peer
@@ -310,20 +310,16 @@ def send_paced(peer: Peer, datagrams: Iterator[list[bytes]]) -> list[bytes]:
         """Handle the frames that came; with `wait`, wait that long for
         one, and say whether it came."""
         nonlocal answered
-        peer.sock.settimeout(wait)
-        try:
-            while True:
-                frame = peer.sock.recv(65536)
-                if is_arp_request_for(frame, socket.inet_aton(PEER_IP)):
-                    peer.send(ARP_PEER_IS_AT)
-                elif frame[12:14] == b"\x08\x00" and frame[23] == 17:
-                    udp.append(frame)
-                elif frame[12:14] == b"\x08\x00" and frame[23] == 1 and frame[34] == 0:
-                    answered = max(answered, struct.unpack("!H", frame[40:42])[0] + 1)
-                if wait:
-                    return True
-        except (BlockingIOError, TimeoutError):
-            return False
+        while (frame := peer.wire.recv(wait)) is not None:
+            if peer.wire.answer_arp(frame):
+                pass
+            elif frame[12:14] == b"\x08\x00" and frame[23] == 17:
+                udp.append(frame)
+            elif frame[12:14] == b"\x08\x00" and frame[23] == 1 and frame[34] == 0:
+                answered = max(answered, struct.unpack("!H", frame[40:42])[0] + 1)
+            if wait:
+                return True
+        return False
 
     def ping(window: int) -> None:
         nonlocal pings
