@@ -1,9 +1,11 @@
 /*
  * The kernel console: COM1.  Output is polled and serialized so that two
  * threads' lines never interleave inside one call; input arrives by
- * interrupt into a ring buffer that the monitor thread drains.  One
- * thread at a time may capture its own output into a buffer instead
- * (the host link runs monitor commands that way).
+ * interrupt into a ring buffer that the monitor thread drains.  The
+ * monitor's line editor shares the screen with kernel output as a
+ * terminal line discipline would.  One thread at a time may capture its
+ * own output into a buffer instead (the host link runs monitor commands
+ * that way).
  */
 #ifndef _KERN_CONSOLE_H_
 #define _KERN_CONSOLE_H_
@@ -15,9 +17,35 @@ void	console_init(void);
 /* Turn on receive interrupts (once the scheduler runs). */
 void	console_enable_input(void);
 
-/* Write len bytes atomically with respect to other console writers. */
+/*
+ * Write len bytes atomically with respect to other console writers.
+ * While the line editor's line is on the screen, the bytes start on a
+ * fresh line below it and the editor is told to redraw it.
+ */
 void	console_write(const char *s, size_t len);
 void	console_putc(int c);
+
+/*
+ * The line editor's side (lineedit.c; the monitor thread only).  Like a
+ * terminal's line discipline, the console keeps kernel output and the
+ * line being typed apart: output that arrives while the line is shown
+ * moves to a fresh line and leaves the line hidden, and the editor then
+ * redraws the prompt and the line below it.
+ *
+ * console_edit_show()  writes the prompt and the whole line (s, len)
+ *     and marks it shown: the first time, and for every redraw.
+ * console_edit_echo()  writes the echo of one key; if kernel output has
+ *     hidden the line, writes nothing and returns false: redraw it whole.
+ * console_edit_getc()  sleeps until a byte is typed and returns it; or
+ *     returns -1 once kernel output has hidden the line and the console
+ *     has been quiet for a moment (a burst of lines gets one redraw).
+ * console_edit_end()   writes s (the end of the line) and stops: output
+ *     goes out as it comes until the next console_edit_show().
+ */
+void	console_edit_show(const char *s, size_t len);
+bool	console_edit_echo(const char *s, size_t len);
+int	console_edit_getc(void);
+void	console_edit_end(const char *s, size_t len);
 
 /* Next received byte (0..255); sleeps until one arrives.  Thread context. */
 int	console_getc(void);

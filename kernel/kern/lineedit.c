@@ -1,8 +1,9 @@
 /*
  * The monitor's line editor: what the terminal shows follows the line
  * being typed, byte by byte from the console (COM1), with the cursor,
- * the history and the escape sequences of the arrow keys.  monitor.c
- * prints the prompt, calls read_line() and runs the line it returns.
+ * the history and the escape sequences of the arrow keys.  When kernel
+ * output lands below the line, the editor redraws it (console.h).
+ * monitor.c calls read_line() and runs the line it returns.
  */
 #include <sys/systm.h>
 #include <kern/console.h>
@@ -31,18 +32,72 @@ static int		mon_history_next;	/* the slot the next one uses */
 
 /* ---- echo: what the terminal shows follows le_buf and le_cur ---- */
 
+static void	echo_flush(struct lineedit *ed);
+
+/* Add to the echo of this key; it goes out in one piece (echo_flush). */
 static void
-echo(const char *s, int n)
+echo(struct lineedit *ed, const char *s, int n)
 {
-	if (n > 0)
-		console_write(s, n);
+	int room;
+
+	while (n > 0) {
+		room = sizeof(ed->le_echo) - ed->le_echo_len;
+		if (room == 0) {
+			echo_flush(ed);	/* no key we know echoes this much */
+			continue;
+		}
+		room = imin(room, n);
+		memcpy(ed->le_echo + ed->le_echo_len, s, room);
+		ed->le_echo_len += room;
+		s += room;
+		n -= room;
+	}
 }
 
 static void
-echo_repeat(int c, int n)
+echo_repeat(struct lineedit *ed, int c, int n)
 {
+	char ch = c;
+
 	while (n-- > 0)
-		console_putc(c);
+		echo(ed, &ch, 1);
+}
+
+/* The prompt and the whole line, the cursor put back where ours is. */
+static void
+echo_line(struct lineedit *ed)
+{
+	echo(ed, MONITOR_PROMPT, sizeof(MONITOR_PROMPT) - 1);
+	echo(ed, ed->le_buf, ed->le_len);
+	echo_repeat(ed, '\b', ed->le_len - ed->le_cur);
+}
+
+/*
+ * Show the line whole, after `before` (Ctrl-L's newline, or nothing):
+ * the first prompt, and every redraw once kernel output has hidden it.
+ * Whatever echo was pending is dropped: the line shows its result.
+ */
+static void
+show_line(struct lineedit *ed, const char *before)
+{
+	ed->le_echo_len = 0;
+	echo(ed, before, strlen(before));
+	echo_line(ed);
+	console_edit_show(ed->le_echo, ed->le_echo_len);
+	ed->le_echo_len = 0;
+}
+
+/*
+ * Send the echo of this key.  The console refuses it when kernel output
+ * has come below the line since: the echo would land after that output,
+ * so show the line again instead.
+ */
+static void
+echo_flush(struct lineedit *ed)
+{
+	if (!console_edit_echo(ed->le_echo, ed->le_echo_len))
+		show_line(ed, "");
+	ed->le_echo_len = 0;
 }
 
 /*
@@ -55,9 +110,9 @@ redraw_tail(struct lineedit *ed, int erase)
 {
 	int n = ed->le_len - ed->le_cur;
 
-	echo(ed->le_buf + ed->le_cur, n);
-	echo_repeat(' ', erase);
-	echo_repeat('\b', n + erase);
+	echo(ed, ed->le_buf + ed->le_cur, n);
+	echo_repeat(ed, ' ', erase);
+	echo_repeat(ed, '\b', n + erase);
 }
 
 /* Move the cursor to `pos`: backspace left, or retype the text right. */
@@ -65,9 +120,9 @@ static void
 move_cursor(struct lineedit *ed, int pos)
 {
 	if (pos < ed->le_cur)
-		echo_repeat('\b', ed->le_cur - pos);
+		echo_repeat(ed, '\b', ed->le_cur - pos);
 	else
-		echo(ed->le_buf + ed->le_cur, pos - ed->le_cur);
+		echo(ed, ed->le_buf + ed->le_cur, pos - ed->le_cur);
 	ed->le_cur = pos;
 }
 
@@ -80,7 +135,7 @@ insert_char(struct lineedit *ed, int c)
 
 	if (ed->le_len == MONITOR_LINE_MAX) {
 		if (!ed->le_toolong)
-			console_putc('\a');	/* the bell, once */
+			echo(ed, "\a", 1);	/* the bell, once */
 		ed->le_toolong = true;
 		return;
 	}
@@ -88,7 +143,7 @@ insert_char(struct lineedit *ed, int c)
 	*at = c;
 	ed->le_len++;
 	ed->le_cur++;
-	console_putc(c);
+	echo(ed, at, 1);
 	redraw_tail(ed, 0);
 }
 
@@ -101,7 +156,7 @@ erase_before(struct lineedit *ed, int n)
 	memmove(at - n, at, ed->le_len - ed->le_cur + 1);
 	ed->le_cur -= n;
 	ed->le_len -= n;
-	echo_repeat('\b', n);
+	echo_repeat(ed, '\b', n);
 	redraw_tail(ed, n);
 }
 
@@ -143,8 +198,7 @@ replace_line(struct lineedit *ed, const char *s)
 static void
 reprint_line(struct lineedit *ed)
 {
-	printf("\n%s%s", MONITOR_PROMPT, ed->le_buf);
-	echo_repeat('\b', ed->le_len - ed->le_cur);
+	show_line(ed, "\n");
 }
 
 /* ---- history ---- */
@@ -283,6 +337,7 @@ edit_byte(struct lineedit *ed, int c)
 static void
 lineedit_reset(struct lineedit *ed)
 {
+	ed->le_echo_len = 0;
 	ed->le_buf[0] = '\0';
 	ed->le_len = 0;
 	ed->le_cur = 0;
@@ -293,25 +348,33 @@ lineedit_reset(struct lineedit *ed)
 }
 
 /*
- * Read one line into ed->le_buf, echoing and editing as the user types.
- * Returns true when the line should be run; false when it was abandoned
- * (Ctrl-C) or was too long.
+ * Print the prompt and read one line into ed->le_buf, echoing and
+ * editing as the user types, and redrawing the line when kernel output
+ * has come below it.  Returns true when the line should be run; false
+ * when it was abandoned (Ctrl-C) or was too long.
  */
 bool
 read_line(struct lineedit *ed)
 {
-	enum edit_result r;
+	enum edit_result r = EDIT_MORE;
+	int c;
 
 	lineedit_reset(ed);
-	do {
-		r = edit_byte(ed, console_getc());
-	} while (r == EDIT_MORE);
-
+	show_line(ed, "");
+	while (r == EDIT_MORE) {
+		c = console_edit_getc();
+		if (c < 0) {
+			show_line(ed, "");	/* the output has gone quiet */
+			continue;
+		}
+		r = edit_byte(ed, c);
+		echo_flush(ed);
+	}
 	if (r == EDIT_CANCEL) {
-		printf("^C\n");
+		console_edit_end("^C\n", 3);
 		return false;
 	}
-	printf("\n");
+	console_edit_end("\n", 1);
 	if (ed->le_dropped > 0)
 		printf("monitor: ignored %d non-printable byte(s)\n",
 		    ed->le_dropped);

@@ -1,6 +1,6 @@
 /*
- * The kernel monitor: the command shell on COM1.  Its thread prints the
- * prompt, reads a line (lineedit.c), splits it into argv and runs the
+ * The kernel monitor: the command shell on COM1.  Its thread reads a
+ * line at the prompt (lineedit.c), splits it into argv and runs the
  * command of that name from the `moncmd` linker set (monitor.h); the host
  * link's MONITOR requests use the same dispatcher.  Also `help`,
  * `version` and `uptime`.
@@ -153,7 +153,6 @@ static void
 monitor_thread(void *parameter, int wait_result)
 {
 	for (;;) {
-		console_write(MONITOR_PROMPT, sizeof(MONITOR_PROMPT) - 1);
 		if (!read_line(&mon_line) || line_is_blank(mon_line.le_buf))
 			continue;
 		history_add(mon_line.le_buf);
