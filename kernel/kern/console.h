@@ -13,6 +13,9 @@
 #include <sys/types.h>
 #include <mach/mach_types.h>
 
+/* Clear the screen and home the cursor (ANSI: ESC [ H, ESC [ 2 J). */
+#define CONSOLE_CLEAR_SCREEN	"\033[H\033[2J"
+
 void	console_init(void);
 /* Turn on receive interrupts (once the scheduler runs). */
 void	console_enable_input(void);

@@ -73,9 +73,9 @@ echo_line(struct lineedit *ed)
 }
 
 /*
- * Show the line whole, after `before` (Ctrl-L's newline, or nothing):
- * the first prompt, and every redraw once kernel output has hidden it.
- * Whatever echo was pending is dropped: the line shows its result.
+ * Show the line whole, after `before` (Ctrl-L's clear-screen, or
+ * nothing): the first prompt, and each redraw once kernel output has
+ * hidden the line.  Pending echo is dropped: the line shows its result.
  */
 static void
 show_line(struct lineedit *ed, const char *before)
@@ -194,11 +194,11 @@ replace_line(struct lineedit *ed, const char *s)
 	move_cursor(ed, ed->le_len);
 }
 
-/* Ctrl-L: print the prompt and the line again, on a fresh line. */
+/* Ctrl-L: clear the screen; the prompt and the line go at its top. */
 static void
-reprint_line(struct lineedit *ed)
+clear_screen(struct lineedit *ed)
 {
-	show_line(ed, "\n");
+	show_line(ed, CONSOLE_CLEAR_SCREEN);
 }
 
 /* ---- history ---- */
@@ -316,7 +316,7 @@ edit_byte(struct lineedit *ed, int c)
 	case CTRL('C'):
 		return EDIT_CANCEL;
 	case CTRL('L'):
-		reprint_line(ed);
+		clear_screen(ed);
 		break;
 	case CTRL('U'):
 		kill_line(ed);

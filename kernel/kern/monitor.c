@@ -3,7 +3,7 @@
  * line at the prompt (lineedit.c), splits it into argv and runs the
  * command of that name from the `moncmd` linker set (monitor.h); the host
  * link's MONITOR requests use the same dispatcher.  Also `help`,
- * `version` and `uptime`.
+ * `version`, `uptime` and `clear`.
  */
 #include <sys/systm.h>
 #include <kern/console.h>
@@ -186,7 +186,7 @@ monitor_usage(int argc, char **argv)
 	return 1;
 }
 
-/* ---- help, version, uptime ---- */
+/* ---- help, version, uptime, clear ---- */
 
 /* The command whose name sorts just after prev's (NULL: the first). */
 static const struct moncmd *
@@ -271,3 +271,15 @@ mon_uptime(int argc, char **argv)
 	return 0;
 }
 MONITOR_COMMAND(uptime, mon_uptime, "uptime", "time since boot");
+
+/* What students type first to tidy the screen; Ctrl-L does the same. */
+static int
+mon_clear(int argc, char **argv)
+{
+	if (argc != 1)
+		return monitor_usage(argc, argv);
+	printf("%s", CONSOLE_CLEAR_SCREEN);
+	return 0;
+}
+MONITOR_COMMAND(clear, mon_clear, "clear",
+    "clear the screen (as Ctrl-L does)");

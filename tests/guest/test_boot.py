@@ -27,7 +27,7 @@ def test_version_reports_the_build_id_of_the_kernel_image(
 
 def test_help_lists_every_core_command(module_guest: Machine) -> None:
     out = module_guest.command("help")
-    for name in ("help", "version", "uptime", "ps", "mem", "halt", "reboot", "selftest"):
+    for name in ("help", "version", "uptime", "clear", "ps", "mem", "halt", "reboot", "selftest"):
         assert re.search(rf"^\s+{name}\b", out, re.M), f"{name} missing from help:\n{out}"
 
 

@@ -1,7 +1,7 @@
 """The monitor's console keeps kernel output and the line being typed
 apart, as a terminal's line discipline does: output that comes while a
 line is half typed starts on a line of its own, then the prompt and the
-line are drawn again below it.
+line are drawn again below it; `clear` and Ctrl-L clear the screen.
 
 The console a test reads is the raw byte stream, with the backspaces
 that move the cursor and the escape sequences, so the tests assert on
@@ -19,6 +19,7 @@ from finch.kextguest import KextGuest
 from finch.machine import Machine
 
 LEFT = b"\x1b[D"  # the left arrow key
+CLEAR_SCREEN = "\x1b[H\x1b[2J"
 HELLO_LINE = (
     r"hello: hello from com\.finch\.sample\.hello 1\.0\.0 \(kmod id \d+ at 0x[0-9a-f]+\)\r\n"
 )
@@ -112,3 +113,19 @@ def test_a_running_command_prints_without_redraws_between_its_lines(
     assert "6 packets transmitted, 6 packets received" in out  # then the prompt, once
     machine.send(b"uptime\n")
     assert until_prompt(machine).startswith("uptime\r\nup ")  # no redraw is left owing
+
+
+def test_clear_sends_the_clear_screen_sequence_and_the_monitor_goes_on(
+    module_guest: Machine,
+) -> None:
+    assert module_guest.command("clear") == CLEAR_SCREEN
+    assert "Finch" in module_guest.command("version")
+
+
+def test_ctrl_l_clears_the_screen_and_redraws_the_line_at_its_top(
+    module_guest: Machine,
+) -> None:
+    module_guest.send(b"vers\x0c")
+    module_guest.expect(re.escape("vers" + CLEAR_SCREEN + "finch> vers"))
+    module_guest.send(b"ion\n")
+    assert re.search(r"^Finch \S+ \(build", until_prompt(module_guest), re.M)
