@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from finch.kextguest import KextGuest
+from finch.kext.guest import KextGuest
 from finch.machine import Machine
 
 LEFT = b"\x1b[D"  # the left arrow key
