@@ -1,6 +1,7 @@
 """One row of the `finch bench` table, and the table: a name, samples
 (seconds; bytes for a leak row; microseconds, frames per second or percent
-for the network rows), an optional target for the median, and pass/fail.
+for the network rows; MB/s, 10**6 bytes a second, for TCP throughput), an
+optional target for the median, and pass/fail.
 A target is a ceiling (the median must stay below it) unless the row says
 at_least (a rate or a ratio: the median must reach it).
 """
@@ -17,7 +18,7 @@ class BenchRow:
     samples: list[float] = field(default_factory=list)  # in `unit`
     target: float | None = None  # the median must stay below this; None: for reference
     error: str | None = None
-    unit: str = "s"  # "s" (shown as ms or s), "B" (bytes), "us", "/s" (a rate) or "%"
+    unit: str = "s"  # "s" (shown as ms or s), "B" (bytes), "us", "/s" (a rate), "MB/s" or "%"
     at_least: bool = False  # the median must be at least the target, not below it
 
     @property
@@ -84,8 +85,19 @@ def _rate(value: float | None) -> str:
     return f"{value / 1000:.1f}k/s" if value >= 1000 else f"{value:.0f}/s"
 
 
+def _megabytes_per_second(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} MB/s"
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
 
-_SHOW = {"s": _seconds, "B": _bytes, "us": _microseconds, "/s": _rate, "%": _percent}
+_SHOW = {
+    "s": _seconds,
+    "B": _bytes,
+    "us": _microseconds,
+    "/s": _rate,
+    "MB/s": _megabytes_per_second,
+    "%": _percent,
+}
