@@ -13,7 +13,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finch import __version__
-from finch.cli import bench, build, events, kpidoc, newkext, preflight, run, symbolize
+from finch.cli import (
+    bench,
+    benchlinux,
+    build,
+    events,
+    kpidoc,
+    newkext,
+    preflight,
+    run,
+    symbolize,
+)
 from finch.errors import FinchError
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (
@@ -23,6 +33,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     newkext,
     symbolize,
     bench,
+    benchlinux,
     preflight,
     kpidoc,
 )
