@@ -100,6 +100,7 @@ def test_the_namespace_gets_its_tap_up_with_the_gateways_address():
         ["ip", "-n", "finch-42", "tuntap", "add", "dev", "finchtap0", "mode", "tap"],
         ["ip", "-n", "finch-42", "addr", "add", "10.0.2.2/24", "dev", "finchtap0"],
         ["ip", "-n", "finch-42", "link", "set", "finchtap0", "up"],
+        ["ip", "netns", "exec", "finch-42", "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1"],
     ]
 
 

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from finch import cpio
-from finch.debfetch import FetchError, kernel_image_of, parse_candidate, parse_depends
+from finch.debfetch import (
+    FetchError,
+    apt_errors,
+    kernel_image_of,
+    parse_candidate,
+    parse_depends,
+)
 from finch.linuxguest import (
     CMDLINE,
     DISCARD_SCRIPT,
@@ -158,6 +164,16 @@ def test_apts_answers_name_the_kernel_image_and_its_version():
     assert parse_candidate(policy) == "1:1.35.0-4+deb12u1+b1"
     assert parse_candidate("foo:\n  Installed: (none)\n  Candidate: (none)\n") is None
     assert release_of("vmlinuz-6.1.0-57-686") == "6.1.0-57-686"
+
+
+def test_an_apt_failure_is_told_by_its_error_lines_without_the_warnings():
+    output = (
+        "W: Download is performed unsandboxed as root\n"
+        "E: Failed to fetch http://mirror/x.deb  Could not connect\n"
+    )
+
+    assert apt_errors(output) == "E: Failed to fetch http://mirror/x.deb  Could not connect"
+    assert apt_errors("dpkg: error: unknown option\n") == "dpkg: error: unknown option"
 
 
 def test_a_metapackage_without_one_kernel_image_says_what_it_depends_on():

@@ -43,6 +43,13 @@ class Package:
         return f"{self.name}:{self.arch}={self.version}"
 
 
+def apt_errors(output: str) -> str:
+    """apt's "E:" lines, or all of its output if it printed none (its "W:"
+    lines, such as the one about the _apt sandbox, are noise next to them)."""
+    errors = [line for line in output.splitlines() if line.startswith("E:")]
+    return "\n".join(errors) if errors else output.strip()
+
+
 def parse_depends(output: str) -> list[str]:
     """The package names after "Depends:" in `apt-cache depends` output,
     architecture suffixes dropped, alternatives ("|Depends:") included."""
@@ -153,7 +160,7 @@ class Apt:
         except subprocess.TimeoutExpired as e:
             raise FetchError(f"{what} took more than {self.timeout:g} s; try it by hand") from e
         if proc.returncode != 0:
-            said = (proc.stderr or proc.stdout).strip()[-_OUTPUT_TAIL:]
+            said = apt_errors(proc.stderr or proc.stdout)[-_OUTPUT_TAIL:]
             raise FetchError(f"{what} failed (exit {proc.returncode}):\n{said}")
         return proc.stdout
 

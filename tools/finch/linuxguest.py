@@ -302,7 +302,9 @@ def ensure_images(
             manifest = fetch(cache, apt or Apt(), echo)
         except FetchError as e:
             raise LinuxGuestError(
-                f"could not fetch the Linux reference guest into {cache}: {e}"
+                f"could not fetch the Linux reference guest into {cache}: {e}\n"
+                f"Check that `apt-get download {BUSYBOX_PACKAGE}:{ARCH}` works on this machine "
+                "(it needs Debian's mirror), then run again."
             ) from e
         fetched = True
     echo_server = build_echo_server(cache / ECHO_SERVER_FILE)

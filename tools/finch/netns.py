@@ -65,6 +65,9 @@ def setup_commands(ns: Netns) -> list[list[str]]:
         [*inside, "tuntap", "add", "dev", ns.tap, "mode", "tap"],
         [*inside, "addr", "add", ns.address, "dev", ns.tap],
         [*inside, "link", "set", ns.tap, "up"],
+        # Short connections leave TIME_WAIT sockets here, as on loopback,
+        # where Linux reuses them by default (tcp_tw_reuse=2).
+        ns.exec_argv(["sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1"]),
     ]
 
 
