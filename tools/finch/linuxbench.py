@@ -25,6 +25,7 @@ nothing), and the size of the cache under build/.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import socket
@@ -136,6 +137,14 @@ def idle_memory(before: MemorySnapshot, after: MemorySnapshot, connections: int)
     return IdleMemory(connections, slab, socket, added)
 
 
+def describe_idle_memory(memory: IdleMemory) -> str:
+    objects = ", ".join(f"{name} +{count}" for name, count in memory.socket_caches.items())
+    return (
+        f"{memory.connections} idle connections: Slab +{memory.slab_bytes // 1024} KiB; "
+        f"objects {objects or 'not in /proc/slabinfo'} ({memory.socket_bytes} B)"
+    )
+
+
 def memory_snapshot(guest: LinuxGuest) -> MemorySnapshot:
     return MemorySnapshot(
         parse_meminfo(guest.shell("cat /proc/meminfo")),
@@ -215,7 +224,9 @@ def linux_reference(
         reference.forking_echo = TcpService("127.0.0.1", echo=fork_port)
         reference.guests.append(TcpGuest(LINUX_USER, network.client, turns.turn_for(user.machine)))
         if tap:
-            ns = stack.enter_context(private_netns(f"{GATEWAY}/{PREFIX_LEN}"))
+            ns = stack.enter_context(
+                private_netns(f"{GATEWAY}/{PREFIX_LEN}", name=f"finch-{os.getpid()}-linux")
+            )
             tap_net = tap_network(ns, GUEST_ADDRESS, rundir / "linux-tap")
             guest = stack.enter_context(LinuxGuest(images, rundir / "linux-tap", tap_net))
             turn = turns.turn_for(guest.machine)
@@ -296,7 +307,9 @@ def run_linux_benchmarks(
         echo(f"measuring the kernel memory of {IDLE_CONNECTIONS} idle connections ...")
         assert isinstance(linux.guests[0].client, LocalClient)
         try:
-            rows += memory_rows(measure_idle_memory(linux.user, linux.guests[0].client.service))
+            memory = measure_idle_memory(linux.user, linux.guests[0].client.service)
+            echo(f"  {describe_idle_memory(memory)}")
+            rows += memory_rows(memory)
         except FinchError as e:
             rows.append(BenchRow("Linux kernel memory per idle TCP connection", unit="B",
                                  error=str(e).splitlines()[0]))  # fmt: skip

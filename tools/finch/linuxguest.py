@@ -18,8 +18,9 @@ The initramfs is a newc cpio (finch.cpio, uncompressed: nothing to
 inflate under TCG): busybox with /bin/sh, /dev/console, and /init, which
 mounts /proc, /sys and /dev, loads e1000.ko, gives eth0 10.0.2.15/24 with
 10.0.2.2 as gateway (QEMU's user networking; the tap namespace uses the
-same two addresses), starts the three services of finch.tcpbench with
-says so on the console, and leaves a shell there:
+same two addresses), starts the services of finch.tcpbench, says so on
+the console (`finch-linux: STEP at UPTIME s` for each step), and leaves
+a shell there (LinuxGuest.shell runs commands in it):
 
     discard  9    busybox `nc -ll -e /bin/discard-count`: `dd bs=64k
                   iflag=fullblock` until end of file, then echo the byte
@@ -40,7 +41,6 @@ nothing next to 64 MiB.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -57,7 +57,7 @@ from finch.debfetch import Apt, FetchError, Package, unpack
 from finch.errors import FinchError
 from finch.machine import Machine
 from finch.qemu_args import QemuOptions
-from finch.tcpbench import DISCARD_PORT, ECHO_PORT, SOURCE_PORT, GuestNetwork
+from finch.tcpbench import DISCARD_PORT, ECHO_PORT, SOURCE_PORT, GuestNetwork, TcpBenchError
 
 KERNEL_METAPACKAGE = "linux-image-686"
 BUSYBOX_PACKAGE = "busybox-static"
@@ -76,6 +76,7 @@ MARK = "finch-linux:"  # /init's console lines start with this
 READY = "ready"
 BOOT_TIMEOUT = 120.0  # QEMU start to services up; ~9 s on an idle machine
 SHELL_TIMEOUT = 20.0
+CONSOLE_TAIL = 1500  # characters of console shown when the network does not come up
 
 MANIFEST = "manifest.json"
 KERNEL_FILE = "vmlinuz"
@@ -412,7 +413,14 @@ class LinuxGuest:
             left = max(deadline - time.monotonic(), 0.1)
             m.expect(re.escape(MARK) + rf" {step} at [0-9.]+ s", left)
             seen[step] = time.monotonic() - m.launched_at
-        self.network.client.wait_ready(max(deadline - time.monotonic(), 1.0))
+        try:
+            self.network.client.wait_ready(max(deadline - time.monotonic(), 1.0))
+        except TcpBenchError as e:
+            raise LinuxGuestError(
+                f"the Linux guest started its services but its network did not answer: {e}\n"
+                f"--- the end of its console ---\n{m.console_text()[-CONSOLE_TAIL:]}\n"
+                f"--- logs in {m.paths.rundir} ---"
+            ) from e
         network = time.monotonic() - m.launched_at
         return BootTimes(
             seen["init"], seen["e1000"], seen[READY], network, parse_steps(m.console_text())
@@ -431,10 +439,3 @@ class LinuxGuest:
             re.compile(rf"{re.escape(start)}\r?\n(.*?){re.escape(end)}", re.DOTALL), timeout
         )
         return out.group(1).replace("\r", "")
-
-    def pause(self) -> None:
-        with contextlib.suppress(FinchError):
-            self.machine.qmp("stop")
-
-    def resume(self) -> None:
-        self.machine.qmp("cont")
