@@ -14,8 +14,15 @@ import pytest
 from finch.benchrow import format_table
 from finch.cli import make_parser
 from finch.linuxbench import (
+    FINCH_TAP,
+    FINCH_USER,
+    LINUX_TAP,
+    LINUX_TWIN,
+    LINUX_USER,
     MemorySnapshot,
     boot_rows,
+    comparison_error_rows,
+    comparison_rows,
     idle_memory,
     memory_rows,
     parse_meminfo,
@@ -23,6 +30,7 @@ from finch.linuxbench import (
 )
 from finch.linuxguest import BootTimes
 from finch.netns import Netns, private_netns, setup_commands
+from finch.tcpbench import Connections, TcpFigures, Transfer
 
 MEMINFO = """\
 MemTotal:         109812 kB
@@ -134,3 +142,53 @@ def test_the_namespace_and_its_tap_are_gone_after_a_failure_inside():
     assert "10.0.2.2/24" in seen[0]
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert "finch-test-ns" not in listed
+
+
+def _figures(rate: float) -> TcpFigures:
+    return TcpFigures(
+        sent=[Transfer(int(rate * 1e6), 1.0)] * 5,
+        received=[Transfer(int(rate * 1e6), 1.0)] * 5,
+        connections=[Connections(int(rate), 1.0)] * 5,
+    )
+
+
+def test_linux_alone_gets_reference_rows_and_no_ratio():
+    rows = comparison_rows({LINUX_USER: _figures(100), LINUX_TAP: _figures(120)})
+
+    assert len(rows) == 6
+    assert all(row.target is None for row in rows)
+
+
+def test_finch_is_set_against_linux_on_the_same_network_with_a_100_percent_target():
+    figures = {
+        FINCH_USER: _figures(110),
+        LINUX_USER: _figures(100),
+        LINUX_TAP: _figures(120),
+    }
+
+    rows = comparison_rows(figures)
+
+    ratios = [row for row in rows if row.target is not None]
+    assert [row.name for row in ratios] == [
+        "TCP host->guest: Finch, user net / Linux, user net",
+        "TCP guest->host: Finch, user net / Linux, user net",
+        "TCP connections/s: Finch, user net / Linux, user net",
+    ]
+    assert [row.median for row in ratios] == pytest.approx([110.0] * 3)
+    assert all(row.passed for row in ratios)
+
+
+def test_the_linux_twin_is_set_against_linux_for_reference_only():
+    rows = comparison_rows({LINUX_USER: _figures(100), LINUX_TWIN: _figures(95)})
+
+    ratios = [row for row in rows if "/" in row.name]
+    assert [row.median for row in ratios] == pytest.approx([95.0] * 3)
+    assert all(row.target is None and row.passed is None for row in ratios)
+
+
+def test_a_comparison_that_could_not_run_fails_each_ratio_row_with_the_reason():
+    rows = comparison_error_rows("apt-get download failed", (FINCH_USER, FINCH_TAP))
+
+    assert len(rows) == 6
+    assert {row.error for row in rows} == {"apt-get download failed"}
+    assert all(row.passed is False for row in rows)

@@ -5,13 +5,15 @@ network namespace, on a tap, measured with finch.tcpbench.
     turns = Turns()
     with linux_reference(tree, rundir, turns, tap=True) as linux:
         figures = measure_rounds(linux.guests, rounds=5)
-    rows = linux.rows(figures)
+    rows = comparison_rows(figures)
 
 `finch bench-linux` runs it alone (run_linux_benchmarks).  Once Finch has
-TCP, `finch bench` boots Finch on a user_network() with a turn from the
-same Turns, puts its TcpGuest first in the list it hands measure_rounds
-with linux.guests, and adds tcpbench.ratio_rows(FINCH, ..., LINUX_USER,
-...): Finch over Linux, round by round, target 100%.
+TCP, `finch bench` boots Finch on a user_network() (and, for the tap
+rows, on a tap_network() in a namespace of its own), gives each a turn
+from one Turns, and calls run_tcp_comparison() with those TcpGuests,
+named FINCH_USER and FINCH_TAP: Finch and Linux are measured in turn,
+round after round, and the rows include Finch over Linux, round by
+round, with a target of 100% (tcpbench.ratio_rows).
 
 Besides the three measurements per network it reports how long the guest
 takes to boot (QEMU launch to /init, and to the first echo through its
@@ -49,6 +51,7 @@ from finch.linuxguest import (
 from finch.netns import private_netns
 from finch.tcpbench import (
     CONNECT_SECONDS,
+    RATIO_TARGET,
     ROUNDS,
     TRANSFER_BYTES,
     LocalClient,
@@ -58,6 +61,7 @@ from finch.tcpbench import (
     Turns,
     free_tcp_port,
     measure_rounds,
+    ratio_rows,
     short_connections,
     tap_network,
     tcp_rows,
@@ -66,6 +70,7 @@ from finch.tcpbench import (
 
 LINUX_USER = "Linux, user net"
 LINUX_TAP = "Linux, tap"
+LINUX_TWIN = "Linux twin, user net"
 IDLE_CONNECTIONS = 256
 SLAB_CACHES = ("TCP", "sock_inode_cache")  # what an accepted TCP socket is made of
 
@@ -187,14 +192,6 @@ class LinuxReference:
     user: LinuxGuest | None = None  # the guest on user networking
     forking_echo: TcpService | None = None  # its busybox nc -ll -e cat
 
-    def rows(self, figures: dict[str, TcpFigures], size: int = TRANSFER_BYTES) -> list[BenchRow]:
-        """The reference rows of each Linux guest measured."""
-        rows: list[BenchRow] = []
-        for guest in self.guests:
-            if guest.name in figures:
-                rows += tcp_rows(guest.name, figures[guest.name], size)
-        return rows
-
 
 @contextlib.contextmanager
 def linux_reference(
@@ -203,11 +200,13 @@ def linux_reference(
     turns: Turns,
     *,
     tap: bool = True,
+    twin: bool = False,
     echo: Echo = lambda line: None,
 ) -> Iterator[LinuxReference]:
-    """Fetch (once) and boot the Linux guest on user networking and, with
-    `tap`, on a tap in a private namespace; every QEMU and the namespace
-    are gone when this exits."""
+    """Fetch (once) and boot the Linux guest on user networking, with
+    `twin` a second one there too (LINUX_TWIN), and with `tap` one on a
+    tap in a private namespace; every QEMU and the namespace are gone
+    when this exits."""
     images = ensure_images(linux_cache(tree), echo=echo)
     if images.fetched:
         echo(
@@ -223,6 +222,14 @@ def linux_reference(
         reference.user = user
         reference.forking_echo = TcpService("127.0.0.1", echo=fork_port)
         reference.guests.append(TcpGuest(LINUX_USER, network.client, turns.turn_for(user.machine)))
+        if twin:
+            twin_net = user_network()
+            guest = stack.enter_context(LinuxGuest(images, rundir / "linux-twin", twin_net))
+            turn = turns.turn_for(guest.machine)
+            turn()
+            echo("booting its twin on user networking ...")
+            reference.boots.append(guest.boot())
+            reference.guests.append(TcpGuest(LINUX_TWIN, twin_net.client, turn))
         if tap:
             ns = stack.enter_context(
                 private_netns(f"{GATEWAY}/{PREFIX_LEN}", name=f"finch-{os.getpid()}-linux")
@@ -235,6 +242,70 @@ def linux_reference(
             reference.boots.append(guest.boot())
             reference.guests.append(TcpGuest(LINUX_TAP, tap_net.client, turn))
         yield reference
+
+
+# --------------------------------------------------------------------------
+# Finch against Linux
+
+
+FINCH_USER = "Finch, user net"
+FINCH_TAP = "Finch, tap"
+# A guest, its reference, and the target of its ratio rows.  The twin is a
+# second Linux guest on user networking: its ratio to the first shows
+# how far from 100% noise alone takes a ratio row on this machine.
+PAIRS: tuple[tuple[str, str, float | None], ...] = (
+    (FINCH_USER, LINUX_USER, RATIO_TARGET),
+    (FINCH_TAP, LINUX_TAP, RATIO_TARGET),
+    (LINUX_TWIN, LINUX_USER, None),
+)
+
+
+def comparison_rows(figures: dict[str, TcpFigures], size: int = TRANSFER_BYTES) -> list[BenchRow]:
+    """Each guest's three rows, then each Finch guest over its Linux
+    reference on the same network (PAIRS)."""
+    rows: list[BenchRow] = []
+    for name, mine in figures.items():
+        rows += tcp_rows(name, mine, size)
+    for guest, reference, target in PAIRS:
+        if guest in figures and reference in figures:
+            rows += ratio_rows(guest, figures[guest], reference, figures[reference], target)
+    return rows
+
+
+def comparison_error_rows(
+    message: str, networks: tuple[str, ...] = (FINCH_USER,)
+) -> list[BenchRow]:
+    """The ratio rows, failed, when the comparison could not run."""
+    rows: list[BenchRow] = []
+    for guest, reference, _ in PAIRS:
+        if guest in networks:
+            rows += ratio_rows(guest, TcpFigures(error=message), reference, TcpFigures())
+    return rows
+
+
+def run_tcp_comparison(
+    tree: Tree,
+    rundir: Path,
+    finch: list[TcpGuest],
+    turns: Turns,
+    *,
+    rounds: int = ROUNDS,
+    size: int = TRANSFER_BYTES,
+    seconds: float = CONNECT_SECONDS,
+    echo: Echo = lambda line: None,
+) -> list[BenchRow]:
+    """Boot the Linux reference next to the Finch guests given (booted,
+    their turns from `turns`), measure them all in turn, and make the
+    rows.  The tap reference boots if a Finch guest is FINCH_TAP."""
+    tap = any(guest.name == FINCH_TAP for guest in finch)
+    try:
+        with linux_reference(tree, rundir, turns, tap=tap, echo=echo) as linux:
+            guests = [*finch, *linux.guests]
+            echo(f"timing TCP: {rounds} rounds, {', '.join(g.name for g in guests)} in turn ...")
+            figures = measure_rounds(guests, rounds=rounds, size=size, seconds=seconds, echo=echo)
+    except FinchError as e:
+        return comparison_error_rows(str(e).splitlines()[0], tuple(g.name for g in finch))
+    return comparison_rows(figures, size)
 
 
 # --------------------------------------------------------------------------
@@ -275,6 +346,7 @@ def run_linux_benchmarks(
     size: int = TRANSFER_BYTES,
     seconds: float = CONNECT_SECONDS,
     tap: bool = True,
+    twin: bool = False,
     echo: Echo = lambda line: None,
 ) -> list[BenchRow]:
     """Everything about the Linux reference, as rows."""
@@ -282,14 +354,14 @@ def run_linux_benchmarks(
     shutil.rmtree(rundir, ignore_errors=True)
     turns = Turns()
     rows: list[BenchRow] = []
-    with linux_reference(tree, rundir, turns, tap=tap, echo=echo) as linux:
+    with linux_reference(tree, rundir, turns, tap=tap, twin=twin, echo=echo) as linux:
         echo(
             f"timing TCP: {rounds} rounds of {size >> 20} MiB in, {size >> 20} MiB out and "
             f"{seconds:g} s of short connections, {' and '.join(g.name for g in linux.guests)} "
             "in turn ..."
         )
         figures = measure_rounds(linux.guests, rounds=rounds, size=size, seconds=seconds, echo=echo)
-        rows += linux.rows(figures, size)
+        rows += comparison_rows(figures, size)
         assert linux.user is not None
         assert linux.forking_echo is not None
         linux.guests[0].turn()

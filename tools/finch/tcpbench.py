@@ -534,9 +534,10 @@ def ratio_rows(
     figures: TcpFigures,
     reference: str,
     reference_figures: TcpFigures,
-    target: float = RATIO_TARGET,
+    target: float | None = RATIO_TARGET,
 ) -> list[BenchRow]:
-    """Three target rows: `guest` over `reference`, round by round, in percent."""
+    """Three rows: `guest` over `reference`, round by round, in percent,
+    with `target` for the median (None: for reference)."""
     error = figures.error or reference_figures.error
     short = {"sent": "host->guest", "received": "guest->host", "connections": "connections/s"}
     return [

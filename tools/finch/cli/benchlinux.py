@@ -7,8 +7,10 @@ from its source service), short connections per second (connect, 64 B
 echo, close) against a single-process echo server and against busybox
 `nc -ll -e cat`, the kernel memory one idle connection holds, the time
 to boot to the network, and the size of the cache.  These are what
-`finch bench` will set Finch's TCP rows against.  Prints a table; exits
-non-zero if a measurement failed.
+`finch bench` will set Finch's TCP rows against.  With --twin, a second
+Linux guest is measured in turn with the first and set against it as
+Finch will be: how far from 100% noise alone takes those ratios.  Prints
+a table; exits non-zero if a measurement failed.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-tap", action="store_true", help="skip the tap path (it needs root and iproute2)"
     )
+    parser.add_argument(
+        "--twin",
+        action="store_true",
+        help="also boot a second, identical Linux guest and show its ratio to the first: "
+        "how far noise alone moves the Finch/Linux ratio rows on this machine",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         size=args.mib << 20,
         seconds=args.seconds,
         tap=not args.no_tap,
+        twin=args.twin,
         echo=print,
     )
     print()
