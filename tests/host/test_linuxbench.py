@@ -128,9 +128,10 @@ def test_bench_linux_is_a_finch_subcommand_with_its_options():
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and ip")
 def test_the_namespace_and_its_tap_are_gone_after_a_failure_inside():
     seen: list[str] = []
+    name = f"finch-test-{os.getpid()}"  # suites of several worktrees may run at once
 
     def benchmark_that_fails() -> None:
-        with private_netns("10.0.2.2/24", name="finch-test-ns") as ns:
+        with private_netns("10.0.2.2/24", name=name) as ns:
             argv = ns.exec_argv(["ip", "-brief", "addr"])
             seen.append(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
             raise RuntimeError("the benchmark failed")
@@ -141,7 +142,7 @@ def test_the_namespace_and_its_tap_are_gone_after_a_failure_inside():
     assert "finchtap0" in seen[0]
     assert "10.0.2.2/24" in seen[0]
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert "finch-test-ns" not in listed
+    assert name not in listed.split()
 
 
 def _figures(rate: float) -> TcpFigures:
