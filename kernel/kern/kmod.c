@@ -700,7 +700,7 @@ kmod_panic_dump(void)
 	}
 }
 
-/* kextstat in the Tiger format (KPI.md section 9). */
+/* kextstat in the Tiger format (docs/kexts.md shows it). */
 static int
 mon_kextstat(int argc, char **argv)
 {

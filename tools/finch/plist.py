@@ -3,8 +3,8 @@
 load_info_plist() turns Contents/Info.plist (or a source bundle's Info.plist)
 into a KextInfo record, or raises PlistError listing every key that is
 missing, has the wrong type or an invalid value, each with the file it is in
-and what is expected.  The keys are those of KPI.md section 9, plus two of
-Finch's own: FinchModuleStart and FinchModuleStop name the start and stop
+and what is expected.  The keys are Tiger's (docs/kexts.md lists them), plus two
+of Finch's own: FinchModuleStart and FinchModuleStop name the start and stop
 routines (Xcode's MODULE_START / MODULE_STOP build settings); they default to
 <CFBundleExecutable>_start and <CFBundleExecutable>_stop.
 """

@@ -65,7 +65,7 @@ in_ether_preoutput(ifnet_t ifp, protocol_family_t pf, mbuf_t *mp,
 	}
 }
 
-/* The link came back: announce our address again (DESIGN.md: QEMU's
+/* The link came back: announce our address again (docs/design.md: QEMU's
  * user networking learns it only from what the guest sends). */
 static void
 in_ether_event(ifnet_t ifp, protocol_family_t pf, const struct kev_msg *ev)
