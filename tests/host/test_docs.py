@@ -15,6 +15,9 @@ these tests hold the chapter to the tree:
   kernel/;
 - a "To come" note names, in italics, code that is not written yet: once
   that code exists, the note is stale and the chapter must tell the step.
+
+They also keep every file in the repository from pointing at documents
+that live outside it.
 """
 
 from __future__ import annotations
@@ -232,4 +235,32 @@ def test_to_come_notes_name_only_code_not_written_yet() -> None:
     assert not written, (
         "A **To come** note in docs/packet.md names code that now exists: tell that "
         "step in the chapter and take the note out:\n" + "\n".join(written)
+    )
+
+
+# ---------------------------------------------------------------------------
+# The repository points only at itself
+
+
+# What a repository file must not name: design notes kept beside the
+# checkout, which a clone does not have, by path or by their file names.
+OUTSIDE = re.compile(r"\.\./shared|/work/share[d]|\b(?:DESIGN|KPI|STYLE)\.md\b")
+
+
+def test_no_file_points_outside_the_repository() -> None:
+    hits = []
+    for path in tracked_files():
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, FileNotFoundError):
+            continue  # binary, or deleted in the working tree
+        hits += [
+            f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+            for n, line in enumerate(text.splitlines(), 1)
+            if OUTSIDE.search(line)
+        ]
+
+    assert not hits, (
+        "These lines point at documents outside the repository; point at "
+        "docs/ instead (docs/design.md, docs/kexts.md, docs/kpi/):\n" + "\n".join(hits)
     )
