@@ -3,10 +3,12 @@
  * header recording its size, its tag and a magic number, so that a
  * double free, a wrong size or a wild pointer panics at the kfree that
  * made it, naming the block, instead of corrupting memory silently.
+ * Each tag remembers the kext that made it, for `mem` and `kextres`.
  */
 #include <sys/systm.h>
 #include <i386/pmap.h>
 #include <kern/kalloc.h>
+#include <kern/kmod_resources.h>
 #include <kern/monitor.h>
 #include <kern/simple_lock.h>
 #include <kern/vm_page.h>
@@ -237,7 +239,8 @@ kfree(void *addr, size_t size)
 }
 
 OSMallocTag
-kalloc_tag_create(const char *name, uint32_t flags)
+kalloc_tag_create_owned(const char *name, uint32_t flags,
+    const struct kmod_owner *owner)
 {
 	OSMallocTag tag = kalloc(sizeof(*tag));
 
@@ -247,10 +250,17 @@ kalloc_tag_create(const char *name, uint32_t flags)
 	tag->ot_magic = OSMT_MAGIC;
 	strlcpy(tag->ot_name, name, sizeof(tag->ot_name));
 	tag->ot_flags = flags;
+	tag->ot_owner = *owner;
 	simple_lock(&kalloc_lock);
 	TAILQ_INSERT_TAIL(&kalloc_tags, tag, ot_link);
 	simple_unlock(&kalloc_lock);
 	return tag;
+}
+
+OSMallocTag
+kalloc_tag_create(const char *name, uint32_t flags)
+{
+	return kalloc_tag_create_owned(name, flags, &kmod_owner_kernel);
 }
 
 /* The tag goes now if it holds nothing, else with its last block. */
@@ -284,6 +294,35 @@ kalloc_stats(struct kalloc_stats *ks)
 	ks->ks_failures = kalloc_failures;
 	simple_unlock(&kalloc_lock);
 }
+
+/*
+ * What a kext holds in OSMalloc: each of its tags with the blocks still
+ * allocated.  A tag it never freed counts even when empty: the tag
+ * itself is kernel memory (its size is not in the bytes, which are the
+ * kext's own blocks).
+ */
+static void
+kalloc_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
+    void *arg)
+{
+	struct kmod_resource kr = { "OSMalloc tag", 0, 0, "" };
+	OSMallocTag tag;
+
+	simple_lock(&kalloc_lock);
+	TAILQ_FOREACH(tag, &kalloc_tags, ot_link) {
+		if (!kmod_owner_match(&tag->ot_owner, query))
+			continue;
+		kr.kr_count = tag->ot_blocks;
+		kr.kr_bytes = tag->ot_bytes;
+		snprintf(kr.kr_text, sizeof(kr.kr_text), "OSMalloc tag '%s'%s: "
+		    "%u block%s, %u bytes", tag->ot_name, tag->ot_released ?
+		    " (freed, blocks remain)" : "", tag->ot_blocks,
+		    tag->ot_blocks == 1 ? "" : "s", tag->ot_bytes);
+		emit(&kr, arg);
+	}
+	simple_unlock(&kalloc_lock);
+}
+KMOD_RESOURCES(osmalloc, KMOD_RES_MEMORY, kalloc_report);
 
 /* The heap keeps its pages too: blocks are freed to their class. */
 static void
@@ -366,25 +405,35 @@ mem_print_heap(void)
 	printf("heap allocations failed: %u\n", failures);
 }
 
+#define MEM_TAGS_SHOWN	32
+
+/* The copy is static: it is large, and commands run one at a time. */
 static void
 mem_print_tags(void)
 {
-	struct __OSMallocTag__ copy[32];
+	static struct __OSMallocTag__ copy[MEM_TAGS_SHOWN];
+	char owner[KMOD_OWNER_NAME_MAX];
 	OSMallocTag tag;
-	int n = 0, i;
+	int n = 0, more = 0, i;
 
 	simple_lock(&kalloc_lock);
-	TAILQ_FOREACH(tag, &kalloc_tags, ot_link)
-		if (n < 32)
+	TAILQ_FOREACH(tag, &kalloc_tags, ot_link) {
+		if (n < MEM_TAGS_SHOWN)
 			copy[n++] = *tag;
+		else
+			more++;
+	}
 	simple_unlock(&kalloc_lock);
 
-	printf("%-32s %8s %10s %10s\n", "OSMalloc tag", "blocks", "bytes",
-	    "total");
+	printf("%-32s %8s %10s %10s  %s\n", "OSMalloc tag", "blocks", "bytes",
+	    "total", "owner");
 	for (i = 0; i < n; i++)
-		printf("%-32s %8u %10u %10u%s\n", copy[i].ot_name,
+		printf("%-32s %8u %10u %10u  %s%s\n", copy[i].ot_name,
 		    copy[i].ot_blocks, copy[i].ot_bytes, copy[i].ot_total,
+		    kmod_owner_name(&copy[i].ot_owner, owner, sizeof(owner)),
 		    copy[i].ot_released ? " (freed, blocks remain)" : "");
+	if (more > 0)
+		printf("... and %d more tags\n", more);
 }
 
 static int
@@ -396,4 +445,4 @@ mon_mem(int argc, char **argv)
 	return 0;
 }
 MONITOR_COMMAND(mem, mon_mem, "mem",
-    "physical pages, heap size classes and memory per OSMalloc tag");
+    "pages, heap size classes, OSMalloc tags and their owners");

@@ -11,16 +11,21 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <libkern/OSMalloc.h>
+#include <kern/kmod_resources.h>
 
 #define OSMT_NAME_MAX	64
 #define OSMT_MAGIC	0x4f534d54	/* "OSMT" */
 
-/* An OSMalloc tag: a name and the memory charged to it. */
+/*
+ * An OSMalloc tag: a name, the memory charged to it and who made it.
+ * The counts change under kalloc_lock; the rest is set at creation.
+ */
 struct __OSMallocTag__ {
 	uint32_t	ot_magic;	/* OSMT_MAGIC while the tag exists */
 	TAILQ_ENTRY(__OSMallocTag__) ot_link;	/* kalloc_lock */
 	char		ot_name[OSMT_NAME_MAX];
 	uint32_t	ot_flags;
+	struct kmod_owner ot_owner;	/* the kext that made it, or kernel */
 	bool		ot_released;	/* Tagfree called, blocks remain */
 	uint32_t	ot_blocks;	/* blocks outstanding */
 	uint32_t	ot_bytes;	/* bytes requested, outstanding */
@@ -39,8 +44,11 @@ void	kfree(void *addr, size_t size);
 void	*kalloc_tag(size_t size, OSMallocTag tag);
 void	kfree_tag(void *addr, size_t size, OSMallocTag tag);
 
-/* Tags: create, release (deferred while blocks remain). */
+/* Tags: create (the kernel's own, or one a kext made through
+ * OSMalloc_Tagalloc), release (deferred while blocks remain). */
 OSMallocTag	kalloc_tag_create(const char *name, uint32_t flags);
+OSMallocTag	kalloc_tag_create_owned(const char *name, uint32_t flags,
+		    const struct kmod_owner *owner);
 void		kalloc_tag_release(OSMallocTag tag);
 
 /* Heap totals, for leak checks: blocks and bytes outstanding. */

@@ -1,7 +1,8 @@
 /*
  * The OSMalloc KPI: a thin layer of argument checks over the kernel
  * heap's tagged allocations (kern/kalloc.c), which does the accounting
- * that the monitor's `mem` command shows per tag.
+ * that the monitor's `mem` command shows per tag.  A tag is charged to
+ * the kext that called OSMalloc_Tagalloc.
  */
 #include <sys/systm.h>
 #include <libkern/OSMalloc.h>
@@ -10,9 +11,12 @@
 OSMallocTag
 OSMalloc_Tagalloc(const char *str, uint32_t flags)
 {
+	struct kmod_owner owner;
+
 	if (str == NULL)
 		return NULL;
-	return kalloc_tag_create(str, flags);
+	KMOD_OWNER_CALLER(&owner);
+	return kalloc_tag_create_owned(str, flags, &owner);
 }
 
 void

@@ -15,9 +15,9 @@ heap: class     inuse     free  pages
       256           3       13      1
       large         -        -      2
 heap allocations failed: 0
-OSMalloc tag                       blocks      bytes      total
-kernel                                  3        372          3
-com.example.hello                       1         64         90 (freed, blocks remain)
+OSMalloc tag                       blocks      bytes      total  owner
+kernel                                  3        372          3  kernel
+com.example.hello                       1         64         90  (unloaded) com.example.hello
 """
 
 

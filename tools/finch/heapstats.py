@@ -10,13 +10,14 @@ that two snapshots can be compared in: did a load/unload leak anything?
           ...
           large         -        -      0
     heap allocations failed: 0
-    OSMalloc tag                       blocks      bytes      total
-    kernel                                  3        372          3
+    OSMalloc tag                       blocks      bytes      total  owner
+    kernel                                  3        372          3  kernel
 
 A snapshot keeps what is held now (pages in use, each heap class's blocks
 in use, free and pages, large pages, each OSMalloc tag's blocks and
 bytes) and leaves out the running totals (allocations made, tag totals),
-which grow with every operation even when nothing leaks.
+which grow with every operation even when nothing leaks, and the tags'
+owners.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ PAGE_SIZE = 4096
 _PAGES = re.compile(r"^pages: (\d+) total, (\d+) free, (\d+) in use", re.M)
 _CLASS = re.compile(r"^\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", re.M)
 _LARGE = re.compile(r"^\s+large\s+-\s+-\s+(\d+)\s*$", re.M)
-_TAGS_HEADER = re.compile(r"^OSMalloc tag\s+blocks\s+bytes\s+total\s*$", re.M)
+_TAGS_HEADER = re.compile(r"^OSMalloc tag\s+blocks\s+bytes\s+total\s+owner\s*$", re.M)
 _TAG = re.compile(r"^(\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)(.*)$")
 
 
