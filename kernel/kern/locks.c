@@ -3,12 +3,14 @@
  * spin locks, sleeping mutexes and read-write locks.  Mutexes and rw
  * locks keep their state under a simple lock (the interlock) and sleep
  * on the lock's own address when they must wait.  Every thread keeps a
- * record of the locks it holds and who took them (locks_var.h).
+ * record of the locks it holds and who took them (locks_var.h); every
+ * group remembers the kext that made it, for `locks` and `kextres`.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
 #include <i386/intr.h>
 #include <kern/kalloc.h>
+#include <kern/kmod_resources.h>
 #include <kern/kmod_var.h>
 #include <kern/locks_var.h>
 #include <kern/monitor.h>
@@ -53,6 +55,7 @@ lck_grp_attr_free(lck_grp_attr_t *attr)
 	kfree(attr, sizeof(*attr));
 }
 
+/* A group is charged to the kext that called lck_grp_alloc_init. */
 lck_grp_t *
 lck_grp_alloc_init(const char *name, lck_grp_attr_t *attr)
 {
@@ -62,6 +65,7 @@ lck_grp_alloc_init(const char *name, lck_grp_attr_t *attr)
 		return NULL;
 	bzero(grp, sizeof(*grp));
 	strlcpy(grp->lg_name, name ? name : "(unnamed)", sizeof(grp->lg_name));
+	KMOD_OWNER_CALLER(&grp->lg_owner);
 	grp->lg_refcnt = 1;
 	simple_lock(&lck_grp_lock);
 	TAILQ_INSERT_TAIL(&lck_grp_list, grp, lg_link);
@@ -581,22 +585,102 @@ lck_rw_free(lck_rw_t *lck, lck_grp_t *grp)
 	kfree(lck, sizeof(*lck));
 }
 
-/* ---- the `locks` command ---- */
+/* ---- what a kext holds, and the `locks` command ---- */
 
+/* "1 mutex, 2 spin locks" or "no locks"; returns buf. */
+static const char *
+lck_grp_describe(const lck_grp_t *grp, char *buf, size_t len)
+{
+	static const char *const kinds[3][2] = {
+		{ "spin lock", "spin locks" }, { "mutex", "mutexes" },
+		{ "rw lock", "rw locks" },
+	};
+	uint32_t n[3] = { grp->lg_spin_cnt, grp->lg_mtx_cnt, grp->lg_rw_cnt };
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		if (n[i] == 0 || used >= len)
+			continue;
+		used += snprintf(buf + used, len - used, "%s%u %s",
+		    used > 0 ? ", " : "", n[i], kinds[i][n[i] != 1]);
+	}
+	if (used == 0)
+		strlcpy(buf, "no locks", len);
+	return buf;
+}
+
+/*
+ * Each group a kext made, with the locks still in it.  Kexts see only
+ * opaque lock types, so every lock of theirs came from lck_*_alloc_init:
+ * the bytes are the group's and its locks' heap blocks.  A group freed
+ * with lck_grp_free lingers while it holds locks (lg_refcnt is then the
+ * lock count, without the +1 of the group's own reference).
+ */
+static void
+lck_grp_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
+    void *arg)
+{
+	struct kmod_resource kr = { "lock group", 0, 0, "" };
+	char locks[64];
+	lck_grp_t *grp;
+	uint32_t nlocks;
+
+	simple_lock(&lck_grp_lock);
+	TAILQ_FOREACH(grp, &lck_grp_list, lg_link) {
+		if (!kmod_owner_match(&grp->lg_owner, query))
+			continue;
+		nlocks = grp->lg_spin_cnt + grp->lg_mtx_cnt + grp->lg_rw_cnt;
+		kr.kr_count = nlocks;
+		kr.kr_bytes = sizeof(*grp) +
+		    grp->lg_spin_cnt * sizeof(lck_spin_t) +
+		    grp->lg_mtx_cnt * sizeof(lck_mtx_t) +
+		    grp->lg_rw_cnt * sizeof(lck_rw_t);
+		snprintf(kr.kr_text, sizeof(kr.kr_text), "lock group '%s'%s: "
+		    "%s, %u bytes", grp->lg_name, grp->lg_refcnt == nlocks ?
+		    " (freed, locks remain)" : "",
+		    lck_grp_describe(grp, locks, sizeof(locks)), kr.kr_bytes);
+		emit(&kr, arg);
+	}
+	simple_unlock(&lck_grp_lock);
+}
+KMOD_RESOURCES(lck_grp, KMOD_RES_LOCKS, lck_grp_report);
+
+#define LOCKS_SHOWN	64
+
+/*
+ * Copy under the lock, print after: printf must not run with it held.
+ * The copy is static: it is large, and commands run one at a time.
+ */
 static int
 mon_locks(int argc, char **argv)
 {
+	static struct __lck_grp__ copy[LOCKS_SHOWN];
+	char owner[KMOD_OWNER_NAME_MAX];
 	lck_grp_t *grp;
+	int n = 0, more = 0, i;
 
-	printf("%-32s %5s %5s %5s %10s %8s %8s\n", "lock group", "spin",
-	    "mtx", "rw", "mtx-locks", "mtx-wait", "rw-wait");
 	simple_lock(&lck_grp_lock);
-	TAILQ_FOREACH(grp, &lck_grp_list, lg_link)
-		printf("%-32s %5u %5u %5u %10u %8u %8u\n", grp->lg_name,
-		    grp->lg_spin_cnt, grp->lg_mtx_cnt, grp->lg_rw_cnt,
-		    grp->lg_mtx_acquires, grp->lg_mtx_waits, grp->lg_rw_waits);
+	TAILQ_FOREACH(grp, &lck_grp_list, lg_link) {
+		if (n < LOCKS_SHOWN)
+			copy[n++] = *grp;
+		else
+			more++;
+	}
 	simple_unlock(&lck_grp_lock);
+
+	printf("%-32s %5s %5s %5s %10s %8s %8s  %s\n", "lock group", "spin",
+	    "mtx", "rw", "mtx-locks", "mtx-wait", "rw-wait", "owner");
+	for (i = 0; i < n; i++)
+		printf("%-32s %5u %5u %5u %10u %8u %8u  %s\n", copy[i].lg_name,
+		    copy[i].lg_spin_cnt, copy[i].lg_mtx_cnt, copy[i].lg_rw_cnt,
+		    copy[i].lg_mtx_acquires, copy[i].lg_mtx_waits,
+		    copy[i].lg_rw_waits,
+		    kmod_owner_name(&copy[i].lg_owner, owner, sizeof(owner)));
+	if (more > 0)
+		printf("... and %d more lock groups\n", more);
 	return 0;
 }
 MONITOR_COMMAND(locks, mon_locks, "locks",
-    "lock groups: how many locks of each kind, how often they waited");
+    "lock groups: their locks, waits and owners");

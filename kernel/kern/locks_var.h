@@ -7,6 +7,7 @@
 #define _KERN_LOCKS_VAR_H_
 
 #include <sys/queue.h>
+#include <kern/kmod_resources.h>
 #include <kern/locks.h>
 #include <kern/simple_lock.h>
 
@@ -20,10 +21,17 @@ struct __lck_attr__ {
 	uint32_t	attr_flags;
 };
 
-/* A lock group: a name and counters, shown by the `locks` command. */
+/*
+ * A lock group: a name, counters and who made it, shown by the `locks`
+ * command.  The counts of locks change atomically; the statistics are
+ * bumped under each lock's own interlock, so two locks of one group may
+ * race on them (they are only statistics).  The name and the owner are
+ * set at creation.
+ */
 struct __lck_grp__ {
 	TAILQ_ENTRY(__lck_grp__) lg_link;	/* lck_grp_lock */
 	char		lg_name[LCK_GRP_NAME_MAX];
+	struct kmod_owner lg_owner;	/* the kext that made it, or kernel */
 	uint32_t	lg_refcnt;	/* locks in the group + 1 */
 	uint32_t	lg_spin_cnt;	/* locks of each kind */
 	uint32_t	lg_mtx_cnt;
