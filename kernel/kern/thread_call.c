@@ -3,20 +3,26 @@
  * timer queue; when it is due, the clock interrupt moves it to the
  * pending queue and wakes the "thread_call" thread, which runs pending
  * calls one at a time in thread context, each checked on its return
- * (kern/kext_call.h).
+ * (kern/kext_call.h).  Calls a kext allocates are listed and charged to
+ * it, for `callout` and `kextres`.
  */
 #include <sys/systm.h>
 #include <kern/kalloc.h>
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
+#include <kern/kmod_resources.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
 #include <kern/thread_call.h>
 #include <kern/thread_call_var.h>
+#include <mach/mach_time.h>
 
 static STAILQ_HEAD(, call_entry) call_pending =
     STAILQ_HEAD_INITIALIZER(call_pending);
+/* Every call from thread_call_allocate not yet freed (call_lock). */
+static TAILQ_HEAD(, call_entry) call_allocated =
+    TAILQ_HEAD_INITIALIZER(call_allocated);
 static simple_lock_data_t call_lock = SIMPLE_LOCK_INITIALIZER("thread_call");
 static uint32_t call_runs;		/* calls run since boot */
 static thread_t call_thread;		/* the worker */
@@ -46,6 +52,7 @@ call_timer_fired(void *param0, void *param1)
 	simple_unlock(&call_lock);
 }
 
+/* The call is charged to the kext that allocated it. */
 thread_call_t
 thread_call_allocate(thread_call_func_t func, thread_call_param_t param0)
 {
@@ -54,6 +61,11 @@ thread_call_allocate(thread_call_func_t func, thread_call_param_t param0)
 	if (call == NULL)
 		return NULL;
 	thread_call_setup(call, func, param0);
+	KMOD_OWNER_CALLER(&call->ce_label.cl_owner);
+	call->ce_allocated = true;
+	simple_lock(&call_lock);
+	TAILQ_INSERT_TAIL(&call_allocated, call, ce_all);
+	simple_unlock(&call_lock);
 	return call;
 }
 
@@ -65,7 +77,19 @@ thread_call_setup(thread_call_t call, thread_call_func_t func,
 	call->ce_func = func;
 	call->ce_param0 = param0;
 	call->ce_state = CALL_IDLE;
+	call->ce_label.cl_kind = "thread call";
+	call->ce_label.cl_func = func;
+	call->ce_label.cl_owner = kmod_owner_kernel;
 	timer_call_setup(&call->ce_timer, call_timer_fired, call);
+}
+
+void
+thread_call_set_label(thread_call_t call, const char *kind, const void *func,
+    const struct kmod_owner *owner)
+{
+	call->ce_label.cl_kind = kind;
+	call->ce_label.cl_func = func;
+	call->ce_label.cl_owner = *owner;
 }
 
 /* Take a call off whichever queue holds it.  call_lock held. */
@@ -152,6 +176,8 @@ thread_call_free(thread_call_t call)
 		simple_unlock(&call_lock);
 		return FALSE;
 	}
+	if (call->ce_allocated)
+		TAILQ_REMOVE(&call_allocated, call, ce_all);
 	simple_unlock(&call_lock);
 	kfree(call, sizeof(*call));
 	return TRUE;
@@ -259,20 +285,151 @@ thread_call_points_into(uint32_t start, uint32_t end, char *why,
 }
 KMOD_UNLOAD_CHECK(thread_call, thread_call_points_into);
 
+/* ---- what a kext holds, and the `callout` command ---- */
+
+/* Milliseconds from now to `deadline` (0 if it has passed); mach time
+ * counts nanoseconds in Finch. */
+static uint32_t
+call_ms_until(uint64_t deadline, uint64_t now)
+{
+	return deadline > now ? (uint32_t)((deadline - now) / 1000000) : 0;
+}
+
+/* Each call a kext allocated and has not freed, and what it is doing. */
+static void
+thread_call_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
+    void *arg)
+{
+	struct kmod_resource kr = { "thread call", 1, sizeof(struct call_entry),
+	    "" };
+	uint64_t now = mach_absolute_time();
+	thread_call_t call;
+	char state[32];
+
+	simple_lock(&call_lock);
+	TAILQ_FOREACH(call, &call_allocated, ce_all) {
+		if (!kmod_owner_match(&call->ce_label.cl_owner, query))
+			continue;
+		if (call == call_running)
+			strlcpy(state, "running", sizeof(state));
+		else if (call->ce_state == CALL_PENDING)
+			strlcpy(state, "pending", sizeof(state));
+		else if (call->ce_state == CALL_DELAYED)
+			snprintf(state, sizeof(state), "delayed, due in %u ms",
+			    call_ms_until(call->ce_deadline, now));
+		else
+			strlcpy(state, "idle", sizeof(state));
+		snprintf(kr.kr_text, sizeof(kr.kr_text), "thread call to "
+		    "0x%08x: %s, %u bytes", (uint32_t)call->ce_func, state,
+		    kr.kr_bytes);
+		emit(&kr, arg);
+	}
+	simple_unlock(&call_lock);
+}
+KMOD_RESOURCES(thread_call, KMOD_RES_CALLBACKS, thread_call_report);
+
+/*
+ * One line of `callout`: a thread call or timeout waiting to run (now or
+ * at a deadline), or another timer.  The function is printed as 0x%08x
+ * so that the host can put a name to it.
+ */
+struct callout_row {
+	const char		*cr_kind;
+	uint64_t		cr_deadline;	/* 0: pending, runs now */
+	uint32_t		cr_func;
+	bool			cr_owned;	/* else found when printed */
+	struct kmod_owner	cr_owner;
+};
+
+#define CALLOUT_ROWS	64
+
+struct callout_list {
+	struct callout_row	cl_rows[CALLOUT_ROWS];
+	int			cl_n;		/* rows seen, even if not kept */
+	int			cl_pending;
+	int			cl_delayed;
+	int			cl_timers;
+};
+
+static void
+callout_add(struct callout_list *cl, const char *kind, uint64_t deadline,
+    const void *func, const struct kmod_owner *owner)
+{
+	struct callout_row *cr;
+
+	if (cl->cl_n++ >= CALLOUT_ROWS)
+		return;
+	cr = &cl->cl_rows[cl->cl_n - 1];
+	cr->cr_kind = kind;
+	cr->cr_deadline = deadline;
+	cr->cr_func = (uint32_t)func;
+	cr->cr_owned = owner != NULL;
+	if (owner != NULL)
+		cr->cr_owner = *owner;
+}
+
+/* A delayed thread call's timer stands for the call; others are timers.
+ * The timer lock is held: a delayed call cannot be freed meanwhile. */
+static void
+callout_visit_timer(const struct timer_call *tc, void *ctx)
+{
+	struct callout_list *cl = ctx;
+	thread_call_t call;
+
+	if (tc->tc_func != call_timer_fired) {
+		cl->cl_timers++;
+		callout_add(cl, "timer", tc->tc_deadline, tc->tc_func, NULL);
+		return;
+	}
+	call = tc->tc_param0;
+	cl->cl_delayed++;
+	callout_add(cl, call->ce_label.cl_kind, tc->tc_deadline,
+	    call->ce_label.cl_func, &call->ce_label.cl_owner);
+}
+
 static int
 mon_callout(int argc, char **argv)
 {
+	static struct callout_list cl;	/* commands run one at a time */
+	char owner[KMOD_OWNER_NAME_MAX], due[16];
+	uint64_t now;
 	thread_call_t call;
-	int n = 0;
+	struct callout_row *cr;
+	uint32_t runs;
+	int i;
 
+	bzero(&cl, sizeof(cl));
 	simple_lock(&call_lock);
-	STAILQ_FOREACH(call, &call_pending, ce_link)
-		n++;
+	runs = call_runs;
+	STAILQ_FOREACH(call, &call_pending, ce_link) {
+		cl.cl_pending++;
+		callout_add(&cl, call->ce_label.cl_kind, 0,
+		    call->ce_label.cl_func, &call->ce_label.cl_owner);
+	}
+	timer_call_foreach(callout_visit_timer, &cl);
 	simple_unlock(&call_lock);
-	printf("thread calls: %d pending to run, %u run since boot\n",
-	    n, call_runs);
-	timer_call_print();
+
+	now = mach_absolute_time();
+	printf("%-12s %11s  %s\n", "callout", "due in", "function (owner)");
+	for (i = 0; i < cl.cl_n && i < CALLOUT_ROWS; i++) {
+		cr = &cl.cl_rows[i];
+		if (!cr->cr_owned)
+			kmod_owner_of(cr->cr_func, &cr->cr_owner);
+		if (cr->cr_deadline == 0)
+			strlcpy(due, "now", sizeof(due));
+		else
+			snprintf(due, sizeof(due), "%u ms",
+			    call_ms_until(cr->cr_deadline, now));
+		printf("%-12s %11s  0x%08x (%s)\n", cr->cr_kind, due,
+		    cr->cr_func,
+		    kmod_owner_name(&cr->cr_owner, owner, sizeof(owner)));
+	}
+	if (cl.cl_n > CALLOUT_ROWS)
+		printf("... and %d more\n", cl.cl_n - CALLOUT_ROWS);
+	printf("thread calls: %d pending to run, %d delayed, %u run since "
+	    "boot; other timers: %d\n", cl.cl_pending, cl.cl_delayed,
+	    runs, cl.cl_timers);
 	return 0;
 }
 MONITOR_COMMAND(callout, mon_callout, "callout",
-    "pending thread calls and timers (timeout, msleep, thread_call)");
+    "pending thread calls, timeouts and timers, and their owners");

@@ -5,9 +5,7 @@
  */
 #include <sys/systm.h>
 #include <kern/simple_lock.h>
-#include <kern/thread_call_var.h>
 #include <kern/timer_call.h>
-#include <mach/mach_time.h>
 
 static TAILQ_HEAD(, timer_call) timer_queue = TAILQ_HEAD_INITIALIZER(timer_queue);
 static simple_lock_data_t timer_lock = SIMPLE_LOCK_INITIALIZER("timer_call");
@@ -94,20 +92,12 @@ timer_call_find(timer_call_match_t *match, void *ctx)
 }
 
 void
-timer_call_print(void)
+timer_call_foreach(timer_call_visit_t *visit, void *ctx)
 {
 	struct timer_call *tc;
-	uint64_t now = mach_absolute_time();
-	int n = 0;
 
 	simple_lock(&timer_lock);
-	TAILQ_FOREACH(tc, &timer_queue, tc_link) {
-		if (n++ < 16)
-			printf("  timer %p in %6llu us: func %p (%p)\n", tc,
-			    (unsigned long long)(tc->tc_deadline > now ?
-			    (tc->tc_deadline - now) / 1000 : 0),
-			    tc->tc_func, tc->tc_param0);
-	}
+	TAILQ_FOREACH(tc, &timer_queue, tc_link)
+		visit(tc, ctx);
 	simple_unlock(&timer_lock);
-	printf("timers armed: %d\n", n);
 }

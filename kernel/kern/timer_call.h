@@ -34,6 +34,11 @@ bool	timer_call_cancel(struct timer_call *tc);
 typedef bool timer_call_match_t(const struct timer_call *tc, void *ctx);
 struct timer_call *timer_call_find(timer_call_match_t *match, void *ctx);
 
+/* For `callout`: visit(tc, ctx) for every armed timer, soonest first,
+ * with the timer lock held (interrupts off): copy, never print. */
+typedef void timer_call_visit_t(const struct timer_call *tc, void *ctx);
+void	timer_call_foreach(timer_call_visit_t *visit, void *ctx);
+
 /* Clock interrupt: run every call whose deadline is <= now. */
 void	timer_call_expire(uint64_t now);
 

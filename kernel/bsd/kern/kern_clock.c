@@ -2,13 +2,15 @@
  * The BSD timeout interface: timeout(fn, arg, ticks) and untimeout(fn,
  * arg), and bsd_timeout with a timespec.  Each pending timeout is a
  * thread call on a list, so that untimeout can find it by (fn, arg);
- * the function is checked on its return (kern/kext_call.h).
+ * the function is checked on its return (kern/kext_call.h).  A timeout
+ * is charged to the kext that asked for it, for `callout` and `kextres`.
  */
 #include <sys/systm.h>
 #include <sys/queue.h>
 #include <kern/clock_var.h>
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
+#include <kern/kmod_resources.h>
 #include <kern/monitor.h>
 #include <kern/kalloc.h>
 #include <kern/simple_lock.h>
@@ -42,7 +44,8 @@ timeout_run(thread_call_param_t p0, thread_call_param_t p1)
 }
 
 static void
-timeout_at(timeout_fcn_t *fn, void *arg, uint64_t deadline)
+timeout_at(timeout_fcn_t *fn, void *arg, uint64_t deadline,
+    const struct kmod_owner *owner)
 {
 	struct bsd_timeout *bt = kalloc(sizeof(*bt));
 
@@ -51,6 +54,7 @@ timeout_at(timeout_fcn_t *fn, void *arg, uint64_t deadline)
 	bt->bt_fn = fn;
 	bt->bt_arg = arg;
 	thread_call_setup(&bt->bt_call, timeout_run, bt);
+	thread_call_set_label(&bt->bt_call, "timeout", fn, owner);
 	simple_lock(&timeout_lock);
 	LIST_INSERT_HEAD(&timeout_list, bt, bt_link);
 	simple_unlock(&timeout_lock);
@@ -60,19 +64,24 @@ timeout_at(timeout_fcn_t *fn, void *arg, uint64_t deadline)
 void
 timeout(timeout_fcn_t *fn, void *arg, int ticks)
 {
+	struct kmod_owner owner;
+
+	KMOD_OWNER_CALLER(&owner);
 	if (ticks <= 0)
 		ticks = 1;
-	timeout_at(fn, arg, clock_tick_deadline(ticks));
+	timeout_at(fn, arg, clock_tick_deadline(ticks), &owner);
 }
 
 /* A NULL or zero timespec means "as soon as possible", as in XNU. */
 void
 bsd_timeout(timeout_fcn_t *fn, void *arg, struct timespec *ts)
 {
+	struct kmod_owner owner;
 	uint64_t deadline;
 
+	KMOD_OWNER_CALLER(&owner);
 	if (ts == NULL || (ts->tv_sec == 0 && ts->tv_nsec == 0)) {
-		timeout_at(fn, arg, mach_absolute_time());
+		timeout_at(fn, arg, mach_absolute_time(), &owner);
 		return;
 	}
 	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (long)NSEC_PER_SEC)
@@ -80,7 +89,7 @@ bsd_timeout(timeout_fcn_t *fn, void *arg, struct timespec *ts)
 		    (long)ts->tv_sec, ts->tv_nsec);
 	clock_absolutetime_interval_to_deadline(
 	    (uint64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec, &deadline);
-	timeout_at(fn, arg, deadline);
+	timeout_at(fn, arg, deadline, &owner);
 }
 
 /* Cancel the first pending timeout for (fn, arg); a running one ends. */
@@ -126,6 +135,32 @@ timeout_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
 	return true;
 }
 KMOD_UNLOAD_CHECK(timeout, timeout_points_into);
+
+/* Each timeout a kext asked for that has not run or been cancelled. */
+static void
+timeout_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
+    void *arg)
+{
+	struct kmod_resource kr = { "timeout", 1, sizeof(struct bsd_timeout),
+	    "" };
+	uint64_t now = mach_absolute_time(), due;
+	struct bsd_timeout *bt;
+
+	simple_lock(&timeout_lock);
+	LIST_FOREACH(bt, &timeout_list, bt_link) {
+		if (!kmod_owner_match(&bt->bt_call.ce_label.cl_owner, query))
+			continue;
+		due = bt->bt_call.ce_deadline;
+		snprintf(kr.kr_text, sizeof(kr.kr_text), "timeout to "
+		    "0x%08x(0x%08x): due in %u ms, %u bytes",
+		    (uint32_t)bt->bt_fn, (uint32_t)bt->bt_arg,
+		    due > now ? (uint32_t)((due - now) / NSEC_PER_MSEC) : 0,
+		    kr.kr_bytes);
+		emit(&kr, arg);
+	}
+	simple_unlock(&timeout_lock);
+}
+KMOD_RESOURCES(timeout, KMOD_RES_CALLBACKS, timeout_report);
 
 /*
  * The `timer` command: a periodic timeout() that re-arms itself, to see
