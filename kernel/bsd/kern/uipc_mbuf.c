@@ -10,6 +10,7 @@
 #include <i386/cpu.h>
 #include <i386/intr.h>
 #include <i386/pmap.h>
+#include <kern/kmod_resources.h>
 #include <kern/kmod_var.h>
 #include <kern/monitor.h>
 #include <kern/simple_lock.h>
@@ -41,9 +42,15 @@ struct mbuf_pool {
 
 enum { POOL_MBUF, POOL_CL, POOL_BIGCL, MBUF_NPOOLS };
 
-/* Who allocated what.  An unused slot has an empty name. */
+/*
+ * Who allocated what.  An unused slot has an empty name.  A kext's slot
+ * also keeps the owner record of the last kext of that name charged, so
+ * that `netstat -m` can say when it has been unloaded; other slots
+ * ("kernel", names the selftests bind) have none (id 0).
+ */
 struct mbuf_owner {
 	char		mo_name[MBUF_OWNER_NAMELEN];
+	struct kmod_owner mo_kmod;
 	uint32_t	mo_inuse[MBUF_NPOOLS];	/* objects held now */
 	uint32_t	mo_total;		/* allocations ever */
 	uint32_t	mo_failed;		/* allocations refused */
@@ -130,6 +137,9 @@ mbuf_owner_of(const void *ra)
 		return MBUF_OWNER_KERNEL;
 	simple_lock(&mbuf_lock);
 	owner = mbuf_owner_find_locked(ki->name);
+	if (owner != MBUF_OWNER_MAX - 1 &&
+	    mbuf_owners[owner].mo_kmod.ko_id != ki->id)
+		kmod_owner_from_info(ki, &mbuf_owners[owner].mo_kmod);
 	simple_unlock(&mbuf_lock);
 	return owner;
 }
@@ -159,6 +169,51 @@ mbuf_owner_usage(const char *name, struct mbuf_owner_usage *u)
 	u->mo_bigclusters = mo->mo_inuse[POOL_BIGCL];
 	simple_unlock(&mbuf_lock);
 }
+
+/*
+ * What a kext holds in mbufs and clusters, for `kextres` and the leak
+ * report.  Charged by name, so this is what every kext of that name
+ * holds (a leak of an earlier load included).
+ */
+static void
+mbuf_owner_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
+    void *arg)
+{
+	struct kmod_resource kr = { "mbufs", 0, 0, "" };
+	const struct mbuf_owner *mo = NULL;
+	uint32_t m, cl, big;
+	int i, n;
+
+	if (kmod_owner_is_kernel(query))
+		return;
+	simple_lock(&mbuf_lock);
+	for (i = 0; i < MBUF_OWNER_MAX - 1; i++)
+		if (strcmp(mbuf_owners[i].mo_name, query->ko_name) == 0)
+			mo = &mbuf_owners[i];
+	if (mo == NULL || (mo->mo_inuse[POOL_MBUF] == 0 &&
+	    mo->mo_inuse[POOL_CL] == 0 && mo->mo_inuse[POOL_BIGCL] == 0)) {
+		simple_unlock(&mbuf_lock);
+		return;
+	}
+	m = mo->mo_inuse[POOL_MBUF];
+	cl = mo->mo_inuse[POOL_CL];
+	big = mo->mo_inuse[POOL_BIGCL];
+	kr.kr_count = m + cl + big;
+	kr.kr_bytes = m * MSIZE + cl * MCLBYTES + big * MBIGCLBYTES;
+	n = snprintf(kr.kr_text, sizeof(kr.kr_text), "mbufs: %u mbuf%s", m,
+	    m == 1 ? "" : "s");
+	if (cl > 0)
+		n += snprintf(kr.kr_text + n, sizeof(kr.kr_text) - n, ", %u "
+		    "cluster%s (2 KB)", cl, cl == 1 ? "" : "s");
+	if (big > 0)
+		n += snprintf(kr.kr_text + n, sizeof(kr.kr_text) - n, ", %u "
+		    "big cluster%s (4 KB)", big, big == 1 ? "" : "s");
+	snprintf(kr.kr_text + n, sizeof(kr.kr_text) - n, ", %u bytes",
+	    kr.kr_bytes);
+	emit(&kr, arg);
+	simple_unlock(&mbuf_lock);
+}
+KMOD_RESOURCES(mbuf, KMOD_RES_MBUFS, mbuf_owner_report);
 
 /* ---- Fault injection ---- */
 
@@ -672,9 +727,11 @@ mbuf_print_types(void)
 	printf("%s\n", n == 0 ? " none" : "");
 }
 
+/* A kext's slot says "(unloaded)" once the kext has gone. */
 static void
 mbuf_print_owners(const struct mbuf_owner *owners)
 {
+	char name[KMOD_OWNER_NAME_MAX];
 	int i;
 
 	printf("%-32s %7s %7s %7s %8s %7s\n", "owner", "mbufs", "2KB cl",
@@ -685,7 +742,11 @@ mbuf_print_owners(const struct mbuf_owner *owners)
 		if (mo->mo_name[0] == '\0' || (i != MBUF_OWNER_KERNEL &&
 		    mo->mo_total == 0 && mo->mo_failed == 0))
 			continue;
-		printf("%-32s %7u %7u %7u %8u %7u\n", mo->mo_name,
+		if (kmod_owner_is_kernel(&mo->mo_kmod))
+			strlcpy(name, mo->mo_name, sizeof(name));
+		else
+			kmod_owner_name(&mo->mo_kmod, name, sizeof(name));
+		printf("%-32s %7u %7u %7u %8u %7u\n", name,
 		    mo->mo_inuse[POOL_MBUF], mo->mo_inuse[POOL_CL],
 		    mo->mo_inuse[POOL_BIGCL], mo->mo_total, mo->mo_failed);
 	}
