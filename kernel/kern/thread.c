@@ -15,6 +15,7 @@
 #include <i386/cpu.h>
 #include <kern/kalloc.h>
 #include <kern/kmod_check.h>
+#include <kern/kmod_resources.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
@@ -336,6 +337,30 @@ mon_ps(int argc, char **argv)
 	return 0;
 }
 MONITOR_COMMAND(ps, mon_ps, "ps", "list kernel threads and what they wait for");
+
+/* For `kextres`: each live thread that runs a function of the kext. */
+static void
+thread_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
+    void *arg)
+{
+	struct kmod_resource kr = { "thread", 1,
+	    THREAD_STACK_SIZE + sizeof(struct thread), "" };
+	thread_t th;
+
+	simple_lock(&sched_lock);
+	TAILQ_FOREACH(th, &all_threads, th_all) {
+		if (th->th_state == TH_DEAD || !kmod_owner_holds_addr(query,
+		    (uint32_t)th->th_continuation))
+			continue;
+		snprintf(kr.kr_text, sizeof(kr.kr_text), "thread '%s' (%u) "
+		    "started at 0x%08x: %s, %u bytes", th->th_name, th->th_id,
+		    (uint32_t)th->th_continuation, thread_state_name(th),
+		    kr.kr_bytes);
+		emit(&kr, arg);
+	}
+	simple_unlock(&sched_lock);
+}
+KMOD_RESOURCES(thread, KMOD_RES_THREADS, thread_report);
 
 /*
  * Unload check: a live thread started at a function in [start, end) still
