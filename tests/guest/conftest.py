@@ -4,6 +4,9 @@ in kexts/ (they are built in the test's temporary folder).
     make_kext("clash", C_SOURCE, libraries={"com.apple.kpi.libkern": "8.0.0"})
         writes <tmp>/src/clash/Info.plist and clash.c, builds them with the
         kext build, and returns the bundle <tmp>/kexts/clash.kext.
+    module_make_kext(...)
+        the same, in a folder of the module's: for kexts that a module's
+        tests share on module_kext_guest.
     make_bundle("odd", executable_bytes)
         a bundle <tmp>/kexts/odd.kext around an executable made some other
         way (not an ELF, an x86_64 object, ...).
@@ -42,8 +45,9 @@ def info_plist(name: str, libraries: Mapping[str, str], extra: Mapping[str, Any]
     )
 
 
-@pytest.fixture
-def make_kext(tmp_path: Path, finch_tree: Tree) -> MakeKext:
+def kext_maker(root: Path, tree: Tree) -> MakeKext:
+    """make_kext, building under `root`."""
+
     def make(
         name: str,
         source: str,
@@ -52,16 +56,26 @@ def make_kext(tmp_path: Path, finch_tree: Tree) -> MakeKext:
         plist: Mapping[str, Any] | None = None,
         files: Mapping[str, str] | None = None,
     ) -> Path:
-        folder = tmp_path / "src" / name
+        folder = root / "src" / name
         folder.mkdir(parents=True)
         (folder / "Info.plist").write_bytes(info_plist(name, libraries, plist or {}))
         (folder / f"{name}.c").write_text(source)
         for file_name, text in (files or {}).items():
             (folder / file_name).write_text(text)
-        built = build_kext(folder, tree=finch_tree, out_dir=tmp_path / "kexts", echo=lambda _: None)
+        built = build_kext(folder, tree=tree, out_dir=root / "kexts", echo=lambda _: None)
         return built.bundle.path
 
     return make
+
+
+@pytest.fixture
+def make_kext(tmp_path: Path, finch_tree: Tree) -> MakeKext:
+    return kext_maker(tmp_path, finch_tree)
+
+
+@pytest.fixture(scope="module")
+def module_make_kext(tmp_path_factory: pytest.TempPathFactory, finch_tree: Tree) -> MakeKext:
+    return kext_maker(tmp_path_factory.mktemp("kexts"), finch_tree)
 
 
 @pytest.fixture

@@ -12,6 +12,9 @@ plugin `finch`, so every test under the repository can use them).
     kext_guest       a KextGuest: a fresh guest with the host link on COM2
                      and RAM shared with the host, and kextload, kextstat,
                      kextunload and `mem` pointed at it
+    module_kext_guest  one KextGuest shared by a module's tests: for tests
+                     whose kexts have names of their own and that unload
+                     what they load (or leave it for the module's end)
 
 Every test that boots gets build/test-logs/<test id>/ with console.log and
 qemu.log.  When the test fails the directory is kept, its path and the end
@@ -22,6 +25,7 @@ marked `guest`, so `pytest -m "not guest"` runs only host tests.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import signal
@@ -41,8 +45,17 @@ from finch.preflight import QemuInfo, preflight
 from finch.qemu_args import QemuOptions
 
 GUEST_FIXTURES = frozenset(
-    {"guest", "module_guest", "machine_factory", "kernel_image", "kext_guest"}
+    {
+        "guest",
+        "module_guest",
+        "machine_factory",
+        "kernel_image",
+        "kext_guest",
+        "module_kext_guest",
+    }
 )
+
+_MODULE_FIXTURES = frozenset({"module_guest", "module_kext_guest"})
 
 _failed_key = pytest.StashKey[bool]()
 _log_dir_key = pytest.StashKey[Path]()
@@ -102,7 +115,7 @@ def pytest_runtest_makereport(
         return report
     item.stash[_failed_key] = True
     module = item.getparent(pytest.Module)
-    if module is not None and "module_guest" in getattr(item, "fixturenames", ()):
+    if module is not None and _MODULE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
         module.stash[_failed_key] = True
     for node in (item, module):
         if node is None:
@@ -224,6 +237,29 @@ def guest(machine_factory: MachineFactory) -> Machine:
     return machine
 
 
+@contextlib.contextmanager
+def _module_machine(
+    request: pytest.FixtureRequest,
+    finch_tree: Tree,
+    kernel_image: Path,
+    options: QemuOptions | None = None,
+) -> Iterator[Machine]:
+    """One booted Machine for a module, logging into the module's directory."""
+    module = request.node
+    keep = request.config.getoption("--finch-keep-logs")
+    logs = _log_dir(finch_tree, module, keep)
+    log_dir = next(logs)
+    make, machines = _factory(module, log_dir, kernel_image)
+    try:
+        machine = make(options)
+        machine.boot()
+        yield machine
+    finally:
+        for m in machines:
+            m.shutdown()
+        next(logs, None)
+
+
 @pytest.fixture(scope="module")
 def module_guest(
     request: pytest.FixtureRequest,
@@ -233,19 +269,8 @@ def module_guest(
 ) -> Iterator[Machine]:
     """One Finch guest at its prompt for every test in the module that
     asks for it.  Only for tests that leave it as they found it."""
-    module = request.node
-    keep = request.config.getoption("--finch-keep-logs")
-    logs = _log_dir(finch_tree, module, keep)
-    log_dir = next(logs)
-    make, machines = _factory(module, log_dir, kernel_image)
-    try:
-        machine = make()
-        machine.boot()
+    with _module_machine(request, finch_tree, kernel_image) as machine:
         yield machine
-    finally:
-        for m in machines:
-            m.shutdown()
-        next(logs, None)
 
 
 @pytest.fixture(scope="session")
@@ -267,3 +292,20 @@ def kext_guest(machine_factory: MachineFactory, built_kexts: Path) -> KextGuest:
     guest = KextGuest(machine, built_kexts)
     guest.wait_ready()
     return guest
+
+
+@pytest.fixture(scope="module")
+def module_kext_guest(
+    request: pytest.FixtureRequest,
+    finch_tree: Tree,
+    kernel_image: Path,
+    finch_preflight: QemuInfo,
+    built_kexts: Path,
+) -> Iterator[KextGuest]:
+    """kext_guest, shared by every test in the module that asks for it.
+    Only for tests whose kexts do not collide with the other tests' (own
+    bundle ids) and that do not compare the whole heap across tests."""
+    with _module_machine(request, finch_tree, kernel_image, kext_options()) as machine:
+        guest = KextGuest(machine, built_kexts)
+        guest.wait_ready()
+        yield guest
