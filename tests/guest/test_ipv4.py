@@ -156,6 +156,25 @@ def test_host_udp_client_reaches_the_echo_service_through_hostfwd(
     assert counters["ip.fragmented"] >= 1
 
 
+def test_a_big_echo_before_the_gateway_is_resolved_comes_back_whole(
+    user_guest: tuple[Machine, int],
+) -> None:
+    """The first datagram after boot: the guest does not know 10.0.2.2 yet,
+    and all three fragments of the answer wait for ARP.  (When ARP held
+    only the last one, slirp, given that fragment alone, killed QEMU.)"""
+    machine, port = user_guest
+    payload = bytes((i * 5) & 0xFF for i in range(3000))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(5)
+        client.sendto(payload, ("127.0.0.1", port))
+        data, _ = client.recvfrom(65536)
+    assert data == payload
+    counters = netstat_s(machine)
+    assert counters["arp.requests_out"] == 1
+    assert counters["ip.ofragments"] == 3
+    assert counters["arp.hold_overflow"] == 0
+
+
 def test_loopback_and_own_address_answer_pings(user_guest: tuple[Machine, int]) -> None:
     machine, _ = user_guest
     for address in ("127.0.0.1", "10.0.2.15"):
@@ -265,6 +284,67 @@ def test_fragmented_datagram_is_reassembled_and_echoed(wired_guest: Machine, pee
     counters = netstat_s(wired_guest)
     assert counters["ip.reassembled"] >= 1
     assert counters["ip.fragmented"] >= 1
+
+
+STRANGER_IP, STRANGER_MAC = "10.0.2.7", "02:00:00:00:00:07"  # a host the guest never met
+
+
+def udp_fragments_from_stranger(payload: bytes, ident: int) -> list[Packet]:
+    """A UDP datagram from STRANGER_IP to the echo port, in 1200-byte fragments."""
+    datagram = IP(src=STRANGER_IP, dst=GUEST_IP, id=ident) / UDP(sport=40004, dport=7) / payload
+    return [Ether(dst=GUEST_MAC, src=STRANGER_MAC) / f for f in fragment(datagram, fragsize=1200)]
+
+
+def arp_reply_from_stranger() -> Packet:
+    return Ether(dst=GUEST_MAC, src=STRANGER_MAC) / ARP(
+        op=2, hwsrc=STRANGER_MAC, psrc=STRANGER_IP, hwdst=GUEST_MAC, pdst=GUEST_IP
+    )
+
+
+def is_arp_request_for(ip: str) -> Callable[[Packet], bool]:
+    return lambda p: ARP in p and p[ARP].op == 1 and p[ARP].pdst == ip
+
+
+def test_fragments_waiting_for_arp_all_go_out_in_order_once_it_answers(
+    wired_guest: Machine, peer: Peer
+) -> None:
+    ready(peer)
+    payload = bytes((i * 11) & 0xFF for i in range(6000))
+    for frag in udp_fragments_from_stranger(payload, ident=901):
+        peer.send(frag)
+    peer.expect(is_arp_request_for(STRANGER_IP))
+    # Nothing leaves before the answer: the five fragments of the echo wait.
+    early = [p for p in peer.frames(0.3) if IP in p]
+    assert early == []
+    peer.send(arp_reply_from_stranger())
+    out: list[Packet] = []
+    for pkt in peer.frames(5.0):
+        if IP in pkt and pkt[IP].dst == STRANGER_IP:
+            out.append(pkt)
+            if not pkt[IP].flags.MF:
+                break
+    assert [p.dst for p in out] == [STRANGER_MAC] * 5
+    assert [p[IP].frag * 8 for p in out] == [1480 * n for n in range(5)]  # in order
+    whole = b"".join(bytes(p[IP].payload) for p in out)
+    assert whole[8:] == payload  # past the UDP header
+    counters = netstat_s(wired_guest)
+    assert counters["arp.hold_overflow"] == 0
+    assert counters["ip.ofragments"] >= 5
+
+
+def test_past_16_waiting_packets_arp_drops_the_oldest_and_counts_them(
+    wired_guest: Machine, peer: Peer
+) -> None:
+    ready(peer)
+    payload = bytes(1480 * 20 - 8)  # the echo is 20 fragments of 1480 bytes
+    for frag in udp_fragments_from_stranger(payload, ident=902):
+        peer.send(frag)
+    peer.expect(is_arp_request_for(STRANGER_IP))
+    peer.drain()
+    peer.send(arp_reply_from_stranger())
+    out = [p for p in peer.frames(2.0) if IP in p and p[IP].dst == STRANGER_IP]
+    assert [p[IP].frag * 8 for p in out] == [1480 * n for n in range(4, 20)]
+    assert netstat_s(wired_guest)["arp.hold_overflow"] == 4
 
 
 def test_new_address_and_link_up_are_announced(wired_guest: Machine, peer: Peer) -> None:

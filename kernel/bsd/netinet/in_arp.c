@@ -1,9 +1,10 @@
 /*
  * ARP (RFC 826): the MAC address of an IPv4 next hop on an Ethernet.
  * Outbound, pre_output calls arp_resolve(): an unknown address gets a
- * broadcast request while its newest packet waits in the cache entry.
- * Inbound, arp_input() learns senders, answers requests for our address,
- * and releases the waiting packet; a timer retries and expires entries.
+ * broadcast request while its packets wait in the cache entry (up to
+ * ARP_MAXHOLD).  Inbound, arp_input() learns senders, answers requests
+ * for our address, and sends the waiting packets in the order they
+ * came; a timer retries and expires entries.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
@@ -30,7 +31,7 @@ static struct arpstat {
 	u_int32_t	requests_out;
 	u_int32_t	replies_out;
 	u_int32_t	gratuitous_out;
-	u_int32_t	hold_replaced;
+	u_int32_t	hold_overflow;
 	u_int32_t	hold_evicted;
 	u_int32_t	timeout;
 	u_int32_t	purged;
@@ -59,8 +60,8 @@ static const struct netstat_counter arp_counters[] = {
 	{ "replies_out", "replies sent", &arpstat.replies_out },
 	{ "gratuitous_out", "gratuitous ARPs sent (address announced)",
 	    &arpstat.gratuitous_out },
-	{ "hold_replaced", "dropped: waiting for a reply, replaced by a "
-	    "newer packet", &arpstat.hold_replaced },
+	{ "hold_overflow", "dropped: waiting for a reply, with 16 newer "
+	    "packets behind it (ARP_MAXHOLD)", &arpstat.hold_overflow },
 	{ "hold_evicted", "dropped: waiting for a reply, its entry reused",
 	    &arpstat.hold_evicted },
 	{ "timeout", "dropped: waiting for a reply that never came",
@@ -84,6 +85,19 @@ arp_drop_later(mbuf_t m, volatile u_int32_t *reason, mbuf_t *freelist)
 	NETSTAT_INC(*reason);
 	mbuf_setnextpkt(m, *freelist);
 	*freelist = m;
+}
+
+/* The same for every packet of a nextpkt list. */
+static void
+arp_drop_list_later(mbuf_t list, volatile u_int32_t *reason,
+    mbuf_t *freelist)
+{
+	mbuf_t m, next;
+
+	for (m = list; m != NULL; m = next) {
+		next = mbuf_nextpkt(m);
+		arp_drop_later(m, reason, freelist);
+	}
 }
 
 /* ---- The cache ---- */
@@ -111,18 +125,45 @@ arp_find_locked(struct arp_cache *ac, ifnet_t ifp, struct in_addr ip)
 	return NULL;
 }
 
-/* Empty a slot; a packet still waiting in it is dropped.  (ac_lock) */
+/* Empty a slot; the packets still waiting in it are dropped.  (ac_lock) */
 static void
 arp_clear_locked(struct llinfo_arp *la, volatile u_int32_t *reason,
     mbuf_t *freelist)
 {
-	if (la->la_hold != NULL)
-		arp_drop_later(la->la_hold, reason, freelist);
+	arp_drop_list_later(la->la_hold, reason, freelist);
 	bzero(la, sizeof(*la));
 }
 
+/*
+ * m waits behind the packets already held; with ARP_MAXHOLD waiting, the
+ * oldest makes room.  Sent in this order once the answer comes, the
+ * fragments of a datagram leave as ip_output cut them.  (ac_lock)
+ */
+static void
+arp_hold_locked(struct llinfo_arp *la, mbuf_t m, mbuf_t *freelist)
+{
+	mbuf_t last, oldest;
+
+	if (la->la_numheld >= ARP_MAXHOLD) {
+		oldest = la->la_hold;
+		la->la_hold = mbuf_nextpkt(oldest);
+		la->la_numheld--;
+		arp_drop_later(oldest, &arpstat.hold_overflow, freelist);
+	}
+	mbuf_setnextpkt(m, NULL);
+	if (la->la_hold == NULL) {
+		la->la_hold = m;
+	} else {
+		for (last = la->la_hold; mbuf_nextpkt(last) != NULL;
+		    last = mbuf_nextpkt(last))
+			continue;
+		mbuf_setnextpkt(last, m);
+	}
+	la->la_numheld++;
+}
+
 /* A slot for a new entry: a free one, else the least recently changed
- * one is reused (its waiting packet dropped).  (ac_lock) held. */
+ * one is reused (its waiting packets dropped).  (ac_lock) held. */
 static struct llinfo_arp *
 arp_alloc_locked(struct arp_cache *ac, ifnet_t ifp, struct in_addr ip,
     u_int64_t now, mbuf_t *freelist)
@@ -185,9 +226,8 @@ arp_cache_resolve(struct arp_cache *ac, ifnet_t ifp, struct in_addr ip,
 		la->la_state = ARP_INCOMPLETE;	/* expired: ask again */
 		la->la_asked = 0;
 	}
-	if (la->la_hold != NULL)
-		arp_drop_later(la->la_hold, &arpstat.hold_replaced, freelist);
-	la->la_hold = m;
+	if (m != NULL)
+		arp_hold_locked(la, m, freelist);
 	if (la->la_asked == 0) {
 		la->la_asked = 1;
 		la->la_expire = now + ARP_RETRY_MS;
@@ -217,6 +257,7 @@ arp_cache_update(struct arp_cache *ac, ifnet_t ifp, struct in_addr ip,
 		la->la_updated = now;
 		*held = la->la_hold;
 		la->la_hold = NULL;
+		la->la_numheld = 0;
 	}
 	simple_unlock(&ac->ac_lock);
 	return la != NULL;
@@ -387,18 +428,23 @@ arp_gratuitous(ifnet_t ifp)
 	arp_send(ifp, ARPOP_REQUEST, addr, ether_zero, addr, ether_broadcast);
 }
 
-/* A packet that waited for ip's MAC can go now: back through the DLIL,
- * whose pre_output will find the entry resolved. */
+/* The packets that waited for ip's MAC can go now, oldest first: back
+ * through the DLIL, whose pre_output will find the entry resolved. */
 static void
-arp_send_held(ifnet_t ifp, struct in_addr ip, mbuf_t m)
+arp_send_held(ifnet_t ifp, struct in_addr ip, mbuf_t list)
 {
 	struct sockaddr_in sin;
+	mbuf_t m, next;
 
 	bzero(&sin, sizeof(sin));
 	sin.sin_len = sizeof(sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr = ip;
-	ifnet_output(ifp, PF_INET, m, NULL, (struct sockaddr *)&sin);
+	for (m = list; m != NULL; m = next) {
+		next = mbuf_nextpkt(m);
+		mbuf_setnextpkt(m, NULL);
+		ifnet_output(ifp, PF_INET, m, NULL, (struct sockaddr *)&sin);
+	}
 }
 
 /* ---- Output: resolution ---- */

@@ -15,14 +15,18 @@
 
 /*
  * An entry is INCOMPLETE while requests are out (one a second, three at
- * most, holding the newest packet for its address), then RESOLVED for
- * 20 minutes.
+ * most), then RESOLVED for 20 minutes.  While INCOMPLETE it holds the
+ * packets for its address, oldest first, up to ARP_MAXHOLD of them (as
+ * FreeBSD's arp_maxhold): every fragment of a datagram cut before the
+ * answer came must wait, or the receiver can never reassemble it.  When
+ * more come, the oldest is dropped.
  */
 
 #define ARP_CACHE_SIZE	64			/* entries in the table */
 #define ARP_KEEP_MS	(20 * 60 * 1000)	/* a resolved entry lives 20 min */
 #define ARP_RETRY_MS	1000			/* between requests */
 #define ARP_MAXTRIES	3			/* requests before giving up */
+#define ARP_MAXHOLD	16			/* packets held per entry */
 
 enum arp_state {
 	ARP_FREE = 0,		/* unused slot */
@@ -40,7 +44,9 @@ struct llinfo_arp {
 	u_int32_t	la_asked;	/* requests sent (INCOMPLETE) */
 	u_int64_t	la_expire;	/* ms: next retry, or forget it */
 	u_int64_t	la_updated;	/* ms: last change (eviction order) */
-	mbuf_t		la_hold;	/* the packet waiting for an answer */
+	mbuf_t		la_hold;	/* packets waiting for an answer,
+					 * oldest first (nextpkt) */
+	u_int32_t	la_numheld;	/* how many: ARP_MAXHOLD at most */
 };
 
 struct arp_cache {
@@ -78,16 +84,17 @@ bool	arp_cache_lookup(struct arp_cache *ac, ifnet_t ifp, struct in_addr ip,
 	    u_char *mac, u_int64_t now);
 /*
  * Find or make the entry for ip on ifp.  0 and mac filled: resolved.
- * EJUSTRETURN: m is held for later; *send_request says whether to ask
- * now.  ENOBUFS: no slot (m not taken).
+ * EJUSTRETURN: m is held for later, behind the packets already waiting
+ * (with ARP_MAXHOLD waiting, the oldest is dropped); *send_request says
+ * whether to ask now.
  */
 errno_t	arp_cache_resolve(struct arp_cache *ac, ifnet_t ifp, struct in_addr ip,
 	    mbuf_t m, u_int64_t now, u_char *mac, bool *send_request,
 	    mbuf_t *freelist);
 /*
  * ip is at mac: update its entry, or make one if create.  Returns
- * whether an entry now holds mac; *held gets the packet that was
- * waiting for it (send it now).
+ * whether an entry now holds mac; *held gets the packets that were
+ * waiting for it, oldest first (nextpkt): send them now, in that order.
  */
 bool	arp_cache_update(struct arp_cache *ac, ifnet_t ifp, struct in_addr ip,
 	    const u_char *mac, bool create, u_int64_t now, mbuf_t *held,

@@ -2,8 +2,8 @@
  * Unit tests of IPv4's pure logic (`selftest netinet`): checksum vectors,
  * address parsing, ip_input's header checks, reassembly (in and out of
  * order, duplicates, overlap, oversize, limits, timeout, stale datagrams)
- * and the ARP cache (resolve, hold, retries, expiry, eviction), each on
- * its own table.
+ * and the ARP cache (resolve, the hold queue, retries, expiry, eviction),
+ * each on its own table.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
@@ -12,6 +12,7 @@
 #include <net/if_types.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <bsd/net/netstat_var.h>
 #include <bsd/netinet/in_var.h>
 #include <bsd/netinet/in_arp_var.h>
 #include <bsd/netinet/in_route_var.h>
@@ -714,7 +715,44 @@ st_small(void)
 	return mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m) == 0 ? m : NULL;
 }
 
-/* Unknown: ask once, hold the newest packet; the reply hands it back. */
+/* A one-byte packet whose byte is tag, to tell packets apart. */
+static mbuf_t
+st_tagged(u_char tag)
+{
+	mbuf_t m = st_small();
+
+	if (m != NULL) {
+		*(u_char *)mbuf_data(m) = tag;
+		mbuf_setlen(m, 1);
+		mbuf_pkthdr_setlen(m, 1);
+	}
+	return m;
+}
+
+/* Does the nextpkt list hold the packets tagged first, first + 1, ...,
+ * first + n - 1, in that order? */
+static bool
+st_tags_are(mbuf_t list, u_char first, int n)
+{
+	mbuf_t m = list;
+	int i;
+
+	for (i = 0; i < n; i++, m = mbuf_nextpkt(m))
+		if (m == NULL || *(u_char *)mbuf_data(m) != first + i)
+			return false;
+	return m == NULL;
+}
+
+static u_int32_t
+st_arpstat(const char *name)
+{
+	u_int32_t v = 0;
+
+	netstat_counter_get("arp", name, &v);
+	return v;
+}
+
+/* Unknown: ask once, hold the packets; the reply hands them back. */
 static int
 test_arp_resolve_and_hold(void)
 {
@@ -725,25 +763,22 @@ test_arp_resolve_and_hold(void)
 	errno_t e1, e2, e3;
 	u_char out[6];
 	struct st_arp s;
-	int dropped;
 
 	ok = st_arp_setup(&s);
 	if (!ok)
 		goto out;
 	/* The cache takes each packet, whatever it answers. */
-	e1 = arp_cache_resolve(s.ac, s.ifp, gw, st_small(), 0, out, &ask1,
+	e1 = arp_cache_resolve(s.ac, s.ifp, gw, st_tagged(1), 0, out, &ask1,
 	    &freelist);
-	e2 = arp_cache_resolve(s.ac, s.ifp, gw, st_small(), 10, out, &ask2,
+	e2 = arp_cache_resolve(s.ac, s.ifp, gw, st_tagged(2), 10, out, &ask2,
 	    &freelist);
-	dropped = st_free_list(&freelist);
 	ok = e1 == EJUSTRETURN && ask1 && e2 == EJUSTRETURN && !ask2 &&
-	    dropped == 1 && !arp_cache_lookup(s.ac, s.ifp, gw, out, 20);
+	    freelist == NULL && !arp_cache_lookup(s.ac, s.ifp, gw, out, 20);
 	if (!ok)
 		goto out;
 	ok = arp_cache_update(s.ac, s.ifp, gw, mac, false, 20, &held,
-	    &freelist) && held != NULL;
-	if (held != NULL)
-		mbuf_freem(held);
+	    &freelist) && st_tags_are(held, 1, 2);
+	mbuf_freem_list(held);
 	e3 = arp_cache_resolve(s.ac, s.ifp, gw, NULL, 40, out, &ask3, &freelist);
 	ok = ok && arp_cache_lookup(s.ac, s.ifp, gw, out, 30) &&
 	    memcmp(out, mac, 6) == 0 && e3 == 0 && !ask3;
@@ -753,6 +788,62 @@ out:
 	return 0;
 }
 SELFTEST(netinet_arp_resolve_and_hold, test_arp_resolve_and_hold);
+
+/*
+ * An entry holds ARP_MAXHOLD packets, the oldest dropped for each one
+ * more (the fragments of a big datagram all wait); the reply hands them
+ * back oldest first, and a timeout drops and counts every one.
+ */
+static int
+test_arp_hold_queue(void)
+{
+	static const u_char mac[6] = { 2, 0, 0, 0, 0, 3 };
+	struct in_addr a = ip4(10, 0, 2, 30), b = ip4(10, 0, 2, 31);
+	u_int32_t overflow = st_arpstat("hold_overflow");
+	u_int32_t timeout = st_arpstat("timeout");
+	mbuf_t held = NULL, freelist = NULL;
+	struct st_arp s;
+	u_char out[6];
+	int i, freed, rc = 1;
+	bool ask;
+
+	if (!st_arp_setup(&s))
+		goto out;
+	for (i = 0; i < ARP_MAXHOLD + 2; i++)
+		if (arp_cache_resolve(s.ac, s.ifp, a, st_tagged((u_char)i), 0,
+		    out, &ask, &freelist) != EJUSTRETURN || ask != (i == 0))
+			goto out;
+	/* Two made room, counted: the oldest two, as the reply shows. */
+	if (st_free_list(&freelist) != 2 ||
+	    st_arpstat("hold_overflow") != overflow + 2)
+		goto out;
+	arp_cache_update(s.ac, s.ifp, a, mac, false, 10, &held, &freelist);
+	if (!st_tags_are(held, 2, ARP_MAXHOLD))
+		goto out;
+	mbuf_freem_list(held);
+	held = NULL;
+	/* Resolved: the next packet goes at once. */
+	if (arp_cache_resolve(s.ac, s.ifp, a, NULL, 20, out, &ask,
+	    &freelist) != 0)
+		goto out;
+	/* Three packets wait for b; three unanswered requests drop all. */
+	for (i = 0; i < 3; i++)
+		arp_cache_resolve(s.ac, s.ifp, b, st_tagged((u_char)i), 1000,
+		    out, &ask, &freelist);
+	st_arp_timer(&s, 2000, &freed);
+	st_arp_timer(&s, 3000, &freed);
+	if (st_arp_timer(&s, 4000, &freed) != 0 || freed != 3 ||
+	    st_arpstat("timeout") != timeout + 3)
+		goto out;
+	rc = 0;
+out:
+	mbuf_freem_list(held);
+	st_free_list(&freelist);
+	st_arp_done(&s);
+	ST_ASSERT(rc == 0);
+	return 0;
+}
+SELFTEST(netinet_arp_hold_queue, test_arp_hold_queue);
 
 /* Requests every second, three in all, then the held packet is dropped;
  * a resolved entry is forgotten after 20 minutes. */
