@@ -24,7 +24,7 @@ from scapy.utils import rdpcap
 from finch.machine import Machine
 from finch.pytest_plugin import MachineFactory
 from finch.wire import Wire
-from finch.wirepeer import WirePeer
+from finch.wirepeer import WirePeer, netstat_s
 
 GUEST_MAC = "52:54:00:12:34:56"  # QEMU's default for the first NIC
 PEER_MAC = "02:00:00:00:00:01"  # locally administered
@@ -237,6 +237,7 @@ def test_with_the_link_down_frames_are_dropped_and_counted(
     before = link_row(wired_guest)
     assert "1 refused" in wired_guest.command("e1000 send 1")
     assert re.search(r"tx drops: 0 ring full, 1 link down", wired_guest.command("e1000"))
+    assert netstat_s(wired_guest)["e1000.tx_link_down"] == 1
     assert [now - then for now, then in zip(link_row(wired_guest), before, strict=True)] == [
         0, 0, 0, 1, 0,
     ]  # fmt: skip
@@ -349,6 +350,10 @@ def test_without_mbufs_frames_are_dropped_and_counted_not_crashed(
     assert counter(out, r"(\d+) no mbuf") > 0, out
     assert counter(out, r"rx: (\d+) frames") > 0, out
     e1000_accounts_for_every_frame(out)
+    # netstat -s has the driver's drop reasons too.
+    counters = netstat_s(wired_guest)
+    assert counters["e1000.rx_nombuf"] == counter(out, r"(\d+) no mbuf")
+    assert counters["e1000.rx_frames"] == counter(out, r"rx: (\d+) frames")
     assert settle(wired_guest, idle) == idle
     # The ring kept its buffers: frames still flow once memory is back.
     before = counter(out, r"rx: (\d+) frames")

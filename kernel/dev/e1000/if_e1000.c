@@ -24,6 +24,7 @@
 #include <net/kpi_interface.h>
 #include <i386/intr.h>
 #include <i386/pci.h>
+#include <bsd/net/netstat_var.h>
 #include <dev/e1000/if_e1000reg.h>
 #include <dev/e1000/if_e1000var.h>
 
@@ -34,6 +35,42 @@
 /* One NIC is supported: en0. */
 static struct e1000_softc e1000_softc0;
 struct e1000_softc *e1000_sc;
+
+/*
+ * The driver's counters in `netstat -s`, group "e1000": why frames died
+ * in the driver first, then what went through.  With one NIC the table
+ * points straight into its softc.  (The `e1000` command prints the same
+ * counters beside the rings and registers.)
+ */
+static const struct netstat_counter e1000_counters[] = {
+	{ "rx_nombuf", "dropped in: no mbuf to refill the ring slot",
+	    &e1000_softc0.sc_rx_stats.rx_nombuf },
+	{ "rx_errors", "dropped in: the NIC flagged a bad frame",
+	    &e1000_softc0.sc_rx_stats.rx_errors },
+	{ "rx_runts", "dropped in: shorter than an Ethernet header",
+	    &e1000_softc0.sc_rx_stats.rx_runts },
+	{ "rx_fragmented", "dropped in: spread over several ring slots",
+	    &e1000_softc0.sc_rx_stats.rx_fragmented },
+	{ "rx_input_failed", "dropped in: ifnet_input refused them "
+	    "(en0 not attached)", &e1000_softc0.sc_rx_stats.rx_input_failed },
+	{ "tx_ring_full", "dropped out: no room on the transmit ring",
+	    &e1000_softc0.sc_tx_stats.tx_ring_full },
+	{ "tx_link_down", "dropped out: the link was down",
+	    &e1000_softc0.sc_tx_stats.tx_link_down },
+	{ "tx_bad_packet", "dropped out: empty, oversized or unmappable",
+	    &e1000_softc0.sc_tx_stats.tx_bad_packet },
+	{ "tx_defrag_failed", "dropped out: no mbuf to copy a long chain into",
+	    &e1000_softc0.sc_tx_stats.tx_defrag_failed },
+	{ "rx_frames", "frames received and passed up",
+	    &e1000_softc0.sc_rx_stats.rx_frames },
+	{ "rx_overruns", "overruns: the NIC found no free ring slot (RXO)",
+	    &e1000_softc0.sc_rx_stats.rx_overruns },
+	{ "tx_packets", "packets queued for the NIC",
+	    &e1000_softc0.sc_tx_stats.tx_packets },
+	{ "tx_defrag", "long chains copied into one cluster first",
+	    &e1000_softc0.sc_tx_stats.tx_defrag },
+};
+NETSTAT_GROUP(e1000, e1000_counters);
 
 static const uint8_t e1000_broadcast[ETHER_ADDR_LEN] =
     { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -403,7 +440,7 @@ e1000_tx_doorbell_thread(void *arg, wait_result_t wr __unused)
 
 /* Count a dropped outbound packet and free it. */
 static errno_t
-e1000_tx_drop(struct e1000_softc *sc, mbuf_t m, uint64_t *reason,
+e1000_tx_drop(struct e1000_softc *sc, mbuf_t m, uint32_t *reason,
     errno_t err)
 {
 	lck_spin_lock(sc->sc_tx_lock);

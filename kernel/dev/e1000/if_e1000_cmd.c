@@ -1,8 +1,9 @@
 /*
  * The `e1000` monitor command: the NIC's registers, the rings and the
- * driver's counters; and `e1000 send`, which builds test frames and sends
- * them down the stack's raw output path (interface filters, the tap,
- * e1000_output) to watch the transmit side before any protocol uses it.
+ * driver's counters (which `netstat -s` prints too, as group "e1000");
+ * and `e1000 send`, which builds test frames and sends them down the
+ * stack's raw output path (interface filters, the tap, e1000_output) to
+ * watch the transmit side before any protocol uses it.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
@@ -65,17 +66,17 @@ e1000_print_counters(struct e1000_softc *sc)
 
 	printf("rx ring: %u slots, next %u;  tx ring: %u slots, %u in use\n",
 	    E1000_NRXDESC, rx_next, E1000_NTXDESC, tx_used);
-	printf("rx: %llu frames, %llu bytes, %llu interrupts, %llu overruns\n",
+	printf("rx: %u frames, %llu bytes, %u interrupts, %u overruns\n",
 	    rs.rx_frames, rs.rx_bytes, rs.rx_intrs, rs.rx_overruns);
-	printf("rx drops: %llu no mbuf, %llu bad frame, %llu runt, "
-	    "%llu multi-buffer, %llu input refused\n", rs.rx_nombuf,
+	printf("rx drops: %u no mbuf, %u bad frame, %u runt, "
+	    "%u multi-buffer, %u input refused\n", rs.rx_nombuf,
 	    rs.rx_errors, rs.rx_runts, rs.rx_fragmented, rs.rx_input_failed);
-	printf("tx: %llu packets, %llu bytes, %llu doorbells, "
-	    "%llu descriptors done, %llu interrupts, %llu copied chains\n",
+	printf("tx: %u packets, %llu bytes, %u doorbells, "
+	    "%u descriptors done, %u interrupts, %u copied chains\n",
 	    ts.tx_packets, ts.tx_bytes, ts.tx_doorbells, ts.tx_completed,
 	    ts.tx_intrs, ts.tx_defrag);
-	printf("tx drops: %llu ring full, %llu link down, %llu bad packet, "
-	    "%llu no mbuf for copy\n", ts.tx_ring_full, ts.tx_link_down,
+	printf("tx drops: %u ring full, %u link down, %u bad packet, "
+	    "%u no mbuf for copy\n", ts.tx_ring_full, ts.tx_link_down,
 	    ts.tx_bad_packet, ts.tx_defrag_failed);
 	printf("link changes: %u\n", sc->sc_link_changes);
 	printf("hardware: %llu good rx, %llu good tx, %llu missed, "

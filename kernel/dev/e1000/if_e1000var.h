@@ -1,9 +1,10 @@
 /*
  * The e1000 driver's private state (its softc): where the registers
  * are, the two descriptor rings and the mbuf behind each descriptor,
- * and the counters the `e1000` command prints.  if_e1000_hw.c brings
- * the NIC up; if_e1000.c drives it for the network stack;
- * if_e1000_echo.c bounces frames back without the stack (e1000echo).
+ * and the counters that `netstat -s` and the `e1000` command print.
+ * if_e1000_hw.c brings the NIC up; if_e1000.c drives it for the network
+ * stack; if_e1000_echo.c bounces frames back without the stack
+ * (e1000echo).
  */
 #ifndef _DEV_E1000_IF_E1000VAR_H_
 #define _DEV_E1000_IF_E1000VAR_H_
@@ -30,35 +31,39 @@
 
 /*
  * Receive counters: every frame the ring hands us ends in exactly one of
- * them (rx_frames or one drop reason).  Guarded by sc_rx_lock.
+ * them (rx_frames or one drop reason).  Written under sc_rx_lock; the
+ * counts are 32-bit words so that `netstat -s` (group "e1000", in
+ * if_e1000.c) can read them without the lock, as it reads every
+ * protocol's counters.
  */
 struct e1000_rx_stats {
-	uint64_t	rx_frames;	/* passed to ifnet_input */
+	uint32_t	rx_frames;	/* passed to ifnet_input */
 	uint64_t	rx_bytes;
-	uint64_t	rx_nombuf;	/* drop: no mbuf to refill the slot */
-	uint64_t	rx_errors;	/* drop: the NIC flagged a bad frame */
-	uint64_t	rx_runts;	/* drop: shorter than an Ethernet header */
-	uint64_t	rx_fragmented;	/* drop: frame spread over descriptors */
-	uint64_t	rx_input_failed; /* drop: ifnet_input refused the chain */
-	uint64_t	rx_overruns;	/* RXO interrupts: the ring was full */
-	uint64_t	rx_intrs;	/* interrupts that harvested the ring */
+	uint32_t	rx_nombuf;	/* drop: no mbuf to refill the slot */
+	uint32_t	rx_errors;	/* drop: the NIC flagged a bad frame */
+	uint32_t	rx_runts;	/* drop: shorter than an Ethernet header */
+	uint32_t	rx_fragmented;	/* drop: frame spread over descriptors */
+	uint32_t	rx_input_failed; /* drop: ifnet_input refused the chain */
+	uint32_t	rx_overruns;	/* RXO interrupts: the ring was full */
+	uint32_t	rx_intrs;	/* interrupts that harvested the ring */
 };
 
 /*
  * Transmit counters: every packet given to e1000_output ends in
- * tx_packets or one drop reason.  Guarded by sc_tx_lock.
+ * tx_packets or one drop reason.  Written under sc_tx_lock; 32-bit
+ * counts, as above.
  */
 struct e1000_tx_stats {
-	uint64_t	tx_packets;	/* queued on the ring */
+	uint32_t	tx_packets;	/* queued on the ring */
 	uint64_t	tx_bytes;
-	uint64_t	tx_completed;	/* descriptors the NIC reported done */
-	uint64_t	tx_ring_full;	/* drop: not enough free descriptors */
-	uint64_t	tx_defrag;	/* long chains copied into one cluster */
-	uint64_t	tx_defrag_failed; /* drop: no mbuf for that copy */
-	uint64_t	tx_bad_packet;	/* drop: empty, oversized or unmappable */
-	uint64_t	tx_link_down;	/* drop: no link */
-	uint64_t	tx_intrs;	/* TXDW interrupts */
-	uint64_t	tx_doorbells;	/* TDT writes */
+	uint32_t	tx_completed;	/* descriptors the NIC reported done */
+	uint32_t	tx_ring_full;	/* drop: not enough free descriptors */
+	uint32_t	tx_defrag;	/* long chains copied into one cluster */
+	uint32_t	tx_defrag_failed; /* drop: no mbuf for that copy */
+	uint32_t	tx_bad_packet;	/* drop: empty, oversized or unmappable */
+	uint32_t	tx_link_down;	/* drop: no link */
+	uint32_t	tx_intrs;	/* TXDW interrupts */
+	uint32_t	tx_doorbells;	/* TDT writes */
 };
 
 struct e1000_softc {
