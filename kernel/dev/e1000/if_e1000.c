@@ -238,8 +238,15 @@ e1000_rxeof(struct e1000_softc *sc, struct ifnet_stat_increment_param *st)
 	return head;
 }
 
-/* Interrupt: frames arrived (RXT0), the ring runs low (RXDMT0) or over
- * (RXO).  Harvest under the lock; pass the packets up after it. */
+/*
+ * Interrupt: frames arrived (RXT0), the ring runs low (RXDMT0) or over
+ * (RXO).  Harvest under the lock; pass the packets up after it, with the
+ * harvest's counts, which ifnet_input adds to en0's statistics.  When
+ * there is nothing to pass up, or ifnet_input refuses the list (ENXIO:
+ * en0 is not attached; the list is freed), it counts nothing, so the
+ * errors and drops are added here; refused packets count as drops, not
+ * as input.
+ */
 static void
 e1000_intr_rx(struct e1000_softc *sc, uint32_t icr)
 {
@@ -254,16 +261,19 @@ e1000_intr_rx(struct e1000_softc *sc, uint32_t icr)
 	list = e1000_rxeof(sc, &st);
 	lck_spin_unlock(sc->sc_rx_lock);
 
+	/* Only queues, for the DLIL input thread. */
+	if (list != NULL && ifnet_input(sc->sc_ifp, list, &st) == 0)
+		return;
 	if (list != NULL) {
-		/* Only queues, for the DLIL input thread; frees on error. */
-		if (ifnet_input(sc->sc_ifp, list, &st) != 0) {
-			lck_spin_lock(sc->sc_rx_lock);
-			sc->sc_rx_stats.rx_input_failed += st.packets_in;
-			lck_spin_unlock(sc->sc_rx_lock);
-		}
-	} else if (st.errors_in != 0 || st.dropped != 0) {
-		ifnet_stat_increment(sc->sc_ifp, &st);
+		lck_spin_lock(sc->sc_rx_lock);
+		sc->sc_rx_stats.rx_input_failed += st.packets_in;
+		lck_spin_unlock(sc->sc_rx_lock);
+		st.dropped += st.packets_in;
+		st.packets_in = 0;
+		st.bytes_in = 0;
 	}
+	if (st.errors_in != 0 || st.dropped != 0)
+		ifnet_stat_increment(sc->sc_ifp, &st);
 }
 
 /* ================================================================ */
