@@ -595,8 +595,13 @@ e1000_ioctl(ifnet_t ifp, u_int32_t cmd, void *data)
 		return 0;
 	case SIOCADDMULTI:
 	case SIOCDELMULTI:
-		/* RCTL.MPE: every multicast frame comes in and ether_demux
-		 * keeps what a protocol wants; no hash table to update. */
+		/*
+		 * RCTL.MPE (e1000_init) takes in every multicast frame, so
+		 * there is no hash table to update.  Nothing filters by
+		 * group later either: ether_demux picks the protocol by type
+		 * alone, and ip_input drops a datagram to any group but
+		 * all-hosts (224.0.0.1) as ip.notforus.
+		 */
 		return 0;
 	default:
 		return ether_ioctl(ifp, cmd, data);
