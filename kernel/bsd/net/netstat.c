@@ -1,8 +1,9 @@
 /*
- * The monitor's `netstat`: -i (interfaces, in Darwin's columns), -m
- * (mbufs), -s (every named counter that a protocol registered with
- * NETSTAT_GROUP, drop reasons first of all), and the options other files
- * register with NETSTAT_OPTION.  `ifconfig` is ifconfig.c.
+ * The monitor's `netstat`: -i (interfaces, in Darwin's columns; -id adds
+ * the Drop column), -m (mbufs), -s (every named counter that a protocol
+ * registered with NETSTAT_GROUP, drop reasons first of all), and the
+ * options other files register with NETSTAT_OPTION.  `ifconfig` is
+ * ifconfig.c.
  */
 #include <sys/systm.h>
 #include <kern/monitor.h>
@@ -13,13 +14,25 @@
 LINKER_SET_DECLARE(netstat, const struct netstat_group);
 LINKER_SET_DECLARE(netstat_opt, const struct netstat_option);
 
+/*
+ * netstat -i prints Darwin's columns: Name Mtu Network Address Ipkts Ierrs
+ * Opkts Oerrs Coll.  The drops are Darwin's -d: "netstat -id" adds a last
+ * column, Drop, and plain -i stays what Darwin prints, as Finch's commands
+ * do.  On Darwin, Drop counts packets dropped from the send queue; Finch's
+ * interfaces have none (a driver that cannot send counts an output
+ * error), so here it counts what the interface dropped on input: the
+ * `dropped` of ifnet_stat(), which XNU keeps as ifi_iqdrops.
+ */
 static void
 netstat_i_row(ifnet_t ifp, const char *network, const char *address,
-    const struct ifnet_stats_param *st)
+    const struct ifnet_stats_param *st, bool drops)
 {
-	printf("%-5.5s %-5u %-13.13s %-17.17s %8llu %5llu %8llu %5llu %5llu\n",
+	printf("%-5.5s %-5u %-13.13s %-17.17s %8llu %5llu %8llu %5llu %5llu",
 	    ifp->if_xname, ifp->if_mtu, network, address, st->packets_in,
 	    st->errors_in, st->packets_out, st->errors_out, st->collisions);
+	if (drops)
+		printf(" %5llu", st->dropped);
+	printf("\n");
 }
 
 /* "10.0.2.0/24" and "10.0.2.15" for an AF_INET address. */
@@ -42,7 +55,7 @@ netstat_i_inet(struct ifaddr *ifa, char *net, size_t netlen, char *addr,
 }
 
 static void
-netstat_i_one(ifnet_t ifp)
+netstat_i_one(ifnet_t ifp, bool drops)
 {
 	struct ifnet_stats_param st;
 	char net[24], addr[24];
@@ -56,18 +69,18 @@ netstat_i_one(ifnet_t ifp)
 		n += snprintf(addr + n, sizeof(addr) - n, "%s%02x",
 		    i == 0 ? "" : ":", ifp->if_lladdr[i]);
 	addr[n] = '\0';
-	netstat_i_row(ifp, net, addr, &st);
+	netstat_i_row(ifp, net, addr, &st, drops);
 	if (ifnet_get_address_list_family(ifp, &addrs, AF_INET) != 0)
 		return;
 	for (i = 0; addrs[i] != NULL; i++) {
 		netstat_i_inet(addrs[i], net, sizeof(net), addr, sizeof(addr));
-		netstat_i_row(ifp, net, addr, &st);
+		netstat_i_row(ifp, net, addr, &st, drops);
 	}
 	ifnet_free_address_list(addrs);
 }
 
 static int
-netstat_i(void)
+netstat_interfaces(bool drops)
 {
 	ifnet_t *list;
 	u_int32_t i, n;
@@ -77,12 +90,21 @@ netstat_i(void)
 		return 1;
 	}
 	printf("%-5.5s %-5.5s %-13.13s %-17.17s %8.8s %5.5s %8.8s %5.5s "
-	    "%5.5s\n", "Name", "Mtu", "Network", "Address", "Ipkts", "Ierrs",
+	    "%5.5s", "Name", "Mtu", "Network", "Address", "Ipkts", "Ierrs",
 	    "Opkts", "Oerrs", "Coll");
+	if (drops)
+		printf(" %5.5s", "Drop");
+	printf("\n");
 	for (i = 0; i < n; i++)
-		netstat_i_one(list[i]);
+		netstat_i_one(list[i], drops);
 	ifnet_list_free(list);
 	return 0;
+}
+
+static int
+netstat_i(void)
+{
+	return netstat_interfaces(false);
 }
 
 /* Every registered group, every counter: value, name, meaning. */
@@ -130,7 +152,7 @@ netstat_m(void)
 }
 
 static const struct netstat_option netstat_builtin[] = {
-	{ 'i', netstat_i, "interfaces and their counters" },
+	{ 'i', netstat_i, "interfaces and their counters; -id adds drops" },
 	{ 'm', netstat_m, "mbuf use" },
 	{ 's', netstat_s, "per-protocol statistics and drop reasons" },
 };
@@ -151,17 +173,46 @@ netstat_usage(void)
 	return 1;
 }
 
+/*
+ * The letters of the arguments, which must all be flags ("-i -d" and
+ * "-id" both give "id"), into flags; false if one is not a flag or there
+ * are more letters than fit.
+ */
+static bool
+netstat_flags(int argc, char **argv, char *flags, size_t size)
+{
+	const char *p;
+	size_t n = 0;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			return false;
+		for (p = argv[i] + 1; *p != '\0'; p++) {
+			if (n + 1 >= size)
+				return false;
+			flags[n++] = *p;
+		}
+	}
+	flags[n] = '\0';
+	return n > 0;
+}
+
+/* One option, or -i with -d (Darwin's Drop column), in either order. */
 static int
 mon_netstat(int argc, char **argv)
 {
 	const struct netstat_option **nop;
+	char flags[3], flag;
 	size_t i;
-	char flag;
 
-	if (argc != 2 || argv[1][0] != '-' || argv[1][1] == '\0' ||
-	    argv[1][2] != '\0')
+	if (!netstat_flags(argc, argv, flags, sizeof(flags)))
 		return netstat_usage();
-	flag = argv[1][1];
+	if (strcmp(flags, "id") == 0 || strcmp(flags, "di") == 0)
+		return netstat_interfaces(true);
+	if (flags[1] != '\0')
+		return netstat_usage();
+	flag = flags[0];
 	for (i = 0; i < sizeof(netstat_builtin) / sizeof(netstat_builtin[0]);
 	    i++)
 		if (netstat_builtin[i].no_flag == flag)
@@ -171,5 +222,5 @@ mon_netstat(int argc, char **argv)
 			return (*nop)->no_func();
 	return netstat_usage();
 }
-MONITOR_COMMAND(netstat, mon_netstat, "netstat -i|-m|-s|...",
+MONITOR_COMMAND(netstat, mon_netstat, "netstat -i [-d]|-m|-s|...",
     "interfaces, mbuf use, per-protocol statistics (netstat -h: all)");
