@@ -10,8 +10,12 @@
 #include <kern/monitor_var.h>
 #include <kern/version.h>
 
-#define HL_LIST_MAX		128	/* KMOD_LIST rows: under 40 KiB */
-#define HL_WHY_MAX		256	/* a refusal's explanation */
+/*
+ * KMOD_LIST rows.  A row is at most 490 bytes (16 dependencies, three
+ * 63-byte strings, a 199-byte reason): 128 of them fit HL_MAX_PAYLOAD.
+ */
+#define HL_LIST_MAX		128
+#define HL_WHY_MAX		KMOD_REFUSAL_MAX	/* a refusal's words */
 
 /*
  * A HELLO starts a new host session: blocks an earlier session reserved
@@ -144,6 +148,8 @@ hl_put_kmod(struct hl_out *out, const struct kmod_stat *ks)
 	hl_put_str(out, ks->ks_name);
 	hl_put_str(out, ks->ks_version);
 	hl_put_str(out, ks->ks_compat);
+	hl_put16(out, ks->ks_state);
+	hl_put_str(out, ks->ks_why);	/* "" unless pinned */
 }
 
 static errno_t

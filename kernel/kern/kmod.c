@@ -1,10 +1,13 @@
 /*
  * The kmod table: which kexts are loaded, where, and who depends on whom
  * (see kmod_var.h).  Loads and unloads are serialized by kmod_op_lock,
- * held across start and stop routines; kmod_lock guards the list itself
- * (reservations are only added and removed under it) so that kextstat
- * and panic reports can read it.  Every
- * refusal is explained in words, for the host to print.
+ * held across start and stop routines and the unload checks; kmod_lock
+ * guards the list itself (reservations are only added and removed under
+ * it) so that kextstat and panic reports can read it.  A kext whose stop
+ * succeeded but left something behind that still points into it (see
+ * kmod_check.h) is "pinned": stopped, its memory kept, and freed by a
+ * later unload once nothing points in.  Every refusal is explained in
+ * words, for the host to print.
  */
 #include <sys/systm.h>
 #include <i386/pmap.h>
@@ -17,6 +20,7 @@
 #include <kern/simple_lock.h>
 #include <kern/vm_page.h>
 #include <libkern/crc32.h>
+#include <mach/mach_time.h>
 
 struct kmod {
 	TAILQ_ENTRY(kmod)	km_link;	/* kmod_lock */
@@ -24,7 +28,14 @@ struct kmod {
 	uint32_t		km_addr;	/* the reservation */
 	uint32_t		km_npages;
 	bool			km_loaded;	/* false: reserved only */
-	bool			km_started;	/* start returned success */
+	bool			km_started;	/* start returned success and
+						   stop has not: running */
+	/* Loaded and not started: pinned.  Written under both locks. */
+	uint64_t		km_stopped;	/* when stop returned */
+	enum kmod_hold		km_hold;	/* the last checks' verdict */
+	char			*km_why;	/* and what they found:
+						   KMOD_WHY_MAX bytes, made
+						   when first checked */
 	uint32_t		km_crc;		/* CRC-32 of the image */
 	uint32_t		km_ndeps;	/* ids linked against, */
 	uint32_t		km_deps[KMOD_MAX_DEPS];	/* components too */
@@ -47,6 +58,21 @@ static uint32_t
 kmod_end(const struct kmod *km)
 {
 	return km->km_addr + km->km_npages * PAGE_SIZE;
+}
+
+/* Stopped (or its start failed) but kept in memory. */
+static bool
+kmod_pinned(const struct kmod *km)
+{
+	return km->km_loaded && !km->km_started;
+}
+
+/* What holds a pinned kmod, in the checks' words. */
+static const char *
+kmod_why(const struct kmod *km)
+{
+	return km->km_why != NULL ? km->km_why :
+	    "something still points into it (no memory left to say what)";
 }
 
 /* The name a refusal gives a start or stop routine's result. */
@@ -173,6 +199,8 @@ kmod_destroy(struct kmod *km)
 	TAILQ_REMOVE(&kmod_head, km, km_link);
 	simple_unlock(&kmod_lock);
 	vm_page_free_contig((void *)km->km_addr, km->km_npages);
+	if (km->km_why != NULL)
+		kfree(km->km_why, KMOD_WHY_MAX);
 	kfree(km, sizeof(*km));
 }
 
@@ -296,7 +324,12 @@ kmod_check_info(struct kmod *km, uint32_t info_addr, uint32_t size,
 	return 0;
 }
 
-/* Is a kext of that name loaded already?  (It may be stopped.) */
+/*
+ * Is a kext of that name loaded already?  A pinned copy counts too: a
+ * second copy is not loaded beside it, because the bundle id is what
+ * names a kext's memory, its symbols on the host and its panic reports,
+ * and the pinned copy's code may still run.
+ */
 static errno_t
 kmod_check_name(const char *name, char *why, size_t whylen)
 {
@@ -307,9 +340,18 @@ kmod_check_name(const char *name, char *why, size_t whylen)
 	TAILQ_FOREACH(other, &kmod_head, km_link) {
 		if (!other->km_loaded || strcmp(other->km_info->name, name))
 			continue;
-		snprintf(why, whylen, "a kext named %s is already loaded "
-		    "(id %u)%s: unload it first", name, other->km_info->id,
-		    other->km_started ? "" : ", stopped");
+		if (other->km_started)
+			snprintf(why, whylen, "a kext named %s is already "
+			    "loaded (id %u): unload it first", name,
+			    other->km_info->id);
+		else
+			snprintf(why, whylen, "a kext named %s is already "
+			    "loaded (id %u), stopped and pinned in memory: "
+			    "%s.  A second copy is not loaded beside it (the "
+			    "bundle id names its memory, its symbols and its "
+			    "panics): restart the guest to load the fixed "
+			    "kext, or give it another CFBundleIdentifier",
+			    name, other->km_info->id, kmod_why(other));
 		err = EEXIST;
 		break;
 	}
@@ -344,7 +386,9 @@ kmod_find_dep(uint32_t id, struct kmod **depp, char *why, size_t whylen)
 	}
 	if (!dep->km_started) {
 		snprintf(why, whylen, "dependency %s (id %u) is stopped and "
-		    "waiting to be unloaded", dep->km_info->name, id);
+		    "pinned in memory (%s): nothing may link against it; "
+		    "restart the guest to load it again", dep->km_info->name,
+		    id, kmod_why(dep));
 		return ENOENT;
 	}
 	*depp = dep;
@@ -403,12 +447,13 @@ kmod_record(struct kmod *km, kmod_info_t *ki, const struct kmod_load_req *req)
 	simple_unlock(&kmod_lock);
 }
 
-static bool	kmod_in_use(struct kmod *km, char *why, size_t whylen);
+static enum kmod_hold kmod_check(struct kmod *km, int *others);
+static const char *kmod_advice(enum kmod_hold hold);
 
 /*
  * Call start; if it refuses, forget the kmod and free its block -- unless
  * start left something behind (a timeout, a thread) that still points
- * into the image: then the kmod stays, stopped, until that is gone.
+ * into the image: then the kmod stays, pinned, until that is gone.
  */
 static errno_t
 kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
@@ -416,7 +461,8 @@ kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
 {
 	kmod_info_t *ki = km->km_info;
 	struct kext_call kc;
-	char what[160];
+	enum kmod_hold hold;
+	int others;
 
 	if (ki->start != NULL) {
 		kext_call_begin(&kc);
@@ -424,14 +470,19 @@ kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
 		kext_call_end(&kc, ki->start);
 	}
 	if (*start_result == KERN_SUCCESS) {
+		simple_lock(&kmod_lock);
 		km->km_started = true;
+		simple_unlock(&kmod_lock);
 		return 0;
 	}
-	if (kmod_in_use(km, what, sizeof(what))) {
+	km->km_stopped = mach_absolute_time();
+	hold = kmod_check(km, &others);
+	if (hold != KMOD_HOLD_NONE) {
 		snprintf(why, whylen, "%s: its start routine returned %d (%s) "
-		    "but left this behind: %s; the kext stays in memory, "
-		    "stopped, until you can unload it", ki->name,
-		    *start_result, kern_return_name(*start_result), what);
+		    "but left this behind: %s.  The kext stays in memory, "
+		    "stopped and pinned.  %s", ki->name, *start_result,
+		    kern_return_name(*start_result), kmod_why(km),
+		    kmod_advice(hold));
 		printf("kmod: %s\n", why);
 		return EIO;
 	}
@@ -480,24 +531,73 @@ out:
 	return err;
 }
 
-/* Does anything the kernel will call later still point into the image? */
-static bool
-kmod_in_use(struct kmod *km, char *why, size_t whylen)
-{
-	return kmod_points_into(km->km_addr, kmod_end(km), why, whylen);
-}
-
 LINKER_SET_DECLARE(kmod_check, const struct kmod_unload_check);
 
-bool
-kmod_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
+enum kmod_hold
+kmod_points_into(uint32_t start, uint32_t end, uint64_t stopped, char *why,
+    size_t whylen, int *others)
 {
 	const struct kmod_unload_check **kcp;
+	enum kmod_hold hold, worst = KMOD_HOLD_NONE;
+	char what[KMOD_WHY_MAX];
 
-	LINKER_SET_FOREACH(kmod_check, kcp)
-		if ((*kcp)->kuc_func(start, end, why, whylen))
-			return true;
-	return false;
+	*others = 0;
+	why[0] = '\0';
+	LINKER_SET_FOREACH(kmod_check, kcp) {
+		what[0] = '\0';
+		hold = (*kcp)->kuc_func(start, end, stopped, what,
+		    sizeof(what));
+		if (hold == KMOD_HOLD_NONE)
+			continue;
+		if (hold > worst) {
+			if (worst != KMOD_HOLD_NONE)
+				(*others)++;
+			worst = hold;
+			strlcpy(why, what, whylen);
+		} else
+			(*others)++;
+	}
+	return worst;
+}
+
+/*
+ * Does anything the kernel will call later still point into the
+ * stopped kmod's image?  The verdict and its sentence are kept for
+ * kextstat.  kmod_op_lock held.
+ */
+static enum kmod_hold
+kmod_check(struct kmod *km, int *others)
+{
+	char what[KMOD_WHY_MAX], *why;
+	enum kmod_hold hold;
+
+	hold = kmod_points_into(km->km_addr, kmod_end(km), km->km_stopped,
+	    what, sizeof(what), others);
+	if (hold == KMOD_HOLD_NONE)
+		strlcpy(what, "nothing points into it any more: kextunload "
+		    "frees it", sizeof(what));
+	/* Most kmods are never pinned: their record has no room for words. */
+	why = km->km_why != NULL ? NULL : kalloc(KMOD_WHY_MAX);
+	simple_lock(&kmod_lock);
+	km->km_hold = hold;
+	if (km->km_why == NULL)
+		km->km_why = why;
+	if (km->km_why != NULL)
+		strlcpy(km->km_why, what, KMOD_WHY_MAX);
+	simple_unlock(&kmod_lock);
+	return hold;
+}
+
+/* What the student can do about a pinned kext, after what holds it. */
+static const char *
+kmod_advice(enum kmod_hold hold)
+{
+	if (hold == KMOD_HOLD_FOREVER)
+		return "Nothing will ever release it: its memory stays until "
+		    "the guest reboots.  Fix the kext; restart the guest to "
+		    "load the fixed one";
+	return "Its code stays so that nothing calls freed memory; once "
+	    "that is gone, kextunload frees it (kextunload -w waits for it)";
 }
 
 /* Refuse while other kexts link against km. */
@@ -535,32 +635,53 @@ kmod_stop(struct kmod *km, kern_return_t *stop_result, char *why,
 	kmod_info_t *ki = km->km_info;
 	struct kext_call kc;
 
-	if (km->km_started && ki->stop != NULL) {
+	if (!km->km_started)
+		return 0;		/* pinned: stop ran before */
+	if (ki->stop != NULL) {
 		kext_call_begin(&kc);
 		*stop_result = ki->stop(ki, NULL);
 		kext_call_end(&kc, ki->stop);
 	}
 	if (*stop_result != KERN_SUCCESS) {
 		snprintf(why, whylen, "%s: its stop routine returned %d (%s); "
-		    "the kext stays loaded", ki->name, *stop_result,
+		    "the kext stays loaded and running.  If stop is waiting "
+		    "for an asynchronous detach (iff_detached, a detach "
+		    "callback) that is normal: unload it again, or use "
+		    "kextunload -w", ki->name, *stop_result,
 		    kern_return_name(*stop_result));
 		return EIO;
 	}
+	simple_lock(&kmod_lock);
 	km->km_started = false;
+	km->km_stopped = mach_absolute_time();
+	simple_unlock(&kmod_lock);
 	return 0;
 }
 
-/* After stop: refuse to free memory that the kernel may still call. */
+/*
+ * After stop: refuse to free memory that the kernel may still call.
+ * `stopped_now`: stop ran just now (else it ran before, and the kmod
+ * was pinned already).
+ */
 static errno_t
-kmod_check_unused(struct kmod *km, char *why, size_t whylen)
+kmod_check_unused(struct kmod *km, bool stopped_now, char *why,
+    size_t whylen)
 {
-	char what[192];
+	enum kmod_hold hold;
+	char more[48] = "";
+	int others;
 
-	if (!kmod_in_use(km, what, sizeof(what)))
+	hold = kmod_check(km, &others);
+	if (hold == KMOD_HOLD_NONE)
 		return 0;
-	snprintf(why, whylen, "%s (id %u) was stopped but stays in memory: "
-	    "%s; then unload it again", km->km_info->name, km->km_info->id,
-	    what);
+	if (others > 0)
+		snprintf(more, sizeof(more), " (and %d more thing%s: this "
+		    "one first)", others, others > 1 ? "s" : "");
+	snprintf(why, whylen, "%s (id %u) %s: %s%s.  %s", km->km_info->name,
+	    km->km_info->id, stopped_now ? "was stopped (its stop routine "
+	    "returned KERN_SUCCESS) but stays in memory, pinned" :
+	    "is stopped (stop is never called twice) and still pinned in "
+	    "memory", kmod_why(km), more, kmod_advice(hold));
 	return EBUSY;
 }
 
@@ -568,6 +689,7 @@ errno_t
 kmod_unload(uint32_t id, kern_return_t *stop_result, char *why, size_t whylen)
 {
 	struct kmod *km;
+	bool running;
 	errno_t err;
 
 	*stop_result = KERN_SUCCESS;
@@ -586,11 +708,12 @@ kmod_unload(uint32_t id, kern_return_t *stop_result, char *why, size_t whylen)
 		err = ENOENT;
 		goto out;
 	}
+	running = km->km_started;
 	err = kmod_check_unreferenced(km, why, whylen);
 	if (err == 0)
 		err = kmod_stop(km, stop_result, why, whylen);
 	if (err == 0)
-		err = kmod_check_unused(km, why, whylen);
+		err = kmod_check_unused(km, running, why, whylen);
 	if (err != 0)
 		goto out;
 	kmod_release_deps(km->km_info);
@@ -629,11 +752,50 @@ kmod_sort_desc(uint32_t *ids, uint32_t n)
 		}
 }
 
+/*
+ * Before a listing, ask the checks again about each pinned kmod, so that
+ * its row says what holds it now.  kmod_op_lock keeps every kmod in the
+ * list (only unloads remove them); kmod_lock is dropped around the
+ * checks, which may take mutexes.
+ */
+static void
+kmod_recheck_pinned(void)
+{
+	struct kmod *km;
+	int others;
+
+	lck_mtx_lock(&kmod_op_lock);
+	simple_lock(&kmod_lock);
+	km = TAILQ_FIRST(&kmod_head);
+	for (;;) {
+		while (km != NULL && !kmod_pinned(km))
+			km = TAILQ_NEXT(km, km_link);
+		simple_unlock(&kmod_lock);
+		if (km == NULL)
+			break;
+		(void)kmod_check(km, &others);
+		simple_lock(&kmod_lock);
+		km = TAILQ_NEXT(km, km_link);
+	}
+	lck_mtx_unlock(&kmod_op_lock);
+}
+
+static enum kmod_stat_state
+kmod_state(const struct kmod *km)
+{
+	if (km->km_started)
+		return KS_RUNNING;
+	return km->km_hold == KMOD_HOLD_FOREVER ? KS_PINNED_FOREVER :
+	    KS_PINNED;
+}
+
 int
 kmod_list(struct kmod_stat *rows, int max)
 {
 	struct kmod *km;
 	int n = 0, i;
+
+	kmod_recheck_pinned();
 
 	for (i = 0; i < kmod_ncomponents && n < max; i++, n++) {
 		bzero(&rows[n], sizeof(rows[n]));
@@ -662,6 +824,10 @@ kmod_list(struct kmod_stat *rows, int max)
 		    KMOD_MAX_NAME);
 		rows[n].ks_ndeps = km->km_ndeps;
 		memcpy(rows[n].ks_deps, km->km_deps, sizeof(km->km_deps));
+		rows[n].ks_state = kmod_state(km);
+		if (rows[n].ks_state != KS_RUNNING)
+			strlcpy(rows[n].ks_why, kmod_why(km),
+			    sizeof(rows[n].ks_why));
 		kmod_sort_desc(rows[n].ks_deps, km->km_ndeps);
 		n++;
 	}
@@ -700,7 +866,23 @@ kmod_panic_dump(void)
 	}
 }
 
-/* kextstat in the Tiger format (docs/kexts.md shows it). */
+/* How kextstat names a state on the line under a row (and the host's
+ * kextstat too: tools/finch/kext/loaded.py). */
+static const char *
+kmod_state_name(enum kmod_stat_state state)
+{
+	switch (state) {
+	case KS_RUNNING:		return "running";
+	case KS_PINNED:			return "stopped, pinned";
+	case KS_PINNED_FOREVER:		return "stopped, pinned until reboot";
+	}
+	return "?";
+}
+
+/*
+ * kextstat in the Tiger format (docs/kexts.md shows it).  A pinned kext's row
+ * is followed by an indented line: its state and what holds it.
+ */
 static int
 mon_kextstat(int argc, char **argv)
 {
@@ -723,6 +905,9 @@ mon_kextstat(int argc, char **argv)
 			printf(">");
 		}
 		printf("\n");
+		if (rows[i].ks_state != KS_RUNNING)
+			printf("      %s: %s\n", kmod_state_name(rows[i].ks_state),
+			    rows[i].ks_why);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include <mach/kmod.h>
+#include <kern/kmod_check.h>
 
 #define KMOD_MAX_DEPS		16
 #define KMOD_MAX_IMAGE		(4u * 1024 * 1024)
@@ -21,6 +22,20 @@ struct kmod_component {
 };
 extern const struct kmod_component kmod_components[];
 extern const int kmod_ncomponents;
+
+/*
+ * Where a loaded kmod is, as kextstat shows it (and KMOD_LIST sends it:
+ * the values are docs/hostlink.md's).
+ */
+enum kmod_stat_state {
+	KS_RUNNING = 0,		/* started; its stop routine has not run */
+	KS_PINNED = 1,		/* stopped (or its start failed), but kept in
+				   memory: something the kernel will call
+				   still points into it; kextunload re-checks */
+	KS_PINNED_FOREVER = 2	/* stopped and kept, and nothing will ever
+				   release it: it stays until the guest
+				   reboots */
+};
 
 /* One row of the kmod table, as kextstat shows it. */
 struct kmod_stat {
@@ -36,6 +51,8 @@ struct kmod_stat {
 	uint32_t	ks_ndeps;
 	uint32_t	ks_deps[KMOD_MAX_DEPS];
 	bool		ks_component;	/* kernel or KPI pseudo-bundle */
+	enum kmod_stat_state ks_state;
+	char		ks_why[KMOD_WHY_MAX];	/* pinned: what holds it */
 };
 
 /* What the host asks kmod_load() to load (the KMOD_LOAD request). */
@@ -82,13 +99,19 @@ errno_t	kmod_load(const struct kmod_load_req *req, uint32_t *id,
  * Call the stop routine of kmod `id` and unload it.  ENOENT for an
  * unknown id or a kernel component; EBUSY while other kmods depend on
  * it or while something it registered still points into it (it is
- * then stopped but stays, and a later call only re-checks); EIO (with
- * *stop_result set) when stop refuses.  `why` explains a refusal.
+ * then stopped and pinned: its memory stays, and a later call does not
+ * call stop again, it only re-checks); EIO (with *stop_result set) when
+ * stop refuses.  `why` explains a refusal: give it KMOD_REFUSAL_MAX.
  */
+#define KMOD_REFUSAL_MAX	512
 errno_t	kmod_unload(uint32_t id, kern_return_t *stop_result,
 	    char *why, size_t whylen);
 
-/* Fill up to `max` rows, components first; returns the row count. */
+/*
+ * Fill up to `max` rows, components first; returns the row count.  The
+ * checks are asked again about every pinned kmod first, so that its row
+ * says what holds it now.  Thread context.
+ */
 int	kmod_list(struct kmod_stat *rows, int max);
 
 /* The kmod whose image holds `addr`, for panic reports; NULL if none. */

@@ -366,8 +366,9 @@ KMOD_RESOURCES(thread, KMOD_RES_THREADS, thread_report);
  * Unload check: a live thread started at a function in [start, end) still
  * runs (or will run) the image's code.
  */
-static bool
-thread_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
+static enum kmod_hold
+thread_points_into(uint32_t start, uint32_t end, uint64_t stopped,
+    char *why, size_t whylen)
 {
 	thread_t th;
 	uint32_t fn = 0;
@@ -383,9 +384,9 @@ thread_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
 	}
 	simple_unlock(&sched_lock);
 	if (th == NULL)
-		return false;
-	snprintf(why, whylen, "thread '%s' started at %p has not ended; make "
-	    "it return before stopping", name, (void *)fn);
-	return true;
+		return KMOD_HOLD_NONE;
+	snprintf(why, whylen, "thread '%s' started at 0x%08x has not ended: "
+	    "stop must make it return (and wait until it has)", name, fn);
+	return KMOD_HOLD_PINNED;
 }
 KMOD_UNLOAD_CHECK(thread, thread_points_into);

@@ -110,12 +110,25 @@ call_dequeue_locked(thread_call_t call)
 	return TRUE;
 }
 
+/*
+ * Note when a call is entered, and whether its own function did it (the
+ * unload check tells a call that keeps itself alive).  call_lock held.
+ */
+static void
+call_note_armed_locked(thread_call_t call)
+{
+	call->ce_armed = mach_absolute_time();
+	call->ce_rearmed = call == call_running &&
+	    current_thread() == call_thread;
+}
+
 boolean_t
 thread_call_enter1(thread_call_t call, thread_call_param_t param1)
 {
 	boolean_t was;
 
 	simple_lock(&call_lock);
+	call_note_armed_locked(call);
 	was = call_dequeue_locked(call);
 	call->ce_param1 = param1;
 	call_queue_locked(call);
@@ -136,6 +149,7 @@ thread_call_enter1_delayed(thread_call_t call, thread_call_param_t param1,
 	boolean_t was;
 
 	simple_lock(&call_lock);
+	call_note_armed_locked(call);
 	was = call_dequeue_locked(call);
 	call->ce_param1 = param1;
 	call->ce_state = CALL_DELAYED;
@@ -253,35 +267,56 @@ call_timer_matches(const struct timer_call *tc, void *ctx)
 	    call_in_range(tc->tc_param0, ctx);
 }
 
-/* Unload check: a pending, delayed or running call into the image. */
-static bool
-thread_call_points_into(uint32_t start, uint32_t end, char *why,
-    size_t whylen)
+/*
+ * Unload check: a pending, delayed or running call into the image.  A
+ * call entered once runs once and is done; one that its own function
+ * entered again after the kext stopped keeps itself alive.
+ */
+static enum kmod_hold
+thread_call_points_into(uint32_t start, uint32_t end, uint64_t stopped,
+    char *why, size_t whylen)
 {
 	struct call_range r = { start, end };
 	struct timer_call *tc;
 	thread_call_t call;
-	uint32_t running;
+	uint32_t running, func = 0;
+	bool rearmed = false, since = false;
 
+	/* call_lock before the timer queue's lock, as in enter_delayed:
+	 * nothing can cancel or free the call we find meanwhile. */
 	simple_lock(&call_lock);
 	running = (uint32_t)call_running_func;
 	STAILQ_FOREACH(call, &call_pending, ce_link)
 		if (call_in_range(call, &r))
 			break;
-	simple_unlock(&call_lock);
-	if (running >= start && running < end) {
-		snprintf(why, whylen, "a thread call to %p is running right "
-		    "now; wait for it to return before stopping",
-		    (void *)running);
-		return true;
-	}
 	if (call == NULL && (tc = timer_call_find(call_timer_matches, &r)))
 		call = tc->tc_param0;
-	if (call == NULL)
-		return false;
-	snprintf(why, whylen, "thread call %p to %p is still pending; "
-	    "thread_call_cancel it in your stop routine", call, call->ce_func);
-	return true;
+	if (call != NULL) {
+		func = (uint32_t)call->ce_func;
+		rearmed = call->ce_rearmed;
+		since = rearmed && call->ce_armed > stopped;
+	}
+	simple_unlock(&call_lock);
+	if (since) {
+		snprintf(why, whylen, "thread call 0x%08x to 0x%08x entered "
+		    "itself again after stop, as it does each time it runs: "
+		    "stop must end that and call thread_call_cancel",
+		    (uint32_t)call, func);
+		return KMOD_HOLD_FOREVER;
+	}
+	if (call != NULL) {
+		snprintf(why, whylen, "thread call 0x%08x to 0x%08x is still "
+		    "pending%s: stop must call thread_call_cancel (then "
+		    "thread_call_free)", (uint32_t)call, func, rearmed ?
+		    " (it enters itself again each time it runs)" : "");
+		return KMOD_HOLD_PINNED;
+	}
+	if (running >= start && running < end) {
+		snprintf(why, whylen, "a thread call to 0x%08x is running "
+		    "right now: stop must wait for it to return", running);
+		return KMOD_HOLD_PINNED;
+	}
+	return KMOD_HOLD_NONE;
 }
 KMOD_UNLOAD_CHECK(thread_call, thread_call_points_into);
 

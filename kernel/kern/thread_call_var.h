@@ -40,6 +40,8 @@ struct call_entry {
 	struct call_label	ce_label;
 	bool			ce_allocated;	/* by thread_call_allocate, */
 	TAILQ_ENTRY(call_entry)	ce_all;		/* so on call_allocated */
+	uint64_t		ce_armed;	/* mach time of the last enter */
+	bool			ce_rearmed;	/* ... made by its own func */
 };
 
 void	thread_call_init(void);

@@ -20,12 +20,18 @@ struct bsd_timeout {
 	LIST_ENTRY(bsd_timeout)	bt_link;	/* timeout_lock */
 	timeout_fcn_t		*bt_fn;
 	void			*bt_arg;
+	bool			bt_rearmed;	/* by its own function, */
+	uint64_t		bt_armed;	/* at this mach time */
 	struct call_entry	bt_call;
 };
 
 static LIST_HEAD(, bsd_timeout) timeout_list =
     LIST_HEAD_INITIALIZER(timeout_list);
 static simple_lock_data_t timeout_lock = SIMPLE_LOCK_INITIALIZER("timeout");
+/* The function timeout_run runs now, and in which thread (timeout_lock):
+ * a timeout armed from there re-arms itself. */
+static timeout_fcn_t *timeout_running_fn;
+static thread_t timeout_running_thread;
 
 /* In the thread_call thread: unlist, run, free. */
 static void
@@ -36,10 +42,16 @@ timeout_run(thread_call_param_t p0, thread_call_param_t p1)
 
 	simple_lock(&timeout_lock);
 	LIST_REMOVE(bt, bt_link);
+	timeout_running_fn = bt->bt_fn;
+	timeout_running_thread = current_thread();
 	simple_unlock(&timeout_lock);
 	kext_call_begin(&kc);
 	bt->bt_fn(bt->bt_arg);
 	kext_call_end(&kc, bt->bt_fn);
+	simple_lock(&timeout_lock);
+	timeout_running_fn = NULL;
+	timeout_running_thread = NULL;
+	simple_unlock(&timeout_lock);
 	kfree(bt, sizeof(*bt));
 }
 
@@ -56,6 +68,9 @@ timeout_at(timeout_fcn_t *fn, void *arg, uint64_t deadline,
 	thread_call_setup(&bt->bt_call, timeout_run, bt);
 	thread_call_set_label(&bt->bt_call, "timeout", fn, owner);
 	simple_lock(&timeout_lock);
+	bt->bt_rearmed = timeout_running_fn == fn &&
+	    timeout_running_thread == current_thread();
+	bt->bt_armed = mach_absolute_time();
 	LIST_INSERT_HEAD(&timeout_list, bt, bt_link);
 	simple_unlock(&timeout_lock);
 	thread_call_enter_delayed(&bt->bt_call, deadline);
@@ -117,22 +132,54 @@ bsd_untimeout(timeout_fcn_t *fn, void *arg)
 	untimeout(fn, arg);
 }
 
-/* Unload check: a pending timeout() whose function is in the image. */
-static bool
-timeout_points_into(uint32_t start, uint32_t end, char *why, size_t whylen)
+/*
+ * Unload check: a pending timeout() whose function is in the image, or
+ * one running now.  A one-shot timeout fires once and is gone.  One that
+ * its function armed again, after the kext stopped, keeps itself alive:
+ * nothing will cancel it any more.
+ */
+static enum kmod_hold
+timeout_points_into(uint32_t start, uint32_t end, uint64_t stopped,
+    char *why, size_t whylen)
 {
-	struct bsd_timeout *bt;
+	struct bsd_timeout *bt, *found = NULL;
+	timeout_fcn_t *fn = NULL;
+	bool rearmed = false, since = false;
+	void *arg = NULL;
 
 	simple_lock(&timeout_lock);
-	LIST_FOREACH(bt, &timeout_list, bt_link)
-		if ((uint32_t)bt->bt_fn >= start && (uint32_t)bt->bt_fn < end)
-			break;
+	LIST_FOREACH(bt, &timeout_list, bt_link) {
+		if (!kmod_in_range(bt->bt_fn, start, end))
+			continue;
+		if (found == NULL || (bt->bt_rearmed && !found->bt_rearmed))
+			found = bt;
+	}
+	if (found != NULL) {
+		fn = found->bt_fn;
+		arg = found->bt_arg;
+		rearmed = found->bt_rearmed;
+		since = rearmed && found->bt_armed > stopped;
+	} else if (kmod_in_range(timeout_running_fn, start, end))
+		fn = timeout_running_fn;
 	simple_unlock(&timeout_lock);
-	if (bt == NULL)
-		return false;
-	snprintf(why, whylen, "timeout to %p(%p) is still pending; "
-	    "untimeout it in your stop routine", bt->bt_fn, bt->bt_arg);
-	return true;
+	if (fn == NULL)
+		return KMOD_HOLD_NONE;
+	if (found == NULL) {
+		snprintf(why, whylen, "timeout to 0x%08x is running right now",
+		    (uint32_t)fn);
+		return KMOD_HOLD_PINNED;
+	}
+	if (since) {
+		snprintf(why, whylen, "timeout to 0x%08x(0x%08x) re-armed "
+		    "itself after stop, as it does each time it runs: stop "
+		    "must end the re-arming and call untimeout", (uint32_t)fn,
+		    (uint32_t)arg);
+		return KMOD_HOLD_FOREVER;
+	}
+	snprintf(why, whylen, "timeout to 0x%08x(0x%08x) is still pending%s: "
+	    "stop must call untimeout", (uint32_t)fn, (uint32_t)arg,
+	    rearmed ? " (it re-arms itself each time it runs)" : "");
+	return KMOD_HOLD_PINNED;
 }
 KMOD_UNLOAD_CHECK(timeout, timeout_points_into);
 

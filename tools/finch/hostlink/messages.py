@@ -30,6 +30,11 @@ NO_PHYS = 0xFFFFFFFF
 # KmodEntry.flags
 KMOD_KERNEL_COMPONENT = 0x1  # the kernel or a KPI pseudo-bundle: never unloaded
 
+# KmodEntry.state
+KMOD_RUNNING = 0  # started; its stop routine has not run
+KMOD_PINNED = 1  # stopped (or start failed) but kept: something still points into it
+KMOD_PINNED_FOREVER = 2  # stopped and kept; nothing will ever release it: until reboot
+
 # Event.kind
 EVENT_READY = 1  # the link is up: the guest now hears what the host sends
 EVENT_LOG = 2  # one console line: text
@@ -392,6 +397,8 @@ class KmodEntry:
     name: str
     version: str
     compatible_version: str = ""
+    state: int = KMOD_RUNNING  # KMOD_RUNNING, KMOD_PINNED or KMOD_PINNED_FOREVER
+    reason: str = ""  # pinned: what still points into it, in the kernel's words
 
     @property
     def kernel_component(self) -> bool:
@@ -433,6 +440,7 @@ class KmodListReply(Message):
             for dep in e.dependencies:
                 w.pack("I", dep)
             w.string(e.name).string(e.version).string(e.compatible_version)
+            w.pack("H", e.state).string(e.reason)
         return w.bytes()
 
     @classmethod
@@ -444,9 +452,23 @@ class KmodListReply(Message):
             kid, refs, address, size, wired, crc, flags, ndeps = r.unpack("IIIIIIHH")
             deps = tuple(r.unpack("I")[0] for _ in range(ndeps))
             name, version, compatible = r.string(), r.string(), r.string()
+            (state,) = r.unpack("H")
+            reason = r.string()
             entries.append(
                 KmodEntry(
-                    kid, refs, address, size, wired, crc, flags, deps, name, version, compatible
+                    kid,
+                    refs,
+                    address,
+                    size,
+                    wired,
+                    crc,
+                    flags,
+                    deps,
+                    name,
+                    version,
+                    compatible,
+                    state,
+                    reason,
                 )
             )
         r.end()
