@@ -4,11 +4,16 @@
  * demux) and out (after the framer).  While tcpdump listens, each frame's
  * first bytes are copied into a ring it drains and prints; otherwise a
  * tap costs one test.  The tap never sleeps and never keeps the mbuf.
+ * The driver's tap function hears when tcpdump starts and stops; the
+ * interface's detach takes it off, and a kext that stops with its tap
+ * function still on an interface is kept in memory (the unload check).
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
 #include <kern/clock.h>
 #include <kern/console.h>
+#include <kern/kext_call.h>
+#include <kern/kmod_check.h>
 #include <kern/monitor.h>
 #include <kern/simple_lock.h>
 #include <bsd/net/if_var.h>
@@ -141,14 +146,80 @@ bpf_init(void)
 	bzero(&bpf_listener, sizeof(bpf_listener));
 }
 
+/* ---- The unload check ---- */
+
+struct bpf_range {
+	uint32_t	start, end;
+	char		*why;
+	size_t		whylen;
+};
+
+/*
+ * Does ifp's tap call into [start, end)?  Only an attached interface's
+ * driver hears from the tap, and the detach clears it.
+ */
+static bool
+bpf_calls_into(ifnet_t ifp, void *arg)
+{
+	struct bpf_range *r = arg;
+	struct kmod_ptr ptrs[2], hit;
+	bool found, live;
+
+	simple_lock(&ifp->if_lock);
+	live = ifp->if_state == IF_STATE_ATTACHED ||
+	    ifp->if_state == IF_STATE_DETACHING;
+	ptrs[0] = (struct kmod_ptr)KMOD_PTR("tap", ifp->if_bpf_tap);
+	ptrs[1] = (struct kmod_ptr)KMOD_PTR("send", ifp->if_bpf_send);
+	simple_unlock(&ifp->if_lock);
+	found = live &&
+	    kmod_ptr_find(ptrs, KMOD_NPTRS(ptrs), r->start, r->end, &hit);
+	if (found)
+		snprintf(r->why, r->whylen, "the packet tap of %s still calls "
+		    "0x%08x (the %s function given to bpf_attach): stop must "
+		    "take it back (bpf_attach again with NULL functions, or "
+		    "ifnet_detach its own interface)", ifp->if_xname,
+		    hit.kp_addr, hit.kp_name);
+	return found;
+}
+
+/* Unload check: a tap or send function of bpf_attach in the image. */
+static enum kmod_hold
+bpf_points_into(uint32_t start, uint32_t end, uint64_t stopped, char *why,
+    size_t whylen)
+{
+	struct bpf_range r = { start, end, why, whylen };
+
+	return dlil_ifnet_find_any(bpf_calls_into, &r) != NULL ?
+	    KMOD_HOLD_PINNED : KMOD_HOLD_NONE;
+}
+KMOD_UNLOAD_CHECK(packet_tap, bpf_points_into);
+
 /* ---- Listening ---- */
 
-/* Tell the driver (if it cares) which directions are tapped. */
+/*
+ * Tell the driver (if it cares) which directions are tapped.  Only while
+ * the interface is attached, and holding a use of it: a detach waits for
+ * the call to return, and the driver hears nothing after `detached`.
+ */
 static void
 bpf_tell_driver(ifnet_t ifp, bpf_tap_mode mode)
 {
-	if (ifp != NULL && ifp->if_bpf_tap != NULL)
-		ifp->if_bpf_tap(ifp, ifp->if_bpf_dlt, mode);
+	struct kext_call kc;
+	bpf_tap_func tap;
+	u_int32_t dlt;
+
+	if (ifp == NULL || !dlil_ifnet_use(ifp))
+		return;
+	simple_lock(&ifp->if_lock);
+	tap = ifp->if_bpf_tap;
+	dlt = ifp->if_bpf_dlt;
+	simple_unlock(&ifp->if_lock);
+	if (tap != NULL) {
+		kext_call_begin(&kc);
+		tap(ifp, dlt, mode);
+		kext_call_end(&kc, tap);
+	}
+	dlil_ifnet_unuse(ifp);
 }
 
 static errno_t

@@ -9,6 +9,8 @@
 #include <sys/kpi_mbuf.h>
 #include <sys/kern_event.h>
 #include <kern/kalloc.h>
+#include <kern/kext_call.h>
+#include <kern/kmod_check.h>
 #include <kern/locks.h>
 #include <kern/thread.h>
 #include <kern/thread_var.h>
@@ -62,6 +64,16 @@ static lck_rw_t		*dlil_ifnet_lock;
 static TAILQ_HEAD(, ifnet) ifnet_head = TAILQ_HEAD_INITIALIZER(ifnet_head);
 static u_int32_t	dlil_if_index_last;	/* (L) */
 
+/*
+ * Every interface from ifnet_allocate to its last release, attached or
+ * not (A): a detaching interface is off ifnet_head but its driver is
+ * still called, and the unload checks must see it.  A spin lock, since
+ * the last release may come anywhere.
+ */
+static TAILQ_HEAD(, ifnet) ifnet_all = TAILQ_HEAD_INITIALIZER(ifnet_all);
+static simple_lock_data_t dlil_ifnet_all_lock =
+    SIMPLE_LOCK_INITIALIZER("dlil_ifnet_all");
+
 OSMallocTag		dlil_tag;
 
 /* ---- Dropping ---- */
@@ -90,6 +102,9 @@ dlil_ifnet_reference(ifnet_t ifp)
 static void
 dlil_if_free(ifnet_t ifp)
 {
+	simple_lock(&dlil_ifnet_all_lock);
+	TAILQ_REMOVE(&ifnet_all, ifp, if_all_link);
+	simple_unlock(&dlil_ifnet_all_lock);
 	kfree_tag(ifp, sizeof(*ifp), dlil_tag);
 }
 
@@ -163,6 +178,19 @@ dlil_ifnet_foreach(void (*fn)(ifnet_t ifp, void *arg), void *arg)
 	TAILQ_FOREACH(ifp, &ifnet_head, if_link)
 		fn(ifp, arg);
 	lck_rw_unlock_shared(dlil_ifnet_lock);
+}
+
+ifnet_t
+dlil_ifnet_find_any(bool (*fn)(ifnet_t ifp, void *arg), void *arg)
+{
+	ifnet_t ifp;
+
+	simple_lock(&dlil_ifnet_all_lock);
+	TAILQ_FOREACH(ifp, &ifnet_all, if_all_link)
+		if (fn(ifp, arg))
+			break;
+	simple_unlock(&dlil_ifnet_all_lock);
+	return ifp;
 }
 
 /* Is an attached interface already called that, or has that id?  (L) */
@@ -262,6 +290,9 @@ dlil_if_allocate(const struct ifnet_init_params *init, ifnet_t *ifpp)
 	TAILQ_INIT(&ifp->if_filters);
 	TAILQ_INIT(&ifp->if_addrs);
 
+	simple_lock(&dlil_ifnet_all_lock);
+	TAILQ_INSERT_TAIL(&ifnet_all, ifp, if_all_link);
+	simple_unlock(&dlil_ifnet_all_lock);
 	lck_rw_lock_shared(dlil_ifnet_lock);
 	conflict = dlil_if_conflict(ifp);
 	lck_rw_unlock_shared(dlil_ifnet_lock);
@@ -483,12 +514,16 @@ dlil_if_purge_protos(ifnet_t ifp)
 
 /*
  * The end of a detach, in the DLIL thread, once nothing is in flight:
- * protocols, filters and addresses go, the driver hears `detached`, and
- * KEV_DL_IF_DETACHED is posted.  Then the attachment's reference goes.
+ * protocols, filters, addresses and the packet tap's functions go, the
+ * driver hears `detached` -- its last call -- and KEV_DL_IF_DETACHED is
+ * posted.  Then the attachment's reference goes.  if_detach_running
+ * tells the unload check that the driver's code still runs.
  */
 void
 dlil_if_detach_final(ifnet_t ifp)
 {
+	struct kext_call kc;
+
 	dlil_if_purge_protos(ifp);
 	iflt_detach_all(ifp);
 	dlil_if_purge_addrs(ifp);
@@ -496,9 +531,19 @@ dlil_if_detach_final(ifnet_t ifp)
 	simple_lock(&ifp->if_lock);
 	ifp->if_state = IF_STATE_DETACHED;
 	ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
+	ifp->if_bpf_send = NULL;
+	ifp->if_bpf_tap = NULL;
+	ifp->if_bpf_attached = false;
+	ifp->if_detach_running = ifp->if_detached != NULL;
 	simple_unlock(&ifp->if_lock);
-	if (ifp->if_detached != NULL)
+	if (ifp->if_detached != NULL) {
+		kext_call_begin(&kc);
 		ifp->if_detached(ifp);
+		kext_call_end(&kc, ifp->if_detached);
+		simple_lock(&ifp->if_lock);
+		ifp->if_detach_running = false;
+		simple_unlock(&ifp->if_lock);
+	}
 	dlil_post_msg(ifp, KEV_DL_IF_DETACHED);
 	dlil_ifnet_release(ifp);
 }
@@ -545,6 +590,76 @@ if_stat_add(ifnet_t ifp, const struct ifnet_stat_increment_param *s)
 	ifp->if_stats.dropped += s->dropped;
 	simple_unlock(&ifp->if_lock);
 }
+
+/* ---- The unload check ---- */
+
+struct dlil_range {
+	uint32_t	start, end;
+	char		*why;
+	size_t		whylen;
+};
+
+/*
+ * Does a live interface call into [start, end)?  Live: attached, or
+ * detaching until its `detached` callback has returned.  An interface
+ * that was never attached is not called (only its owner holds it), and
+ * a detached one never again.  If so, say so in r->why.  Under
+ * dlil_ifnet_all_lock: the interface stays while we look.
+ */
+static bool
+dlil_if_calls_into(ifnet_t ifp, void *arg)
+{
+	struct dlil_range *r = arg;
+	const struct kmod_ptr ptrs[] = {
+		KMOD_PTR("output", ifp->if_output),
+		KMOD_PTR("demux", ifp->if_demux),
+		KMOD_PTR("add_proto", ifp->if_add_proto),
+		KMOD_PTR("del_proto", ifp->if_del_proto),
+		KMOD_PTR("check_multi", ifp->if_check_multi),
+		KMOD_PTR("framer", ifp->if_framer),
+		KMOD_PTR("ioctl", ifp->if_ioctl),
+		KMOD_PTR("set_bpf_tap", ifp->if_set_bpf_tap),
+		KMOD_PTR("detach", ifp->if_detached),
+		KMOD_PTR("event", ifp->if_event),
+		/* The kernel never reads it, but every driver callback does. */
+		KMOD_PTR("softc", ifp->if_softc),
+	};
+	enum if_state state;
+	struct kmod_ptr hit;
+	bool live;
+
+	simple_lock(&ifp->if_lock);
+	state = ifp->if_state;
+	live = state == IF_STATE_ATTACHED || state == IF_STATE_DETACHING ||
+	    ifp->if_detach_running;
+	simple_unlock(&ifp->if_lock);
+	if (!live ||
+	    !kmod_ptr_find(ptrs, KMOD_NPTRS(ptrs), r->start, r->end, &hit))
+		return false;
+	if (state == IF_STATE_ATTACHED)
+		snprintf(r->why, r->whylen, "interface %s (%s 0x%08x) is still "
+		    "attached: stop must call ifnet_detach, wait for its "
+		    "detach callback, then ifnet_release", ifp->if_xname,
+		    hit.kp_name, hit.kp_addr);
+	else
+		snprintf(r->why, r->whylen, "interface %s (%s 0x%08x) is "
+		    "detaching, but its detach callback has not returned yet: "
+		    "stop must wait for it", ifp->if_xname, hit.kp_name,
+		    hit.kp_addr);
+	return true;
+}
+
+/* Unload check: an interface a kext allocated and attached. */
+static enum kmod_hold
+dlil_if_points_into(uint32_t start, uint32_t end, uint64_t stopped,
+    char *why, size_t whylen)
+{
+	struct dlil_range r = { start, end, why, whylen };
+
+	return dlil_ifnet_find_any(dlil_if_calls_into, &r) != NULL ?
+	    KMOD_HOLD_PINNED : KMOD_HOLD_NONE;
+}
+KMOD_UNLOAD_CHECK(interface, dlil_if_points_into);
 
 /* ---- Start ---- */
 

@@ -6,6 +6,7 @@
  */
 #include <sys/systm.h>
 #include <sys/kern_event.h>
+#include <kern/kext_call.h>
 #include <bsd/net/dlil_var.h>
 
 /*
@@ -17,17 +18,25 @@ dlil_event(ifnet_t ifp, const struct kev_msg *ev)
 {
 	struct if_proto *protos[IF_MAX_PROTOS];
 	struct kev_msg copy = *ev;
+	struct kext_call kc;
+	proto_media_event event;
 	int i, n;
 
 	iflt_event(ifp, ev);
 	n = dlil_protos_snapshot(ifp, protos);
 	for (i = 0; i < n; i++) {
-		if (protos[i]->ip_kpi.event != NULL)
-			protos[i]->ip_kpi.event(ifp, protos[i]->ip_family, ev);
+		if ((event = protos[i]->ip_kpi.event) != NULL) {
+			kext_call_begin(&kc);
+			event(ifp, protos[i]->ip_family, ev);
+			kext_call_end(&kc, event);
+		}
 		dlil_proto_release(protos[i]);
 	}
-	if (ifp->if_event != NULL && ifp->if_state != IF_STATE_DETACHED)
+	if (ifp->if_event != NULL && ifp->if_state != IF_STATE_DETACHED) {
+		kext_call_begin(&kc);
 		ifp->if_event(ifp, ev);
+		kext_call_end(&kc, ifp->if_event);
+	}
 	return kev_post_kernel(&copy);
 }
 
@@ -136,7 +145,8 @@ errno_t
 dlil_ioctl(ifnet_t ifp, protocol_family_t pf, u_int32_t cmd, void *arg)
 {
 	struct if_proto *proto;
-	errno_t retval = EOPNOTSUPP;
+	errno_t retval = EOPNOTSUPP, result;
+	struct kext_call kc;
 	bool stop;
 
 	if (ifp == NULL)
@@ -145,13 +155,20 @@ dlil_ioctl(ifnet_t ifp, protocol_family_t pf, u_int32_t cmd, void *arg)
 		return ENXIO;
 	stop = iflt_ioctl(ifp, pf, cmd, arg, &retval);
 	if (!stop && pf != 0 && (proto = dlil_proto_find(ifp, pf)) != NULL) {
-		if (proto->ip_kpi.ioctl != NULL)
-			stop = dlil_ioctl_result(proto->ip_kpi.ioctl(ifp, pf,
-			    cmd, arg), &retval);
+		if (proto->ip_kpi.ioctl != NULL) {
+			kext_call_begin(&kc);
+			result = proto->ip_kpi.ioctl(ifp, pf, cmd, arg);
+			kext_call_end(&kc, proto->ip_kpi.ioctl);
+			stop = dlil_ioctl_result(result, &retval);
+		}
 		dlil_proto_release(proto);
 	}
-	if (!stop && ifp->if_ioctl != NULL)
-		dlil_ioctl_result(ifp->if_ioctl(ifp, cmd, arg), &retval);
+	if (!stop && ifp->if_ioctl != NULL) {
+		kext_call_begin(&kc);
+		result = ifp->if_ioctl(ifp, cmd, arg);
+		kext_call_end(&kc, ifp->if_ioctl);
+		dlil_ioctl_result(result, &retval);
+	}
 	dlil_ifnet_unuse(ifp);
 	return retval;
 }

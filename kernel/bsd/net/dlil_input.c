@@ -7,6 +7,7 @@
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
+#include <kern/kext_call.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
 #include <bsd/net/dlil_var.h>
@@ -192,6 +193,7 @@ static void
 dlil_input_deliver(ifnet_t ifp, protocol_family_t pf, mbuf_t m, char *frame)
 {
 	struct if_proto *proto;
+	struct kext_call kc;
 	errno_t error;
 
 	proto = dlil_proto_find(ifp, pf);
@@ -199,7 +201,9 @@ dlil_input_deliver(ifnet_t ifp, protocol_family_t pf, mbuf_t m, char *frame)
 		dlil_drop_in(ifp, m, &dlil_stat.input_no_protocol);
 		return;
 	}
+	kext_call_begin(&kc);
 	error = proto->ip_kpi.input(ifp, pf, m, frame);
+	kext_call_end(&kc, proto->ip_kpi.input);
 	if (error == 0 || error == EJUSTRETURN)
 		NETSTAT_INC(dlil_stat.input_delivered);
 	else
@@ -216,6 +220,7 @@ dlil_input_packet(ifnet_t ifp, mbuf_t m)
 {
 	char *frame = mbuf_pkthdr_header(m);
 	protocol_family_t pf = 0;
+	struct kext_call kc;
 	errno_t error;
 
 	dlil_bpf_tap(ifp, m, frame, ifp->if_hdrlen, false);
@@ -224,7 +229,9 @@ dlil_input_packet(ifnet_t ifp, mbuf_t m)
 		return;
 	}
 	/* Demux first: filters are told which protocol the packet is for. */
+	kext_call_begin(&kc);
 	error = ifp->if_demux(ifp, m, frame, &pf);
+	kext_call_end(&kc, ifp->if_demux);
 	if (error != 0) {
 		if (error != EJUSTRETURN)
 			dlil_drop_in(ifp, m, &dlil_stat.input_no_protocol);

@@ -6,6 +6,7 @@
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
+#include <kern/kext_call.h>
 #include <bsd/net/dlil_var.h>
 #include <bsd/net/netstat_var.h>
 
@@ -24,6 +25,7 @@ dlil_output_frame(ifnet_t ifp, protocol_family_t pf, mbuf_t *mp,
 	char frame_type[DLIL_FRAME_TYPE_MAX] = { 0 };
 	char ll_dest[DLIL_LLADDR_MAX] = { 0 };
 	struct if_proto *proto;
+	struct kext_call kc;
 	errno_t error;
 
 	proto = dlil_proto_find(ifp, pf);
@@ -32,11 +34,15 @@ dlil_output_frame(ifnet_t ifp, protocol_family_t pf, mbuf_t *mp,
 		*mp = NULL;
 		return ENOENT;
 	}
+	kext_call_begin(&kc);
 	error = proto->ip_kpi.pre_output(ifp, pf, mp, dest, route,
 	    frame_type, ll_dest);
+	kext_call_end(&kc, proto->ip_kpi.pre_output);
 	dlil_proto_release(proto);
 	if (error == 0 && ifp->if_framer != NULL) {
+		kext_call_begin(&kc);
 		error = ifp->if_framer(ifp, mp, dest, ll_dest, frame_type);
+		kext_call_end(&kc, ifp->if_framer);
 		if (error != 0 && error != EJUSTRETURN)
 			dlil_drop(*mp, &dlil_stat.output_framer_error);
 	} else if (error != 0 && error != EJUSTRETURN)
@@ -55,6 +61,7 @@ errno_t
 dlil_output(ifnet_t ifp, protocol_family_t pf, mbuf_t m, void *route,
     const struct sockaddr *dest, bool raw)
 {
+	struct kext_call kc;
 	errno_t error = 0;
 
 	if (ifp == NULL || m == NULL) {
@@ -86,7 +93,9 @@ dlil_output(ifnet_t ifp, protocol_family_t pf, mbuf_t m, void *route,
 	}
 	dlil_bpf_tap(ifp, m, NULL, 0, true);
 	/* The driver owns the packet from here, even when it fails. */
+	kext_call_begin(&kc);
 	error = ifp->if_output(ifp, m);
+	kext_call_end(&kc, ifp->if_output);
 	if (error != 0)
 		NETSTAT_INC(dlil_stat.output_driver_error);
 	else

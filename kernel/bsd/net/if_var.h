@@ -6,6 +6,7 @@
  *
  * Locks, in the order they may be taken:
  *	dlil_ifnet_lock	(rw, dlil.c)	the list of attached interfaces: (L)
+ *	dlil_ifnet_all_lock (simple lock, dlil.c) every interface: (A)
  *	ifp->if_lock	(simple lock)	the interface's mutable state: (i)
  *	dlil_input_lock	(simple lock)	the input queue and pending work: (q)
  * if_lock is a spin lock because drivers update counters and hand in
@@ -36,6 +37,7 @@
 #define IF_MAX_FILTERS		16	/* interface filters per interface */
 #define IF_MAX_PROTOS		16	/* protocols per interface */
 #define IF_LINK_QLEN		4	/* link changes waiting to be posted */
+#define IFLT_NAME_MAX		32	/* the kernel's copy of iff_name */
 
 /* Where an interface is in its life (ifnet_allocate .. the last release). */
 enum if_state {
@@ -71,10 +73,13 @@ struct if_demux_entry {
  * A protocol attached to an interface (ifnet_attach_protocol).  It stays
  * allocated while anyone holds a reference: the interface's list holds
  * one, and every packet being handed to the protocol another.  The last
- * release calls the protocol's `detached` callback.
+ * release calls the protocol's `detached` callback.  Also on the list of
+ * every protocol until `detached` has returned (dlil_proto.c, for the
+ * unload check).
  */
 struct if_proto {
 	TAILQ_ENTRY(if_proto)	ip_link;	/* (i) on if_protos */
+	LIST_ENTRY(if_proto)	ip_all;		/* dlil_proto_all_lock */
 	ifnet_t			ip_ifp;		/* (c), referenced */
 	protocol_family_t	ip_family;	/* (c) */
 	struct ifnet_attach_proto_param ip_kpi;	/* (c) callbacks */
@@ -84,12 +89,16 @@ struct if_proto {
 
 /*
  * An interface filter (iflt_attach).  Referenced like if_proto; the last
- * release calls iff_detached.
+ * release calls iff_detached.  Also on the list of every filter until
+ * iff_detached has returned (kpi_interfacefilter.c, for the unload check).
  */
 struct ifnet_filter {
 	TAILQ_ENTRY(ifnet_filter) filt_link;	/* (i) on if_filters */
+	LIST_ENTRY(ifnet_filter) filt_all;	/* iflt_all_lock */
 	ifnet_t			filt_ifp;	/* (c), referenced */
-	struct iff_filter	filt_kpi;	/* (c) callbacks */
+	struct iff_filter	filt_kpi;	/* (c) callbacks; iff_name is
+						   filt_name */
+	char			filt_name[IFLT_NAME_MAX]; /* (c) */
 	u_int32_t		filt_refcnt;	/* (i) */
 	bool			filt_detaching;	/* (i) off the list */
 };
@@ -134,8 +143,10 @@ struct ifnet {
 	ifnet_detached_func	if_detached;		/* (c) */
 	ifnet_event_func	if_event;		/* (c) */
 
-	/* The attached list (dlil.c). */
+	/* The attached list (dlil.c), and the list of every interface from
+	 * ifnet_allocate to the last release (the unload check's). */
 	TAILQ_ENTRY(ifnet)	if_link;		/* (L) on ifnet_head */
+	TAILQ_ENTRY(ifnet)	if_all_link;		/* (A) on ifnet_all */
 	u_int32_t		if_index;		/* (L) 1, 2, ...; 0 before attach */
 
 	simple_lock_data_t	if_lock;
@@ -145,6 +156,7 @@ struct ifnet {
 	u_int32_t		if_refcnt;		/* (i) ifnet_reference */
 	u_int32_t		if_usecount;		/* (i) packets and calls inside */
 	bool			if_detach_posted;	/* (i) IF_WORK_DETACH queued */
+	bool			if_detach_running;	/* (i) in the driver's detach */
 
 	/* Settings (ifnet_set_*). */
 	u_int16_t		if_flags;		/* (i) IFF_* */
@@ -242,6 +254,14 @@ void	dlil_wakeup(void);
 
 /* Walk the attached interfaces; fn runs with dlil_ifnet_lock shared. */
 void	dlil_ifnet_foreach(void (*fn)(ifnet_t ifp, void *arg), void *arg);
+/*
+ * Walk every interface, attached or not, until fn returns true; returns
+ * that interface (NULL if none), which may be gone once the walk's lock
+ * is dropped: fn does the work, the caller only tests for NULL.  fn runs
+ * with a spin lock held: it may take if_lock, but must not sleep.  For
+ * the unload checks.
+ */
+ifnet_t	dlil_ifnet_find_any(bool (*fn)(ifnet_t ifp, void *arg), void *arg);
 
 /*
  * Interface addresses.  if_attach_ifaddr takes a reference for the list;

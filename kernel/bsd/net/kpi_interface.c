@@ -8,6 +8,7 @@
 #include <sys/kern_event.h>
 #include <sys/sockio.h>
 #include <kern/kalloc.h>
+#include <kern/kext_call.h>
 #include <bsd/net/if_var.h>
 
 /* ---- Life cycle ---- */
@@ -315,11 +316,13 @@ ifnet_stat(ifnet_t ifp, struct ifnet_stats_param *out_stats)
 
 /*
  * Promiscuous mode is counted: IFF_PROMISC is on while at least one
- * caller wants it, and the driver hears SIOCSIFFLAGS when it changes.
+ * caller wants it, and the driver of an attached interface hears
+ * SIOCSIFFLAGS when it changes (holding a use: never after `detached`).
  */
 errno_t
 ifnet_set_promiscuous(ifnet_t ifp, int on)
 {
+	struct kext_call kc;
 	struct ifreq ifr;
 	bool changed;
 
@@ -335,13 +338,15 @@ ifnet_set_promiscuous(ifnet_t ifp, int on)
 	if (changed)
 		ifp->if_flags ^= IFF_PROMISC;
 	simple_unlock(&ifp->if_lock);
-	if (!changed)
+	if (!changed || ifp->if_ioctl == NULL || !dlil_ifnet_use(ifp))
 		return 0;
 	bzero(&ifr, sizeof(ifr));
 	strlcpy(ifr.ifr_name, ifp->if_xname, sizeof(ifr.ifr_name));
 	ifr.ifr_flags = (short)ifp->if_flags;
-	if (ifp->if_ioctl != NULL)
-		ifp->if_ioctl(ifp, SIOCSIFFLAGS, &ifr);
+	kext_call_begin(&kc);
+	ifp->if_ioctl(ifp, SIOCSIFFLAGS, &ifr);
+	kext_call_end(&kc, ifp->if_ioctl);
+	dlil_ifnet_unuse(ifp);
 	return 0;
 }
 

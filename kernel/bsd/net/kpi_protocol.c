@@ -3,12 +3,15 @@
  * A plumber knows how to attach one protocol family to interfaces of one
  * family (IP on Ethernet); an input handler is where proto_input and
  * proto_inject deliver.  Injected packets wait on their protocol's queue
- * until the DLIL thread runs proto_input_run.
+ * until the DLIL thread runs proto_input_run.  A kext that stops with a
+ * plumber still registered is kept in memory (the unload check).
  */
 #include <sys/systm.h>
 #include <sys/queue.h>
 #include <sys/kpi_mbuf.h>
 #include <kern/kalloc.h>
+#include <kern/kext_call.h>
+#include <kern/kmod_check.h>
 #include <kern/locks.h>
 #include <bsd/net/if_var.h>
 #include <bsd/net/netstat_var.h>
@@ -83,6 +86,7 @@ proto_input_find(protocol_family_t pf)
 static void
 proto_input_release(struct proto_input_entry *pie)
 {
+	struct kext_call kc;
 	bool last;
 
 	simple_lock(&proto_input_lock);
@@ -90,8 +94,11 @@ proto_input_release(struct proto_input_entry *pie)
 	simple_unlock(&proto_input_lock);
 	if (!last)
 		return;
-	if (pie->pie_detached != NULL)
+	if (pie->pie_detached != NULL) {
+		kext_call_begin(&kc);
 		pie->pie_detached(pie->pie_family);
+		kext_call_end(&kc, pie->pie_detached);
+	}
 	kfree(pie, sizeof(*pie));
 }
 
@@ -149,12 +156,15 @@ proto_unregister_input(protocol_family_t protocol)
 static void
 proto_input_deliver(struct proto_input_entry *pie, mbuf_t list)
 {
+	struct kext_call kc;
 	mbuf_t m, next;
 
 	for (m = list; m != NULL; m = next) {
 		next = mbuf_nextpkt(m);
 		mbuf_setnextpkt(m, NULL);
+		kext_call_begin(&kc);
 		pie->pie_input(pie->pie_family, m);
+		kext_call_end(&kc, pie->pie_input);
 	}
 }
 
@@ -312,6 +322,7 @@ errno_t
 proto_plumb(protocol_family_t protocol_family, ifnet_t ifp)
 {
 	struct proto_plumber *pp;
+	struct kext_call kc;
 	errno_t error;
 
 	if (ifp == NULL)
@@ -322,8 +333,11 @@ proto_plumb(protocol_family_t protocol_family, ifnet_t ifp)
 		error = EPROTONOSUPPORT;
 	else if (dlil_protocol_attached(ifp, protocol_family))
 		error = EEXIST;
-	else
+	else {
+		kext_call_begin(&kc);
 		error = pp->pp_plumb(ifp, protocol_family);
+		kext_call_end(&kc, pp->pp_plumb);
+	}
 	lck_mtx_unlock(proto_plumb_mtx);
 	return error;
 }
@@ -332,17 +346,53 @@ void
 proto_unplumb(protocol_family_t protocol_family, ifnet_t ifp)
 {
 	struct proto_plumber *pp;
+	struct kext_call kc;
 
 	if (ifp == NULL)
 		return;
 	lck_mtx_lock(proto_plumb_mtx);
 	pp = proto_plumber_find(protocol_family, ifnet_family(ifp));
-	if (pp != NULL && pp->pp_unplumb != NULL)
+	if (pp != NULL && pp->pp_unplumb != NULL) {
+		kext_call_begin(&kc);
 		pp->pp_unplumb(ifp, protocol_family);
-	else
+		kext_call_end(&kc, pp->pp_unplumb);
+	} else
 		ifnet_detach_protocol(ifp, protocol_family);
 	lck_mtx_unlock(proto_plumb_mtx);
 }
+
+/*
+ * Unload check: a registered plumber whose plumb or unplumb is in the
+ * image.  proto_unregister_plumber takes it off at once (a plumb running
+ * holds proto_plumb_mtx, which unregistering waits for).  The protocols
+ * it attached are the protocol attachment check's.
+ */
+static enum kmod_hold
+proto_plumber_points_into(uint32_t start, uint32_t end, uint64_t stopped,
+    char *why, size_t whylen)
+{
+	struct proto_plumber *pp;
+	struct kmod_ptr hit;
+
+	lck_mtx_lock(proto_plumb_mtx);
+	TAILQ_FOREACH(pp, &proto_plumbers, pp_link) {
+		const struct kmod_ptr ptrs[] = {
+			KMOD_PTR("plumb", pp->pp_plumb),
+			KMOD_PTR("unplumb", pp->pp_unplumb),
+		};
+
+		if (kmod_ptr_find(ptrs, KMOD_NPTRS(ptrs), start, end, &hit))
+			break;
+	}
+	if (pp != NULL)
+		snprintf(why, whylen, "the plumber of protocol family %u on "
+		    "interface family %u (%s 0x%08x) is still registered: stop "
+		    "must call proto_unregister_plumber", pp->pp_proto,
+		    pp->pp_if_family, hit.kp_name, hit.kp_addr);
+	lck_mtx_unlock(proto_plumb_mtx);
+	return pp != NULL ? KMOD_HOLD_PINNED : KMOD_HOLD_NONE;
+}
+KMOD_UNLOAD_CHECK(plumber, proto_plumber_points_into);
 
 void
 proto_kpi_init(void)
