@@ -64,8 +64,15 @@ kev_vendor_lookup_locked(const char *s)
 	return 0;
 }
 
-/* The copy is made before taking the spin lock and dropped if another
- * thread registered the same string meanwhile. */
+/*
+ * The kernel keeps its own copy of the string, never the caller's
+ * pointer: the string is usually the kext's bundle id, in the kext's
+ * image, and the code must outlive the kext (`kevents` names the vendor
+ * of old events, and a reloaded kext gets the same code back).  So a
+ * vendor code pins nothing.  The copy is made before taking the spin
+ * lock and dropped if another thread registered the same string
+ * meanwhile.
+ */
 errno_t
 kev_vendor_code_find(const char *string, u_int32_t *code)
 {

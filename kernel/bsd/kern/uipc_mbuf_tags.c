@@ -52,9 +52,12 @@ mtag_id_lookup_locked(const char *s)
 }
 
 /*
- * The copy of the string is made before taking the lock (kalloc must
- * not run under a spin lock we hold) and given back if another thread
- * registered the same string meanwhile.
+ * The kernel keeps its own copy of the string, never the caller's
+ * pointer: it is usually the kext's bundle id, in the kext's image, and
+ * the id outlives the kext (tags on packets still in flight, the same id
+ * for a reloaded kext).  So a tag id pins nothing.  The copy is made
+ * before taking the lock (kalloc must not run under a spin lock we hold)
+ * and given back if another thread registered the same string meanwhile.
  */
 errno_t
 mbuf_tag_id_find(const char *string, mbuf_tag_id_t *id)
