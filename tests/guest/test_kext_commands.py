@@ -104,7 +104,9 @@ def test_kextunload_names_what_a_refusing_stop_routine_returned(
     assert status == 1
     assert capsys.readouterr().err == (
         "kextunload: com.finch.sample.stubborn: stop routine returned 5 (KERN_FAILURE); "
-        "the kext stays loaded\n"
+        "the kext stays loaded and running.  If stop is waiting for an asynchronous detach "
+        "(an interface filter's iff_detached, an interface's detach callback) that is "
+        "normal: unload it again, or use kextunload -w SECONDS\n"
     )
 
 

@@ -28,7 +28,7 @@ def test_the_commands_are_installed_under_darwins_names_and_the_2001_ones() -> N
     [
         (kextload.main, ["-v", "-d DEPENDENCY", "-r SEARCHDIR", "-e", "--rundir DIR", "BUNDLE"]),
         (kextstat.main, ["-l", "-k", "-b ID", "--rundir DIR"]),
-        (kextunload.main, ["-b ID", "--rundir DIR", "BUNDLE"]),
+        (kextunload.main, ["-b ID", "-w SECONDS", "--rundir DIR", "BUNDLE"]),
     ],
 )
 def test_help_explains_every_flag(main, flags: list[str], capsys) -> None:

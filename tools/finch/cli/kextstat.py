@@ -6,18 +6,30 @@ columns of Mac OS X 10.4's kextstat:
 Index is the kmod id, Refs how many loaded kexts link against it, Address,
 Size and Wired its memory (0x0 for the kernel's own components: the
 kernel and its KPI bundles com.apple.kpi.*), and <Linked Against> the
-ids it links against, highest first.  Also installed as kmodstat, the
-2001 name.
+ids it links against, highest first.
+
+A kext whose stop routine ran but left something behind that still
+points into it (kextunload said so) is kept in memory, "pinned"; its row
+is followed by an indented line with its state and what holds it, with
+the name of the kext's function after each address:
+
+       12    0 0x19c000   0x1000     0x1000     com.example.leaky (1.0.0) <3 2>
+          stopped, pinned: interface filter 'leaky' is still attached to lo0 ...
+
+"pinned until reboot" means nothing will release it.  Also installed as
+kmodstat, the 2001 name.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
 from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
 from finch.kext.loaded import format_kextstat
+from finch.kext.naming import KextNames
 from finch.session import GuestSession
 
 
@@ -49,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _stat(args: argparse.Namespace) -> int:
     with GuestSession.open(rundir(args)) as session:
         kexts = session.list_kexts()
+        names = KextNames(session.records, kexts)
+        kexts = [
+            dataclasses.replace(k, reason=names.annotate(k.reason)) if k.pinned else k
+            for k in kexts
+        ]
     sys.stdout.write(
         format_kextstat(
             kexts, header=not args.no_header, hide_kernel=args.no_kernel, bundle_ids=args.bundle_id

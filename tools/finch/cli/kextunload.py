@@ -4,17 +4,29 @@ Name each kext by bundle id (-b) or by its bundle (Foo.kext, whose
 Info.plist gives the id).  The kernel refuses while other loaded kexts
 link against it (unload those first), and keeps it loaded when its stop
 routine returns anything but KERN_SUCCESS; kextunload then says what stop
-returned.  Also installed as kmodunload, the 2001 name.
+returned.  If stop succeeds but something the kext registered still
+points into it (an interface filter it did not detach, a pending timeout,
+...), the kernel keeps the kext in memory, stopped and "pinned", and
+kextunload says what is left and which call stop was missing; unloading
+it again frees it once nothing points into it.
+
+A stop routine that has just called an asynchronous detach (iflt_detach:
+iff_detached may come later, on the DLIL thread) is right to refuse until
+the detach is over.  -w SECONDS tries again until the unload succeeds or
+the time is up, printing each refusal once.  Also installed as
+kmodunload, the 2001 name.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
-from finch.kext.unload import bundle_identifier, unload_kext
+from finch.errors import FinchError
+from finch.kext.unload import UnloadRefused, bundle_identifier, ignore_refusal, unload_kext
 from finch.session import GuestSession
 
 
@@ -29,6 +41,19 @@ def parser(prog: str = "kextunload") -> argparse.ArgumentParser:
         help="unload the kext with this bundle id (repeatable)",
     )
     p.add_argument(
+        "-w",
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help=(
+            "when the kernel refuses, try again every quarter second for up to SECONDS: "
+            "a stop routine waiting for an asynchronous detach (iff_detached) refuses "
+            "until it is over, and a pinned kext is freed once its last callback returns.  "
+            "Each refusal is printed once; a kext that nothing will ever release is not waited for"
+        ),
+    )
+    p.add_argument(
         "bundles",
         nargs="*",
         metavar="BUNDLE",
@@ -36,6 +61,16 @@ def parser(prog: str = "kextunload") -> argparse.ArgumentParser:
         help="unload the kext this bundle holds (its CFBundleIdentifier)",
     )
     return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text} seconds: say 0 to 3600")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,8 +84,28 @@ def _unload(prog: str, p: argparse.ArgumentParser, args: argparse.Namespace) -> 
         p.error("name a kext to unload: -b ID or a BUNDLE")
     targets = [(f"id {i}", i) for i in args.bundle_id]
     targets += [(f"kext {b}", bundle_identifier(b)) for b in args.bundles]
+
+    def say(refused: UnloadRefused) -> None:
+        print(f"{prog}: {refused}", file=sys.stderr, flush=True)
+
     with GuestSession.open(rundir(args)) as session:
         for what, identifier in targets:
-            unload_kext(session, identifier)
+            try:
+                unload_kext(
+                    session,
+                    identifier,
+                    wait=args.wait,
+                    on_refusal=say if args.wait else ignore_refusal,
+                )
+            except UnloadRefused as refused:
+                if not args.wait:
+                    raise
+                if refused.hopeless:
+                    raise FinchError(
+                        f"unload {what} failed: nothing will release it, so waiting cannot help"
+                    ) from None
+                raise FinchError(
+                    f"unload {what} failed: still refused after {args.wait:g} s (see above)"
+                ) from None
             print(f"{prog}: unload {what} succeeded", flush=True)
     return 0

@@ -54,6 +54,13 @@ def resolve_load_order(
     loaded_by_id = {k.identifier: k for k in loaded}
     if target.identifier in loaded_by_id:
         k = loaded_by_id[target.identifier]
+        if k.pinned:  # its stop ran, but something still points into it
+            raise KextError(
+                f"{target.identifier} is already loaded (index {k.index}), stopped and pinned "
+                f"in memory: {k.reason}.  A second copy is not loaded beside it (the bundle id "
+                "names its memory, its symbols and its panic reports): restart the guest to "
+                "load the fixed kext, or give it another CFBundleIdentifier"
+            )
         raise KextError(
             f"{target.identifier} is already loaded (index {k.index}, version {k.version}): "
             f"unload it first with `kextunload -b {target.identifier}`"

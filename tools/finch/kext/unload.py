@@ -3,40 +3,61 @@
 The kernel decides (KMOD_UNLOAD, docs/hostlink.md): it refuses while
 other kexts link against the kext (EBUSY), calls the stop routine and
 keeps the kext loaded when stop returns anything but KERN_SUCCESS (EIO,
-with stop's value), and keeps its memory while something the kext
-registered still points into it (EBUSY).  This module finds the kext by
-bundle id, turns each refusal into a sentence that names the kext, the
-reason and what to do, and forgets the host's record of an unloaded kext.
+with stop's value), and keeps its memory -- the kext is then stopped and
+"pinned" -- while something the kext registered still points into it
+(EBUSY, naming what and the call stop was missing).  A later unload of a
+pinned kext does not call stop again: it re-checks, and frees the kext
+once nothing points into it.
+
+This module finds the kext by bundle id, turns each refusal into a
+sentence that names the kext, the reason and what to do (with the name
+of the kext function at each address the kernel gives), retries for a
+while when asked to (kextunload -w: a stop routine may be waiting for an
+asynchronous detach, a pinned kext for a callback to return), and forgets
+the host's record of an unloaded kext.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from finch.hostlink.messages import errno_name, kern_return_name
 from finch.kext.bundle import KextError
 from finch.kext.loaded import LoadedKext
+from finch.kext.naming import KextNames
 from finch.plist import load_info_plist
 from finch.session import GuestSession
 
 EIO = 5
+RETRY_PAUSE = 0.25  # seconds between two tries of kextunload -w
 
 
 class UnloadRefused(KextError):
     """The kernel kept the kext: `status` is its errno, `stop_result` what
-    the stop routine returned."""
+    the stop routine returned; `hopeless` when nothing will release it
+    before the guest reboots (waiting cannot help)."""
 
-    def __init__(self, message: str, status: int, stop_result: int) -> None:
+    def __init__(
+        self, message: str, status: int, stop_result: int, *, hopeless: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.stop_result = stop_result
+        self.hopeless = hopeless
 
 
 @dataclass(frozen=True)
 class UnloadResult:
     identifier: str
     kmod_id: int
+    tries: int = 1  # how many KMOD_UNLOADs it took
+
+
+def ignore_refusal(refused: UnloadRefused) -> None:
+    """An on_refusal that says nothing."""
 
 
 def bundle_identifier(bundle: Path) -> str:
@@ -58,21 +79,65 @@ def find_loaded(kexts: list[LoadedKext], identifier: str) -> LoadedKext:
     raise KextError(f"{identifier} is not loaded (`kextstat` lists what is)")
 
 
-def unload_kext(session: GuestSession, identifier: str) -> UnloadResult:
-    """Stop and remove the loaded kext `identifier`, or raise UnloadRefused."""
+def unload_kext(
+    session: GuestSession,
+    identifier: str,
+    *,
+    wait: float = 0.0,
+    on_refusal: Callable[[UnloadRefused], None] = ignore_refusal,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> UnloadResult:
+    """Stop and remove the loaded kext `identifier`, or raise UnloadRefused.
+
+    With `wait` > 0, a refusal is tried again every RETRY_PAUSE seconds
+    until the unload succeeds or `wait` seconds have passed, unless the
+    kernel says nothing will release the kext; on_refusal hears each
+    refusal whose words differ from the one before.  The last refusal is
+    raised."""
+    deadline = clock() + wait
+    last = ""
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            kmod_id = _unload_once(session, identifier)
+            return UnloadResult(identifier, kmod_id, tries)
+        except UnloadRefused as refused:
+            if str(refused) != last:
+                on_refusal(refused)
+                last = str(refused)
+            if refused.hopeless or clock() + RETRY_PAUSE > deadline:
+                raise
+        sleep(RETRY_PAUSE)
+
+
+def _unload_once(session: GuestSession, identifier: str) -> int:
+    """One KMOD_UNLOAD; the kmod id it freed."""
     kext = find_loaded(session.list_kexts(), identifier)
     reply = session.unload(kext.index)
     if reply.status == 0:
         session.records.remove(identifier)
-        return UnloadResult(identifier, kext.index)
+        return kext.index
     if reply.status == EIO and reply.stop_result != 0:
         message = (
             f"{identifier}: stop routine returned {reply.stop_result} "
-            f"({kern_return_name(reply.stop_result)}); the kext stays loaded"
+            f"({kern_return_name(reply.stop_result)}); the kext stays loaded and running.  "
+            "If stop is waiting for an asynchronous detach (an interface filter's "
+            "iff_detached, an interface's detach callback) that is normal: unload it "
+            "again, or use kextunload -w SECONDS"
         )
     elif reply.message.startswith(identifier):
         message = reply.message  # the kernel's words name the kext already
     else:
         why = reply.message or errno_name(reply.status)
         message = f"{identifier}: the kernel refused to unload it: {why}"
-    raise UnloadRefused(message, reply.status, reply.stop_result)
+    now = session.list_kexts()  # after the refusal: is it pinned, and for good?
+    after = next((k for k in now if k.identifier == identifier), None)
+    hopeless = after is not None and after.pinned_forever
+    raise UnloadRefused(
+        KextNames(session.records, now).annotate(message),
+        reply.status,
+        reply.stop_result,
+        hopeless=hopeless,
+    )
