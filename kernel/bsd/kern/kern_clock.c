@@ -170,14 +170,14 @@ timeout_points_into(uint32_t start, uint32_t end, uint64_t stopped,
 		return KMOD_HOLD_PINNED;
 	}
 	if (since) {
-		snprintf(why, whylen, "timeout to 0x%08x(0x%08x) re-armed "
-		    "itself after stop, as it does each time it runs: stop "
-		    "must end the re-arming and call untimeout", (uint32_t)fn,
-		    (uint32_t)arg);
+		snprintf(why, whylen, "timeout to 0x%08x with argument "
+		    "0x%08x re-armed itself after stop, as it does each time it "
+		    "runs: stop must end the re-arming and call untimeout",
+		    (uint32_t)fn, (uint32_t)arg);
 		return KMOD_HOLD_FOREVER;
 	}
-	snprintf(why, whylen, "timeout to 0x%08x(0x%08x) is still pending%s: "
-	    "stop must call untimeout", (uint32_t)fn, (uint32_t)arg,
+	snprintf(why, whylen, "timeout to 0x%08x with argument 0x%08x is still "
+	    "pending%s: stop must call untimeout", (uint32_t)fn, (uint32_t)arg,
 	    rearmed ? " (it re-arms itself each time it runs)" : "");
 	return KMOD_HOLD_PINNED;
 }

@@ -174,11 +174,11 @@ bpf_calls_into(ifnet_t ifp, void *arg)
 	found = live &&
 	    kmod_ptr_find(ptrs, KMOD_NPTRS(ptrs), r->start, r->end, &hit);
 	if (found)
-		snprintf(r->why, r->whylen, "the packet tap of %s still calls "
-		    "0x%08x (the %s function given to bpf_attach): stop must "
-		    "take it back (bpf_attach again with NULL functions, or "
+		snprintf(r->why, r->whylen, "the packet tap of %s still has "
+		    "the %s function 0x%08x given to bpf_attach: stop must take "
+		    "it back (bpf_attach again with NULL functions, or "
 		    "ifnet_detach its own interface)", ifp->if_xname,
-		    hit.kp_addr, hit.kp_name);
+		    hit.kp_name, hit.kp_addr);
 	return found;
 }
 
