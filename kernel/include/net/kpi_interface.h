@@ -264,9 +264,11 @@ errno_t	ifnet_attach(ifnet_t interface, const struct sockaddr_dl *ll_addr);
 
 /* Starts the detach: the interface leaves the list at once and takes no
  * new packets; KEV_DL_IF_DETACHING is posted.  Once no packet or call is
- * inside it, the DLIL thread detaches its protocols and filters, calls
- * the driver's `detach` and posts KEV_DL_IF_DETACHED.  EINVAL never
- * attached, ENXIO already detaching.  May sleep. */
+ * inside it, the DLIL thread detaches its protocols and filters, takes
+ * the packet tap's functions off, calls the driver's `detach` and posts
+ * KEV_DL_IF_DETACHED.  EINVAL never attached, ENXIO already detaching.
+ * May sleep.  Until `detach` has returned, kextunload keeps the driver's
+ * stopped kext in memory ("pinned"). */
 errno_t	ifnet_detach(ifnet_t interface);
 
 /* Accessors of what ifnet_allocate was given.  For a NULL interface:
@@ -311,7 +313,8 @@ ifnet_offload_t	ifnet_offload(ifnet_t interface);
  * protocols attached, ENXIO if the interface is not attached, ENOMEM.
  * detach calls the driver's del_proto, posts KEV_DL_PROTO_DETACHED and
  * calls `detached` once no packet is inside the protocol's callbacks
- * (ENOENT if not attached).  Both may sleep.
+ * (ENOENT if not attached).  Both may sleep.  Until `detached` has
+ * returned, kextunload keeps the stopped kext in memory ("pinned").
  */
 errno_t	ifnet_attach_protocol(ifnet_t interface, protocol_family_t protocol_family,
 	    const struct ifnet_attach_proto_param *proto_details);

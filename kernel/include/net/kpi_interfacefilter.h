@@ -56,10 +56,12 @@ struct iff_filter {
 	iff_detached_func	iff_detached;
 };
 
-/* Appends a filter to the interface's list (the struct is copied); the
- * interface holds a reference until the filter is detached.  ENXIO if
- * the interface is not attached, EINVAL if filter or its name is NULL,
- * ENOMEM (also with 16 filters attached).  Never sleeps. */
+/* Appends a filter to the interface's list (the struct and the name are
+ * copied); the interface holds a reference until the filter is detached.
+ * ENXIO if the interface is not attached, EINVAL if filter or its name is
+ * NULL, ENOMEM (also with 16 filters attached).  Never sleeps.  Until
+ * iff_detached has returned, kextunload keeps the stopped kext in
+ * memory ("pinned"). */
 errno_t	iflt_attach(ifnet_t interface, const struct iff_filter *filter,
 	    interface_filter_t *filter_ref);
 /* Takes the filter off the list; call it once per filter.  Asynchronous:

@@ -57,7 +57,8 @@ typedef errno_t (*proto_plumb_handler)(ifnet_t ifp, protocol_family_t protocol);
 typedef void (*proto_unplumb_handler)(ifnet_t ifp, protocol_family_t protocol);
 
 /* EINVAL if plumb is NULL, EEXIST if the pair is registered, ENOMEM.
- * May sleep. */
+ * May sleep.  While it is registered, kextunload keeps the stopped kext
+ * in memory ("pinned"). */
 errno_t	proto_register_plumber(protocol_family_t proto_fam,
 	    ifnet_family_t if_fam, proto_plumb_handler plumb,
 	    proto_unplumb_handler unplumb);
