@@ -156,7 +156,8 @@ sloppy_tick(void *arg)
 kern_return_t
 sloppy_start(kmod_info_t *ki, void *data)
 {
-	timeout(sloppy_tick, NULL, 1);	/* and then fail without untimeout() */
+	timeout(sloppy_tick, NULL, hz / 2);	/* fires after the kernel looked */
+	/* and then fail without untimeout() */
 	return KERN_FAILURE;
 }
 
