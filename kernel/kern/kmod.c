@@ -593,9 +593,10 @@ static const char *
 kmod_advice(enum kmod_hold hold)
 {
 	if (hold == KMOD_HOLD_FOREVER)
-		return "Nothing will ever release it: its memory stays until "
-		    "the guest reboots.  Fix the kext; restart the guest to "
-		    "load the fixed one";
+		return "Nothing else can release it (only its own code could "
+		    "stop the re-arming): its memory stays until the guest "
+		    "reboots.  Fix the kext; restart the guest to load the "
+		    "fixed one";
 	return "Its code stays so that nothing calls freed memory; once "
 	    "that is gone, kextunload frees it (kextunload -w waits for it)";
 }

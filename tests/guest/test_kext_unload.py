@@ -307,8 +307,9 @@ def test_a_timeout_that_rearms_itself_after_stop_pins_its_kext_until_reboot(
     assert re.search(
         rf"timeout to {ADDRESS} \(ticker_fire\) with argument 0x00000000 re-armed itself "
         r"after stop, as it does each time it runs: stop must end the re-arming and call "
-        r"untimeout\.  Nothing will ever release it: its memory stays until the guest "
-        r"reboots\.  Fix the kext; restart the guest to load the fixed one",
+        r"untimeout\.  Nothing else can release it \(only its own code could stop the "
+        r"re-arming\): its memory stays until the guest reboots\.  Fix the kext; restart "
+        r"the guest to load the fixed one",
         message,
     ), message
     kext = listed(guest, "ticker")
