@@ -14,9 +14,11 @@
 #include <kern/kalloc.h>
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
+#include <kern/kmod_resources.h>
 #include <kern/kmod_var.h>
 #include <kern/locks_var.h>
 #include <kern/monitor.h>
+#include <kern/panic_var.h>
 #include <kern/simple_lock.h>
 #include <kern/vm_page.h>
 #include <libkern/crc32.h>
@@ -451,6 +453,24 @@ static enum kmod_hold kmod_check(struct kmod *km, int *others);
 static const char *kmod_advice(enum kmod_hold hold);
 
 /*
+ * Just before a kext's image is freed: what it still owns (OSMalloc
+ * blocks, mbufs, lock groups, thread calls...) stays allocated -- the
+ * kernel does not clean up after a kext -- but is reported, on the
+ * console by kmod_leak_report() and to the host at the end of `why`.
+ */
+static void
+kmod_append_leaks(struct kmod *km, char *why, size_t whylen)
+{
+	char leaks[KMOD_REFUSAL_MAX];
+
+	if (kmod_leak_report(km->km_info, leaks, sizeof(leaks)) == 0)
+		return;
+	if (why[0] != '\0')
+		strlcat(why, "; ", whylen);
+	strlcat(why, leaks, whylen);
+}
+
+/*
  * Call start; if it refuses, forget the kmod and free its block -- unless
  * start left something behind (a timeout, a thread) that still points
  * into the image: then the kmod stays, pinned, until that is gone.
@@ -490,6 +510,7 @@ kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
 	    "kext was unloaded", ki->name, *start_result,
 	    kern_return_name(*start_result));
 	printf("kmod: %s\n", why);
+	kmod_append_leaks(km, why, whylen);
 	kmod_release_deps(ki);
 	kmod_destroy(km);
 	return EIO;
@@ -717,6 +738,7 @@ kmod_unload(uint32_t id, kern_return_t *stop_result, char *why, size_t whylen)
 		err = kmod_check_unused(km, running, why, whylen);
 	if (err != 0)
 		goto out;
+	kmod_append_leaks(km, why, whylen);	/* success: why was empty */
 	kmod_release_deps(km->km_info);
 	kmod_destroy(km);
 out:
@@ -836,16 +858,30 @@ kmod_list(struct kmod_stat *rows, int max)
 	return n;
 }
 
+/*
+ * The list is walked under kmod_lock, since an unload may be freeing an
+ * entry on another thread at this moment; a panic walks it bare, as
+ * kmod_panic_dump does, because the lock may be held by the thread that
+ * panicked.
+ */
 const kmod_info_t *
 kmod_lookup_address(uint32_t addr)
 {
+	const kmod_info_t *ki = NULL;
+	bool locked = panic_in_progress == 0;
 	struct kmod *km;
 
+	if (locked)
+		simple_lock(&kmod_lock);
 	TAILQ_FOREACH(km, &kmod_head, km_link)
 		if (km->km_loaded && addr >= km->km_addr &&
-		    addr < km->km_addr + km->km_npages * PAGE_SIZE)
-			return km->km_info;
-	return NULL;
+		    addr < km->km_addr + km->km_npages * PAGE_SIZE) {
+			ki = km->km_info;
+			break;
+		}
+	if (locked)
+		simple_unlock(&kmod_lock);
+	return ki;
 }
 
 /* No locks: we are panicking. */

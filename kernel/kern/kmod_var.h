@@ -114,7 +114,12 @@ errno_t	kmod_unload(uint32_t id, kern_return_t *stop_result,
  */
 int	kmod_list(struct kmod_stat *rows, int max);
 
-/* The kmod whose image holds `addr`, for panic reports; NULL if none. */
+/*
+ * The kmod whose image holds `addr` (a return address, a callback), or
+ * NULL.  Takes kmod_lock: do not call it holding that lock.  The result
+ * stays valid only while the kext cannot be unloaded (the caller runs in
+ * it, or holds kmod_op_lock); copy what you need from it.
+ */
 const kmod_info_t *kmod_lookup_address(uint32_t addr);
 
 /* Panic report: every loaded kmod with its address range. */

@@ -21,6 +21,7 @@ import pytest
 
 from finch.kext.guest import KextGuest
 from finch.kext.load import LoadResult
+from finch.kext.unload import UnloadResult
 from finch.symbolize import Symbolizer
 
 MakeKext = Callable[..., Path]
@@ -153,14 +154,15 @@ def holder(module_kext_guest: KextGuest, module_make_kext: MakeKext) -> Iterator
 @pytest.fixture(scope="module")
 def leaky(
     module_kext_guest: KextGuest, module_make_kext: MakeKext
-) -> tuple[LoadResult, Symbolizer]:
+) -> tuple[LoadResult, Symbolizer, UnloadResult]:
     """com.example.leaky, loaded and unloaded: it left everything behind
-    but what would have called into it.  Its symbols, read while loaded."""
+    but what would have called into it.  Its symbols, read while loaded,
+    and what kextunload said."""
     bundle = module_make_kext("leaky", holder_source("leaky", free_all=False), libraries=KPIS)
     [result] = module_kext_guest.load(bundle)
     symbols = symbols_of(result)
-    module_kext_guest.unload("com.example.leaky")
-    return result, symbols
+    unloaded = module_kext_guest.unload("com.example.leaky")
+    return result, symbols, unloaded
 
 
 def symbols_of(result: LoadResult) -> Symbolizer:
@@ -278,8 +280,9 @@ def test_a_kext_that_frees_everything_in_stop_leaves_nothing_behind(
     guest = module_kext_guest
     guest.load(module_make_kext("tidy", holder_source("tidy", free_all=True), libraries=KPIS))
 
-    guest.unload("com.example.tidy")
+    unloaded = guest.unload("com.example.tidy")
 
+    assert unloaded.leaks == ""
     assert guest.monitor("kextres -l com.example.tidy").strip() == (
         "kextres: com.example.tidy would leak nothing"
     )
@@ -296,9 +299,9 @@ def test_a_kext_that_frees_everything_in_stop_leaves_nothing_behind(
 
 
 def test_a_leaky_kexts_leaks_are_listed_by_kind_count_and_bytes(
-    module_kext_guest: KextGuest, leaky: tuple[LoadResult, Symbolizer]
+    module_kext_guest: KextGuest, leaky: tuple[LoadResult, Symbolizer, UnloadResult]
 ) -> None:
-    _, symbols = leaky
+    _, symbols, _ = leaky
 
     report = module_kext_guest.monitor("kextres -l com.example.leaky").strip()
     head, _, items = report.partition(", which the kernel will not free: ")
@@ -317,8 +320,21 @@ def test_a_leaky_kexts_leaks_are_listed_by_kind_count_and_bytes(
     assert head.endswith(f"leaked {total} bytes")
 
 
+def test_kextunload_reports_the_leaks_with_the_functions_named(
+    leaky: tuple[LoadResult, Symbolizer, UnloadResult],
+) -> None:
+    """What kextunload prints after `unload ... succeeded`: the kernel's
+    leak report, each kext address followed by its function's name."""
+    _, _, unloaded = leaky
+
+    assert unloaded.leaks.startswith("com.example.leaky: leaked ")
+    assert "OSMalloc tag 'com.example.leaky': 3 blocks, 384 bytes" in unloaded.leaks
+    assert "mbufs: 2 mbufs, 1 cluster (2 KB), 2560 bytes" in unloaded.leaks
+    assert re.search(rf"thread call to {HEX} \(leaky_tick\): idle", unloaded.leaks)
+
+
 def test_leaks_stay_charged_to_the_unloaded_kext_by_name(
-    module_kext_guest: KextGuest, leaky: tuple[LoadResult, Symbolizer]
+    module_kext_guest: KextGuest, leaky: tuple[LoadResult, Symbolizer, UnloadResult]
 ) -> None:
     guest = module_kext_guest
 

@@ -118,9 +118,8 @@ mbuf_owner_find_locked(const char *name)
 /*
  * Kernel code is charged to "kernel" without a lookup.  A kext is known
  * by its bundle id, not its kmod id, so that a leak survives a reload
- * under the same name.  kmod_lookup_address() takes no lock; the kmod
- * list is only changed by the host link thread, and an allocating kext
- * cannot be unloaded under its own feet.
+ * under the same name.  An allocating kext cannot be unloaded under its
+ * own feet, so the kmod_info the lookup returns stays while we read it.
  */
 uint8_t
 mbuf_owner_of(const void *ra)

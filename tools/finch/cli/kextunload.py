@@ -91,7 +91,7 @@ def _unload(prog: str, p: argparse.ArgumentParser, args: argparse.Namespace) -> 
     with GuestSession.open(rundir(args)) as session:
         for what, identifier in targets:
             try:
-                unload_kext(
+                result = unload_kext(
                     session,
                     identifier,
                     wait=args.wait,
@@ -108,4 +108,6 @@ def _unload(prog: str, p: argparse.ArgumentParser, args: argparse.Namespace) -> 
                     f"unload {what} failed: still refused after {args.wait:g} s (see above)"
                 ) from None
             print(f"{prog}: unload {what} succeeded", flush=True)
+            if result.leaks:
+                print(f"{prog}: warning: {result.leaks}", file=sys.stderr, flush=True)
     return 0

@@ -54,6 +54,7 @@ class UnloadResult:
     identifier: str
     kmod_id: int
     tries: int = 1  # how many KMOD_UNLOADs it took
+    leaks: str = ""  # what the kext still owned when it was freed ("": nothing)
 
 
 def ignore_refusal(refused: UnloadRefused) -> None:
@@ -101,8 +102,8 @@ def unload_kext(
     while True:
         tries += 1
         try:
-            kmod_id = _unload_once(session, identifier)
-            return UnloadResult(identifier, kmod_id, tries)
+            kmod_id, leaks = _unload_once(session, identifier)
+            return UnloadResult(identifier, kmod_id, tries, leaks)
         except UnloadRefused as refused:
             if str(refused) != last:
                 on_refusal(refused)
@@ -112,13 +113,17 @@ def unload_kext(
         sleep(RETRY_PAUSE)
 
 
-def _unload_once(session: GuestSession, identifier: str) -> int:
-    """One KMOD_UNLOAD; the kmod id it freed."""
-    kext = find_loaded(session.list_kexts(), identifier)
+def _unload_once(session: GuestSession, identifier: str) -> tuple[int, str]:
+    """One KMOD_UNLOAD; the kmod id it freed, and what the kext leaked
+    (the kernel's report, its addresses named while the kext's symbols
+    are still known)."""
+    kexts = session.list_kexts()
+    kext = find_loaded(kexts, identifier)
     reply = session.unload(kext.index)
     if reply.status == 0:
+        leaks = KextNames(session.records, kexts).annotate(reply.message)
         session.records.remove(identifier)
-        return kext.index
+        return kext.index, leaks
     if reply.status == EIO and reply.stop_result != 0:
         message = (
             f"{identifier}: stop routine returned {reply.stop_result} "
