@@ -128,6 +128,8 @@ hl_damage_message(enum hl_decode what)
 		return "dropped a frame of another protocol version";
 	case HL_DEC_ABANDONED:
 		return "gave up on a frame that never completed";
+	case HL_DEC_RESYNC:
+		return "dropped a partial frame for a new HELLO";
 	default:
 		return "dropped a damaged frame";
 	}
@@ -211,7 +213,8 @@ hl_drain(struct hostlink *hl)
 	while ((r = hl_decode(&hl->hl_dec, &f)) != HL_DEC_MORE) {
 		if (r == HL_DEC_FRAME)
 			hl_input(hl, &f);
-		else
+		else if (r != HL_DEC_RESYNC)	/* an earlier session's
+						   leftovers: nobody to tell */
 			hl_report_damage(hl, r);
 	}
 }
@@ -321,9 +324,10 @@ mon_hostlink(int argc, char **argv)
 	    hl->hl_events_out, hl->hl_errors_out, hl->hl_retransmits);
 	printf("kernel events: %u sent to the host\n", hl->hl_kevs_out);
 	printf("dropped: %u bytes outside frames, %u bad CRC, "
-	    "%u oversized, %u bad version, %u abandoned partial\n",
+	    "%u oversized, %u bad version, %u abandoned partial, "
+	    "%u partial ended by a HELLO\n",
 	    d->d_bad_magic, d->d_bad_crc, d->d_oversized, d->d_bad_version,
-	    d->d_abandoned);
+	    d->d_abandoned, d->d_resyncs);
 	printf("com2: %u bytes received, ring full %u times, "
 	    "%u line errors\n", hl->hl_uart.u_rx_bytes,
 	    hl->hl_uart.u_rx_pauses, hl->hl_uart.u_rx_errors);

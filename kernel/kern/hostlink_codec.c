@@ -25,6 +25,7 @@ hl_drop(struct hl_decoder *d, uint32_t n)
 {
 	d->d_head += n;
 	d->d_len -= n;
+	d->d_scan = d->d_scan > n ? d->d_scan - n : 0;
 	if (d->d_len == 0)
 		d->d_head = 0;
 }
@@ -90,6 +91,40 @@ hl_decoder_abandon(struct hl_decoder *d)
 	return HL_DEC_ABANDONED;
 }
 
+/* Are the HL_HELLO_LEN bytes at p a whole, good HELLO? */
+static bool
+hl_is_hello(const uint8_t *p)
+{
+	const uint32_t body = HL_HELLO_LEN - HL_CRC_LEN;
+
+	return p[0] == HL_MAGIC0 && p[1] == HL_MAGIC1 &&
+	    p[HL_OFF_VERSION] == HL_VERSION && p[HL_OFF_TYPE] == HL_HELLO &&
+	    hl_le32dec(p + HL_OFF_LEN) == HL_HELLO_LEN - HL_OVERHEAD &&
+	    crc32(0, p, body) == hl_le32dec(p + body);
+}
+
+/*
+ * Step 4: the frame at the head is incomplete.  Is there a whole HELLO
+ * after its first byte?  Its offset, or 0.  The host never puts a whole
+ * HELLO inside another frame, so one found here is a new session's, and
+ * the frame it interrupted will never complete.  d_scan remembers how
+ * far the search got, so that each byte is looked at once however long
+ * the frame takes to arrive.
+ */
+static uint32_t
+hl_find_hello(struct hl_decoder *d)
+{
+	const uint8_t *p = d->d_buf + d->d_head;
+	uint32_t i;
+
+	for (i = d->d_scan > 1 ? d->d_scan : 1; i + HL_HELLO_LEN <= d->d_len;
+	    i++)
+		if (p[i] == HL_MAGIC0 && hl_is_hello(p + i))
+			return i;
+	d->d_scan = i;
+	return 0;
+}
+
 /*
  * Steps 1 to 7 of section 1.  After a bad CRC or an oversized length
  * only the first byte is known to be bad: the frame's length may be
@@ -101,7 +136,7 @@ enum hl_decode
 hl_decode(struct hl_decoder *d, struct hl_frame *f)
 {
 	const uint8_t *p;
-	uint32_t length, total;
+	uint32_t length, total, skip;
 
 	hl_settle(d);
 	if (d->d_len == 0)
@@ -120,8 +155,13 @@ hl_decode(struct hl_decoder *d, struct hl_frame *f)
 		return HL_DEC_OVERSIZED;
 	}
 	total = HL_OVERHEAD + length;
-	if (d->d_len < total)
-		return HL_DEC_MORE;
+	if (d->d_len < total) {
+		if ((skip = hl_find_hello(d)) == 0)
+			return HL_DEC_MORE;
+		d->d_resyncs++;
+		hl_drop(d, skip);
+		return HL_DEC_RESYNC;
+	}
 	f->f_crc = hl_le32dec(p + HL_HDR_LEN + length);
 	if (crc32(0, p, HL_HDR_LEN + length) != f->f_crc) {
 		d->d_bad_crc++;

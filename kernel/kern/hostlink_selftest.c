@@ -322,3 +322,71 @@ test_hostlink_bad_version(void)
 	return with_decoder(bad_version);
 }
 SELFTEST(hostlink_bad_version, test_hostlink_bad_version);
+
+/*
+ * A frame left half-sent (a tool killed in the middle of a KMOD_WRITE)
+ * would make the decoder wait for bytes that never come; a whole HELLO
+ * behind it ends the wait at once, byte by byte as the link thread
+ * feeds it, and nothing is reported as damage.
+ */
+static int
+hello_resyncs(struct hl_decoder *d)
+{
+	uint8_t buf[2 * FRAME_MAX], hello[FRAME_MAX];
+	size_t n, h, i;
+
+	n = mkgood(buf, HL_KMOD_WRITE, 9, P("\x00\x10\x00\x00 some code"));
+	hl_le32enc(buf + HL_OFF_LEN, 1000);	/* claims far more */
+	n -= 8;					/* and stops early */
+	h = mkgood(hello, HL_HELLO, 1, P("\x00\x00\x00\x00"));
+	memcpy(buf + n, hello, h);
+	for (i = 0; i < n + h; i++) {
+		ST_ASSERT(hl_decoder_put(d, buf + i, 1) == 1);
+		if (i < n + h - 1)
+			ST_ASSERT(next_is(d, HL_DEC_MORE));
+	}
+	ST_ASSERT(next_is(d, HL_DEC_RESYNC));
+	ST_ASSERT(next_is_frame(d, HL_HELLO, 1, P("\x00\x00\x00\x00")));
+	ST_ASSERT(next_is(d, HL_DEC_MORE));
+	ST_ASSERT(hl_decoder_pending(d) == 0);
+	ST_ASSERT(d->d_resyncs == 1 && d->d_bad_crc == 0 &&
+	    d->d_bad_magic == 0 && d->d_abandoned == 0);
+	return 0;
+}
+
+static int
+test_hostlink_hello_resyncs(void)
+{
+	return with_decoder(hello_resyncs);
+}
+SELFTEST(hostlink_hello_resyncs, test_hostlink_hello_resyncs);
+
+/*
+ * Only a whole, good HELLO ends the wait: a damaged one, another
+ * request, or a HELLO of the wrong size inside a partial frame do not.
+ */
+static int
+only_hello_resyncs(struct hl_decoder *d)
+{
+	uint8_t buf[3 * FRAME_MAX];
+	size_t n;
+
+	n = mkgood(buf, HL_KMOD_WRITE, 9, P(""));
+	hl_le32enc(buf + HL_OFF_LEN, 1000);
+	n += mkgood(buf + n, HL_KMOD_LIST, 2, P(""));
+	n += mkgood(buf + n, HL_HELLO, 3, P("\x00\x00\x00\x00\x00"));
+	n += mkgood(buf + n, HL_HELLO, 4, P("\x00\x00\x00\x00"));
+	buf[n - 6] ^= 0x01;			/* its flags damaged */
+	ST_ASSERT(hl_decoder_put(d, buf, n) == n);
+	ST_ASSERT(next_is(d, HL_DEC_MORE));
+	ST_ASSERT(hl_decoder_pending(d) == n);
+	ST_ASSERT(d->d_resyncs == 0);
+	return 0;
+}
+
+static int
+test_hostlink_only_hello_resyncs(void)
+{
+	return with_decoder(only_hello_resyncs);
+}
+SELFTEST(hostlink_only_hello_resyncs, test_hostlink_only_hello_resyncs);

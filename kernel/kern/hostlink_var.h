@@ -22,6 +22,8 @@
 #define HL_OVERHEAD		(HL_HDR_LEN + HL_CRC_LEN)
 #define HL_MAX_PAYLOAD		65536	/* both sides' limit in version 1 */
 #define HL_MAX_FRAME		(HL_OVERHEAD + HL_MAX_PAYLOAD)
+#define HL_HELLO_LEN		(HL_OVERHEAD + 4)	/* a HELLO: its payload is
+					   the u32 flags */
 
 /* Offsets inside the header. */
 #define HL_OFF_VERSION		2
@@ -102,13 +104,17 @@ enum hl_decode {
 	HL_DEC_BAD_CRC,		/* a CRC mismatch: its first byte dropped */
 	HL_DEC_BAD_VERSION,	/* a good frame of another version: skipped */
 	HL_DEC_ABANDONED,	/* a partial frame given up: 1 byte dropped */
+	HL_DEC_RESYNC,		/* a HELLO ended a partial frame's wait: the
+				   bytes before the HELLO dropped */
 };
 
 /*
  * The receiver of docs/hostlink.md, section 1.  Bytes go in with
  * hl_decoder_put(); hl_decode() reports one frame or one error at a
- * time.  The bytes held are d_buf[d_head .. d_head + d_len).  Only one
- * thread uses a decoder, so it has no lock.
+ * time.  The bytes held are d_buf[d_head .. d_head + d_len).  While a
+ * frame is incomplete, a whole HELLO behind its first byte ends the wait
+ * (HL_DEC_RESYNC): a new host session gets through whatever an earlier
+ * one left half-sent.  Only one thread uses a decoder, so it has no lock.
  */
 struct hl_decoder {
 	uint8_t		*d_buf;
@@ -118,6 +124,8 @@ struct hl_decoder {
 	uint32_t	d_len;		/* bytes held */
 	uint32_t	d_done;		/* the frame last returned: dropped
 					   at the next call */
+	uint32_t	d_scan;		/* where the search for a HELLO
+					   inside a partial frame goes on */
 	/* What it found, for the `hostlink` command. */
 	uint32_t	d_frames;
 	uint32_t	d_bad_magic;	/* bytes dropped outside frames */
@@ -125,6 +133,7 @@ struct hl_decoder {
 	uint32_t	d_oversized;
 	uint32_t	d_bad_version;
 	uint32_t	d_abandoned;	/* partial frames given up */
+	uint32_t	d_resyncs;	/* partial frames a HELLO ended */
 };
 
 /* Use buf (size bytes) to hold a frame: payloads up to size - 14. */

@@ -32,6 +32,7 @@ from finch.hostlink.codec import (
     MsgType,
     encode,
     encode_frame,
+    hello_inside,
 )
 from finch.hostlink.messages import (
     EVENT_LOG,
@@ -57,6 +58,7 @@ from finch.hostlink.messages import (
     PayloadError,
     StatusReply,
 )
+from finch.session import write_requests
 
 # -- frames ---------------------------------------------------------------
 
@@ -168,6 +170,81 @@ def test_a_payload_over_the_limit_cannot_be_encoded() -> None:
         encode(MsgType.KMOD_WRITE, 1, bytes(MAX_PAYLOAD + 1))
 
 
+# -- a HELLO resynchronises --------------------------------------------------
+
+HELLO_FRAME = encode(MsgType.HELLO, 1, HelloRequest(0).encode())
+
+
+def half_sent_write() -> bytes:
+    """The first part of a large KMOD_WRITE: what a killed kextload leaves."""
+    return encode(MsgType.KMOD_WRITE, 9, bytes(40000))[:20000]
+
+
+def test_a_hello_ends_the_wait_for_a_frame_that_will_never_complete() -> None:
+    guest = FrameDecoder(resync_type=MsgType.HELLO)
+
+    assert guest.feed(half_sent_write()) == []
+    items = guest.feed(HELLO_FRAME)
+
+    assert items == [
+        DecodeError("resync", "KMOD_WRITE seq 9 ended after 20000 of its 40014 bytes by a HELLO",
+                    20000),
+        Frame(MsgType.HELLO, 1, bytes(4)),
+    ]  # fmt: skip
+    assert guest.pending == 0
+
+
+def test_a_hello_arriving_byte_by_byte_comes_out_with_its_last_byte() -> None:
+    guest = FrameDecoder(resync_type=MsgType.HELLO)
+    guest.feed(half_sent_write())
+
+    items = [guest.feed(HELLO_FRAME[i : i + 1]) for i in range(len(HELLO_FRAME))]
+
+    assert items[:-1] == [[]] * (len(HELLO_FRAME) - 1)
+    assert items[-1][-1] == Frame(MsgType.HELLO, 1, bytes(4))
+
+
+def test_the_host_resyncs_on_a_hello_reply_after_an_earlier_sessions_partial_reply() -> None:
+    reply = HelloReply(1, KERNEL_READY, MAX_PAYLOAD, "0123456789abcdef", "0.1.0")
+    hello_reply = encode(MsgType.HELLO_REPLY, 1, reply.encode())
+    host = FrameDecoder()  # resync_type=HELLO_REPLY
+
+    items = host.feed(encode(MsgType.MONITOR_REPLY, 40, bytes(30000))[:100] + hello_reply)
+
+    assert [getattr(i, "kind", None) for i in items] == ["resync", None]
+    assert items[-1] == Frame(MsgType.HELLO_REPLY, 1, reply.encode())
+
+
+def test_only_a_whole_good_hello_ends_the_wait() -> None:
+    damaged = bytearray(HELLO_FRAME)
+    damaged[12] ^= 1
+    too_long = encode(MsgType.HELLO, 2, bytes(5))
+    other = encode(MsgType.KMOD_LIST, 3)
+    guest = FrameDecoder(resync_type=MsgType.HELLO)
+
+    items = guest.feed(half_sent_write() + bytes(damaged) + too_long + other + HELLO_FRAME[:-1])
+
+    assert items == []
+
+
+def test_an_image_holding_a_hello_is_written_in_pieces_that_do_not() -> None:
+    image = bytes(100) + HELLO_FRAME + bytes(70000)
+
+    requests = write_requests(0xC000_0000, image, MAX_PAYLOAD)
+
+    assert all(hello_inside(r.encode()) < 0 for _, r in requests)
+    assert b"".join(r.data for _, r in requests) == image
+    assert [r.address - 0xC000_0000 for _, r in requests] == [o for o, _ in requests]
+    assert len(requests[0][1].data) == 100 + len(HELLO_FRAME) // 2  # cut inside the HELLO
+
+
+def test_no_frame_may_carry_a_whole_hello_in_its_payload() -> None:
+    with pytest.raises(CodecError, match="holds a whole HELLO frame at byte 4"):
+        encode(MsgType.KMOD_WRITE, 5, b"\0\0\x10\xc0" + HELLO_FRAME + b"rest")
+
+    assert hello_inside(b"xx" + HELLO_FRAME[:-1] + b"yy") == -1
+
+
 # -- payloads -------------------------------------------------------------
 
 MESSAGES: list[Message] = [
@@ -250,7 +327,7 @@ def start_guest(path: Path, guest: Guest) -> threading.Thread:
     def run() -> None:
         conn, _ = server.accept()
         with conn:
-            guest(conn, FrameDecoder())
+            guest(conn, FrameDecoder(resync_type=MsgType.HELLO))
         server.close()
 
     thread = threading.Thread(target=run, daemon=True)

@@ -27,6 +27,7 @@ from types import TracebackType
 from finch.elf32 import Elf32Error, defined_globals, has_symbol_table, symbol_string
 from finch.errors import FinchError
 from finch.hostlink.client import HostLink, HostLinkError, LinkTimeout
+from finch.hostlink.codec import HELLO_SIZE, hello_inside
 from finch.hostlink.messages import (
     NO_PHYS,
     KmodAllocReply,
@@ -223,11 +224,8 @@ class GuestSession:
                 finally:
                     os.close(fd)
                 return "shared RAM"
-        piece = self.max_payload - 4
-        for offset in range(0, len(image), piece):
-            reply = self.link.call(
-                KmodWriteRequest(address + offset, image[offset : offset + piece])
-            )
+        for offset, request in write_requests(address, image, self.max_payload):
+            reply = self.link.call(request)
             assert isinstance(reply, StatusReply)
             if reply.status != 0:
                 raise HostLinkError(
@@ -250,3 +248,25 @@ class GuestSession:
         """Run a monitor command in the guest; what it printed."""
         reply = self.link.monitor(command)
         return re.sub(r"\r\n?", "\n", reply.text)
+
+
+def write_requests(
+    address: int, image: bytes, max_payload: int
+) -> list[tuple[int, KmodWriteRequest]]:
+    """The KMOD_WRITE requests that copy `image` to `address`, each with
+    its offset: as large as max_payload allows, but cut short where a
+    piece would carry a whole HELLO frame (an image may hold one by
+    chance), which the guest would take for a new host session."""
+    requests = []
+    offset = 0
+    while offset < len(image):
+        size = min(max_payload - 4, len(image) - offset)
+        while True:
+            request = KmodWriteRequest(address + offset, image[offset : offset + size])
+            inside = hello_inside(request.encode())
+            if inside < 0:
+                break
+            size = inside - 4 + HELLO_SIZE // 2  # end the piece inside that HELLO
+        requests.append((offset, request))
+        offset += size
+    return requests

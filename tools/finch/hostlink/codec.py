@@ -16,6 +16,13 @@ FrameDecoder is fed the stream in chunks of any size and hands back, in
 order, the frames it completed and the errors it met (bad magic, bad CRC,
 oversized length, unsupported version).  It never raises on bad input: it
 reports, skips and resynchronises on the next b"FN".
+
+A HELLO resynchronises: while a frame is incomplete, a whole, good HELLO
+behind its first byte (a HELLO request for the guest's decoder, a HELLO
+reply for the host's) ends the wait, so that a new session gets through
+whatever an earlier one left half-sent.  For that, no frame may carry a
+whole HELLO inside its payload: encode_frame() refuses one (and the host
+cuts KMOD_WRITE pieces so that none does: see hello_inside()).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ HEADER_SIZE = HEADER.size  # 10
 OVERHEAD = HEADER.size + TRAILER.size  # 14
 MAX_PAYLOAD = 64 * 1024
 REPLY = 0x80  # a reply's type is its request's type | REPLY
+HELLO_SIZE = OVERHEAD + 4  # a HELLO request: its payload is the u32 flags
 
 
 class MsgType(IntEnum):
@@ -84,7 +92,8 @@ class Frame:
 @dataclass(frozen=True)
 class DecodeError:
     """Something the decoder dropped.  kind: bad-magic, bad-crc, oversized,
-    bad-version, or abandoned (a partial frame given up by drop_partial())."""
+    bad-version, abandoned (a partial frame given up by drop_partial()), or
+    resync (a partial frame that a HELLO ended: an earlier session's)."""
 
     kind: str
     detail: str
@@ -102,6 +111,12 @@ def encode_frame(frame: Frame, max_payload: int = MAX_PAYLOAD) -> bytes:
             f"{type_name(frame.type)} payload of {len(frame.payload)} bytes is over the "
             f"{max_payload}-byte limit: split it"
         )
+    inside = hello_inside(frame.payload)
+    if inside >= 0:
+        raise CodecError(
+            f"{type_name(frame.type)} payload holds a whole HELLO frame at byte {inside}, "
+            "which the guest would take for a new session: split it there"
+        )
     body = (
         HEADER.pack(MAGIC, frame.version, frame.type, frame.seq, len(frame.payload)) + frame.payload
     )
@@ -112,11 +127,51 @@ def encode(type: int, seq: int, payload: bytes = b"") -> bytes:
     return encode_frame(Frame(type, seq, payload))
 
 
-class FrameDecoder:
-    """Incremental decoder: feed() bytes as they arrive, get frames and errors."""
+def _whole_frame_at(data: bytes | bytearray, i: int, ftype: int) -> int:
+    """The size of the whole, good frame of type `ftype` at data[i:], or 0.
+    A HELLO request is always HELLO_SIZE bytes."""
+    if len(data) - i < HEADER_SIZE:
+        return 0
+    magic, version, t, _seq, length = HEADER.unpack_from(data, i)
+    if magic != MAGIC or version != PROTOCOL_VERSION or t != ftype:
+        return 0
+    if ftype == MsgType.HELLO and length != HELLO_SIZE - OVERHEAD:
+        return 0
+    end = i + HEADER_SIZE + length
+    if end + TRAILER.size > len(data):
+        return 0
+    (crc,) = TRAILER.unpack_from(data, end)
+    return end + TRAILER.size - i if zlib.crc32(data[i:end]) == crc else 0
 
-    def __init__(self, max_payload: int = MAX_PAYLOAD) -> None:
+
+def find_whole_frame(data: bytes | bytearray, ftype: int, start: int = 0) -> int:
+    """The offset of the first whole, good frame of type `ftype` in
+    data[start:], or -1."""
+    i = data.find(MAGIC, start)
+    while i >= 0:
+        if _whole_frame_at(data, i, ftype):
+            return i
+        i = data.find(MAGIC, i + 1)
+    return -1
+
+
+def hello_inside(payload: bytes) -> int:
+    """Where a whole HELLO request lies inside `payload`, or -1.  A frame
+    must not carry one: the guest would end that frame's wait there."""
+    return find_whole_frame(payload, MsgType.HELLO)
+
+
+class FrameDecoder:
+    """Incremental decoder: feed() bytes as they arrive, get frames and errors.
+
+    resync_type is the HELLO this end receives: MsgType.HELLO_REPLY for
+    the host (the default), MsgType.HELLO for a guest's decoder."""
+
+    def __init__(
+        self, max_payload: int = MAX_PAYLOAD, resync_type: int = MsgType.HELLO_REPLY
+    ) -> None:
         self.max_payload = max_payload
+        self.resync_type = resync_type
         self._buf = bytearray()
 
     @property
@@ -178,7 +233,16 @@ class FrameDecoder:
             )
         total = HEADER_SIZE + length + TRAILER.size
         if len(self._buf) < total:
-            return None
+            hello = find_whole_frame(self._buf, self.resync_type, 1)
+            if hello < 0:
+                return None
+            del self._buf[:hello]
+            return DecodeError(
+                "resync",
+                f"{type_name(ftype)} seq {seq} ended after {hello} of its {total} bytes "
+                f"by a {type_name(self.resync_type)}",
+                hello,
+            )
         (crc,) = TRAILER.unpack_from(self._buf, HEADER_SIZE + length)
         computed = zlib.crc32(self._buf[: HEADER_SIZE + length])
         if crc != computed:
