@@ -6,6 +6,7 @@
  * EVENT frames and the `hostlink` command.
  */
 #include <sys/systm.h>
+#include <i386/pio.h>
 #include <i386/serial.h>
 #include <kern/hostlink_var.h>
 #include <kern/locks_var.h>
@@ -172,11 +173,34 @@ hl_is_retransmission(struct hostlink *hl, const struct hl_frame *f)
 	    f->f_crc == hl->hl_req_crc;
 }
 
+/*
+ * A request before any HELLO since this boot comes from a host whose
+ * session began before the guest rebooted: what it asks about (a block
+ * from KMOD_ALLOC, a kmod id) is gone.  Refuse it with ENOTCONN, so that
+ * the host learns of the reboot instead of getting a puzzling refusal.
+ */
+static void
+hl_refuse_unhelloed(struct hostlink *hl, const struct hl_frame *f)
+{
+	uint8_t buf[128];
+	struct hl_out out = { buf, 0, sizeof(buf), false };
+
+	hl->hl_unhelloed++;
+	hl_put_error(&out, ENOTCONN, f->f_type, "the kernel has booted since "
+	    "this host's HELLO: say HELLO again");
+	hl_send_frame(hl, HL_ERROR, f->f_seq, out.o_buf, out.o_len, NULL, 0);
+	hl->hl_errors_out++;
+}
+
 /* A good frame: answer a retransmission from memory, act on the rest. */
 static void
 hl_input(struct hostlink *hl, const struct hl_frame *f)
 {
 	hl->hl_eio_sent = false;
+	if (f->f_type != HL_HELLO && hl->hl_hellos == 0) {
+		hl_refuse_unhelloed(hl, f);
+		return;
+	}
 	if (hl_is_retransmission(hl, f)) {
 		hl->hl_retransmits++;
 	} else {
@@ -253,12 +277,37 @@ hostlink_thread(void *parameter, wait_result_t wait_result)
 	}
 }
 
+/*
+ * The boot id: new at every boot, so that a host tool can tell that the
+ * guest rebooted between or during its requests.  It mixes the
+ * time-stamp counter (under QEMU's TCG, the host's cycle counter) with
+ * the CMOS clock's date and time: two boots would have to agree on both.
+ */
+static void
+hl_make_boot_id(struct hostlink *hl)
+{
+	static const uint8_t rtc_regs[] = { 0x00, 0x02, 0x04, 0x07, 0x08,
+	    0x09 };		/* seconds, minutes, hours, day, month, year */
+	uint8_t rtc[sizeof(rtc_regs)];
+	uint32_t lo, hi;
+	size_t i;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	for (i = 0; i < sizeof(rtc_regs); i++) {
+		outb(0x70, rtc_regs[i]);
+		rtc[i] = inb(0x71);
+	}
+	snprintf(hl->hl_boot_id, sizeof(hl->hl_boot_id), "%08x%08x",
+	    crc32(hi, rtc, sizeof(rtc)), lo);
+}
+
 void
 hostlink_start(void)
 {
 	struct hostlink *hl = &hostlink;
 	thread_t t;
 
+	hl_make_boot_id(hl);
 	lck_mtx_init(&hl->hl_tx_lock, NULL, NULL);
 	hl_decoder_init(&hl->hl_dec, hl_rxbuf, sizeof(hl_rxbuf));
 	hl->hl_reply = hl_replybuf;
@@ -282,7 +331,8 @@ hl_print_session(struct hostlink *hl)
 {
 	struct timespec *ts = &hl->hl_session_start;
 
-	printf("kernel state: %s\n", hl->hl_booted ? "ready" : "booting");
+	printf("kernel state: %s; boot id %s\n", hl->hl_booted ? "ready" :
+	    "booting", hl->hl_boot_id);
 	if (hl->hl_hellos == 0) {
 		printf("host session: none (no HELLO received yet)\n");
 		return;
@@ -328,6 +378,9 @@ mon_hostlink(int argc, char **argv)
 	    "%u partial ended by a HELLO\n",
 	    d->d_bad_magic, d->d_bad_crc, d->d_oversized, d->d_bad_version,
 	    d->d_abandoned, d->d_resyncs);
+	if (hl->hl_unhelloed != 0)
+		printf("refused: %u requests sent before a HELLO since boot\n",
+		    hl->hl_unhelloed);
 	printf("com2: %u bytes received, ring full %u times, "
 	    "%u line errors\n", hl->hl_uart.u_rx_bytes,
 	    hl->hl_uart.u_rx_pauses, hl->hl_uart.u_rx_errors);

@@ -38,6 +38,7 @@ hl_hello(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 	hl_put32(out, HL_MAX_PAYLOAD);
 	hl_put_str(out, finch_build_id);
 	hl_put_str(out, finch_version);
+	hl_put_str(out, hl->hl_boot_id);
 	return 0;
 }
 

@@ -214,6 +214,8 @@ struct hostlink {
 	bool			hl_events;	/* the host asked for EVENTs */
 	bool			hl_eio_sent;	/* damage reported since the
 						   last good frame */
+	char			hl_boot_id[17];	/* 16 hex digits, new every
+						   boot: the HELLO reply's */
 
 	/* The last request and its reply, for retransmissions. */
 	bool			hl_have_reply;
@@ -231,6 +233,8 @@ struct hostlink {
 	uint32_t		hl_retransmits;	/* replies sent again */
 	uint32_t		hl_requests;	/* requests acted on */
 	uint32_t		hl_hellos;
+	uint32_t		hl_unhelloed;	/* requests refused: no HELLO
+						   since boot */
 	uint32_t		hl_kevs_out;	/* kernel events sent */
 	struct timespec		hl_session_start;	/* the last HELLO */
 };

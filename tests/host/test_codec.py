@@ -205,7 +205,7 @@ def test_a_hello_arriving_byte_by_byte_comes_out_with_its_last_byte() -> None:
 
 
 def test_the_host_resyncs_on_a_hello_reply_after_an_earlier_sessions_partial_reply() -> None:
-    reply = HelloReply(1, KERNEL_READY, MAX_PAYLOAD, "0123456789abcdef", "0.1.0")
+    reply = HelloReply(1, KERNEL_READY, MAX_PAYLOAD, "0123456789abcdef", "0.1.0", "b1")
     hello_reply = encode(MsgType.HELLO_REPLY, 1, reply.encode())
     host = FrameDecoder()  # resync_type=HELLO_REPLY
 
@@ -249,7 +249,7 @@ def test_no_frame_may_carry_a_whole_hello_in_its_payload() -> None:
 
 MESSAGES: list[Message] = [
     HelloRequest(1),
-    HelloReply(1, KERNEL_READY, 65536, "0123456789abcdef", "0.1.0"),
+    HelloReply(1, KERNEL_READY, 65536, "0123456789abcdef", "0.1.0", "5eed0000cafe0001"),
     KmodAllocRequest(4096),
     KmodAllocReply(0, 0xC000_0000, 0x0040_0000),
     KmodWriteRequest(0xC000_0000, b"\x90" * 100),

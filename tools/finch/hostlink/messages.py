@@ -53,6 +53,7 @@ ERRNO_NAMES = {
     28: "ENOSPC",
     40: "EMSGSIZE",
     45: "ENOTSUP",
+    57: "ENOTCONN",
     78: "ENOSYS",
 }
 KERN_RETURN_NAMES = {
@@ -182,6 +183,7 @@ class HelloReply(Message):
     max_payload: int  # the largest payload the guest accepts
     build_id: str
     kernel_version: str
+    boot_id: str = ""  # new at every boot of the guest
 
     @property
     def ready(self) -> bool:
@@ -193,6 +195,7 @@ class HelloReply(Message):
             .pack("BBHI", self.protocol, self.state, 0, self.max_payload)
             .string(self.build_id)
             .string(self.kernel_version)
+            .string(self.boot_id)
             .bytes()
         )
 
@@ -200,9 +203,9 @@ class HelloReply(Message):
     def decode(cls, payload: bytes) -> HelloReply:
         r = _Reader(payload, "HELLO reply")
         protocol, state, _reserved, max_payload = r.unpack("BBHI")
-        build_id, version = r.string(), r.string()
+        build_id, version, boot_id = r.string(), r.string(), r.string()
         r.end()
-        return cls(protocol, state, max_payload, build_id, version)
+        return cls(protocol, state, max_payload, build_id, version, boot_id)
 
 
 @dataclass(frozen=True)
