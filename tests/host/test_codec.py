@@ -489,7 +489,7 @@ def test_corruption_twice_raises_corrupt_frame(socket_dir: Path) -> None:
 
     start_guest(socket_dir / "com2", guest)
 
-    with HostLink(socket_dir / "com2", timeout=5) as link, pytest.raises(CorruptFrame):
+    with HostLink(socket_dir / "com2", timeout=0.3) as link, pytest.raises(CorruptFrame):
         link.request(MsgType.KMOD_FREE, KmodFreeRequest(0).encode())
 
 
@@ -502,7 +502,7 @@ def test_no_reply_even_to_the_retransmission_times_out(socket_dir: Path) -> None
 
     with (
         HostLink(socket_dir / "com2", timeout=0.1) as link,
-        pytest.raises(LinkTimeout, match=r"no reply within 0\.1 s, nor to the retransmission"),
+        pytest.raises(LinkTimeout, match=r"KMOD_LIST \(seq 2\): no reply to 2 copies in "),
     ):
         link.call(KmodListRequest())
 

@@ -1,15 +1,20 @@
 """The host side of the host link: one request at a time over a unix socket.
 
 HostLink connects to the unix socket QEMU serves COM2 on, sends a request
-frame and waits for the reply with the same seq.  The retransmission policy
-of docs/hostlink.md lives here: when no valid reply arrives in time (or a
-corrupted frame arrives instead, or the guest reports that it received a
-corrupted one), the request is sent once more with the same seq, and the
-guest answers that duplicate from its cache instead of acting twice.
-Bytes before a frame may be a reply whose first bytes were hit or mere
-noise between frames: the reply gets JUNK_GRACE seconds to follow them.
-EVENT frames that arrive meanwhile are kept for events() or handed to the
-on_event callback.
+frame and waits for the reply with the same seq.  The retransmission rules
+of docs/hostlink.md (section 5) live here:
+
+- A request is sent again, with the same seq and bytes, when its wait
+  times out, or at once when the link shows damage: the guest reports a
+  damaged request (ERROR EIO, seq 0), a damaged frame arrives, or stray
+  bytes are not followed by the reply within JUNK_GRACE.  The guest
+  answers a copy of the request it acted on last from memory, so a copy
+  never acts twice.
+- Damage never ends a request: it may be about an earlier copy, whose
+  good twin is being answered.  A request fails only when its wait has
+  timed out twice, or its last copy (COPIES in all) has waited its whole
+  timeout, with no reply.  Replies with another seq (late answers to
+  earlier copies or requests) are dropped.
 
 Two rules the kernel side relies on:
 
@@ -24,7 +29,8 @@ Two rules the kernel side relies on:
 A watchdog (a callable returning why the guest cannot answer any more, or
 None) is asked every WATCH_INTERVAL seconds while a reply is awaited, so
 that a guest that panicked is reported at once instead of after two
-timeouts.
+timeouts.  A Tap, for tests, sees every frame copy sent and every chunk
+received, and may damage or drop bytes.
 """
 
 from __future__ import annotations
@@ -34,9 +40,8 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
-from finch.errors import FinchError
 from finch.hostlink.codec import (
     MAX_PAYLOAD,
     REPLY,
@@ -46,6 +51,19 @@ from finch.hostlink.codec import (
     MsgType,
     encode_frame,
     type_name,
+)
+from finch.hostlink.errors import (
+    DAMAGED_FRAME,
+    GUEST_SAW_DAMAGE,
+    STRAY_BYTES,
+    CorruptFrame,
+    GuestError,
+    GuestGone,
+    GuestNotRunning,
+    HostLinkError,
+    LinkDropped,
+    LinkTimeout,
+    no_reply,
 )
 from finch.hostlink.messages import (
     EVENT_READY,
@@ -61,49 +79,40 @@ from finch.hostlink.messages import (
     errno_name,
 )
 
+__all__ = [
+    "CorruptFrame",
+    "GuestError",
+    "GuestGone",
+    "GuestNotRunning",
+    "HostLink",
+    "HostLinkError",
+    "LinkDropped",
+    "LinkTimeout",
+    "Tap",
+]
+
 EIO = 5
 DEFAULT_TIMEOUT = 5.0
 MONITOR_TIMEOUT = 60.0  # a monitor command may run for seconds (selftest)
 WATCH_INTERVAL = 0.1
 JUNK_GRACE = 0.5  # how long a reply may trail bytes that preceded it
+COPIES = 3  # a request is sent at most this many times
 
 Watchdog = Callable[[], str | None]
 
 M = TypeVar("M", bound=Message)
 
 
-class HostLinkError(FinchError):
-    """The host link failed; the message says how and what to do."""
+class Tap(Protocol):
+    """A test's hand on the wire."""
 
+    def sent(self, frame: bytes) -> bytes:
+        """What goes on the wire for this frame (each copy): b"" loses it."""
+        ...
 
-class GuestNotRunning(HostLinkError):
-    """Nothing listens on the socket: no guest, or QEMU has exited."""
-
-
-class LinkDropped(HostLinkError):
-    """The guest's end closed while a request was in flight."""
-
-
-class LinkTimeout(HostLinkError):
-    """No reply, even to the retransmitted request."""
-
-
-class CorruptFrame(HostLinkError):
-    """Corrupted frames, even after the retransmission."""
-
-
-class GuestGone(HostLinkError):
-    """The watchdog says the guest cannot answer any more (it panicked or
-    QEMU exited)."""
-
-
-class GuestError(HostLinkError):
-    """The guest answered with an ERROR frame."""
-
-    def __init__(self, message: str, status: int, request_type: int) -> None:
-        super().__init__(message)
-        self.status = status
-        self.request_type = request_type
+    def received(self, data: bytes) -> bytes:
+        """What the decoder gets of these received bytes."""
+        ...
 
 
 class HostLink:
@@ -116,12 +125,19 @@ class HostLink:
         timeout: float = DEFAULT_TIMEOUT,
         on_event: Callable[[Event], None] | None = None,
         watchdog: Watchdog | None = None,
+        tap: Tap | None = None,
+        console_log: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.timeout = timeout
         self.on_event = on_event
         self.watchdog = watchdog
+        self.tap = tap
+        # Where the messages send the user to look.
+        self.console = f"its console log ({console_log})" if console_log else "its console log"
         self.decode_errors: list[DecodeError] = []  # everything the decoder dropped
+        self.frames_sent = 0  # every copy of every request
+        self.retransmissions = 0  # copies after the first
         self._sock: socket.socket | None = None
         self._decoder = FrameDecoder(MAX_PAYLOAD)
         self._ready: list[Frame] = []  # frames decoded but not yet consumed
@@ -139,8 +155,8 @@ class HostLink:
             sock.close()
             reason = "does not exist" if isinstance(e, FileNotFoundError) else "refuses connections"
             raise GuestNotRunning(
-                f"no guest is running: the host link socket {self.path} {reason}; start "
-                "the guest with `finch run` (or name its run directory) and try again"
+                f"no guest is running: the host link socket {self.path} {reason}",
+                "start the guest with `finch run` (or name its run directory) and try again",
             ) from None
         except OSError as e:
             sock.close()
@@ -162,6 +178,11 @@ class HostLink:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def connection(self) -> socket.socket | None:
+        """The connected socket (for a look at its queues), or None."""
+        return self._sock
+
     # -- requests ---------------------------------------------------------
 
     def next_seq(self) -> int:
@@ -172,9 +193,10 @@ class HostLink:
     def request(self, type: int, payload: bytes = b"", timeout: float | None = None) -> Frame:
         """Send one request and return its reply frame (type | 0x80).
 
-        Raises GuestError for an ERROR reply, LinkTimeout, CorruptFrame or
-        LinkDropped when the exchange fails even after one retransmission.
-        On a new connection a HELLO goes first (see the module comment)."""
+        Raises GuestError for an ERROR reply; LinkTimeout (CorruptFrame
+        when damage was seen), LinkDropped or GuestGone when no reply
+        came.  On a new connection a HELLO goes first (see the module
+        comment)."""
         if type == MsgType.HELLO:
             reply = self._exchange(type, payload, timeout)
             self._greeted = True
@@ -188,23 +210,28 @@ class HostLink:
         frame = encode_frame(Frame(type, seq, payload))
         wait = self.timeout if timeout is None else timeout
         what = f"{type_name(type)} (seq {seq})"
-        trouble = ""
-        for attempt in (1, 2):
-            self._send(frame, what)
-            reply, trouble = self._await_reply(type, seq, wait, what)
+        damage: list[str] = []
+        timeouts = 0
+        started = time.monotonic()
+        for copy in range(1, COPIES + 1):
+            if copy > 1:
+                self._resync()
+                self.retransmissions += 1
+            try:
+                self._send(frame, what)
+            except HostLinkError as e:
+                e.unsent = copy == 1
+                raise
+            before = len(damage)
+            last = copy == COPIES
+            reply = self._await_reply(type, seq, wait, what, damage, hurry=not last)
             if reply is not None:
                 return reply
-            if attempt == 1:
-                self._resync()
-        if trouble.startswith("corrupt"):
-            raise CorruptFrame(
-                f"{what}: {trouble}, and again after one retransmission: the link is "
-                "garbling data; restart the guest"
-            )
-        raise LinkTimeout(
-            f"{what}: no reply within {wait:g} s, nor to the retransmission: the guest "
-            "may be hung or panicked (look at its console log) or busy; restart it"
-        )
+            if last or len(damage) == before:
+                timeouts += 1
+                if timeouts == 2:
+                    break
+        raise no_reply(what, copy, time.monotonic() - started, damage, self.console)
 
     def call(self, message: Message, timeout: float | None = None) -> Message:
         """Send a request message and decode its reply message."""
@@ -214,8 +241,9 @@ class HostLink:
             return reply_class.decode(reply.payload)
         except PayloadError as e:
             raise HostLinkError(
-                f"the guest's reply to {type_name(message.TYPE)} is malformed ({e}): "
-                "the kernel and the host tools disagree on the protocol; rebuild both"
+                f"the guest's reply to {type_name(message.TYPE)} is malformed ({e})",
+                "the kernel and the host tools disagree on the protocol; rebuild both "
+                "(`make build`) and restart the guest",
             ) from None
 
     def hello(self, flags: int = 0, timeout: float | None = None) -> HelloReply:
@@ -233,15 +261,15 @@ class HostLink:
         """Say HELLO until the kernel answers that it is ready.
 
         Bytes sent before the guest has set up COM2 are lost, so an early
-        HELLO may time out: that is expected while the guest boots."""
+        HELLO may go unanswered: that is expected while the guest boots."""
         end = time.monotonic() + deadline
-        last = "no reply"
+        last = "no reply to HELLO"
         while True:
             remaining = end - time.monotonic()
             if remaining <= 0:
                 raise LinkTimeout(
-                    f"the guest did not become ready within {deadline:g} s ({last}): "
-                    "look at its console log"
+                    f"the guest did not become ready within {deadline:g} s ({last})",
+                    f"look at {self.console}",
                 )
             try:
                 reply = self.hello(flags, timeout=min(0.5, remaining))
@@ -261,11 +289,12 @@ class HostLink:
         """Listen for up to `timeout` seconds with no request under way and
         return the EVENT frames that came (after HELLO with HELLO_EVENTS).
         Returns early, possibly empty, when something else arrived."""
-        for item in self._receive(timeout, "waiting for kernel events"):
+        what = "waiting for kernel events"
+        for item in self._receive(timeout, what):
             if isinstance(item, DecodeError):
                 self.decode_errors.append(item)
             elif item.type == MsgType.EVENT:
-                self._deliver_event(item)
+                self._deliver_event(item, what)
         return self.events()
 
     # -- internals --------------------------------------------------------
@@ -275,12 +304,13 @@ class HostLink:
         if self._sock is None:
             raise HostLinkError("the host link is not connected: call connect() first")
         sock = self._sock
-        view = memoryview(frame)
+        self.frames_sent += 1
+        view = memoryview(self.tap.sent(frame) if self.tap is not None else frame)
         try:
             while view:
                 readable, writable, _ = select.select([sock], [sock], [], self.timeout)
                 if readable:
-                    self._take(self._recv(sock, what), what)
+                    self._take(self._recv(sock), what)
                 if writable:
                     sock.setblocking(False)
                     try:
@@ -291,83 +321,101 @@ class HostLink:
                         sock.setblocking(True)
                 elif not readable:
                     raise LinkTimeout(
-                        f"{what}: the guest took nothing in {self.timeout:g} s: it may be "
-                        "hung or panicked (look at its console log); restart it"
+                        f"{what}: the guest took none of it for {self.timeout:g} s (it "
+                        "stopped reading COM2)",
+                        f"it is hung or stopped: look at {self.console}; if `finch>` does "
+                        "not answer either, restart the guest",
                     )
         except (BrokenPipeError, ConnectionResetError):
-            raise LinkDropped(
-                f"{what}: the guest's end of the link closed while sending "
-                "(QEMU exited?); restart the guest and try again"
-            ) from None
+            self._dropped(what)
+
+    def _dropped(self, what: str) -> NoReturn:
+        partial = self._decoder.pending
+        raise LinkDropped(
+            f"{what}: the guest's end of the link closed"
+            + (f" in the middle of a frame ({partial} bytes received)" if partial else ""),
+            "QEMU has probably exited: look at its log, start the guest again "
+            "(`make run`) and retry",
+        )
 
     def _take(self, data: bytes, what: str) -> None:
         """Feed received bytes to the decoder; keep frames and errors."""
-        if not data:
-            partial = self._decoder.pending
-            raise LinkDropped(
-                f"{what}: the guest's end of the link closed"
-                + (f" in the middle of a frame ({partial} bytes received)" if partial else "")
-                + " (QEMU exited or the guest rebooted); restart the guest and try again"
-            )
-        for item in self._decoder.feed(data):
+        for item in self._feed(data, what):
             if isinstance(item, Frame):
                 self._ready.append(item)
             else:
                 self.decode_errors.append(item)
 
+    def _feed(self, data: bytes, what: str) -> list[Frame | DecodeError]:
+        if not data:
+            self._dropped(what)
+        if self.tap is not None:
+            data = self.tap.received(data)
+        return self._decoder.feed(data)
+
     @staticmethod
-    def _recv(sock: socket.socket, what: str) -> bytes:
+    def _recv(sock: socket.socket) -> bytes:
         try:
             return sock.recv(65536)
         except ConnectionResetError:
             return b""
 
-    def _await_reply(self, type: int, seq: int, wait: float, what: str) -> tuple[Frame | None, str]:
-        """The reply to (type, seq), or None and why not: "timeout" or
-        "corrupt..." (a reason to retransmit at once)."""
+    def _await_reply(
+        self, type: int, seq: int, wait: float, what: str, damage: list[str], *, hurry: bool
+    ) -> Frame | None:
+        """The reply to (type, seq), or None when the wait is over.  What
+        the link shows on the way goes into `damage`; with `hurry` it cuts
+        the wait short (a damaged frame at once, stray bytes after
+        JUNK_GRACE), so that the next copy goes out now."""
         deadline = time.monotonic() + wait
-        corrupt_seen = junk_seen = ""
+        corrupt = False
         while True:
             while self._ready:
                 frame = self._ready.pop(0)
                 if frame.type == MsgType.EVENT:
-                    self._deliver_event(frame)
-                    continue
-                if frame.type == MsgType.ERROR:
+                    self._deliver_event(frame, what)
+                elif frame.type == MsgType.ERROR:
                     err = _decode_error(frame)
                     if frame.seq == 0 and err.status == EIO:
-                        return None, "corrupted request reported by the guest"
-                    if frame.seq == seq:
-                        raise GuestError(
-                            f"{what}: the guest refused it: {errno_name(err.status)}"
-                            + (f": {err.message}" if err.message else ""),
-                            err.status,
-                            err.request_type,
-                        )
-                    continue  # an error about an older request
-                if frame.seq == seq and frame.type == type | REPLY:
-                    return frame, ""
-                # A late reply to an earlier request: drop it.
-            if corrupt_seen:
-                return None, corrupt_seen
+                        damage.append(GUEST_SAW_DAMAGE)
+                        corrupt = True
+                    elif frame.seq == seq:
+                        self._refused(type, what, err)
+                    # else: an error about an older request
+                elif frame.seq == seq and frame.type == type | REPLY:
+                    return frame
+                # else: a late reply to an earlier request: dropped
+            if corrupt and hurry:
+                return None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return None, junk_seen or "timeout"
-            items = self._receive(remaining, what)
-            errors = [e for e in items if isinstance(e, DecodeError)]
-            self._ready += [f for f in items if isinstance(f, Frame)]
-            self.decode_errors += errors
-            for e in errors:
-                trouble = f"corrupted reply ({e.kind}: {e.detail})"
-                if e.kind != "bad-magic":
-                    corrupt_seen = corrupt_seen or trouble
-                elif not junk_seen:
+                return None
+            for item in self._receive(remaining, what):
+                if isinstance(item, Frame):
+                    self._ready.append(item)
+                    continue
+                self.decode_errors.append(item)
+                if item.kind == "resync":
+                    continue  # an earlier session's partial frame, ended by our HELLO's reply
+                if item.kind != "bad-magic":
+                    damage.append(DAMAGED_FRAME)
+                    corrupt = True
+                else:
                     # Bytes before a frame: a reply whose magic was hit, or
                     # noise between frames (the tail of an answer to a tool
-                    # that gave up while QEMU still queued its connection).
-                    # Give the reply a moment to come before retransmitting.
-                    junk_seen = trouble
-                    deadline = min(deadline, time.monotonic() + JUNK_GRACE)
+                    # that gave up).  Give the reply a moment to come.
+                    damage.append(STRAY_BYTES)
+                    if hurry:
+                        deadline = min(deadline, time.monotonic() + JUNK_GRACE)
+
+    def _refused(self, type: int, what: str, err: ErrorReply) -> NoReturn:
+        """The guest answered our request with ERROR."""
+        raise GuestError(
+            f"{what}: the guest refused it: {errno_name(err.status)}"
+            + (f": {err.message}" if err.message else ""),
+            err.status,
+            err.request_type,
+        )
 
     def _receive(self, remaining: float, what: str) -> list[Frame | DecodeError]:
         """What arrives within `remaining` seconds (or the watchdog's
@@ -380,14 +428,12 @@ class HostLink:
             remaining = min(remaining, WATCH_INTERVAL)
         self._sock.settimeout(max(remaining, 0.001))
         try:
-            data = self._recv(self._sock, what)
+            data = self._recv(self._sock)
         except TimeoutError:
             return []
         finally:
             self._sock.settimeout(None)
-        if not data:
-            self._take(data, what)  # raises LinkDropped
-        return self._decoder.feed(data)
+        return self._feed(data, what)
 
     def _resync(self) -> None:
         """Before retransmitting: give up any partial frame."""
@@ -397,7 +443,7 @@ class HostLink:
             else:
                 self.decode_errors.append(item)
 
-    def _deliver_event(self, frame: Frame) -> None:
+    def _deliver_event(self, frame: Frame, what: str) -> None:
         try:
             event = Event.decode(frame.payload)
         except PayloadError as e:
