@@ -1,6 +1,7 @@
 """The host link client against a scripted guest (fakeguest.FakeGuest,
 which follows docs/hostlink.md as the kernel does): what an earlier
-session left on the wire, damaged and lost frames and late replies."""
+session left on the wire, damaged and lost frames, late replies and a
+guest that reboots under the connection."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from fakeguest import FakeGuest
 
-from finch.hostlink.client import CorruptFrame, HostLink, LinkTimeout
+from finch.hostlink.client import CorruptFrame, GuestRebooted, HostLink, LinkTimeout
 from finch.hostlink.codec import DecodeError, Frame, MsgType, encode
 from finch.hostlink.messages import (
     ErrorReply,
@@ -218,3 +219,46 @@ def test_damage_on_every_copy_says_what_the_link_did(path: Path, guest: FakeGues
     assert "KMOD_LIST (seq 2): no reply to 3 copies in " in message
     assert "on the way: 3 damaged frames received" in message
     assert "run the command again" in message
+
+
+# -- a guest that reboots ----------------------------------------------------------
+
+
+def test_a_guest_that_reboots_instead_of_answering_is_reported_as_rebooted(
+    path: Path, guest: FakeGuest
+) -> None:
+    def reboot(request: Frame) -> None:
+        if request.type == MsgType.KMOD_ALLOC:
+            guest.reboot("b0000000000000002")
+
+    guest.on_request = reboot
+
+    with HostLink(path, timeout=5) as link, pytest.raises(GuestRebooted) as rebooted:
+        link.call(KmodAllocRequest(4096))
+
+    assert str(rebooted.value).startswith(
+        "KMOD_ALLOC (seq 2): the guest rebooted (its boot id changed from "
+        "b0000000000000001 to b0000000000000002); the kexts loaded before the reboot are gone"
+    )
+    assert link.boot_id == "b0000000000000002"
+
+
+def test_a_reboot_whose_ready_was_missed_is_noticed_at_the_next_request(
+    path: Path, guest: FakeGuest
+) -> None:
+    with HostLink(path, timeout=5) as link:
+        link.hello()
+        guest.reboot("b0000000000000002", say_ready=False)
+        with pytest.raises(GuestRebooted) as rebooted:
+            link.call(KmodListRequest())
+
+    assert "the guest rebooted (its boot id changed" in str(rebooted.value)
+    assert rebooted.value.new_boot == "b0000000000000002"
+
+
+def test_a_second_hello_to_a_rebooted_guest_says_so(path: Path, guest: FakeGuest) -> None:
+    with HostLink(path, timeout=5) as link:
+        link.hello()
+        guest.reboot("b0000000000000002", say_ready=False)
+        with pytest.raises(GuestRebooted):
+            link.hello()

@@ -26,6 +26,11 @@ Two rules the kernel side relies on:
 - The host keeps reading while it sends and while it waits: QEMU stops
   the guest's UART when the socket backs up.
 
+The HELLO reply's boot id is new at every boot.  A READY event after it
+(the guest's link thread starting again) or a request refused with
+ENOTCONN (the guest saw no HELLO since it booted) means the guest rebooted
+under the connection: GuestRebooted, with the old and new boot ids.
+
 A watchdog (a callable returning why the guest cannot answer any more, or
 None) is asked every WATCH_INTERVAL seconds while a reply is awaited, so
 that a guest that panicked is reported at once instead of after two
@@ -35,6 +40,7 @@ received, and may damage or drop bytes.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import time
@@ -60,6 +66,7 @@ from finch.hostlink.errors import (
     GuestError,
     GuestGone,
     GuestNotRunning,
+    GuestRebooted,
     HostLinkError,
     LinkDropped,
     LinkTimeout,
@@ -84,6 +91,7 @@ __all__ = [
     "GuestError",
     "GuestGone",
     "GuestNotRunning",
+    "GuestRebooted",
     "HostLink",
     "HostLinkError",
     "LinkDropped",
@@ -92,6 +100,7 @@ __all__ = [
 ]
 
 EIO = 5
+ENOTCONN = 57
 DEFAULT_TIMEOUT = 5.0
 MONITOR_TIMEOUT = 60.0  # a monitor command may run for seconds (selftest)
 WATCH_INTERVAL = 0.1
@@ -138,12 +147,14 @@ class HostLink:
         self.decode_errors: list[DecodeError] = []  # everything the decoder dropped
         self.frames_sent = 0  # every copy of every request
         self.retransmissions = 0  # copies after the first
+        self.boot_id: str | None = None  # the guest's, from the last HELLO reply
         self._sock: socket.socket | None = None
         self._decoder = FrameDecoder(MAX_PAYLOAD)
         self._ready: list[Frame] = []  # frames decoded but not yet consumed
         self._events: list[Event] = []
         self._seq = 0
         self._greeted = False  # a HELLO was answered on this connection
+        self._saying_hello = False  # a HELLO is in flight: READY is no news
 
     # -- connection -------------------------------------------------------
 
@@ -163,6 +174,7 @@ class HostLink:
             raise GuestNotRunning(f"cannot connect to the host link at {self.path}: {e}") from None
         self._sock = sock
         self._greeted = False
+        self.boot_id = None
         return self
 
     def close(self) -> None:
@@ -195,10 +207,15 @@ class HostLink:
 
         Raises GuestError for an ERROR reply; LinkTimeout (CorruptFrame
         when damage was seen), LinkDropped or GuestGone when no reply
-        came.  On a new connection a HELLO goes first (see the module
-        comment)."""
+        came; GuestRebooted when the guest rebooted since this
+        connection's HELLO.  On a new connection a HELLO goes first (see
+        the module comment)."""
         if type == MsgType.HELLO:
-            reply = self._exchange(type, payload, timeout)
+            self._saying_hello = True
+            try:
+                reply = self._exchange(type, payload, timeout)
+            finally:
+                self._saying_hello = False
             self._greeted = True
             return reply
         if not self._greeted:
@@ -247,8 +264,13 @@ class HostLink:
             ) from None
 
     def hello(self, flags: int = 0, timeout: float | None = None) -> HelloReply:
+        """Say HELLO; GuestRebooted if the boot id is not the one the last
+        HELLO on this connection got."""
         reply = self.call(HelloRequest(flags), timeout)
         assert isinstance(reply, HelloReply)
+        old, self.boot_id = self.boot_id, reply.boot_id
+        if old is not None and reply.boot_id != old:
+            raise GuestRebooted("HELLO", old, reply.boot_id, self.console)
         return reply
 
     def monitor(self, command: str, timeout: float = MONITOR_TIMEOUT) -> MonitorReply:
@@ -261,7 +283,9 @@ class HostLink:
         """Say HELLO until the kernel answers that it is ready.
 
         Bytes sent before the guest has set up COM2 are lost, so an early
-        HELLO may go unanswered: that is expected while the guest boots."""
+        HELLO may go unanswered: that is expected while the guest boots.
+        A guest that reboots meanwhile is no news: the boot id is the one
+        of the last reply."""
         end = time.monotonic() + deadline
         last = "no reply to HELLO"
         while True:
@@ -271,6 +295,7 @@ class HostLink:
                     f"the guest did not become ready within {deadline:g} s ({last})",
                     f"look at {self.console}",
                 )
+            self.boot_id = None
             try:
                 reply = self.hello(flags, timeout=min(0.5, remaining))
             except LinkTimeout:
@@ -410,12 +435,24 @@ class HostLink:
 
     def _refused(self, type: int, what: str, err: ErrorReply) -> NoReturn:
         """The guest answered our request with ERROR."""
+        if err.status == ENOTCONN and type != MsgType.HELLO:
+            self._rebooted(what)  # it has seen no HELLO since it booted
         raise GuestError(
             f"{what}: the guest refused it: {errno_name(err.status)}"
             + (f": {err.message}" if err.message else ""),
             err.status,
             err.request_type,
         )
+
+    def _rebooted(self, what: str) -> NoReturn:
+        """The guest rebooted under this connection: learn its new boot id
+        (if it answers) and say so."""
+        old = self.boot_id or "unknown"
+        self.boot_id = None
+        new: str | None = None
+        with contextlib.suppress(HostLinkError):
+            new = self.hello().boot_id
+        raise GuestRebooted(what, old, new, self.console)
 
     def _receive(self, remaining: float, what: str) -> list[Frame | DecodeError]:
         """What arrives within `remaining` seconds (or the watchdog's
@@ -450,7 +487,11 @@ class HostLink:
             self.decode_errors.append(DecodeError("bad-event", str(e), 0))
             return
         if event.kind == EVENT_READY:
-            return  # only wait_ready() cares, and it asks with HELLO
+            # The guest's link thread says it started: after a HELLO
+            # reply on this connection, that is a reboot.
+            if self.boot_id is not None and not self._saying_hello:
+                self._rebooted(what)
+            return
         if self.on_event is not None:
             self.on_event(event)
         else:

@@ -53,6 +53,22 @@ class GuestGone(HostLinkError):
     QEMU exited)."""
 
 
+class GuestRebooted(HostLinkError):
+    """The guest rebooted since this connection's HELLO: its boot id
+    changed.  Whatever the request was about (a block, a kmod id) is gone."""
+
+    def __init__(
+        self, what: str, old_boot: str, new_boot: str | None, console: str = "its console log"
+    ) -> None:
+        change = f"from {old_boot} to {new_boot}" if new_boot else f"from {old_boot}"
+        super().__init__(
+            f"{what}: the guest rebooted (its boot id changed {change})",
+            f"the kexts loaded before the reboot are gone; {console} says why it rebooted",
+        )
+        self.old_boot = old_boot
+        self.new_boot = new_boot
+
+
 class GuestError(HostLinkError):
     """The guest answered with an ERROR frame."""
 
