@@ -14,19 +14,37 @@ machine shares it with the host (os.pwrite at file offset == the block's
 physical address), else in KMOD_WRITE pieces over COM2.  While it waits
 for a reply it watches QEMU and the console log, so that a guest that
 panicked or exited is reported at once.
+
+It notices a rebooted guest: the HELLO reply's boot id is noted beside the
+kext records (finch.kext.records), and when it changes -- between two
+tools, or under this one (GuestRebooted) -- the records of the kexts
+loaded before the reboot are dropped, and `notes` says so for the tool
+to print.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import struct
+import termios
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from finch.elf32 import Elf32Error, defined_globals, has_symbol_table, symbol_string
 from finch.errors import FinchError
-from finch.hostlink.client import HostLink, HostLinkError, LinkTimeout
+from finch.hostlink.client import (
+    DEFAULT_TIMEOUT,
+    MONITOR_TIMEOUT,
+    GuestRebooted,
+    HostLink,
+    HostLinkError,
+    LinkTimeout,
+    Tap,
+)
 from finch.hostlink.codec import HELLO_SIZE, hello_inside
 from finch.hostlink.messages import (
     NO_PHYS,
@@ -40,6 +58,9 @@ from finch.hostlink.messages import (
     KmodUnloadReply,
     KmodUnloadRequest,
     KmodWriteRequest,
+    Message,
+    MonitorReply,
+    MonitorRequest,
     StatusReply,
     errno_name,
 )
@@ -49,6 +70,9 @@ from finch.panic import PANIC_START
 from finch.runinfo import FILE_NAME, RunInfo
 
 READY_DEADLINE = 10.0  # for a guest still booting when the tool starts
+PROC_NET_UNIX = Path("/proc/net/unix")
+
+Notify = Callable[[str], None]
 
 
 class SessionError(FinchError):
@@ -134,7 +158,13 @@ class GuestSession:
     id check.  Close it (or use `with`) when done."""
 
     def __init__(
-        self, link: HostLink, info: RunInfo, rundir: Path, kernel: KernelImage, max_payload: int
+        self,
+        link: HostLink,
+        info: RunInfo,
+        rundir: Path,
+        kernel: KernelImage,
+        max_payload: int,
+        notify: Notify | None = None,
     ) -> None:
         self.link = link
         self.info = info
@@ -142,26 +172,41 @@ class GuestSession:
         self.kernel = kernel
         self.max_payload = max_payload
         self.records = KextRecords.in_rundir(rundir)
+        self.notify = notify  # hears each note as it is made
+        self.notes: list[str] = []  # what the user should know besides the result
 
     @classmethod
-    def open(cls, rundir: Path, *, ready_deadline: float = READY_DEADLINE) -> GuestSession:
-        """Find the guest of `rundir`, connect, say HELLO, check its build."""
+    def open(
+        cls,
+        rundir: Path,
+        *,
+        ready_deadline: float = READY_DEADLINE,
+        timeout: float = DEFAULT_TIMEOUT,
+        tap: Tap | None = None,
+        notify: Notify | None = None,
+    ) -> GuestSession:
+        """Find the guest of `rundir`, connect, say HELLO, check its build
+        and whether it rebooted since the last tool.  `timeout` is each
+        request's (see HostLink); `tap` is for tests."""
         info = RunInfo.read(rundir / FILE_NAME)
         if info.serial2 is None:
             raise SessionError(
                 f"the guest in {rundir} has no host link (COM2): it was not started by "
                 "`finch run`; restart it with `make run`"
             )
-        link = HostLink(info.serial2, watchdog=GuestWatch(info)).connect()
+        link = HostLink(
+            info.serial2,
+            timeout=timeout,
+            watchdog=GuestWatch(info),
+            tap=tap,
+            console_log=info.console_log,
+        ).connect()
         try:
             kernel = KernelImage.read(Path(info.kernel))
             try:
                 hello = link.wait_ready(deadline=ready_deadline)
             except LinkTimeout as e:
-                raise SessionError(
-                    f"{e}; or another host tool is talking to the guest (QEMU serves one "
-                    "connection at a time): wait for it to finish"
-                ) from None
+                raise SessionError(_not_ready(link, e, ready_deadline)) from None
             if hello.build_id != kernel.build_id:
                 raise SessionError(
                     f"the guest runs kernel build {hello.build_id}, but {kernel.path} is build "
@@ -169,10 +214,12 @@ class GuestSession:
                     "addresses.  Restart the guest (`make run`) to boot the kernel you "
                     "built, or rebuild it (`make build`) if the guest runs one you did not"
                 )
+            session = cls(link, info, rundir, kernel, hello.max_payload, notify)
+            session._note_boot(hello.boot_id)
         except BaseException:
             link.close()
             raise
-        return cls(link, info, rundir, kernel, hello.max_payload)
+        return session
 
     def close(self) -> None:
         self.link.close()
@@ -188,24 +235,57 @@ class GuestSession:
     ) -> None:
         self.close()
 
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        if self.notify is not None:
+            self.notify(text)
+
+    def _note_boot(self, boot_id: str | None, *, quietly: bool = False) -> None:
+        """The guest runs boot `boot_id` now: if the records are of another
+        boot, the kexts they describe are gone -- drop them and say so
+        (unless `quietly`: an error says it already)."""
+        if not boot_id:
+            return
+        last = self.records.boot_id()
+        if last is not None and last != boot_id:
+            stale = [r.identifier for r in self.records.all()]
+            for identifier in stale:
+                self.records.remove(identifier)
+            if stale and not quietly:
+                self.note(
+                    f"the guest rebooted (its boot id changed) since a host tool last talked "
+                    f"to it: the kexts loaded before are gone ({', '.join(stale)}); their "
+                    f"symbol files were removed.  {_capitalized(self.link.console)} says why "
+                    "it rebooted"
+                )
+        self.records.set_boot_id(boot_id)
+
     @property
     def shared_ram(self) -> Path | None:
         return Path(self.info.shared_ram) if self.info.shared_ram else None
 
     # -- requests ---------------------------------------------------------
 
-    def list_kexts(self) -> list[LoadedKext]:
-        reply = self.link.call(KmodListRequest())
+    def call(self, message: Message, timeout: float | None = None) -> Message:
+        """One request; a reboot under it also drops the stale records."""
+        try:
+            return self.link.call(message, timeout)
+        except GuestRebooted as e:
+            self._note_boot(e.new_boot, quietly=True)
+            raise
+
+    def list_kexts(self, timeout: float | None = None) -> list[LoadedKext]:
+        reply = self.call(KmodListRequest(), timeout)
         assert isinstance(reply, KmodListReply)
         return [LoadedKext.from_entry(e) for e in reply.entries]
 
     def alloc(self, size: int) -> KmodAllocReply:
-        reply = self.link.call(KmodAllocRequest(size))
+        reply = self.call(KmodAllocRequest(size))
         assert isinstance(reply, KmodAllocReply)
         return reply
 
     def free(self, address: int) -> int:
-        reply = self.link.call(KmodFreeRequest(address))
+        reply = self.call(KmodFreeRequest(address))
         assert isinstance(reply, StatusReply)
         return reply.status
 
@@ -225,7 +305,7 @@ class GuestSession:
                     os.close(fd)
                 return "shared RAM"
         for offset, request in write_requests(address, image, self.max_payload):
-            reply = self.link.call(request)
+            reply = self.call(request)
             assert isinstance(reply, StatusReply)
             if reply.status != 0:
                 raise HostLinkError(
@@ -235,18 +315,19 @@ class GuestSession:
         return "COM2"
 
     def load(self, request: KmodLoadRequest) -> KmodLoadReply:
-        reply = self.link.call(request)
+        reply = self.call(request)
         assert isinstance(reply, KmodLoadReply)
         return reply
 
     def unload(self, kmod_id: int) -> KmodUnloadReply:
-        reply = self.link.call(KmodUnloadRequest(kmod_id))
+        reply = self.call(KmodUnloadRequest(kmod_id))
         assert isinstance(reply, KmodUnloadReply)
         return reply
 
     def monitor(self, command: str) -> str:
         """Run a monitor command in the guest; what it printed."""
-        reply = self.link.monitor(command)
+        reply = self.call(MonitorRequest(command), MONITOR_TIMEOUT)
+        assert isinstance(reply, MonitorReply)
         return re.sub(r"\r\n?", "\n", reply.text)
 
 
@@ -270,3 +351,39 @@ def write_requests(
         requests.append((offset, request))
         offset += size
     return requests
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _not_ready(link: HostLink, error: LinkTimeout, deadline: float) -> str:
+    """Why no HELLO got an answer that the guest is ready, and what to do."""
+    if _queued_behind_another(link):
+        return (
+            "another host tool is talking to the guest (QEMU serves its link to one tool "
+            f"at a time) and did not let go within {deadline:g} s: wait for it to finish, "
+            "or stop it (`finch events` runs until Ctrl-C), then try again"
+        )
+    return str(error)
+
+
+def _queued_behind_another(link: HostLink) -> bool:
+    """Is this connection still waiting for QEMU to accept it, behind
+    another tool's?  Linux lists a connection that waits in the accept
+    queue of the link's socket in /proc/net/unix with the socket's path,
+    state 02 (connecting) and no inode, beside the accepted one (state
+    03); and QEMU has then read none of what this one sent."""
+    sock = link.connection
+    try:
+        lines = PROC_NET_UNIX.read_text().splitlines()[1:]
+    except OSError:
+        return False
+    states = [f[5] for f in (line.split(None, 7) for line in lines) if f[7:] == [str(link.path)]]
+    if "02" not in states or "03" not in states or sock is None:
+        return False
+    try:
+        unread = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    except OSError:
+        return False
+    return unread > 0

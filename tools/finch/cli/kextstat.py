@@ -27,7 +27,7 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
+from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir, tell
 from finch.kext.loaded import format_kextstat
 from finch.kext.naming import KextNames
 from finch.session import GuestSession
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _stat(args: argparse.Namespace) -> int:
-    with GuestSession.open(rundir(args)) as session:
+    with GuestSession.open(rundir(args), notify=tell(args)) as session:
         kexts = session.list_kexts()
         names = KextNames(session.records, kexts)
         kexts = [

@@ -1,7 +1,8 @@
 """What kextload, kextstat and kextunload share: the --rundir option that
 finds the guest, the name the command was run under (kmodstat is
-kextstat), and the rule that a user error is one line on stderr and a
-non-zero exit, never a traceback.
+kextstat), the rule that a user error is one line on stderr and a
+non-zero exit, never a traceback, and notes (a guest that rebooted since
+the last tool, a reply that was lost) as lines on stderr.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ def rundir(args: argparse.Namespace) -> Path:
     return args.rundir if args.rundir is not None else Tree.find().run_dir
 
 
+def tell(args: argparse.Namespace) -> Callable[[str], None]:
+    """Where the library's notes go: `prog: note` lines on stderr."""
+    prog = getattr(args, "tool", "finch")
+
+    def note(text: str) -> None:
+        print(f"{prog}: {text}", file=sys.stderr, flush=True)
+
+    return note
+
+
 def run_tool(
     prog: str,
     parser: argparse.ArgumentParser,
@@ -45,8 +56,9 @@ def run_tool(
     argv: Sequence[str] | None,
 ) -> int:
     """Parse argv and run `action`; a FinchError becomes `prog: message`
-    on stderr and exit status 1."""
+    on stderr and exit status 1.  args.tool is `prog`, for tell()."""
     args = parser.parse_args(argv)
+    args.tool = prog
     try:
         return action(args)
     except FinchError as e:

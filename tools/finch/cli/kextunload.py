@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
+from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir, tell
 from finch.errors import FinchError
 from finch.kext.unload import UnloadRefused, bundle_identifier, ignore_refusal, unload_kext
 from finch.session import GuestSession
@@ -88,7 +88,7 @@ def _unload(prog: str, p: argparse.ArgumentParser, args: argparse.Namespace) -> 
     def say(refused: UnloadRefused) -> None:
         print(f"{prog}: {refused}", file=sys.stderr, flush=True)
 
-    with GuestSession.open(rundir(args)) as session:
+    with GuestSession.open(rundir(args), notify=tell(args)) as session:
         for what, identifier in targets:
             try:
                 result = unload_kext(

@@ -17,6 +17,10 @@ whoever starts a guest in a run directory used before (`finch run`, the
 kext benchmark) clears the folder first.  A record is trusted only
 while the kernel lists a kext of that name at that address with that
 image CRC: only then are its symbols where the record says.
+
+The folder's boot-id file holds the guest's boot id (from its HELLO
+reply) when the records were last looked after: once the guest reboots,
+the records describe kexts that are gone (finch.session drops them).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from finch.kext.loaded import LoadedKext
 from finch.link import LinkedImage
 
 SYMBOLS_DIR = "symbols"
+BOOT_ID_FILE = "boot-id"
 
 
 @dataclass(frozen=True)
@@ -113,3 +118,14 @@ class KextRecords:
 
     def clear(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def boot_id(self) -> str | None:
+        """The guest boot these records belong to, if one was noted."""
+        try:
+            return (self.directory / BOOT_ID_FILE).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def set_boot_id(self, boot_id: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / BOOT_ID_FILE).write_text(boot_id + "\n")
