@@ -1,25 +1,54 @@
-"""What kextstat and the session tell the user when the guest rebooted
-or does not answer, against a scripted guest (fakeguest.FakeGuest) in a
-run directory of its own."""
+"""What kextload, kextstat and the session tell the user when the link
+fails under a load or the guest reboots, against a scripted guest
+(fakeguest.FakeGuest) in a run directory of its own: the truth the guest
+gives when asked, never a guess."""
 
 from __future__ import annotations
 
 import json
 import os
+import plistlib
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from fakeguest import BUILD_ID, FakeGuest
+from kextinfo import kext_info
 
+from finch.build import Tree
 from finch.cli import kextstat
 from finch.hostlink.client import HostLink
+from finch.hostlink.codec import Frame, MsgType
+from finch.kext.build import build_kext
+from finch.kext.load import LoadError, load_kexts
 from finch.kext.records import KextRecord, KextRecords
 from finch.session import GuestSession, SessionError
 
+REPO = Path(__file__).resolve().parents[2]
 IDENTIFIER = "com.example.hello"
+HELLO_C = """\
+#include <mach/mach_types.h>
+#include <mach/kmod.h>
+kern_return_t hello_start(kmod_info_t *ki, void *data);
+kern_return_t hello_stop(kmod_info_t *ki, void *data);
+kern_return_t hello_start(kmod_info_t *ki, void *data) { return KERN_SUCCESS; }
+kern_return_t hello_stop(kmod_info_t *ki, void *data) { return KERN_SUCCESS; }
+"""
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """com.example.hello, built: it links against nothing but kmod_info."""
+    src = tmp_path_factory.mktemp("src") / "hello"
+    src.mkdir()
+    (src / "Info.plist").write_bytes(plistlib.dumps(kext_info()))
+    (src / "hello.c").write_text(HELLO_C)
+    out = tmp_path_factory.mktemp("kexts")
+    return build_kext(src, tree=Tree(REPO), out_dir=out, echo=lambda s: None).bundle.path
 
 
 @pytest.fixture
@@ -52,6 +81,118 @@ def guest(rundir: Path) -> Iterator[FakeGuest]:
     guest = FakeGuest(rundir / "com2")
     yield guest
     guest.close()
+
+
+def load(rundir: Path, bundle: Path, notes: list[str]) -> list[int]:
+    """kextload with a short timeout; the kmod ids it reports."""
+    results = load_kexts(
+        rundir,
+        [bundle],
+        notify=notes.append,
+        open_session=partial(GuestSession.open, timeout=0.2),
+    )
+    return [r.kmod_id for r in results]
+
+
+def kmod_load(request: Frame) -> bool:
+    return request.type == MsgType.KMOD_LOAD
+
+
+# -- a load whose link fails after KMOD_LOAD went out ------------------------
+
+
+def test_a_load_whose_reply_is_lost_reports_the_kext_loaded_as_the_guest_lists_it(
+    rundir: Path, guest: FakeGuest, bundle: Path
+) -> None:
+    guest.lose = kmod_load  # every copy's reply
+    notes: list[str] = []
+
+    ids = load(rundir, bundle, notes)
+
+    [loaded] = [k for k in guest.kmods if k.name == IDENTIFIER]
+    assert ids == [loaded.kmod_id]
+    [note] = notes
+    assert re.fullmatch(
+        rf"{IDENTIFIER}: the reply to KMOD_LOAD was lost \(KMOD_LOAD \(seq 5\): no reply to 2 "
+        rf"copies in [\d.]+ s\), but the guest lists {IDENTIFIER} as loaded, with id "
+        rf"{loaded.kmod_id}",
+        note,
+    )
+    record = KextRecords.in_rundir(rundir).read(IDENTIFIER)
+    assert record is not None
+    assert record.kmod_id == loaded.kmod_id
+    assert [f.type for f in guest.acted].count(MsgType.KMOD_LOAD) == 1
+
+
+def test_a_load_that_never_reached_the_guest_says_it_is_not_loaded(
+    rundir: Path, guest: FakeGuest, bundle: Path
+) -> None:
+    guest.on_frame = lambda frame: setattr(guest, "silent", kmod_load(frame))
+
+    with pytest.raises(LoadError) as failed:
+        load(rundir, bundle, [])
+
+    message = str(failed.value)
+    assert f"loading {IDENTIFIER} failed: KMOD_LOAD (seq 5): no reply to 2 copies" in message
+    assert "The guest says it is not loaded (KMOD_LIST does not list it): load it again" in message
+    assert not any(k.name == IDENTIFIER for k in guest.kmods)
+    assert guest.blocks == {}  # given back
+    assert KextRecords.in_rundir(rundir).read(IDENTIFIER) is None
+
+
+def test_a_load_after_which_the_guest_stops_answering_says_it_cannot_tell(
+    rundir: Path, guest: FakeGuest, bundle: Path
+) -> None:
+    def stop_answering(frame: Frame) -> None:
+        guest.silent = guest.silent or kmod_load(frame)
+
+    guest.on_frame = stop_answering
+
+    with pytest.raises(LoadError) as failed:
+        load(rundir, bundle, [])
+
+    message = str(failed.value)
+    assert f"loading {IDENTIFIER} failed: KMOD_LOAD (seq 5): no reply to 2 copies" in message
+    assert "Whether it is loaded cannot be told: the guest does not answer (KMOD_LIST" in message
+    assert f"once the guest answers, `kextstat -b {IDENTIFIER}` tells" in message
+    assert "restart" not in message
+
+
+def test_a_guest_that_reboots_under_a_load_is_said_to_have_rebooted(
+    rundir: Path, guest: FakeGuest, bundle: Path
+) -> None:
+    def reboot(request: Frame) -> None:
+        if kmod_load(request):
+            guest.reboot("b0000000000000002")
+
+    guest.on_request = reboot
+
+    with pytest.raises(LoadError) as failed:
+        load(rundir, bundle, [])
+
+    message = str(failed.value)
+    assert (
+        f"loading {IDENTIFIER} failed: KMOD_LOAD (seq 5): the guest rebooted (its boot id "
+        "changed from b0000000000000001 to b0000000000000002).  The guest says it is not "
+        "loaded" in message
+    )
+    assert f"its console log ({rundir}/console.log) says why it rebooted" in message
+    assert "no block from KMOD_ALLOC" not in message
+    assert KextRecords.in_rundir(rundir).boot_id() == "b0000000000000002"
+
+
+def test_a_load_that_failed_before_kmod_load_says_it_is_not_loaded_without_asking(
+    rundir: Path, guest: FakeGuest, bundle: Path
+) -> None:
+    guest.on_frame = lambda frame: setattr(guest, "silent", frame.type == MsgType.KMOD_ALLOC)
+
+    with pytest.raises(LoadError) as failed:
+        load(rundir, bundle, [])
+
+    assert (
+        f"loading {IDENTIFIER} failed before the kernel was asked to load it, so it is not "
+        "loaded: KMOD_ALLOC (seq 3): no reply to 2 copies"
+    ) in str(failed.value)
 
 
 # -- a guest that rebooted between two tools ----------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from finch.build import Tree
-from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir
+from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir, tell
 from finch.kext.load import LoadResult, load_kexts
 
 
@@ -86,6 +86,7 @@ def _load(prog: str, args: argparse.Namespace) -> int:
         search_dirs=search_dirs,
         echo=say if args.verbose else _quiet,
         on_loaded=loaded,
+        notify=tell(args),
     )
     return 0
 

@@ -15,8 +15,16 @@ For each bundle, as docs/hostlink.md section 7 lays out:
 
 If anything fails on the host between KMOD_ALLOC and KMOD_LOAD the block
 is given back with KMOD_FREE; if the link itself is gone, the kernel frees
-it at the next HELLO.  KextLoader works over an open GuestSession (tests
-and the benchmark use it directly); load_kexts() is the whole command.
+it at the next HELLO.
+
+When the link fails after KMOD_LOAD went out, only the guest knows whether
+the kext is loaded: its reply may be what got lost.  The loader then asks
+KMOD_LIST and reports the truth -- loaded (a success, with a note that the
+reply was lost), not loaded, or that it cannot tell because the guest
+does not answer -- instead of the link's own error.
+
+KextLoader works over an open GuestSession (tests and the benchmark use it
+directly); load_kexts() is the whole command.
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finch.exports import KpiExports, load_exports
-from finch.hostlink.client import GuestGone, HostLinkError
-from finch.hostlink.messages import KmodLoadRequest, errno_name, kern_return_name
+from finch.hostlink.client import GuestError, GuestGone, GuestRebooted, HostLinkError
+from finch.hostlink.messages import KmodLoadReply, KmodLoadRequest, errno_name, kern_return_name
 from finch.kext.bundle import BundleSearch, KextBundle, KextError, find_bundles, open_bundle
 from finch.kext.dependencies import namespace_for, resolve_load_order
 from finch.kext.loaded import LoadedKext
@@ -44,13 +52,16 @@ from finch.link import (
     plan,
     read_object,
 )
-from finch.session import GuestSession
+from finch.session import GuestSession, Notify
 
 KMOD_MAX_IMAGE = 4 * 1024 * 1024  # the kernel's limit (kern/kmod_var.h)
 TRIAL_ADDRESS = 0x4000_0000  # any page-aligned address will do for the trial link
 EIO = 5
+TRUTH_TIMEOUT = 2.0  # at most, for each KMOD_LIST copy asking whether a kext got loaded
+TRUTH_ASKS = 2  # KMOD_LIST requests (each of several copies) before giving up
 
 Echo = Callable[[str], None]
+SessionOpener = Callable[..., GuestSession]
 
 
 def quiet(line: str) -> None:
@@ -107,7 +118,10 @@ class KextLoader:
         by_id = {k.identifier: k for k in loaded}
         dependencies = tuple(by_id[lib].index for lib in info.libraries if lib in by_id)
 
-        block = self.session.alloc(size)
+        try:
+            block = self.session.alloc(size)
+        except HostLinkError as e:  # KMOD_LOAD was not sent: certainly not loaded
+            raise _not_loaded(bundle, e) from None
         if block.status != 0:
             raise LoadError(
                 f"{bundle.path}: the kernel could not allocate {size} bytes for "
@@ -115,6 +129,7 @@ class KextLoader:
                 "kexts, or restart the guest"
             )
         self.echo(f"{info.identifier}: {size} bytes at {block.address:#x}")
+        load_sent = False
         try:
             linked = link(block.address)
             crc = zlib.crc32(linked.image)
@@ -130,19 +145,26 @@ class KextLoader:
             symbol_file = self.session.records.write(record, linked)
             transfer = self.session.write_image(block.address, block.phys, linked.image)
             self.echo(f"{info.identifier}: image written through {transfer}")
-            reply = self.session.load(
-                KmodLoadRequest(
-                    address=block.address,
-                    size=linked.size,
-                    kmod_info=linked.kmod_info_address,
-                    image_crc=crc,
-                    dependencies=dependencies,
-                    compatible_version=str(info.compatible_version or ""),
-                )
+            request = KmodLoadRequest(
+                address=block.address,
+                size=linked.size,
+                kmod_info=linked.kmod_info_address,
+                image_crc=crc,
+                dependencies=dependencies,
+                compatible_version=str(info.compatible_version or ""),
             )
+            load_sent = True
+            reply = self.session.load(request)
+        except HostLinkError as e:
+            if load_sent and not e.unsent and not isinstance(e, GuestGone | GuestError):
+                kmod_id = self._loaded_after_all(bundle, block.address, e)
+                reply = KmodLoadReply(0, 0, kmod_id)
+            else:
+                if not isinstance(e, GuestGone):  # a panic report still needs the symbols
+                    self.session.records.remove(info.identifier)
+                raise self._give_back(block.address, bundle, e) from None
         except BaseException as e:
-            if not isinstance(e, GuestGone):  # a panic report still needs the symbols
-                self.session.records.remove(info.identifier)
+            self.session.records.remove(info.identifier)
             raise self._give_back(block.address, bundle, e) from None
 
         if reply.status != 0:
@@ -182,16 +204,61 @@ class KextLoader:
             k.identifier == identifier and k.address == address for k in self.session.list_kexts()
         )
 
+    def _loaded_after_all(self, bundle: KextBundle, address: int, error: HostLinkError) -> int:
+        """KMOD_LOAD went out but no reply came: ask the guest whether the
+        kext is loaded now.  Its kmod id if it is (the reply was what got
+        lost, and the session notes so); else LoadError with the truth."""
+        identifier = bundle.identifier
+        try:
+            loaded = self._ask_loaded()
+        except HostLinkError as e:
+            self.session.records.remove(identifier)
+            raise LoadError(
+                f"{bundle.path}: loading {identifier} failed: {error.what}.  Whether it is "
+                f"loaded cannot be told: the guest does not answer ({e.what}).  Look at "
+                f"{self.session.link.console}; once the guest answers, `kextstat -b "
+                f"{identifier}` tells whether {identifier} is loaded"
+            ) from None
+        found = next(
+            (k for k in loaded if k.identifier == identifier and k.address == address), None
+        )
+        if found is not None:
+            self.session.note(
+                f"{identifier}: the reply to KMOD_LOAD was lost ({error.what}), but the guest "
+                f"lists {identifier} as loaded, with id {found.index}"
+            )
+            return found.index
+        self.session.records.remove(identifier)
+        self._free_quietly(address)
+        why = f"; {error.advice}" if isinstance(error, GuestRebooted) else ""
+        raise LoadError(
+            f"{bundle.path}: loading {identifier} failed: {error.what}.  The guest says it "
+            f"is not loaded (KMOD_LIST does not list it): load it again{why}"
+        )
+
+    def _ask_loaded(self) -> list[LoadedKext]:
+        """KMOD_LIST, asked again if the first request gets no reply.  The
+        guest answers it in milliseconds: each copy waits the link's
+        timeout, but at most TRUTH_TIMEOUT."""
+        timeout = min(TRUTH_TIMEOUT, self.session.link.timeout)
+        for ask in range(1, TRUTH_ASKS + 1):
+            try:
+                return self.session.list_kexts(timeout=timeout)
+            except GuestGone:
+                raise
+            except HostLinkError:
+                if ask == TRUTH_ASKS:
+                    raise
+        raise AssertionError("unreachable")
+
     def _give_back(self, address: int, bundle: KextBundle, error: BaseException) -> BaseException:
-        """After a host-side failure: free the block; the error to raise."""
+        """After a failure before the kernel was asked to load the kext (or
+        a panic, or a refusal of the request): free the block; the error
+        to raise."""
         if isinstance(error, GuestGone):
             return LoadError(f"{bundle.path}: loading {bundle.identifier} failed: {error}")
-        if isinstance(error, HostLinkError):
-            return LoadError(
-                f"{bundle.path}: loading {bundle.identifier} failed: {error}.  The block "
-                f"at {address:#x} it was given is freed by the kernel when the next host "
-                "tool says HELLO"
-            )
+        if isinstance(error, HostLinkError):  # the next HELLO frees the block
+            return _not_loaded(bundle, error, address)
         self._free_quietly(address)
         return error
 
@@ -261,6 +328,23 @@ def _read_executable(bundle: KextBundle) -> bytes:
         raise KextError(f"{bundle.executable}: cannot read the kext's executable ({e})") from None
 
 
+def _not_loaded(bundle: KextBundle, error: HostLinkError, block: int | None = None) -> LoadError:
+    """A link failure before KMOD_LOAD went out (or a request the kernel
+    refused whole): the kext is certainly not loaded."""
+    if isinstance(error, GuestError):
+        return LoadError(f"{bundle.path}: loading {bundle.identifier} failed: {error}")
+    freed = (
+        f".  The block at {block:#x} it was given is freed by the kernel when the next host "
+        "tool says HELLO"
+        if block is not None
+        else ""
+    )
+    return LoadError(
+        f"{bundle.path}: loading {bundle.identifier} failed before the kernel was asked "
+        f"to load it, so it is not loaded: {error}{freed}"
+    )
+
+
 def _refusal(bundle: KextBundle, status: int, start_result: int, message: str) -> str:
     """kextload's words for a KMOD_LOAD refusal."""
     if status == EIO and start_result != 0:
@@ -281,16 +365,20 @@ def load_kexts(
     search_dirs: Sequence[Path | str] = (),
     echo: Echo = quiet,
     on_loaded: Callable[[LoadResult], None] | None = None,
+    notify: Notify | None = None,
     kpis: KpiExports | None = None,
+    open_session: SessionOpener = GuestSession.open,
 ) -> list[LoadResult]:
     """The whole kextload command: load each bundle (and the library
     kexts it needs) into the guest of `rundir`; on_loaded hears of each
-    kext as soon as it runs."""
+    kext as soon as it runs, notify of what the user should know besides
+    (the session's notes).  open_session(rundir, notify=...) is
+    GuestSession.open with options (tests give a Tap)."""
     targets = [open_bundle(p) for p in bundles]
     search = find_bundles(search_dirs, [*dependencies, *(t.path for t in targets)])
     kpis = kpis or load_exports()
     results: list[LoadResult] = []
-    with GuestSession.open(rundir) as session:
+    with open_session(rundir, notify=notify) as session:
         loader = KextLoader(session, kpis, search, echo)
         for target in targets:
             if any(r.bundle.identifier == target.identifier for r in results):
