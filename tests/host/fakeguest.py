@@ -43,6 +43,8 @@ from finch.hostlink.messages import (
     KmodListReply,
     KmodLoadReply,
     KmodLoadRequest,
+    KmodUnloadReply,
+    KmodUnloadRequest,
     KmodWriteRequest,
     Message,
     StatusReply,
@@ -200,6 +202,10 @@ class FakeGuest:
             return StatusReply(0)
         if request.type == MsgType.KMOD_LOAD:
             return self._load(KmodLoadRequest.decode(request.payload))
+        if request.type == MsgType.KMOD_UNLOAD:
+            kmod_id = KmodUnloadRequest.decode(request.payload).kmod_id
+            self.kmods = [k for k in self.kmods if k.kmod_id != kmod_id]
+            return KmodUnloadReply(0, 0)
         if request.type == MsgType.KMOD_FREE:
             address = KmodFreeRequest.decode(request.payload).address
             return StatusReply(0 if self.blocks.pop(address, None) is not None else EINVAL)

@@ -24,8 +24,10 @@ from finch.cli import kextstat
 from finch.hostlink.client import HostLink
 from finch.hostlink.codec import Frame, MsgType
 from finch.kext.build import build_kext
+from finch.kext.bundle import KextError
 from finch.kext.load import LoadError, load_kexts
 from finch.kext.records import KextRecord, KextRecords
+from finch.kext.unload import unload_kext
 from finch.session import GuestSession, SessionError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -196,6 +198,52 @@ def test_a_load_that_failed_before_kmod_load_says_it_is_not_loaded_without_askin
 
 
 # -- a guest that rebooted between two tools ----------------------------------
+
+
+# -- an unload whose reply is lost ------------------------------------------
+
+
+def kmod_unload(request: Frame) -> bool:
+    return request.type == MsgType.KMOD_UNLOAD
+
+
+def test_an_unload_whose_reply_is_lost_reports_it_unloaded_as_the_guest_no_longer_lists_it(
+    rundir: Path, guest: FakeGuest, bundle: Path
+) -> None:
+    [kmod_id] = load(rundir, bundle, [])
+    guest.lose = kmod_unload  # every copy's reply
+    notes: list[str] = []
+
+    with GuestSession.open(rundir, timeout=0.2, notify=notes.append) as session:
+        result = unload_kext(session, IDENTIFIER)
+
+    assert result.kmod_id == kmod_id
+    assert not any(k.name == IDENTIFIER for k in guest.kmods)
+    [note] = notes
+    assert re.fullmatch(
+        rf"{IDENTIFIER}: the reply to KMOD_UNLOAD was lost \(KMOD_UNLOAD \(seq \d+\): no reply "
+        rf"to 2 copies in [\d.]+ s\), but the guest no longer lists it: it is unloaded",
+        note,
+    )
+    assert KextRecords.in_rundir(rundir).read(IDENTIFIER) is None
+
+
+def test_an_unload_after_which_the_guest_stops_answering_says_it_cannot_tell(
+    rundir: Path, guest: FakeGuest, bundle: Path
+) -> None:
+    load(rundir, bundle, [])
+    guest.on_frame = lambda frame: setattr(guest, "silent", guest.silent or kmod_unload(frame))
+
+    with (
+        GuestSession.open(rundir, timeout=0.2) as session,
+        pytest.raises(KextError) as failed,
+    ):
+        unload_kext(session, IDENTIFIER)
+
+    message = str(failed.value)
+    assert f"unloading {IDENTIFIER} failed: KMOD_UNLOAD (seq" in message
+    assert "Whether it is still loaded cannot be told: the guest does not answer" in message
+    assert f"`kextstat -b {IDENTIFIER}` tells" in message
 
 
 def test_kextstat_after_a_reboot_says_the_kexts_loaded_before_are_gone(

@@ -39,6 +39,7 @@ from finch.errors import FinchError
 from finch.hostlink.client import (
     DEFAULT_TIMEOUT,
     MONITOR_TIMEOUT,
+    GuestGone,
     GuestRebooted,
     HostLink,
     HostLinkError,
@@ -71,6 +72,8 @@ from finch.runinfo import FILE_NAME, RunInfo
 
 READY_DEADLINE = 10.0  # for a guest still booting when the tool starts
 PROC_NET_UNIX = Path("/proc/net/unix")
+TRUTH_TIMEOUT = 2.0  # at most, for each KMOD_LIST copy asking what is loaded after a failure
+TRUTH_ASKS = 2  # KMOD_LIST requests (each of several copies) before giving up
 
 Notify = Callable[[str], None]
 
@@ -278,6 +281,22 @@ class GuestSession:
         reply = self.call(KmodListRequest(), timeout)
         assert isinstance(reply, KmodListReply)
         return [LoadedKext.from_entry(e) for e in reply.entries]
+
+    def ask_kexts(self) -> list[LoadedKext]:
+        """KMOD_LIST after a request whose reply never came, to learn the
+        truth before telling the user anything: asked again if the first
+        gets no reply.  The guest answers it in milliseconds, so each copy
+        waits the link's timeout but at most TRUTH_TIMEOUT."""
+        timeout = min(TRUTH_TIMEOUT, self.link.timeout)
+        for ask in range(1, TRUTH_ASKS + 1):
+            try:
+                return self.list_kexts(timeout=timeout)
+            except GuestGone:
+                raise
+            except HostLinkError:
+                if ask == TRUTH_ASKS:
+                    raise
+        raise AssertionError("unreachable")
 
     def alloc(self, size: int) -> KmodAllocReply:
         reply = self.call(KmodAllocRequest(size))

@@ -57,8 +57,6 @@ from finch.session import GuestSession, Notify
 KMOD_MAX_IMAGE = 4 * 1024 * 1024  # the kernel's limit (kern/kmod_var.h)
 TRIAL_ADDRESS = 0x4000_0000  # any page-aligned address will do for the trial link
 EIO = 5
-TRUTH_TIMEOUT = 2.0  # at most, for each KMOD_LIST copy asking whether a kext got loaded
-TRUTH_ASKS = 2  # KMOD_LIST requests (each of several copies) before giving up
 
 Echo = Callable[[str], None]
 SessionOpener = Callable[..., GuestSession]
@@ -210,7 +208,7 @@ class KextLoader:
         lost, and the session notes so); else LoadError with the truth."""
         identifier = bundle.identifier
         try:
-            loaded = self._ask_loaded()
+            loaded = self.session.ask_kexts()
         except HostLinkError as e:
             self.session.records.remove(identifier)
             raise LoadError(
@@ -235,21 +233,6 @@ class KextLoader:
             f"{bundle.path}: loading {identifier} failed: {error.what}.  The guest says it "
             f"is not loaded (KMOD_LIST does not list it): load it again{why}"
         )
-
-    def _ask_loaded(self) -> list[LoadedKext]:
-        """KMOD_LIST, asked again if the first request gets no reply.  The
-        guest answers it in milliseconds: each copy waits the link's
-        timeout, but at most TRUTH_TIMEOUT."""
-        timeout = min(TRUTH_TIMEOUT, self.session.link.timeout)
-        for ask in range(1, TRUTH_ASKS + 1):
-            try:
-                return self.session.list_kexts(timeout=timeout)
-            except GuestGone:
-                raise
-            except HostLinkError:
-                if ask == TRUTH_ASKS:
-                    raise
-        raise AssertionError("unreachable")
 
     def _give_back(self, address: int, bundle: KextBundle, error: BaseException) -> BaseException:
         """After a failure before the kernel was asked to load the kext (or

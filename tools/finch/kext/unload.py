@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from finch.hostlink.client import GuestGone, HostLinkError
 from finch.hostlink.messages import errno_name, kern_return_name
 from finch.kext.bundle import KextError
 from finch.kext.loaded import LoadedKext
@@ -113,13 +114,52 @@ def unload_kext(
         sleep(RETRY_PAUSE)
 
 
+def _unloaded_after_all(
+    session: GuestSession, kext: LoadedKext, kexts: list[LoadedKext], error: HostLinkError
+) -> int:
+    """KMOD_UNLOAD went out but no reply came: ask the guest whether the
+    kext is still there before saying anything.  Its kmod id if it is gone
+    (the reply was what got lost, and the session notes so); else a
+    KextError with the truth."""
+    identifier = kext.identifier
+    try:
+        now = session.ask_kexts()
+    except HostLinkError as e:
+        raise KextError(
+            f"unloading {identifier} failed: {error.what}.  Whether it is still loaded "
+            f"cannot be told: the guest does not answer ({e.what}).  Look at "
+            f"{session.link.console}; once the guest answers, `kextstat -b {identifier}` "
+            "tells"
+        ) from None
+    after = next((k for k in now if k.index == kext.index), None)
+    if after is None:
+        session.note(
+            f"{identifier}: the reply to KMOD_UNLOAD was lost ({error.what}), but the guest "
+            f"no longer lists it: it is unloaded"
+        )
+        session.records.remove(identifier)
+        return kext.index
+    state = "stopped and pinned" if after.pinned else "loaded"
+    raise KextError(
+        KextNames(session.records, kexts).annotate(
+            f"unloading {identifier} failed: {error.what}.  The guest still lists it as "
+            f"{state}{': ' + after.reason if after.reason else ''}: unload it again"
+        )
+    )
+
+
 def _unload_once(session: GuestSession, identifier: str) -> tuple[int, str]:
     """One KMOD_UNLOAD; the kmod id it freed, and what the kext leaked
     (the kernel's report, its addresses named while the kext's symbols
     are still known)."""
     kexts = session.list_kexts()
     kext = find_loaded(kexts, identifier)
-    reply = session.unload(kext.index)
+    try:
+        reply = session.unload(kext.index)
+    except GuestGone:
+        raise
+    except HostLinkError as error:
+        return _unloaded_after_all(session, kext, kexts, error), ""
     if reply.status == 0:
         leaks = KextNames(session.records, kexts).annotate(reply.message)
         session.records.remove(identifier)
