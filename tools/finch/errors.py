@@ -7,6 +7,7 @@ Anything else that escapes is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,6 +21,21 @@ class FinchError(Exception):
 
 class BuildError(FinchError):
     """The kernel (or a kext, or the benchmark floor) did not build."""
+
+
+class LinkError(FinchError):
+    """A kext object that cannot be linked: the wrong kind of file, a
+    damaged one, or one whose symbols and relocations cannot be resolved.
+    `problems` lists each reason on its own; `subject` is the kext or file."""
+
+    def __init__(self, subject: str, problems: Sequence[str]) -> None:
+        self.subject = subject
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = f"{subject}: {self.problems[0]}"
+        else:
+            message = f"{subject}: cannot link:\n" + "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(message)
 
 
 class PreflightError(FinchError):

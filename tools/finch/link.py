@@ -2,7 +2,8 @@
 
 This is kextload's link step, done on the host as early Mac OS X did:
 
-  1. check the object: ELF, 32-bit, little-endian, i386, relocatable;
+  1. read and check the object (finch.kextobject): ELF, 32-bit,
+     little-endian, i386, relocatable, and not damaged;
   2. lay out its allocated sections (text, read-only data, data, then bss),
      each at its alignment, into one image that starts at the load address;
      bss and common symbols are zero-filled in the image;
@@ -22,24 +23,40 @@ against it) and a symbol file for gdb.
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
-from elftools.elf.elffile import ELFFile
 from elftools.elf.enums import ENUM_RELOC_TYPE_i386
-from elftools.elf.relocation import RelocationSection
-from elftools.elf.sections import SymbolTableSection
 
-from finch.errors import FinchError
+from finch.errors import LinkError
+from finch.kextobject import (
+    KMOD_INFO_SYMBOL,
+    KextObject,
+    Section,
+    Symbol,
+    parse_object,
+)
 
-KMOD_INFO_SYMBOL = "kmod_info"
+__all__ = [
+    "KMOD_INFO_SYMBOL",
+    "KextObject",
+    "Layout",
+    "Library",
+    "LinkError",
+    "LinkedImage",
+    "Namespace",
+    "PlacedSection",
+    "defined_globals",
+    "link_kext",
+    "plan",
+    "read_object",
+    "relocation_name",
+    "with_section_addresses",
+]
 
 R_386_NONE = 0
 R_386_32 = 1
@@ -48,19 +65,7 @@ R_386_PLT32 = 4
 
 # Section name prefixes whose contents the kernel would never run.
 _CONSTRUCTOR_SECTIONS = (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors")
-
-
-class LinkError(FinchError):
-    """The kext cannot be linked; `problems` lists each reason on its own."""
-
-    def __init__(self, subject: str, problems: Sequence[str]) -> None:
-        self.subject = subject
-        self.problems = list(problems)
-        if len(self.problems) == 1:
-            message = f"{subject}: {self.problems[0]}"
-        else:
-            message = f"{subject}: cannot link:\n" + "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(message)
+_CONSTRUCTOR_TYPES = ("SHT_INIT_ARRAY", "SHT_FINI_ARRAY", "SHT_PREINIT_ARRAY")
 
 
 def relocation_name(rtype: int) -> str:
@@ -128,6 +133,9 @@ class Layout:
     alignment: int  # the load address must be a multiple of this
 
 
+ObjectSource = bytes | Path | str | KextObject
+
+
 @dataclass(frozen=True)
 class LinkedImage:
     """A kext linked at `load_address`, ready to copy into the guest."""
@@ -170,162 +178,13 @@ class LinkedImage:
         return " ".join(parts)
 
 
-@dataclass
-class _Symbol:
-    index: int
-    name: str
-    bind: str
-    type: str
-    visibility: str
-    shndx: Any  # int or "SHN_UNDEF" / "SHN_ABS" / "SHN_COMMON"
-    value: int
-    size: int
-
-
-@dataclass(frozen=True)
-class _Reloc:
-    offset: int
-    type: int
-    symbol: int
-    addend: int | None  # RELA's; None for REL (the addend is in the section)
-
-
-@dataclass(frozen=True)
-class _RelocSection:
-    target: int  # the section it patches
-    target_name: str
-    target_size: int
-    target_nobits: bool
-    relocs: tuple[_Reloc, ...]
-
-
-@dataclass
-class KextObject:
-    """What the linker needs from the ELF file, read once (read_object()):
-    plan() and link_kext() take it in place of the file, so that planning,
-    a trial link and the real link parse the object only once."""
-
-    elf: ELFFile
-    name: str
-    data: bytes
-    alloc: list[int]  # indices of SHF_ALLOC sections
-    symbols: list[_Symbol]
-    _relocations: list[_RelocSection] | None = field(default=None, repr=False)
-
-    def section_name(self, index: int) -> str:
-        return str(self.elf.get_section(index).name)
-
-    def relocations(self) -> list[_RelocSection]:
-        """The relocation sections that patch loaded sections."""
-        if self._relocations is None:
-            self._relocations = [
-                _read_relocations(self.elf, rsec)
-                for rsec in self.elf.iter_sections()
-                if isinstance(rsec, RelocationSection) and int(rsec["sh_info"]) in self.alloc
-            ]
-        return self._relocations
-
-
-ObjectSource = bytes | Path | str | KextObject
-
-
-def _read_relocations(elf: ELFFile, rsec: RelocationSection) -> _RelocSection:
-    target = int(rsec["sh_info"])
-    tsec = elf.get_section(target)
-    return _RelocSection(
-        target=target,
-        target_name=str(tsec.name),
-        target_size=int(tsec["sh_size"]),
-        target_nobits=tsec["sh_type"] == "SHT_NOBITS",
-        relocs=tuple(
-            _Reloc(
-                int(rel["r_offset"]),
-                int(rel["r_info_type"]),
-                int(rel["r_info_sym"]),
-                int(rel["r_addend"]) if rel.is_RELA() else None,
-            )
-            for rel in rsec.iter_relocations()
-        ),
-    )
-
-
-def _read_object(data: bytes, name: str) -> KextObject:
-    """Check the ELF header and read sections and symbols, or raise LinkError."""
-    if data[:4] != b"\x7fELF":
-        raise LinkError(
-            name,
-            [
-                f"not an ELF file (it starts with {data[:4]!r}): a kext executable is the "
-                "ELF relocatable object that `finch build` puts in Contents/MacOS"
-            ],
-        )
-    if len(data) > 4 and data[4] == 2:
-        raise LinkError(
-            name,
-            [
-                "is a 64-bit ELF object (ELFCLASS64, probably x86_64): Finch's guest is "
-                "i386; compile the kext with gcc -m32 (`finch build` does)"
-            ],
-        )
-    try:
-        elf = ELFFile(io.BytesIO(data))
-        machine = elf["e_machine"]
-        etype = elf["e_type"]
-        little = elf.little_endian
-    except (ELFError, struct.error, ValueError) as e:
-        raise LinkError(name, [f"is not a readable ELF file ({e})"]) from None
-    if elf.elfclass != 32:
-        raise LinkError(name, [f"is ELFCLASS{elf.elfclass}; expected a 32-bit i386 object"])
-    if not little:
-        raise LinkError(name, ["is big-endian; expected a little-endian i386 object"])
-    if machine != "EM_386":
-        raise LinkError(
-            name,
-            [
-                f"is built for {machine}, not i386 (EM_386): compile the kext with "
-                "gcc -m32 (`finch build` does)"
-            ],
-        )
-    if etype != "ET_REL":
-        raise LinkError(
-            name,
-            [
-                f"is {etype}, not a relocatable object (ET_REL): a kext executable is "
-                "made with gcc -c and ld -r, never linked into an executable or shared library"
-            ],
-        )
-    alloc = [
-        i
-        for i, sec in enumerate(elf.iter_sections())
-        if sec["sh_flags"] & SH_FLAGS.SHF_ALLOC and sec["sh_type"] != "SHT_NULL"
-    ]
-    symbols: list[_Symbol] = []
-    symtab = elf.get_section_by_name(".symtab")
-    if isinstance(symtab, SymbolTableSection):
-        for i, s in enumerate(symtab.iter_symbols()):
-            symbols.append(
-                _Symbol(
-                    index=i,
-                    name=str(s.name),
-                    bind=s["st_info"]["bind"],
-                    type=s["st_info"]["type"],
-                    visibility=s["st_other"]["visibility"],
-                    shndx=s["st_shndx"],
-                    value=s["st_value"],
-                    size=s["st_size"],
-                )
-            )
-    return KextObject(elf, name, data, alloc, symbols)
-
-
-def _section_group(sec: Any) -> int:
+def _section_group(sec: Section) -> int:
     """Layout order: code, read-only data, writable data, bss."""
-    flags = sec["sh_flags"]
-    if sec["sh_type"] == "SHT_NOBITS":
+    if sec.nobits:
         return 3
-    if flags & SH_FLAGS.SHF_EXECINSTR:
+    if sec.flags & SH_FLAGS.SHF_EXECINSTR:
         return 0
-    if not flags & SH_FLAGS.SHF_WRITE:
+    if not sec.flags & SH_FLAGS.SHF_WRITE:
         return 1
     return 2
 
@@ -336,14 +195,14 @@ def _align(value: int, alignment: int) -> int:
 
 def _layout(obj: KextObject) -> Layout:
     problems = []
-    for i in obj.alloc:
-        sec = obj.elf.get_section(i)
-        if sec["sh_flags"] & SH_FLAGS.SHF_TLS:
+    loaded = obj.loaded_sections
+    for sec in loaded:
+        if sec.flags & SH_FLAGS.SHF_TLS:
             problems.append(
                 f"section {sec.name} holds thread-local data (__thread), which the "
                 "kernel does not support: use a global protected by a lock"
             )
-        if sec.name.startswith(_CONSTRUCTOR_SECTIONS):
+        if sec.name.startswith(_CONSTRUCTOR_SECTIONS) or sec.type in _CONSTRUCTOR_TYPES:
             problems.append(
                 f"section {sec.name} holds constructors or destructors, which the "
                 "kernel never runs: do that work in the start and stop routines"
@@ -351,17 +210,14 @@ def _layout(obj: KextObject) -> Layout:
     if problems:
         raise LinkError(obj.name, problems)
 
-    order = sorted(obj.alloc, key=lambda i: (_section_group(obj.elf.get_section(i)), i))
     offsets: dict[int, int] = {}
     offset = 0
     alignment = 1
-    for i in order:
-        sec = obj.elf.get_section(i)
-        align = max(int(sec["sh_addralign"]), 1)
-        alignment = max(alignment, align)
-        offset = _align(offset, align)
-        offsets[i] = offset
-        offset += int(sec["sh_size"])
+    for sec in sorted(loaded, key=lambda s: (_section_group(s), s.index)):
+        alignment = max(alignment, sec.alignment)
+        offset = _align(offset, sec.alignment)
+        offsets[sec.index] = offset
+        offset += sec.size
     commons: dict[str, int] = {}
     for sym in obj.symbols:
         if sym.shndx == "SHN_COMMON":
@@ -373,7 +229,7 @@ def _layout(obj: KextObject) -> Layout:
     return Layout(offsets, commons, offset, alignment)
 
 
-def _defined_address(obj: KextObject, layout: Layout, sym: _Symbol, base: int) -> int | None:
+def _defined_address(obj: KextObject, layout: Layout, sym: Symbol, base: int) -> int | None:
     """Address of a symbol the object defines, or None when it is undefined."""
     if sym.shndx == "SHN_UNDEF":
         return None
@@ -386,7 +242,7 @@ def _defined_address(obj: KextObject, layout: Layout, sym: _Symbol, base: int) -
     return None  # in a section that is not loaded (debug info): no address
 
 
-def _is_exported(sym: _Symbol) -> bool:
+def _is_exported(sym: Symbol) -> bool:
     return (
         sym.bind in ("STB_GLOBAL", "STB_WEAK")
         and sym.shndx != "SHN_UNDEF"
@@ -399,7 +255,7 @@ def _is_exported(sym: _Symbol) -> bool:
 def read_object(obj: bytes | Path | str, name: str = "") -> KextObject:
     """Read and check an object once, for plan() and link_kext()."""
     data, name = _load(obj, name)
-    return _read_object(data, name)
+    return parse_object(data, name)
 
 
 def _object(obj: ObjectSource, name: str) -> KextObject:
@@ -437,6 +293,8 @@ def _load(obj: bytes | Path | str, name: str) -> tuple[bytes, str]:
         return path.read_bytes(), name or str(path)
     except FileNotFoundError:
         raise LinkError(name or str(path), ["no such file"]) from None
+    except OSError as e:
+        raise LinkError(name or str(path), [f"cannot be read ({e.strerror})"]) from None
 
 
 def _prefix_for(bundle_id: str) -> str:
@@ -518,7 +376,7 @@ def link_kext(
     else:
         data, name = _load(obj, name)
         subject = f"{bundle_id} ({name})" if bundle_id else name
-        o = _read_object(data, subject)
+        o = parse_object(data, subject)
     data = o.data
     layout = _layout(o)
     if max_size is not None and layout.size > max_size:
@@ -557,15 +415,14 @@ def link_kext(
 
     image = bytearray(layout.size)
     for i, offset in layout.offsets.items():
-        sec = o.elf.get_section(i)
-        if sec["sh_type"] != "SHT_NOBITS":
-            image[offset : offset + sec["sh_size"]] = sec.data()
+        sec = o.sections[i]
+        image[offset : offset + len(sec.contents)] = sec.contents  # bss stays zero
     problems += _relocate(o, layout, image, addresses, load_address)
     if problems:
         raise LinkError(subject, problems)
 
-    kmod_info = [s for s in o.symbols if s.name == KMOD_INFO_SYMBOL and s.bind == "STB_GLOBAL"]
-    kmod_info_address = addresses.get(kmod_info[0].index) if kmod_info else None
+    kmod_info = o.kmod_info()
+    kmod_info_address = addresses.get(kmod_info.index) if kmod_info else None
     if kmod_info_address is None:
         raise LinkError(
             subject,
@@ -583,10 +440,10 @@ def link_kext(
     sections = tuple(
         PlacedSection(
             index=i,
-            name=o.section_name(i),
+            name=o.sections[i].name,
             address=load_address + off,
-            size=int(o.elf.get_section(i)["sh_size"]),
-            nobits=o.elf.get_section(i)["sh_type"] == "SHT_NOBITS",
+            size=o.sections[i].size,
+            nobits=o.sections[i].nobits,
         )
         for i, off in sorted(layout.offsets.items(), key=lambda kv: kv[1])
     )
@@ -606,12 +463,12 @@ def _relocate(
     """Apply every relocation that patches a loaded section; return problems.
     (Debug info and other unloaded sections: gdb relocates those.)"""
     problems: list[str] = []
-    for rsec in o.relocations():
-        tname = rsec.target_name
-        if rsec.target_nobits:
+    for table in o.relocations:
+        tname = table.target.name
+        if table.target.nobits:
             problems.append(f"section {tname} has no contents but has relocations")
             continue
-        for rel in rsec.relocs:
+        for rel in table.relocations:
             offset, rtype, symidx = rel.offset, rel.type, rel.symbol
             where = f"{tname}+{offset:#x}"
             if rtype == R_386_NONE:
@@ -623,22 +480,21 @@ def _relocate(
                     "without -fPIC / -fpic and without thread-local variables"
                 )
                 continue
-            if offset + 4 > rsec.target_size:
-                problems.append(f"relocation at {where} lies outside the section")
+            if offset + 4 > table.target.size:
+                problems.append(
+                    f"relocation at {where} lies outside the section ({table.target.size} "
+                    f"bytes): the object is damaged; rebuild the kext (`make build`)"
+                )
                 continue
             if symidx not in addresses:
                 if symidx == 0:
                     addresses[0] = 0  # no symbol: the addend alone
-                elif o.symbols[symidx].shndx == "SHN_UNDEF":
+                elif o.symbols[symidx].shndx == "SHN_UNDEF" and o.symbols[symidx].name:
                     continue  # unresolved: already reported
                 else:
-                    sym = o.symbols[symidx]
-                    problems.append(
-                        f"relocation at {where} refers to {sym.name or 'a symbol'} in "
-                        "a section that is not loaded"
-                    )
+                    problems.append(_unplaced_problem(o.symbols[symidx], where))
                     continue
-            site = layout.offsets[rsec.target] + offset
+            site = layout.offsets[table.target.index] + offset
             if rel.addend is not None:
                 addend = rel.addend
             else:
@@ -648,6 +504,19 @@ def _relocate(
                 value -= base + site  # PC-relative: S + A - P
             struct.pack_into("<I", image, site, value & 0xFFFFFFFF)
     return problems
+
+
+def _unplaced_problem(sym: Symbol, where: str) -> str:
+    """Why a relocation's symbol has no address."""
+    if sym.shndx == "SHN_UNDEF":
+        return (
+            f"relocation at {where} refers to symbol {sym.index}, which is undefined and "
+            "has no name: the object is damaged; rebuild the kext (`make build`)"
+        )
+    return (
+        f"relocation at {where} refers to {sym.name or f'symbol {sym.index}'} in a "
+        "section that is not loaded"
+    )
 
 
 def with_section_addresses(data: bytes, sections: Sequence[PlacedSection]) -> bytes:

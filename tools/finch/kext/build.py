@@ -28,15 +28,17 @@ from elftools.elf.sections import SymbolTableSection
 from finch.build import GCC, LD, Tree, asm_flags, gcc_include_dir, kext_cflags
 from finch.errors import BuildError
 from finch.kext.bundle import KextBundle, SourceBundle, open_bundle, open_source_bundle
-from finch.link import KMOD_INFO_SYMBOL, LinkError, plan
+from finch.kextobject import (
+    KMOD_INFO_SYMBOL,
+    KMOD_NAME_OFFSET,
+    KMOD_STRING_SIZE,
+    KMOD_VERSION_OFFSET,
+    kmod_string,
+)
+from finch.link import LinkError, plan
 from finch.plist import KextInfo
 
 Echo = Callable[[str], None]
-
-# kmod_info_t (pack 4): next, info_version, id, then name[64], version[64].
-KMOD_NAME_OFFSET = 12
-KMOD_VERSION_OFFSET = 76
-KMOD_STRING_SIZE = 64
 
 
 class KextBuildError(BuildError):
@@ -234,13 +236,9 @@ def _explicit_kmod_info(objects: Sequence[Path]) -> tuple[Path, bytes] | None:
     return None
 
 
-def _c_field(raw: bytes, offset: int) -> str:
-    return raw[offset : offset + KMOD_STRING_SIZE].split(b"\0", 1)[0].decode("utf-8", "replace")
-
-
 def _check_explicit(sb: SourceBundle, obj: Path, raw: bytes) -> None:
     """A KMOD_EXPLICIT_DECL must name the same kext as Info.plist."""
-    name, version = _c_field(raw, KMOD_NAME_OFFSET), _c_field(raw, KMOD_VERSION_OFFSET)
+    name, version = kmod_string(raw, KMOD_NAME_OFFSET), kmod_string(raw, KMOD_VERSION_OFFSET)
     problems = []
     if name != sb.info.identifier:
         problems.append(f"its name is {name!r} but CFBundleIdentifier is {sb.info.identifier!r}")
