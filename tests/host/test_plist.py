@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plistlib
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,64 @@ def test_unknown_library_ids_are_reported_with_the_file_and_key(tmp_path: Path) 
     assert excinfo.value.keys == ["OSBundleLibraries.com.apple.kpi.nope"]
     assert str(path) in str(excinfo.value)
     assert "see kernel/exports" in str(excinfo.value)
+
+
+# -- files plistlib cannot read (issue 9): one line naming the file, never a traceback
+
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            XML_HEAD + "<dict><key>When</key><date>bogus</date></dict></plist>",
+            "a <date> not of the form 2006-01-02T15:04:05Z",  # was AttributeError
+        ),
+        (
+            XML_HEAD + "<key>a</key><dict></dict></plist>",
+            "an end tag or <key> outside any <dict> or <array>",  # was IndexError
+        ),
+        (
+            '<?xml version="1.0" encoding="WTF-8"?>\n<plist><dict></dict></plist>',
+            "its XML declaration names an unknown encoding",  # was LookupError
+        ),
+        (
+            XML_HEAD + "<dict><key>N</key><integer>12x</integer></dict></plist>",
+            "invalid literal for int()",
+        ),
+        (XML_HEAD + "<dict><key>D</key><data>QQ</data></dict></plist>", "Incorrect padding"),
+        (XML_HEAD + "<dict><key>a</key><string>b</dict></plist>", "XML that is not well-formed"),
+        ("CFBundleIdentifier = com.example.hello;\n", "neither XML nor a binary plist"),
+    ],
+)
+def test_a_plist_plistlib_cannot_read_is_refused_in_one_line(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "Info.plist"
+    path.write_text(text)
+
+    with pytest.raises(PlistError) as excinfo:
+        load_info_plist(path)
+
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: (file): not a valid property list (")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_a_binary_plist_claiming_a_huge_object_count_is_refused(tmp_path: Path) -> None:
+    data = bytearray(plistlib.dumps(kext_info(), fmt=plistlib.FMT_BINARY))
+    struct.pack_into(">Q", data, len(data) - 24, 1 << 40)  # the trailer's object count
+    path = tmp_path / "Info.plist"
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(PlistError, match=r"\(a damaged binary plist\)"):  # was MemoryError
+        load_info_plist(path)
+
+
+def test_a_folder_in_place_of_the_plist_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Info.plist").mkdir()
+
+    with pytest.raises(PlistError, match=r"Info\.plist: \(file\): cannot be read"):
+        load_info_plist(tmp_path / "Info.plist")

@@ -160,19 +160,48 @@ def is_bundle_id(text: object) -> bool:
 def read_plist(path: Path) -> dict[str, Any]:
     """Read a plist file whose root is a dictionary, or raise PlistError."""
     try:
-        with open(path, "rb") as f:
-            data = plistlib.load(f)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise PlistError(path, [PlistProblem("(file)", "no such file")]) from None
-    except (plistlib.InvalidFileException, xml.parsers.expat.ExpatError, ValueError) as e:
+    except OSError as e:
+        raise PlistError(path, [PlistProblem("(file)", f"cannot be read ({e.strerror})")]) from None
+    try:
+        # From bytes, not the file: a damaged binary plist's lengths then
+        # cannot make plistlib read (allocate) gigabytes.
+        root = plistlib.loads(data)
+    except (
+        plistlib.InvalidFileException,
+        xml.parsers.expat.ExpatError,
+        ValueError,  # a bad <integer>, <real>, <data> or date; UnicodeDecodeError
+        AttributeError,  # plistlib (3.11) on a <date> that is not ISO 8601
+        LookupError,  # IndexError: plistlib on a stray end tag; an unknown encoding
+        RecursionError,  # a binary plist nested thousands deep
+    ) as e:
+        raise PlistError(path, [PlistProblem("(file)", _unreadable(data, e))]) from None
+    if not isinstance(root, dict):
         raise PlistError(
-            path, [PlistProblem("(file)", f"not a valid property list ({e})")]
-        ) from None
-    if not isinstance(data, dict):
-        raise PlistError(
-            path, [PlistProblem("(root)", f"is {_type_name(data)}; expected a dictionary")]
+            path, [PlistProblem("(root)", f"is {_type_name(root)}; expected a dictionary")]
         )
-    return data
+    return root
+
+
+def _unreadable(data: bytes, error: Exception) -> str:
+    """What is wrong with a file plistlib could not read."""
+    if isinstance(error, plistlib.InvalidFileException) and str(error) == "Invalid file":
+        if data.startswith(b"bplist00"):
+            return "not a valid property list (a damaged binary plist)"
+        return "not a valid property list (neither XML nor a binary plist)"
+    if isinstance(error, xml.parsers.expat.ExpatError):
+        return f"not a valid property list (XML that is not well-formed: {error})"
+    if isinstance(error, AttributeError):
+        return "not a valid property list (a <date> not of the form 2006-01-02T15:04:05Z)"
+    if isinstance(error, IndexError):
+        return "not a valid property list (an end tag or <key> outside any <dict> or <array>)"
+    if isinstance(error, RecursionError):
+        return "not a valid property list (arrays or dictionaries nested too deeply)"
+    if isinstance(error, LookupError):
+        return f"not a valid property list (its XML declaration names an unknown encoding: {error})"
+    return f"not a valid property list ({error})"
 
 
 def load_info_plist(path: Path | str) -> KextInfo:
