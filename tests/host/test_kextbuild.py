@@ -22,10 +22,10 @@ from finch.kext.build import (
     compile_command,
     render_kmod_info,
 )
-from finch.kext.bundle import BundleSearch, KextBundle, KextError, open_bundle
+from finch.kext.bundle import BundleSearch, KextBundle, KextError, find_bundles, open_bundle
 from finch.kext.dependencies import DependencyError, namespace_for, resolve_load_order
 from finch.kext.loaded import KEXTSTAT_HEADER, LoadedKext, format_kextstat, kextstat_row
-from finch.link import link_kext
+from finch.link import LinkError, link_kext
 from finch.plist import PlistError, load_info_plist, parse_info
 
 REPO = Path(__file__).resolve().parents[2]
@@ -275,6 +275,63 @@ def test_a_bundle_without_its_executable_is_refused(tmp_path: Path) -> None:
     (bundle / "Contents" / "Info.plist").write_bytes(plistlib.dumps(kext_info()))
 
     with pytest.raises(KextError, match=r"Contents/MacOS/hello \(CFBundleExecutable\) is missing"):
+        open_bundle(bundle)
+
+
+HELPER_C = "int helper(void) { return 0; }\n"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"CFBundleIdentifier": "com.example.renamed"},
+            "Info.plist says com.example.renamed but the executable was built as com.example.hello",
+        ),
+        (
+            {"CFBundleVersion": "2.0"},
+            "Info.plist says version 2.0 but the executable was built as version 1.0.0d1",
+        ),
+    ],
+)
+def test_a_bundle_whose_info_plist_changed_after_the_build_is_refused(
+    tmp_path: Path, includes: list[Path], change: dict[str, str], expected: str
+) -> None:
+    src = source_bundle(tmp_path, {"hello.c": HELLO_C, "helper.c": HELPER_C})
+    bundle = build(tmp_path, src, includes).bundle.path
+    (bundle / "Contents" / "Info.plist").write_bytes(plistlib.dumps(kext_info(**change)))
+
+    with pytest.raises(KextError) as excinfo:
+        open_bundle(bundle)
+
+    assert str(excinfo.value).startswith(f"{bundle}: {expected}")
+    assert "rebuild the kext with `make build`" in str(excinfo.value)
+
+
+def test_a_bundle_changed_after_the_build_is_not_offered_as_a_library(
+    tmp_path: Path, includes: list[Path]
+) -> None:
+    src = source_bundle(tmp_path, {"hello.c": HELLO_C, "helper.c": HELPER_C})
+    bundle = build(tmp_path, src, includes).bundle.path
+    renamed = kext_info(CFBundleIdentifier="com.example.renamed")
+    (bundle / "Contents" / "Info.plist").write_bytes(plistlib.dumps(renamed))
+
+    search = find_bundles([bundle.parent])
+
+    assert search.with_id("com.example.renamed") == []
+    assert search.with_id("com.example.hello") == []
+    assert any("built as com.example.hello" in reason for reason in search.broken)
+
+
+def test_a_bundle_whose_executable_is_not_an_object_is_refused_when_opened(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "hello.kext"
+    (bundle / "Contents" / "MacOS").mkdir(parents=True)
+    (bundle / "Contents" / "Info.plist").write_bytes(plistlib.dumps(kext_info()))
+    (bundle / "Contents" / "MacOS" / "hello").write_text("#!/bin/sh\n")
+
+    with pytest.raises(LinkError, match=r"MacOS/hello: not an ELF file"):
         open_bundle(bundle)
 
 

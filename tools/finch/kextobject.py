@@ -171,8 +171,14 @@ class KextObject:
 
 def kmod_string(data: bytes, offset: int) -> str:
     """The NUL-terminated string in a char[KMOD_STRING_SIZE] at `offset`."""
-    raw = data[offset : offset + KMOD_STRING_SIZE]
-    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return printable(data[offset : offset + KMOD_STRING_SIZE].split(b"\0", 1)[0])
+
+
+def printable(raw: bytes) -> str:
+    """A name from the file as text for a message: a damaged file's control
+    characters are escaped (\\n, \\x01), so that a refusal stays one line."""
+    text = raw.decode("utf-8", "replace")
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _damaged(name: str, what: str) -> LinkError:
@@ -368,7 +374,7 @@ def _contents(h: Any, index: int, sname: str, data: bytes, name: str) -> bytes:
 
 def _cstring(table: bytes, offset: int) -> str:
     end = table.find(b"\0", offset)
-    return table[offset : end if end >= 0 else len(table)].decode("utf-8", "replace")
+    return printable(table[offset : end if end >= 0 else len(table)])
 
 
 def _symbol_table(elf: ELFFile, sections: tuple[Section, ...], name: str) -> Section | None:

@@ -4,6 +4,12 @@ the built bundles kextload may choose library kexts from.
     kexts/hello/Info.plist + *.c             a source bundle (SourceBundle)
     build/kexts/hello.kext/Contents/...      a built bundle (KextBundle)
     kextload's -d bundles and -r folders     a BundleSearch
+
+A built bundle has one identity: the kernel names a kext after the
+kmod_info in its executable, which the build generated from Info.plist,
+so open_bundle() refuses a bundle whose Info.plist no longer says the
+same id and version.  What kextload prints, the dependency resolution,
+the host's records, kextstat and kextunload then all use that one id.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from finch.errors import FinchError
+from finch.errors import FinchError, LinkError
+from finch.link import read_object
 from finch.plist import KextInfo, PlistError, load_info_plist
 from finch.version import Version
 
@@ -94,7 +101,34 @@ def open_bundle(path: Path | str) -> KextBundle:
             f"{path}: Contents/MacOS/{bundle.info.executable} (CFBundleExecutable) is "
             "missing: rebuild the kext"
         )
+    _check_built_as(bundle)
     return bundle
+
+
+def _check_built_as(bundle: KextBundle) -> None:
+    """Info.plist must name the kext as its executable's kmod_info does,
+    or the kernel (and kextstat) would call it something else.  A damaged
+    or wrong executable raises LinkError; one without kmod_info is left
+    for the linker to refuse."""
+    built = read_object(bundle.executable).built_as()
+    if built is None:
+        return
+    info = bundle.info
+    problems = []
+    if built.name != info.identifier:
+        problems.append(
+            f"Info.plist says {info.identifier} but the executable was built as {built.name}"
+        )
+    if built.version != str(info.version):
+        problems.append(
+            f"Info.plist says version {info.version} but the executable was built as "
+            f"version {built.version}"
+        )
+    if problems:
+        raise KextError(
+            f"{bundle.path}: " + "; ".join(problems) + ": Info.plist changed after the build; "
+            "rebuild the kext with `make build` (its kmod_info is generated from Info.plist)"
+        )
 
 
 @dataclass(frozen=True)
@@ -123,6 +157,6 @@ def find_bundles(
     for p in paths:
         try:
             bundles.append(open_bundle(p))
-        except (KextError, PlistError) as e:
+        except (KextError, PlistError, LinkError) as e:
             broken.append(str(e))
     return BundleSearch(tuple(bundles), tuple(broken))
