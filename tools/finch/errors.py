@@ -19,6 +19,14 @@ class FinchError(Exception):
     """A user error: the message says what, where, and what to do."""
 
 
+def printable(text: object) -> str:
+    """A name taken from a user's file, as text for an error message: its
+    control characters escaped (\\n, \\x01), so that a damaged file cannot
+    break a message across lines."""
+    shown = str(text)
+    return shown if shown.isprintable() else shown.encode("unicode_escape").decode("ascii")
+
+
 class BuildError(FinchError):
     """The kernel (or a kext, or the benchmark floor) did not build."""
 

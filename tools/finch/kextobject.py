@@ -34,7 +34,7 @@ from elftools.elf.enums import ENUM_E_MACHINE
 from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import SymbolTableSection
 
-from finch.errors import LinkError
+from finch.errors import LinkError, printable
 
 KMOD_INFO_SYMBOL = "kmod_info"
 
@@ -171,14 +171,8 @@ class KextObject:
 
 def kmod_string(data: bytes, offset: int) -> str:
     """The NUL-terminated string in a char[KMOD_STRING_SIZE] at `offset`."""
-    return printable(data[offset : offset + KMOD_STRING_SIZE].split(b"\0", 1)[0])
-
-
-def printable(raw: bytes) -> str:
-    """A name from the file as text for a message: a damaged file's control
-    characters are escaped (\\n, \\x01), so that a refusal stays one line."""
-    text = raw.decode("utf-8", "replace")
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    raw = data[offset : offset + KMOD_STRING_SIZE].split(b"\0", 1)[0]
+    return printable(raw.decode("utf-8", "replace"))
 
 
 def _damaged(name: str, what: str) -> LinkError:
@@ -374,7 +368,7 @@ def _contents(h: Any, index: int, sname: str, data: bytes, name: str) -> bytes:
 
 def _cstring(table: bytes, offset: int) -> str:
     end = table.find(b"\0", offset)
-    return printable(table[offset : end if end >= 0 else len(table)])
+    return printable(table[offset : end if end >= 0 else len(table)].decode("utf-8", "replace"))
 
 
 def _symbol_table(elf: ELFFile, sections: tuple[Section, ...], name: str) -> Section | None:

@@ -16,10 +16,11 @@ import re
 import xml.parsers.expat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finch.errors import FinchError
+from finch.errors import FinchError, printable
 from finch.version import Version, VersionError, parse_version
 
 # kmod_info_t's name[] and version[] hold 64 bytes including the NUL.
@@ -147,6 +148,9 @@ def _type_name(value: object) -> str:
         dict: "a dictionary",
         list: "an array",
         bytes: "data",
+        datetime: "a date",
+        type(None): "null",
+        plistlib.UID: "a UID",
     }
     return names.get(type(value), type(value).__name__)
 
@@ -301,7 +305,7 @@ def _libraries(c: _Checker) -> dict[str, Version]:
         return {}
     libraries: dict[str, Version] = {}
     for lib_id, lib_version in value.items():
-        where = f"{key}.{lib_id}"
+        where = f"{key}.{printable(lib_id)}"
         if not is_bundle_id(lib_id):
             c.fail(where, f"{lib_id!r} is not {BUNDLE_ID_HELP}")
             continue
