@@ -299,14 +299,105 @@ def test_an_executable_is_refused_as_not_relocatable(tmp_path: Path) -> None:
         link_kext(exe, LOAD, namespace())
 
 
-def test_pic_code_is_refused_naming_its_relocation(tmp_path: Path) -> None:
-    obj = compile_c(tmp_path, KMOD_INFO + "extern int shared;\nint f(void) { return shared; }\n",
-                    "-fPIC")  # fmt: skip
+def test_pic_code_is_refused_as_position_independent_with_the_fix(tmp_path: Path) -> None:
+    obj = compile_c(tmp_path, KMOD_INFO + "extern int shared;\nstatic int mine;\n"
+                    "int f(void) { return shared + mine; }\n", "-fPIC")  # fmt: skip
+    kext = Library("com.example.x", {"shared": 1}, "kext")
 
     with pytest.raises(LinkError) as excinfo:
-        link_kext(obj, LOAD, namespace(others=(Library("x", {"shared": 1}, "kext"),)))
+        link_kext(obj, LOAD, namespace(kext))
 
-    assert "unsupported relocation R_386_GOTPC at .text+0x" in str(excinfo.value)
+    [problem] = excinfo.value.problems  # one, for all of the GOT's relocations
+    assert problem.startswith("unsupported relocation R_386_GOTPC at .text+0x")
+    assert "more like it): the object was built as position-independent code" in problem
+    assert "build without -fPIC, with -fno-pic -fno-pie, as `make build` does" in problem
+
+
+def test_a_reference_to_the_global_offset_table_says_pic_not_spelling(tmp_path: Path) -> None:
+    obj = assemble(
+        tmp_path,
+        ".data\n.globl kmod_info\nkmod_info: .long 0\n"
+        ".text\n.globl f\nf: addl $_GLOBAL_OFFSET_TABLE_, %ebx\nret\n",
+    )
+
+    with pytest.raises(LinkError) as excinfo:
+        link_kext(obj, LOAD, namespace())
+
+    assert "built as position-independent code" in str(excinfo.value)
+    assert "defined nowhere" not in str(excinfo.value)
+    assert "check the spelling" not in str(excinfo.value)
+
+
+def test_a_call_through_the_plt_is_linked_as_a_direct_call(tmp_path: Path) -> None:
+    obj = assemble(
+        tmp_path,
+        ".data\n.globl kmod_info\nkmod_info: .long 0\n.text\n.globl f\nf: call printf@PLT\nret\n",
+    )
+    assert relocations(obj, ".text") == [(1, "R_386_PLT32", "printf")]
+
+    linked = link_kext(obj, LOAD, namespace(KPI_LIBKERN))
+
+    text = linked.section_address(".text")
+    assert text is not None
+    assert word(linked.image, text - LOAD + 1) == (PRINTF - (text + 5)) & 0xFFFFFFFF
+
+
+@pytest.mark.parametrize(
+    ("flags", "source", "expected"),
+    [
+        (
+            ("-fstack-protector-all",),
+            "int f(const char *p) { char b[64]; __builtin_memcpy(b, p, 64); return b[3]; }\n",
+            "undefined symbol __stack_chk_fail: defined nowhere: the object was built with "
+            "the stack protector (-fstack-protector), whose guard and __stack_chk_fail the "
+            "kernel does not have: build with -fno-stack-protector",
+        ),
+        (
+            ("-pg",),
+            "int f(int x) { return x + 1; }\n",
+            "undefined symbol mcount: defined nowhere: the object was built for profiling "
+            "(-pg): build without -pg",
+        ),
+    ],
+)
+def test_symbols_the_compiler_asked_for_name_the_flag_to_drop(
+    tmp_path: Path, flags: tuple[str, ...], source: str, expected: str
+) -> None:
+    obj = compile_c(tmp_path, KMOD_INFO + source, *flags)
+
+    with pytest.raises(LinkError) as excinfo:
+        link_kext(obj, LOAD, namespace(KPI_LIBKERN))
+
+    assert expected in str(excinfo.value)
+
+
+def test_a_cxx_object_is_told_to_use_extern_c_or_be_written_in_c(tmp_path: Path) -> None:
+    obj = assemble(  # what g++ makes of a call to printf and a pure virtual function
+        tmp_path,
+        ".data\n.globl kmod_info\nkmod_info: .long 0\n"
+        ".text\n.globl f\nf: call _Z6printfPKcz\ncall __cxa_pure_virtual\nret\n",
+    )
+
+    with pytest.raises(LinkError) as excinfo:
+        link_kext(obj, LOAD, namespace(KPI_LIBKERN))
+
+    mangled, runtime = excinfo.value.problems
+    assert mangled.startswith("undefined symbol _Z6printfPKcz: defined nowhere: it is the C++")
+    assert "(mangled) name of printf: the kext was compiled as C++" in mangled
+    assert mangled.endswith('wrap the KPI headers in extern "C" { ... }, or write the kext in C')
+    assert runtime.startswith("undefined symbol __cxa_pure_virtual: defined nowhere: it is part")
+    assert runtime.endswith("the kernel does not have: write the kext in C, as the KPI is")
+
+
+def test_a_thread_local_relocation_says_the_kernel_has_none(tmp_path: Path) -> None:
+    obj = assemble(
+        tmp_path,
+        ".data\n.globl kmod_info\nkmod_info: .long 0\n"
+        ".text\n.globl f\nf: movl %gs:tv@ntpoff, %eax\nret\n",  # tv: another file's __thread
+    )
+
+    with pytest.raises(LinkError, match=r"R_386_TLS_LE at \.text\+0x2: the kext uses thread-local"):
+        link_kext(obj, LOAD, namespace())
 
 
 def test_an_unknown_relocation_is_refused_by_name_with_section_and_offset(tmp_path: Path) -> None:
@@ -316,8 +407,27 @@ def test_an_unknown_relocation_is_refused_by_name_with_section_and_offset(tmp_pa
         ".text\n.globl f\nf: nop\nnop\n.reloc ., R_386_16, kmod_info\n.word 0\nret\n",
     )
 
-    with pytest.raises(LinkError, match=r"unsupported relocation R_386_16 at \.text\+0x2"):
+    with pytest.raises(LinkError, match=r"unsupported relocation R_386_16 at \.text\+0x2: it"):
         link_kext(obj, LOAD, namespace())
+
+
+def test_a_shared_library_is_refused_as_not_relocatable(tmp_path: Path) -> None:
+    obj = compile_c(tmp_path, "int f(void) { return 1; }\n", "-fPIC")
+    so = tmp_path / "k.so"
+    subprocess.run(["ld", "-m", "elf_i386", "-shared", "-o", str(so), str(obj)], check=True)
+
+    with pytest.raises(LinkError, match=r"is ET_DYN, not a relocatable object .*-shared, -pie"):
+        link_kext(so, LOAD, namespace())
+
+
+def test_a_big_endian_object_is_refused_naming_its_machine(tmp_path: Path) -> None:
+    data = bytearray(compile_c(tmp_path, KMOD_INFO).read_bytes())
+    data[5] = 2  # ELFDATA2MSB
+    data[18:20] = (20).to_bytes(2, "big")  # EM_PPC, as a PowerPC Mac's compiler made it
+    (tmp_path / "ppc.o").write_bytes(bytes(data))
+
+    with pytest.raises(LinkError, match=r"big-endian ELF object \(ELFDATA2MSB, built for EM_PPC\)"):
+        link_kext(tmp_path / "ppc.o", LOAD, namespace())
 
 
 def test_an_image_over_the_size_limit_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ This is kextload's link step, done on the host as early Mac OS X did:
      (KPI bundles and loaded library kexts) and from nothing else;
   4. apply the relocations gcc -m32 -fno-pic emits: R_386_32 (S + A),
      R_386_PC32 and R_386_PLT32 (S + A - P), R_386_NONE; any other type is
-     refused by name;
+     refused by name, with what built it and the fix (finch.linkhints:
+     position-independent code, thread-local variables, ...);
   5. refuse a kext whose globals collide with the kernel's or a loaded kext's.
 
 Every refusal lists all the problems found, each naming the symbol or the
@@ -30,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
-from elftools.elf.enums import ENUM_RELOC_TYPE_i386
 
 from finch.errors import LinkError
 from finch.kextobject import (
@@ -39,6 +39,14 @@ from finch.kextobject import (
     Section,
     Symbol,
     parse_object,
+)
+from finch.linkhints import (
+    GLOBAL_OFFSET_TABLE,
+    R_386_32,
+    R_386_NONE,
+    relocation_hint,
+    relocation_name,
+    symbol_hint,
 )
 
 __all__ = [
@@ -58,23 +66,9 @@ __all__ = [
     "with_section_addresses",
 ]
 
-R_386_NONE = 0
-R_386_32 = 1
-R_386_PC32 = 2
-R_386_PLT32 = 4
-
 # Section name prefixes whose contents the kernel would never run.
 _CONSTRUCTOR_SECTIONS = (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors")
 _CONSTRUCTOR_TYPES = ("SHT_INIT_ARRAY", "SHT_FINI_ARRAY", "SHT_PREINIT_ARRAY")
-
-
-def relocation_name(rtype: int) -> str:
-    """R_386_* name of a relocation type number."""
-    for name, value in ENUM_RELOC_TYPE_i386.items():
-        if value == rtype and name.startswith("R_386_"):
-            return name
-    extra = {38: "R_386_SIZE32", 43: "R_386_GOT32X"}
-    return extra.get(rtype, f"relocation type {rtype}")
 
 
 @dataclass(frozen=True)
@@ -321,6 +315,9 @@ def _unresolved_problem(name: str, ns: Namespace) -> str:
             f"undefined symbol {name}: private to the kernel, exported by no KPI bundle: "
             "a kext may call only the KPI (see kernel/exports/*.exports)"
         )
+    hint = symbol_hint(name, lambda plain: bool(ns.exporters(plain)))
+    if hint is not None:
+        return f"undefined symbol {name}: defined nowhere: {hint}"
     return (
         f"undefined symbol {name}: defined nowhere (not by the kernel, a KPI bundle or a "
         "loaded kext): check the spelling and the headers, or load the library kext "
@@ -407,7 +404,7 @@ def link_kext(
             if address is None:
                 if sym.bind == "STB_WEAK":
                     address = 0  # an unresolved weak reference is NULL, as in ELF
-                else:
+                elif sym.name != GLOBAL_OFFSET_TABLE:  # reported with its relocations
                     problems.append(_unresolved_problem(sym.name, namespace))
         if address is not None:
             addresses[sym.index] = address
@@ -461,8 +458,11 @@ def _relocate(
     o: KextObject, layout: Layout, image: bytearray, addresses: dict[int, int], base: int
 ) -> list[str]:
     """Apply every relocation that patches a loaded section; return problems.
-    (Debug info and other unloaded sections: gdb relocates those.)"""
+    (Debug info and other unloaded sections: gdb relocates those.)
+    Relocations refused for the same reason (a PIC object has dozens) make
+    one problem, naming the first and counting the others."""
     problems: list[str] = []
+    refused: dict[str, list[str]] = {}  # why -> the places, "R_386_GOTPC at .text+0x5"
     for table in o.relocations:
         tname = table.target.name
         if table.target.nobits:
@@ -471,14 +471,11 @@ def _relocate(
         for rel in table.relocations:
             offset, rtype, symidx = rel.offset, rel.type, rel.symbol
             where = f"{tname}+{offset:#x}"
-            if rtype == R_386_NONE:
+            why = relocation_hint(rtype, o.symbols[symidx].name)
+            if why is not None:
+                refused.setdefault(why, []).append(f"{relocation_name(rtype)} at {where}")
                 continue
-            if rtype not in (R_386_32, R_386_PC32, R_386_PLT32):
-                problems.append(
-                    f"unsupported relocation {relocation_name(rtype)} at {where}: the kext "
-                    "linker handles R_386_32, R_386_PC32 and R_386_PLT32 only; build "
-                    "without -fPIC / -fpic and without thread-local variables"
-                )
+            if rtype == R_386_NONE:
                 continue
             if offset + 4 > table.target.size:
                 problems.append(
@@ -503,6 +500,9 @@ def _relocate(
             if rtype != R_386_32:
                 value -= base + site  # PC-relative: S + A - P
             struct.pack_into("<I", image, site, value & 0xFFFFFFFF)
+    for why, places in refused.items():
+        more = f" (and {len(places) - 1} more like it)" if len(places) > 1 else ""
+        problems.append(f"unsupported relocation {places[0]}{more}: {why}")
     return problems
 
 
