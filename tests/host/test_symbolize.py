@@ -2,15 +2,27 @@
 checked against a tiny program compiled and linked at a known address."""
 
 import itertools
+import os
+import re
+import shlex
 import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from finch.build import Tree
 from finch.cli import main as finch_main
 from finch.kext.records import KextRecord, KextRecords
-from finch.panic import parse_panic, run_symbolizer, symbolize_panic, symbolize_panics
+from finch.panic import (
+    parse_panic,
+    run_symbolizer,
+    symbolize_command,
+    symbolize_panic,
+    symbolize_panics,
+)
+from finch.runinfo import RunInfo
+from finch.session import GuestWatch
 from finch.symbolize import Symbolizer
 
 SOURCE = textwrap.dedent(
@@ -239,3 +251,52 @@ def test_finch_symbolize_prints_the_whole_report(program, tmp_path, capsys):
     assert "middle+0x" in out
     assert "EAX: 0x00000000, EBX: 0x0011ff00" in out
     assert "  com.example.sample (1.0.0) @ 0x00400000-0x00400fff" in out
+
+
+# --------------------------------------------------------------------------
+# The hint a host tool gives when the guest it talks to has panicked
+
+
+@pytest.fixture
+def other_kernel(tmp_path: Path) -> Path:
+    """A kernel ELF that knows nothing of `program`'s functions."""
+    (tmp_path / "k.c").write_text("int kmain(void) { return 0; }\n")
+    subprocess.run(["gcc", "-m32", "-ffreestanding", "-c", "k.c", "-o", "k.o"], cwd=tmp_path,
+                   check=True)  # fmt: skip
+    subprocess.run(["ld", "-m", "elf_i386", "-nostdlib", "-e", "kmain", "-Ttext=0x100000",
+                    "-o", "kernel.elf", "k.o"], cwd=tmp_path, check=True)  # fmt: skip
+    return tmp_path / "kernel.elf"
+
+
+def test_the_panic_hint_names_the_run_directory_and_kernel_of_that_run(
+    program, other_kernel, tmp_path, capsys
+):
+    elf, _ = program
+    call, ret = call_site(elf, "middle")
+    rundir = tmp_path / "elsewhere"  # `finch run --rundir elsewhere`
+    records = KextRecords.in_rundir(rundir)
+    records.write(KextRecord("com.example.sample", "1.0.0", TEXT_ADDRESS, 0x1000, 0, "S.kext"))
+    records.symbol_file("com.example.sample").write_bytes(elf.read_bytes())
+    log = rundir / "console.log"
+    log.write_text(console_with_a_panic(ret, call))
+    info = RunInfo(os.getpid(), "", str(other_kernel), str(log), "", None, [], "")
+
+    hint = GuestWatch(info)()
+
+    assert hint is not None
+    command = re.search(r"`(finch symbolize [^`]*)`", hint)
+    assert command is not None
+    argv = shlex.split(command.group(1))
+    assert argv[argv.index("--rundir") + 1] == str(rundir)
+    assert argv[argv.index("--elf") + 1] == str(other_kernel)
+    assert finch_main(argv[1:]) == 0
+    assert f"#0 {ret:#010x} middle+0x" in capsys.readouterr().out  # not ??
+
+
+def test_the_panic_hint_of_the_default_run_is_the_short_command(monkeypatch):
+    tree = Tree.find(Path(__file__))
+    monkeypatch.chdir(tree.root)
+
+    command = symbolize_command(tree.run_dir / "console.log", tree.kernel_elf)
+
+    assert command == "finch symbolize build/run/console.log"

@@ -27,10 +27,13 @@ symbolized report keeps every line of the raw one.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from finch.build import Tree
+from finch.errors import BuildError
 from finch.kext.records import KextRecords
 from finch.symbolize import Location, Symbolizer
 
@@ -214,6 +217,38 @@ def run_symbolizer(kernel: Path, rundir: Path) -> Symbolizer:
     for identifier, path in KextRecords.in_rundir(rundir).symbol_files():
         symbolizer.add_image(path, name=identifier)
     return symbolizer
+
+
+def symbolize_command(console_log: Path, kernel: Path) -> str:
+    """The `finch symbolize` command that names a panic's addresses later,
+    as run_symbolizer() does now: for the console log of a run directory
+    (whose symbols/ holds the loaded kexts' symbol files) and the kernel
+    ELF the guest ran.  --rundir and --elf are given when they are not the
+    command's defaults (build/run, images/finch.elf); without the right
+    --rundir, every frame in a kext would show as ??."""
+    try:
+        tree: Tree | None = Tree.find()
+    except BuildError:
+        tree = None  # not in a checkout: there are no defaults to rely on
+    rundir = console_log.parent
+    words = ["finch", "symbolize"]
+    if tree is None or not _same_file(kernel, tree.kernel_elf):
+        words += ["--elf", _as_typed(kernel)]
+    if tree is None or not _same_file(rundir, tree.run_dir):
+        words += ["--rundir", _as_typed(rundir)]
+    return shlex.join([*words, _as_typed(console_log)])
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _as_typed(path: Path) -> str:
+    """`path` relative to the current directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def symbolize_panics(text: str, symbols: Callable[[], Symbolizer]) -> list[SymbolizedPanic]:

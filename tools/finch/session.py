@@ -67,7 +67,7 @@ from finch.hostlink.messages import (
 )
 from finch.kext.loaded import LoadedKext
 from finch.kext.records import KextRecords
-from finch.panic import PANIC_START
+from finch.panic import PANIC_START, symbolize_command
 from finch.runinfo import FILE_NAME, RunInfo
 
 READY_DEADLINE = 10.0  # for a guest still booting when the tool starts
@@ -151,8 +151,9 @@ class GuestWatch:
             return None
         return (
             f"the guest panicked: {match.group(0).strip()}; the whole report is in "
-            f"{self.info.console_log} (`finch symbolize {self.info.console_log}` names "
-            "its addresses)"
+            f"{self.info.console_log} "
+            f"(`{symbolize_command(Path(self.info.console_log), Path(self.info.kernel))}` "
+            "names its addresses)"
         )
 
 
