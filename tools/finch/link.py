@@ -51,6 +51,7 @@ from finch.linkhints import (
 
 __all__ = [
     "KMOD_INFO_SYMBOL",
+    "KMOD_MAX_IMAGE",
     "KextObject",
     "Layout",
     "Library",
@@ -65,6 +66,10 @@ __all__ = [
     "relocation_name",
     "with_section_addresses",
 ]
+
+# The largest image the kernel accepts (KMOD_MAX_IMAGE, kernel/kern/kmod_var.h).
+# A damaged object can claim gigabytes of bss: refused before they are allocated.
+KMOD_MAX_IMAGE = 4 * 1024 * 1024
 
 # Section name prefixes whose contents the kernel would never run.
 _CONSTRUCTOR_SECTIONS = (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors")
@@ -360,13 +365,14 @@ def link_kext(
     namespace: Namespace,
     *,
     bundle_id: str = "",
-    max_size: int | None = None,
+    max_size: int | None = KMOD_MAX_IMAGE,
     name: str = "",
 ) -> LinkedImage:
     """Link the kext object `obj` to run at `load_address`.
 
     `bundle_id` names the kext in messages and in the suggested symbol
-    prefix; `max_size` (bytes) refuses larger images."""
+    prefix; `max_size` (bytes, by default the kernel's limit) refuses larger
+    images before any memory is taken for them."""
     if isinstance(obj, KextObject):
         o, name = obj, name or obj.name
         subject = f"{bundle_id} ({name})" if bundle_id else name
