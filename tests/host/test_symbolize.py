@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from elfpatch import section_field
 
 from finch.build import Tree
 from finch.cli import main as finch_main
@@ -300,3 +301,42 @@ def test_the_panic_hint_of_the_default_run_is_the_short_command(monkeypatch):
     command = symbolize_command(tree.run_dir / "console.log", tree.kernel_elf)
 
     assert command == "finch symbolize build/run/console.log"
+
+
+# --------------------------------------------------------------------------
+# A kext's debugging information is the student's, and may be damaged
+
+
+def damaged(elf: Path, section: str, at: int, new: bytes, out: Path) -> Path:
+    data = bytearray(elf.read_bytes())
+    start = section_field(bytes(data), section, "sh_offset") + at
+    data[start : start + len(new)] = new
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("section", "at", "new", "problem"),
+    [
+        (".debug_abbrev", 0, b"\xff" * 8, "no decoding mapping"),  # was: unreadable ELF
+        (".debug_info", 12, b"\x7f", "KeyError"),  # an abbreviation code nobody defines
+        (".debug_info", 0, b"\xf0\xff\xff\xff", "initial length"),  # was: unreadable ELF
+        (".debug_line_str", 0, b"\xff\xfe", None),  # a file name not in UTF-8: was a traceback
+    ],
+)
+def test_damaged_debugging_information_still_names_functions(
+    program, tmp_path, capsys, section, at, new, problem
+):
+    elf, symbols = program
+    sym = damaged(elf, section, at, new, tmp_path / "com.example.sample.sym")
+
+    status = finch_main(["symbolize", "--elf", str(sym), "-a", f"{symbols['leaf'] + 1:#x}"])
+
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert out.split()[1] == "leaf+0x1"
+    if problem is None:
+        assert err == ""
+    else:
+        assert err.startswith(f"finch symbolize: note: {sym}: no file:line numbers: its debug")
+        assert problem in err

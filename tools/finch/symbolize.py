@@ -14,6 +14,11 @@ bisect.
 A relocatable object whose section headers carry load addresses (the
 symbol file kextload writes for each kext it links) is read at those
 addresses: its symbols and DWARF are placed section by section.
+
+A kext's debugging information comes from the student's object and is
+not checked when the kext loads, so it may be damaged: an image whose
+line programs pyelftools cannot read still names functions, without
+file:line, and says why in ElfImage.problem.
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ from __future__ import annotations
 import bisect
 import io
 import posixpath
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.dwarf.lineprogram import LineProgram
+from elftools.common.exceptions import DWARFError, ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
@@ -70,6 +75,33 @@ class _LineRow:
     line: int
 
 
+@dataclass(frozen=True)
+class _LineTable:
+    """One compilation unit's line program, as pyelftools read it."""
+
+    version: int
+    comp_dir: object  # DW_AT_comp_dir's value: bytes, or None
+    files: list[tuple[object, int]]  # (name, directory index)
+    directories: list[object]
+    rows: list[tuple[int, int, int, bool]]  # address, file, line, end of sequence
+
+
+# What pyelftools raises when debugging information is damaged: its own
+# errors, and from deeper in its parser the errors of the data it trips on.
+_DAMAGED_DWARF = (
+    ELFError,
+    DWARFError,
+    AssertionError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    ZeroDivisionError,
+    struct.error,
+)
+
+
 class ElfImage:
     """One ELF file's functions and line table, shifted by load_address
     (0 for the kernel, which is linked where it runs)."""
@@ -84,13 +116,22 @@ class ElfImage:
                 data = with_absolute_symbols(data)
             elf = ELFFile(io.BytesIO(data))
             self._functions = _read_functions(elf, load_address)
-            self._lines = _read_lines(elf, load_address)
             self._ranges = _read_ranges(elf, load_address)
             self._strings = _read_symbol_values(elf)
         except FileNotFoundError as e:
             raise FinchError(f"{path} does not exist: build it first (`make build`)") from e
         except (ELFError, Elf32Error) as e:
             raise FinchError(f"{path} is not a readable ELF file ({e})") from e
+        self.problem: str | None = None  # why there is no file:line, if there is none
+        try:
+            tables = _read_line_tables(elf)
+        except _DAMAGED_DWARF as e:  # only pyelftools runs in there
+            tables = []
+            self.problem = (
+                f"{path}: no file:line numbers: its debugging information is damaged "
+                f"({type(e).__name__}: {e})"
+            )
+        self._lines = _read_lines(tables, load_address)
         self._starts = [f.start for f in self._functions]
         self._line_addresses = [row.address for row in self._lines]
 
@@ -173,53 +214,70 @@ def _read_symbol_values(elf: ELFFile) -> dict[str, str]:
     return values
 
 
-def _read_lines(elf: ELFFile, bias: int) -> list[_LineRow]:
+def _read_line_tables(elf: ELFFile) -> list[_LineTable]:
+    """pyelftools' reading of the DWARF line programs, and nothing else,
+    so that what it raises for damaged DWARF cannot hide a bug of ours."""
     if not elf.has_dwarf_info():
         return []
     dwarf = elf.get_dwarf_info()
-    rows: list[_LineRow] = []
+    tables = []
     for cu in dwarf.iter_CUs():
         program = dwarf.line_program_for_CU(cu)
         if program is None:
             continue
-        comp_dir_attr = cu.get_top_DIE().attributes.get("DW_AT_comp_dir")
-        comp_dir = comp_dir_attr.value.decode() if comp_dir_attr else ""
+        comp_dir = cu.get_top_DIE().attributes.get("DW_AT_comp_dir")
+        header = program.header
+        states = [entry.state for entry in program.get_entries()]
+        tables.append(
+            _LineTable(
+                version=int(header["version"]),
+                comp_dir=comp_dir.value if comp_dir else None,
+                files=[(f.name, f.dir_index) for f in header["file_entry"]],
+                directories=list(header["include_directory"]),
+                rows=[(s.address, s.file, s.line, s.end_sequence) for s in states if s is not None],
+            )
+        )
+    return tables
+
+
+def _read_lines(tables: list[_LineTable], bias: int) -> list[_LineRow]:
+    rows: list[_LineRow] = []
+    for table in tables:
+        comp_dir = _text(table.comp_dir)
         names: dict[int, str] = {}
-        for entry in program.get_entries():
-            state = entry.state
-            if state is None:
+        for address, file, line, end_sequence in table.rows:
+            if end_sequence:
+                rows.append(_LineRow(address + bias, None, 0))
                 continue
-            if state.end_sequence:
-                rows.append(_LineRow(state.address + bias, None, 0))
-                continue
-            if state.file not in names:
-                names[state.file] = _file_name(program, state.file, comp_dir)
-            rows.append(_LineRow(state.address + bias, names[state.file], state.line))
+            if file not in names:
+                names[file] = _file_name(table, file, comp_dir)
+            rows.append(_LineRow(address + bias, names[file], line))
     # At one address, an end-of-sequence row sorts before the row that
     # starts the next sequence there, so the bisect finds the real line.
     rows.sort(key=lambda r: (r.address, r.file is not None))
     return rows
 
 
-def _file_name(program: LineProgram, index: int, comp_dir: str) -> str:
+def _text(value: object) -> str:
+    """A DWARF string as text (a damaged one may not be UTF-8, or a string)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else ""
+
+
+def _file_name(table: _LineTable, index: int, comp_dir: str) -> str:
     """A line program's file `index` as a path relative to the compile
     directory when it lies inside it (kernel/kern/crash.c)."""
-    header = program.header
-    version = header["version"]
-    files = header["file_entry"]
-    dirs = header["include_directory"]
-    i = index if version >= 5 else index - 1
+    files, dirs = table.files, table.directories
+    i = index if table.version >= 5 else index - 1
     if not 0 <= i < len(files):
         return "??"
-    entry = files[i]
-    name = entry.name.decode()
-    dir_index = entry.dir_index
-    if version >= 5:
-        directory = dirs[dir_index].decode() if dir_index < len(dirs) else ""
+    name, dir_index = _text(files[i][0]), files[i][1]
+    if table.version >= 5:
+        directory = _text(dirs[dir_index]) if 0 <= dir_index < len(dirs) else ""
     else:
-        directory = dirs[dir_index - 1].decode() if 0 < dir_index <= len(dirs) else ""
-    path = posixpath.join(comp_dir, directory, name)
-    path = posixpath.normpath(path)
+        directory = _text(dirs[dir_index - 1]) if 0 < dir_index <= len(dirs) else ""
+    path = posixpath.normpath(posixpath.join(comp_dir, directory, name))
     if comp_dir and path.startswith(comp_dir.rstrip("/") + "/"):
         return path[len(comp_dir.rstrip("/")) + 1 :]
     return path

@@ -17,6 +17,7 @@ from pathlib import Path
 from finch.build import Tree
 from finch.errors import FinchError
 from finch.panic import run_symbolizer, symbolize_panics
+from finch.symbolize import Symbolizer
 
 NAME = "symbolize"
 HELP = "name the addresses in a panic report from a console log"
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         for text in args.address:
             location = symbolizer.lookup(_parse_address(text))
             print(f"{location.address:#010x} {location}")
+        _note_problems(symbolizer)
         return 0
 
     source = "standard input" if args.log == "-" else args.log
@@ -81,7 +83,15 @@ def run(args: argparse.Namespace) -> int:
         )
     for panic in panics:
         print(panic.format())
+    _note_problems(symbolizer)
     return 0
+
+
+def _note_problems(symbolizer: Symbolizer) -> None:
+    """Say why an image has no file:line (a kext's damaged debug info)."""
+    for image in symbolizer.images:
+        if image.problem is not None:
+            print(f"finch symbolize: note: {image.problem}", file=sys.stderr)
 
 
 def _read(path: Path) -> str:
