@@ -7,7 +7,8 @@ open the bundle (Info.plist, the executable, kmod_info), resolve its
 libraries, lay it out and link it at a fixed address against the kernel's
 exports, and make its symbol file -- everything up to asking the guest
 for memory.  Every outcome must be a link or a FinchError whose first
-line names the bundle's file; anything else is a bug in Finch.
+line names the bundle's file; anything else is a bug in Finch.  The last
+test reads damaged kexts' symbol files as the panic symbolizer does.
 
 A damaged object may still link (a flipped bit in its code or debug
 info): the kernel checks the image's CRC and kmod_info, and that is
@@ -38,6 +39,7 @@ from finch.kext.bundle import find_bundles, open_bundle
 from finch.kext.dependencies import namespace_for, resolve_load_order
 from finch.kext.load import KMOD_MAX_IMAGE
 from finch.link import link_kext, plan, read_object, with_section_addresses
+from finch.symbolize import Symbolizer
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = 9  # issue 9
@@ -282,3 +284,40 @@ def test_a_damaged_info_plist_is_refused_or_loaded_never_a_traceback(
 
     assert not outcomes.failures, outcomes.report()
     assert outcomes.counts["refused"] > 50
+
+
+def test_a_damaged_kexts_symbol_file_names_what_it_can_never_a_traceback(
+    kexts: Kexts, kpis: KpiExports, tmp_path: Path
+) -> None:
+    """After a panic, the symbolizer reads the DWARF of every loaded kext:
+    damage there (which nothing checks at load) must cost file:line only."""
+    library = open_bundle(kexts.counterlib)
+    original = library.executable.read_bytes()
+    debug = [(s.offset, s.size) for s in read_sections(original) if s.name.startswith(".debug")]
+    namespace = namespace_for(library.info, kpis=kpis, kernel_symbols=kernel_symbols(kpis))
+    rng = random.Random(SEED)
+    counts: Counter[str] = Counter()
+    failures = []
+    for round_ in range(150):
+        data, done = mutate(original, rng, debug)
+        try:
+            linked = link_kext(read_object(data, "counterlib"), LOAD_ADDRESS, namespace)
+        except FinchError:
+            continue
+        symbol_file = linked.write_symbol_file(tmp_path / "counterlib.sym")
+        try:
+            image = Symbolizer().add_image(symbol_file, name=library.identifier)
+            for address in range(LOAD_ADDRESS, LOAD_ADDRESS + linked.size, 16):
+                image.line_at(address)
+                image.function_at(address)
+            counts["damaged debug info" if image.problem else "read"] += 1
+        except FinchError:
+            counts["refused"] += 1
+        except Exception as e:  # a traceback: what this test looks for
+            trace = "".join(traceback.format_exception(e))
+            failures.append(f"round {round_} ({'; '.join(done)}):\n{trace}")
+
+    assert not failures, f"{len(failures)} tracebacks ({dict(counts)}):\n\n" + "\n\n".join(
+        failures[:5]
+    )
+    assert counts["damaged debug info"] > 10
