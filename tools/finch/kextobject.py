@@ -265,7 +265,7 @@ def parse_object(data: bytes, name: str) -> KextObject:
     try:
         elf = ELFFile(io.BytesIO(data))
         sections = _read_sections(elf, data, name)
-        symtab = _symbol_table(elf, sections, name)
+        symtab = _symbol_table(sections, name)
         symbols = _read_symbols(elf, symtab, sections, name) if symtab is not None else ()
         relocations = _read_relocations(elf, sections, symtab, len(symbols), name)
     except ELFError as e:  # what pyelftools still finds wrong (ELFParseError too)
@@ -371,7 +371,7 @@ def _cstring(table: bytes, offset: int) -> str:
     return printable(table[offset : end if end >= 0 else len(table)].decode("utf-8", "replace"))
 
 
-def _symbol_table(elf: ELFFile, sections: tuple[Section, ...], name: str) -> Section | None:
+def _symbol_table(sections: tuple[Section, ...], name: str) -> Section | None:
     """The object's one symbol table, its string table checked; None if it has none."""
     tables = [s for s in sections if s.type == "SHT_SYMTAB"]
     if not tables:

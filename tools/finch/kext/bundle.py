@@ -117,12 +117,13 @@ def _check_built_as(bundle: KextBundle) -> None:
     problems = []
     if built.name != info.identifier:
         problems.append(
-            f"Info.plist says {info.identifier} but the executable was built as {built.name}"
+            f"Info.plist says {info.identifier} but the executable was built as "
+            f"{built.name or 'a kext without a name'}"
         )
     if built.version != str(info.version):
         problems.append(
             f"Info.plist says version {info.version} but the executable was built as "
-            f"version {built.version}"
+            f"{'version ' + built.version if built.version else 'a kext without a version'}"
         )
     if problems:
         raise KextError(
