@@ -29,15 +29,16 @@ NAMESPACE = Namespace(declared=[Library("com.apple.kpi.libkern", {"printf": PRIN
 
 SOURCE = """\
 extern int printf(const char *, ...);
+int f(void);
 int kmod_info[42] = { 1 };
-static const char *greeting = "hello";
-int f(void) { return printf(greeting); }
+int (*start)(void) = f;  /* in .data, after kmod_info: a relocation at its end */
+int f(void) { return printf("hello"); }
 """
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """A small i386 object that links: a call, a pointer, kmod_info."""
+    """A small i386 object that links: a call, a string, a pointer, kmod_info."""
     work = tmp_path_factory.mktemp("obj")
     (work / "k.c").write_text(SOURCE)
     gcc = ["gcc", "-m32", "-O2", "-ffreestanding", "-fno-pic", "-fno-asynchronous-unwind-tables"]
@@ -108,11 +109,11 @@ def test_a_relocation_against_a_symbol_the_table_does_not_have_is_refused(
 def test_a_section_whose_contents_lie_past_the_end_of_the_file_is_refused(
     tmp_path: Path, good: bytes
 ) -> None:
-    broken = set_section(good, ".text", "sh_offset", len(good) - 2)  # was struct.error
+    broken = set_section(good, ".data", "sh_offset", len(good) - 2)  # was struct.error
 
     message = refusal(tmp_path, broken)
 
-    assert "section .text (" in message
+    assert "section .data (" in message
     assert "runs past the end of the file" in message
 
 
