@@ -25,6 +25,7 @@ from finch.kext.build import (
 from finch.kext.bundle import BundleSearch, KextBundle, KextError, find_bundles, open_bundle
 from finch.kext.dependencies import DependencyError, namespace_for, resolve_load_order
 from finch.kext.loaded import KEXTSTAT_HEADER, LoadedKext, format_kextstat, kextstat_row
+from finch.kext.unload import bundle_identifier
 from finch.link import LinkError, link_kext
 from finch.plist import PlistError, load_info_plist, parse_info
 
@@ -306,6 +307,24 @@ def test_a_bundle_whose_info_plist_changed_after_the_build_is_refused(
 
     assert str(excinfo.value).startswith(f"{bundle}: {expected}")
     assert "rebuild the kext with `make build`" in str(excinfo.value)
+
+
+def test_kextunload_knows_a_built_bundle_by_the_id_its_kmod_info_was_built_with(
+    tmp_path: Path, includes: list[Path]
+) -> None:
+    """kextunload Foo.kext names the kext as the kernel does, and refuses
+    a bundle whose Info.plist was edited after the build as kextload does."""
+    src = source_bundle(tmp_path, {"hello.c": HELLO_C})
+    bundle = build(tmp_path, src, includes).bundle.path
+    assert bundle_identifier(bundle) == "com.example.hello"
+    assert bundle_identifier(src) == "com.example.hello"
+
+    (bundle / "Contents" / "Info.plist").write_bytes(
+        plistlib.dumps(kext_info(CFBundleIdentifier="com.example.renamed"))
+    )
+
+    with pytest.raises(KextError, match=r"but the executable was built as com\.example\.hello"):
+        bundle_identifier(bundle)
 
 
 def test_a_bundle_changed_after_the_build_is_not_offered_as_a_library(

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from finch.hostlink.client import GuestGone, HostLinkError
 from finch.hostlink.messages import errno_name, kern_return_name
-from finch.kext.bundle import KextError
+from finch.kext.bundle import KextError, open_bundle
 from finch.kext.loaded import LoadedKext
 from finch.kext.naming import KextNames
 from finch.plist import load_info_plist
@@ -63,10 +63,13 @@ def ignore_refusal(refused: UnloadRefused) -> None:
 
 
 def bundle_identifier(bundle: Path) -> str:
-    """The CFBundleIdentifier of a built bundle (Foo.kext) or a source bundle."""
-    for plist in (bundle / "Contents" / "Info.plist", bundle / "Info.plist"):
-        if plist.is_file():
-            return load_info_plist(plist).identifier
+    """The id the kernel knows a bundle's kext by: for a built bundle
+    (Foo.kext) the one its kmod_info was built with, which open_bundle()
+    checks against Info.plist; for a source bundle its Info.plist's."""
+    if (bundle / "Contents" / "Info.plist").is_file():
+        return open_bundle(bundle).identifier
+    if (bundle / "Info.plist").is_file():
+        return load_info_plist(bundle / "Info.plist").identifier
     raise KextError(f"{bundle}: not a kext bundle (no Contents/Info.plist or Info.plist)")
 
 
