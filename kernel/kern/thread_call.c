@@ -3,14 +3,18 @@
  * timer queue; when it is due, the clock interrupt moves it to the
  * pending queue and wakes the "thread_call" thread, which runs pending
  * calls one at a time in thread context, each checked on its return
- * (kern/kext_call.h).  Calls a kext allocates are listed and charged to
- * it, for `callout` and `kextres`.
+ * (kern/kext_call.h).  thread_call_cancel_wait sleeps until the call
+ * it cancels is no longer running.  Calls a kext allocates are listed
+ * and charged to it, for `callout` and `kextres`.
  */
 #include <sys/systm.h>
+#include <i386/intr.h>
+#include <kern/clock.h>
 #include <kern/kalloc.h>
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
 #include <kern/kmod_resources.h>
+#include <kern/kmod_var.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
@@ -28,6 +32,13 @@ static uint32_t call_runs;		/* calls run since boot */
 static thread_t call_thread;		/* the worker */
 static thread_call_t call_running;	/* the call it runs now, if any */
 static thread_call_func_t call_running_func;
+/* Threads in thread_call_cancel_wait, asleep on &call_running until the
+ * worker's call returns (call_lock). */
+static uint32_t call_waiters;
+
+#define CALL_WAIT_CHECK_MS	100	/* a waiter looks for a deadlock */
+
+extern simple_lock_data_t sched_lock;	/* sched_prim.c */
 
 /* Put a call on the pending queue and wake the worker.  call_lock held. */
 static void
@@ -177,6 +188,98 @@ thread_call_cancel(thread_call_t call)
 }
 
 /*
+ * Is the worker asleep on a mutex that the running thread holds?  Then
+ * the call's function waits for us while we wait for it: the record of
+ * that mutex, else NULL.  call_lock held (before sched_lock, as in
+ * call_queue_locked).
+ */
+static const struct lck_held *
+call_waits_for_us_locked(void)
+{
+	thread_t self = current_thread();
+	const struct lck_held *lh;
+	event_t event = NULL;
+	uint32_t i;
+
+	simple_lock(&sched_lock);
+	if (call_thread->th_state == TH_WAIT)
+		event = call_thread->th_wait_event;
+	simple_unlock(&sched_lock);
+	for (i = 0; event != NULL && i < self->th_nlocks; i++) {
+		lh = &self->th_locks[i];
+		if (lh->lh_kind == LCK_KIND_MTX &&
+		    event == &((const lck_mtx_t *)lh->lh_lock)->lm_waiters)
+			return lh;
+	}
+	return NULL;
+}
+
+/* The name of the kext whose code is at `fn`, or "kernel". */
+static const char *
+call_kext_name(const void *fn)
+{
+	const kmod_info_t *ki = kmod_lookup_address((uint32_t)fn);
+
+	return ki != NULL ? ki->name : "kernel";
+}
+
+/*
+ * Cancel, then sleep until the worker is not running the call.  Three
+ * waits that could never end panic instead, naming the mistake: from
+ * the call's own function, where interrupts are off, and while the
+ * function sleeps on a mutex this thread holds (looked for every
+ * CALL_WAIT_CHECK_MS).
+ */
+boolean_t
+thread_call_cancel_wait(thread_call_t call)
+{
+	const struct lck_held *lh;
+	thread_call_func_t func;
+	uint64_t deadline;
+	boolean_t was;
+
+	if (intr_context() || !ml_get_interrupts_enabled())
+		panic("thread_call_cancel_wait: called %s: it sleeps until the "
+		    "call returns; call it from a thread, holding no spin lock",
+		    intr_context() ? "in an interrupt handler" :
+		    "with interrupts off (a spin lock held?)");
+	simple_lock(&call_lock);
+	func = call->ce_func;
+	if (call == call_running && current_thread() == call_thread) {
+		simple_unlock(&call_lock);
+		panic("thread_call_cancel_wait: called by the function of the "
+		    "call it waits for (thread call 0x%08x to 0x%08x, %s): it "
+		    "would wait for itself for ever.  Inside the call, use "
+		    "thread_call_cancel", (uint32_t)call, (uint32_t)func,
+		    call_kext_name(func));
+	}
+	was = call_dequeue_locked(call);
+	while (call == call_running) {
+		if ((lh = call_waits_for_us_locked()) != NULL) {
+			simple_unlock(&call_lock);
+			panic("thread_call_cancel_wait: deadlock: the function "
+			    "of thread call 0x%08x (0x%08x, %s) waits for "
+			    "mutex '%s', which thread '%s' took at 0x%08x and "
+			    "holds while it waits for the call: release it "
+			    "first", (uint32_t)call, (uint32_t)func,
+			    call_kext_name(func), ((const lck_mtx_t *)
+			    lh->lh_lock)->lm_interlock.sl_name,
+			    thread_name(current_thread()), lh->lh_caller);
+		}
+		call_waiters++;
+		clock_interval_to_deadline(CALL_WAIT_CHECK_MS,
+		    kMillisecondScale, &deadline);
+		assert_wait_deadline(&call_running, THREAD_UNINT, deadline);
+		simple_unlock(&call_lock);
+		thread_block();
+		simple_lock(&call_lock);
+		call_waiters--;
+	}
+	simple_unlock(&call_lock);
+	return was;
+}
+
+/*
  * Refused while pending, and while the call runs in the worker (unless
  * the call frees itself): freeing it then would pull it from under the
  * worker.
@@ -232,6 +335,8 @@ thread_call_thread(void *arg, wait_result_t wr)
 		simple_lock(&call_lock);
 		call_running = NULL;
 		call_running_func = NULL;
+		if (call_waiters > 0)	/* not `call`: it may be freed */
+			thread_wakeup(&call_running);
 		simple_unlock(&call_lock);
 	}
 }
