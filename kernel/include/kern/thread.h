@@ -17,9 +17,14 @@ __BEGIN_DECLS
 
 /* Start a thread (16 KB of stack) that may run at once.  *new_thread
  * holds a reference.  KERN_INVALID_ARGUMENT for a NULL argument,
- * KERN_RESOURCE_SHORTAGE out of memory.  Never sleeps.  Make every
- * thread of your kext end before its stop routine returns: while one is
- * alive, kextunload leaves the stopped kext in memory. */
+ * KERN_RESOURCE_SHORTAGE out of memory.  Never sleeps.  The continuation
+ * runs in thread context with no lock held, may sleep, and must return
+ * holding none (a thread that ends holding a lock panics).  Make every
+ * thread of your kext end before its stop routine returns: set a flag
+ * it checks, wakeup() it, and sleep, bounded, until it says it is done
+ * (else return KERN_FAILURE from stop).  It runs your code until it has
+ * returned: while it is alive, kextunload leaves the stopped kext in
+ * memory (kextunload -w waits). */
 kern_return_t	kernel_thread_start(thread_continue_t continuation,
 		    void *parameter, thread_t *new_thread);
 

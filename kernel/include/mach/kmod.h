@@ -24,7 +24,20 @@ struct kmod_info;
 
 /*
  * Start and stop routines.  Return KERN_SUCCESS, or anything else to
- * refuse: a failed start unloads the kext, a failed stop keeps it loaded.
+ * refuse: a failed start unloads the kext; a failed stop keeps it loaded
+ * and running, and the next kextunload calls stop again (so remember
+ * what stop has taken back already).  A stop that succeeded is not
+ * called again.
+ *
+ * Both run in the host link's thread ("hostlink"), in thread context,
+ * with the kmod table's mutex held, and must return holding no lock they
+ * took.  They may sleep, but meanwhile no other kext loads or unloads,
+ * kextstat waits, and the host link answers nothing else.  kextload and
+ * kextunload wait 5 s for the answer, send the request once more, wait
+ * 5 s again, then give up ("no reply ... the guest may be hung"), while
+ * the routine goes on: its result still counts in the guest, unseen.  So
+ * bound every wait to a second or so; if stop must wait longer for an
+ * asynchronous detach, return KERN_FAILURE (kextunload -w retries).
  */
 typedef kern_return_t kmod_start_func_t(struct kmod_info *ki, void *data);
 typedef kern_return_t kmod_stop_func_t(struct kmod_info *ki, void *data);

@@ -30,9 +30,11 @@ typedef errno_t (*bpf_tap_func)(ifnet_t interface, u_int32_t data_link_type,
  * header_length-byte link header; a second call replaces the first.
  * send and tap may be NULL.  EINVAL for a NULL interface.  The DLIL
  * attaches DLT_EN10MB for IFT_ETHER and DLT_NULL for IFT_LOOP itself.
- * The interface's detach takes send and tap off; until then (or another
- * bpf_attach) kextunload keeps a stopped kext whose functions they are
- * in memory ("pinned"). */
+ * tap runs in the thread that starts or stops `tcpdump` (the monitor's or
+ * the host link's), with no kernel lock held, only while the interface
+ * is attached; send is never called.  The interface's detach takes send
+ * and tap off; until then (or another bpf_attach) kextunload keeps a
+ * stopped kext whose functions they are in memory ("pinned"). */
 errno_t	bpf_attach(ifnet_t interface, u_int32_t data_link_type,
 	    u_int32_t header_length, bpf_send_func send, bpf_tap_func tap);
 

@@ -4,6 +4,32 @@
  * it.  Names, types, field order and values follow Mac OS X 10.4.
  * Inbound: driver -> ifnet_input -> DLIL input thread -> demux -> protocol
  * input.  Outbound: ifnet_output -> pre_output -> framer -> driver output.
+ *
+ * When the callbacks run: never in an interrupt handler, with no kernel
+ * lock held unless said below, often on several threads at once (guard
+ * your state with your own lock, and hold none of it across a call into
+ * the stack: your callbacks may run inside that call).
+ *
+ *   output, framer, pre_output: the sending thread (any: see iff_output
+ *     in <net/kpi_interfacefilter.h>); never sleep.
+ *   demux, input: the DLIL input thread, one packet at a time.
+ *   add_proto, del_proto: inside ifnet_attach_protocol and
+ *     ifnet_detach_protocol, with the DLIL's protocol mutex held: attach
+ *     or detach no protocol from them.
+ *   ioctl: inside ifnet_ioctl (and ifnet_set_promiscuous, ifconfig).
+ *   event: in the thread that posts the event, inside the posting call.
+ *   detach: the driver's last call, in the DLIL input thread, once
+ *     ifnet_detach has returned and nothing is in flight.
+ *   detached: the protocol's last call: inside ifnet_detach_protocol
+ *     when no packet is inside the protocol, else in the thread whose
+ *     packet leaves it last; in the DLIL input thread if the interface
+ *     detaches first.
+ *   check_multi, set_bpf_tap, resolve, send_arp: never called (yet).
+ *
+ * Stopping: ifnet_detach (or ifnet_detach_protocol) holding none of your
+ * locks, then sleep, bounded, until detach (detached) has set a flag;
+ * if it has not come, return KERN_FAILURE from stop (kextunload -w calls
+ * it again).  Then ifnet_release, and free what the callbacks used.
  */
 #ifndef _NET_KPI_INTERFACE_H_
 #define _NET_KPI_INTERFACE_H_
@@ -313,8 +339,9 @@ ifnet_offload_t	ifnet_offload(ifnet_t interface);
  * protocols attached, ENXIO if the interface is not attached, ENOMEM.
  * detach calls the driver's del_proto, posts KEV_DL_PROTO_DETACHED and
  * calls `detached` once no packet is inside the protocol's callbacks
- * (ENOENT if not attached).  Both may sleep.  Until `detached` has
- * returned, kextunload keeps the stopped kext in memory ("pinned").
+ * (ENOENT if not attached).  Both may sleep.  input may run before
+ * attach returns.  Until `detached` has returned, kextunload keeps the
+ * stopped kext in memory ("pinned").
  */
 errno_t	ifnet_attach_protocol(ifnet_t interface, protocol_family_t protocol_family,
 	    const struct ifnet_attach_proto_param *proto_details);

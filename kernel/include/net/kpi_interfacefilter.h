@@ -21,11 +21,44 @@ struct kev_msg;
 typedef struct ifnet_filter	*interface_filter_t;
 
 /*
- * Callbacks.  Returning 0 lets the packet go on; EJUSTRETURN means the
- * filter kept it (the stack forgets it); any other error drops it (the
- * stack frees it).  They run in the thread that carries the packet (the
- * DLIL input thread on input, the sender's on output), without a lock
- * held, and may run on several threads at once.
+ * --- When the callbacks run ---
+ * Never in an interrupt handler, and with no kernel lock held (but see
+ * iff_event).  They run on several threads at once, each other's too:
+ * guard your state with your own lock.  A mutex is fine; sleeping for
+ * anything else holds up the interface's traffic.  Hold none of your
+ * locks across a call into the stack (ifnet_output, iflt_detach, ...):
+ * your callbacks may run inside it, in your thread.
+ *
+ *   iff_input     the DLIL input thread ("dlil_input"), one packet at a
+ *                 time, after demux.
+ *   iff_output    the sending thread: the DLIL input thread (ARP and
+ *                 ICMP replies), the thread_call thread (timers, ARP
+ *                 retries), the monitor's or host link's (ping), yours.
+ *   iff_event     the thread that posts the event, inside the call that
+ *                 posts it: the DLIL input thread (link on/off, the end
+ *                 of an interface's detach), or the caller of
+ *                 ifnet_attach, ifnet_detach, ifnet_attach_protocol,
+ *                 ifnet_set_lladdr (ifconfig: the monitor's or host
+ *                 link's).  KEV_DL_PROTO_* posted by a plumber come
+ *                 with the plumbers' mutex held.
+ *   iff_ioctl     the caller of ifnet_ioctl, inside it.
+ *   iff_detached  the last call: none of the others starts or is still
+ *                 running.  Inside iflt_detach, in its caller's thread,
+ *                 when no callback is running; else later, in the
+ *                 thread whose callback ends last; in the DLIL input
+ *                 thread when the interface detaches first.
+ *
+ * Stopping: call iflt_detach holding none of your locks (iff_detached
+ * may take them inside it); sleep, bounded (msleep with a timeout), until
+ * iff_detached has set a flag; if it has not come, return KERN_FAILURE
+ * from stop (kextunload -w calls it again).  Free what the callbacks use
+ * only after iff_detached.
+ */
+
+/*
+ * Returning 0 lets the packet go on; EJUSTRETURN means the filter kept
+ * it (the stack forgets it); any other error drops it (the stack frees
+ * it).
  *
  * iff_input: *data starts after the link header, which *frame_ptr points
  *   at (ifnet_hdrlen bytes).  Call mbuf_inbound_modified after changing it.
@@ -59,16 +92,19 @@ struct iff_filter {
 /* Appends a filter to the interface's list (the struct and the name are
  * copied); the interface holds a reference until the filter is detached.
  * ENXIO if the interface is not attached, EINVAL if filter or its name is
- * NULL, ENOMEM (also with 16 filters attached).  Never sleeps.  Until
- * iff_detached has returned, kextunload keeps the stopped kext in
- * memory ("pinned"). */
+ * NULL, ENOMEM (also with 16 filters attached).  Never sleeps.  The
+ * callbacks may start before it returns (before *filter_ref is set):
+ * set up what they use first.  Until iff_detached has returned,
+ * kextunload keeps the stopped kext in memory ("pinned"). */
 errno_t	iflt_attach(ifnet_t interface, const struct iff_filter *filter,
 	    interface_filter_t *filter_ref);
-/* Takes the filter off the list; call it once per filter.  Asynchronous:
- * iff_detached says when no callback can run any more.  It may run
- * before iflt_detach returns, in the caller's thread, or later in the
- * thread that finishes the last callback.  An interface's detach
- * detaches its filters too. */
+/* Takes the filter off the list: no new callback starts.  Asynchronous:
+ * iff_detached says when none is running any more; it may run before
+ * iflt_detach returns, in the caller's thread, or later in the thread
+ * that finishes the last callback.  Call it once per filter, and not
+ * after iff_detached: an interface's detach detaches its filters too,
+ * and filter_ref is freed once iff_detached returns.  Never sleeps
+ * (though iff_detached may run inside it). */
 void	iflt_detach(interface_filter_t filter_ref);
 
 __END_DECLS

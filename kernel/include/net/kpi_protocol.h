@@ -4,6 +4,15 @@
  * the plumber attaches the protocol to an interface of that family with
  * ifnet_attach_protocol.  proto_input and proto_inject hand packets to a
  * protocol's registered input handler.  The code is bsd/net/kpi_protocol.c.
+ *
+ * plumb runs in the thread that plumbs the protocol on an interface (for
+ * IP, the one giving the interface its first address: ifconfig's, in the
+ * monitor's or the host link's thread), in thread context, with the
+ * plumbers' mutex held: it may sleep, but must not register or
+ * unregister a plumber (that mutex again).  Finch calls no unplumb yet:
+ * an interface that detaches detaches its protocols itself.  Once
+ * proto_unregister_plumber has returned, neither is running or called
+ * again.
  */
 #ifndef _NET_KPI_PROTOCOL_H_
 #define _NET_KPI_PROTOCOL_H_
@@ -62,8 +71,10 @@ typedef void (*proto_unplumb_handler)(ifnet_t ifp, protocol_family_t protocol);
 errno_t	proto_register_plumber(protocol_family_t proto_fam,
 	    ifnet_family_t if_fam, proto_plumb_handler plumb,
 	    proto_unplumb_handler unplumb);
-/* Synchronous: waits for a plumb in progress.  Does not detach the
- * protocols already plumbed: unplumb them first.  May sleep. */
+/* Synchronous: waits for a plumb in progress; afterwards plumb and
+ * unplumb are never called again.  Does not detach the protocols already
+ * plumbed: detach them first (and wait for their `detached`).  May
+ * sleep; not from plumb or unplumb. */
 void	proto_unregister_plumber(protocol_family_t proto_fam,
 	    ifnet_family_t if_fam);
 

@@ -123,13 +123,13 @@ __BEGIN_DECLS
  * Mac OS X: call it from your start routine. */
 errno_t	kev_vendor_code_find(const char *vendor_string, u_int32_t *vendor_code);
 
-/* Post an event: the data is copied at once, and listeners hear it
- * later, from the thread_call thread, in posting order (if over 64 wait,
- * the oldest are lost, and counted).  EINVAL if
- * vendor_code was not issued by kev_vendor_code_find (so kexts cannot
- * post Apple's events), EMSGSIZE if header and data are over 236 bytes
- * (one small mbuf).  Never ENOMEM in Finch (ENOMEM in Mac OS X).  Never
- * blocks: callable from interrupt handlers. */
+/* Post an event: the data is copied at once (nothing of yours is kept
+ * or called), and listeners hear it later, from the thread_call thread,
+ * in posting order (if over 64 wait, the oldest are lost, and counted).
+ * EINVAL if vendor_code was not issued by kev_vendor_code_find (so kexts
+ * cannot post Apple's events), EMSGSIZE if header and data are over 236
+ * bytes (one small mbuf).  Never ENOMEM in Finch (ENOMEM in Mac OS X).
+ * Never blocks: callable from interrupt handlers. */
 errno_t	kev_msg_post(struct kev_msg *event_msg);
 
 __END_DECLS

@@ -358,7 +358,9 @@ errno_t	mbuf_tag_id_find(const char *module_string, mbuf_tag_id_t *module_id);
 /* Attach length bytes of zeroed tag data to a packet-header mbuf;
  * *data_p gets them.  EINVAL (no header, unknown id, length 0 or over
  * 1024), EEXIST (already there), ENOMEM.  The tag is freed with the
- * mbuf.  Never sleeps. */
+ * mbuf, by whoever frees it, perhaps after your kext has gone: nothing
+ * of yours is called then, so keep no pointer into your kext in the
+ * tag's data.  Never sleeps. */
 errno_t	mbuf_tag_allocate(mbuf_t mbuf, mbuf_tag_id_t module_id,
 	    mbuf_tag_type_t type, size_t length, mbuf_how_t how,
 	    void **data_p);

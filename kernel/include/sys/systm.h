@@ -48,13 +48,17 @@ void	wakeup_one(caddr_t chan);
 
 /*
  * Call fn(arg) once, `ticks` clock ticks (1/hz s; 0 or less: one) from
- * now, in the thread_call thread (so fn may take mutexes, but should be
- * brief).  bsd_timeout takes a relative timespec instead (NULL or zero:
- * as soon as possible; an invalid one panics).  untimeout() cancels the
- * first pending (fn, arg) pair, if any; it does not wait for one that is
- * running.  None of them sleeps: interrupt handlers may call them; out
- * of memory panics.  Cancel every timeout in your stop routine: while
- * one is pending, kextunload leaves the stopped kext in memory.
+ * now, in the thread_call thread (<kern/thread_call.h>): thread context,
+ * no kernel lock held, one at a time with every thread call, so fn may
+ * take mutexes but should be brief.  bsd_timeout takes a relative
+ * timespec instead (NULL or zero: as soon as possible; an invalid one
+ * panics).  untimeout() cancels the first pending (fn, arg) pair, if
+ * any; it does not wait: fn may be running when it returns, and may arm
+ * itself again.  None of them sleeps: interrupt handlers may call them;
+ * out of memory panics.  Cancel every timeout in your stop routine:
+ * while one is pending or running, kextunload leaves the stopped kext in
+ * memory.  A timer that stop must end for sure is easier as a thread
+ * call: thread_call_cancel_wait waits for it.
  */
 typedef void timeout_fcn_t(void *);
 void	timeout(timeout_fcn_t *fn, void *arg, int ticks);
