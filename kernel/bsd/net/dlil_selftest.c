@@ -508,6 +508,11 @@ dlil_filters(void)
 
 	iflt_detach(ref);
 	ST_ASSERT(st.filt_detached == 1);
+	/* A second detach of the freed filter, or of a reference that was
+	 * never a filter, is ignored (not used). */
+	iflt_detach(ref);
+	iflt_detach((interface_filter_t)&filt);
+	ST_ASSERT(st.filt_detached == 1);
 	ST_ASSERT(st_if_destroy(ifp));
 	return 0;
 }

@@ -17,8 +17,9 @@
 /*
  * Every filter from iflt_attach until its iff_detached has returned.  A
  * detaching filter is off its interface's list but still called while
- * a callback holds a reference, so the unload check looks here.
- * iflt_all_lock, a spin lock, is never taken with if_lock held.
+ * a callback holds a reference, so the unload check looks here, and
+ * iflt_detach checks a reference against it.  iflt_all_lock, a spin
+ * lock, comes before if_lock: never take it with if_lock held.
  */
 static LIST_HEAD(, ifnet_filter) iflt_all = LIST_HEAD_INITIALIZER(iflt_all);
 static simple_lock_data_t iflt_all_lock = SIMPLE_LOCK_INITIALIZER("iflt_all");
@@ -97,24 +98,40 @@ iflt_attach(ifnet_t ifp, const struct iff_filter *filter,
 	return 0;
 }
 
-/* Off the list now; iff_detached once no callback is running. */
+/*
+ * Off the list now; iff_detached once no callback is running.  The
+ * reference is looked up before it is used, as XNU does: a kext whose
+ * filter went with its interface (iflt_detach_all) cannot tell whether
+ * it is gone, and two detaches may race (the interface's and the
+ * kext's stop).  An unknown or freed reference is ignored.  While
+ * iflt_all_lock is held the filter cannot be freed (iflt_release takes
+ * it off iflt_all first).
+ */
 void
 iflt_detach(interface_filter_t f)
 {
+	struct ifnet_filter *g;
 	ifnet_t ifp;
-	bool first;
+	bool first = false;
 
 	if (f == NULL)
 		return;
-	ifp = f->filt_ifp;
-	simple_lock(&ifp->if_lock);
-	first = !f->filt_detaching;
-	if (first) {
-		f->filt_detaching = true;
-		TAILQ_REMOVE(&ifp->if_filters, f, filt_link);
-		ifp->if_filter_count--;
+	simple_lock(&iflt_all_lock);
+	LIST_FOREACH(g, &iflt_all, filt_all)
+		if (g == f)
+			break;
+	if (g != NULL) {
+		ifp = f->filt_ifp;
+		simple_lock(&ifp->if_lock);
+		first = !f->filt_detaching;
+		if (first) {
+			f->filt_detaching = true;
+			TAILQ_REMOVE(&ifp->if_filters, f, filt_link);
+			ifp->if_filter_count--;
+		}
+		simple_unlock(&ifp->if_lock);
 	}
-	simple_unlock(&ifp->if_lock);
+	simple_unlock(&iflt_all_lock);
 	if (first)
 		iflt_release(f);
 }

@@ -101,10 +101,10 @@ errno_t	iflt_attach(ifnet_t interface, const struct iff_filter *filter,
 /* Takes the filter off the list: no new callback starts.  Asynchronous:
  * iff_detached says when none is running any more; it may run before
  * iflt_detach returns, in the caller's thread, or later in the thread
- * that finishes the last callback.  Call it once per filter, and not
- * after iff_detached: an interface's detach detaches its filters too,
- * and filter_ref is freed once iff_detached returns.  Never sleeps
- * (though iff_detached may run inside it). */
+ * that finishes the last callback.  An interface's detach detaches its
+ * filters too; a reference already detached (and freed once its
+ * iff_detached returned) is ignored, so stop may call it either way.
+ * Never sleeps (though iff_detached may run inside it). */
 void	iflt_detach(interface_filter_t filter_ref);
 
 __END_DECLS
