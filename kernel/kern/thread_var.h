@@ -11,7 +11,7 @@
 #include <kern/thread.h>
 #include <kern/timer_call.h>
 
-#define THREAD_NAME_MAX		24
+#define THREAD_NAME_MAX		48	/* "kmod start com.example.name" */
 #define THREAD_STACK_SIZE	(16 * 1024)
 
 enum thread_state {
