@@ -11,11 +11,20 @@
 #include <kern/version.h>
 
 /*
- * KMOD_LIST rows.  A row is at most 490 bytes (16 dependencies, three
+ * KMOD_LIST rows.  A row is at most 494 bytes (16 dependencies, three
  * 63-byte strings, a 199-byte reason): 128 of them fit HL_MAX_PAYLOAD.
  */
 #define HL_LIST_MAX		128
 #define HL_WHY_MAX		KMOD_REFUSAL_MAX	/* a refusal's words */
+
+/*
+ * KMOD_LOAD and KMOD_UNLOAD wait for the kext's start or stop routine at
+ * most KMOD_CALL_WAIT_MS (kmod_var.h), then answer EINPROGRESS: the link
+ * thread never waits longer for a kext, so the host's other requests
+ * (KMOD_LIST, MONITOR, the other kexts') are answered while a routine
+ * runs on.
+ */
+_Static_assert(KMOD_CALL_WAIT_MS < 5000, "under the host's request timeout");
 
 /*
  * A HELLO starts a new host session: blocks an earlier session reserved
@@ -77,7 +86,7 @@ hl_kmod_load(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 	struct kmod_load_req req;
 	char why[HL_WHY_MAX];
 	kern_return_t start_result;
-	uint32_t i, id;
+	uint32_t i, id, ran_ms;
 	errno_t status;
 
 	bzero(&req, sizeof(req));
@@ -94,10 +103,12 @@ hl_kmod_load(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 	hl_get_str(in, req.kl_compat, sizeof(req.kl_compat));
 	if (!hl_in_ok(in))
 		return EINVAL;
-	status = kmod_load(&req, &id, &start_result, why, sizeof(why));
+	status = kmod_load(&req, &id, &start_result, &ran_ms, why,
+	    sizeof(why));
 	hl_put32(out, status);
 	hl_put32(out, start_result);
 	hl_put32(out, id);
+	hl_put32(out, ran_ms);
 	hl_put_str(out, why);
 	return 0;
 }
@@ -105,16 +116,17 @@ hl_kmod_load(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 static errno_t
 hl_kmod_unload(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 {
-	uint32_t id = hl_get32(in);
+	uint32_t id = hl_get32(in), ran_ms;
 	char why[HL_WHY_MAX];
 	kern_return_t stop_result;
 	errno_t status;
 
 	if (!hl_in_ok(in))
 		return EINVAL;
-	status = kmod_unload(id, &stop_result, why, sizeof(why));
+	status = kmod_unload(id, &stop_result, &ran_ms, why, sizeof(why));
 	hl_put32(out, status);
 	hl_put32(out, stop_result);
+	hl_put32(out, ran_ms);
 	hl_put_str(out, why);
 	return 0;
 }
@@ -150,7 +162,8 @@ hl_put_kmod(struct hl_out *out, const struct kmod_stat *ks)
 	hl_put_str(out, ks->ks_version);
 	hl_put_str(out, ks->ks_compat);
 	hl_put16(out, ks->ks_state);
-	hl_put_str(out, ks->ks_why);	/* "" unless pinned */
+	hl_put32(out, ks->ks_busy_ms);
+	hl_put_str(out, ks->ks_why);	/* "" while running */
 }
 
 static errno_t

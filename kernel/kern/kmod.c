@@ -1,16 +1,26 @@
 /*
  * The kmod table: which kexts are loaded, where, and who depends on whom
- * (see kmod_var.h).  Loads and unloads are serialized by kmod_op_lock,
- * held across start and stop routines and the unload checks; kmod_lock
- * guards the list itself (reservations are only added and removed under
- * it) so that kextstat and panic reports can read it.  A kext whose stop
- * succeeded but left something behind that still points into it (see
- * kmod_check.h) is "pinned": stopped, its memory kept, and freed by a
- * later unload once nothing points in.  Every refusal is explained in
- * words, for the host to print.
+ * (see kmod_var.h).  Every change to it is serialized by kmod_op_lock;
+ * kmod_lock guards the list itself and what kextstat and panic reports
+ * read of each kmod.  A kext's start and stop routines run in a thread
+ * of their own (kmod_call_thread), with neither lock held: the caller
+ * waits for the routine a while, and answers "still starting" if it has
+ * not returned.  A kext whose stop succeeded but left something behind
+ * that still points into it (see kmod_check.h) is "pinned": stopped, its
+ * memory kept, and freed by a later unload once nothing points in.
+ * Every refusal is explained in words, for the host to print.
+ *
+ * A kmod's life, with the thread that moves it on:
+ *
+ *	RESERVED --kmod_load--> STARTING --its start returns--> RUNNING
+ *	                           |   (or it fails: freed, or STOPPED)
+ *	RUNNING --kmod_unload--> STOPPING --its stop returns--> freed
+ *	                     (or it refuses: RUNNING; or pinned: STOPPED)
+ *	STOPPED --kmod_unload, once nothing points in--> freed
  */
 #include <sys/systm.h>
 #include <i386/pmap.h>
+#include <kern/clock.h>
 #include <kern/kalloc.h>
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
@@ -19,33 +29,79 @@
 #include <kern/locks_var.h>
 #include <kern/monitor.h>
 #include <kern/panic_var.h>
+#include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
+#include <kern/thread.h>
+#include <kern/thread_var.h>
 #include <kern/vm_page.h>
 #include <libkern/crc32.h>
 #include <mach/mach_time.h>
 
+enum kmod_state {
+	KM_RESERVED,		/* a block from kmod_alloc(), not loaded */
+	KM_STARTING,		/* loaded; its start routine runs */
+	KM_RUNNING,		/* start returned success; stop has not */
+	KM_STOPPING,		/* its stop routine runs */
+	KM_STOPPED		/* stopped (or start failed) but kept in
+				   memory: pinned */
+};
+
+/*
+ * One kmod.  Fields marked (b) are written holding both kmod_op_lock and
+ * kmod_lock, and read holding either; (o) only under kmod_op_lock.  The
+ * reservation (km_addr, km_npages) never changes.
+ */
 struct kmod {
 	TAILQ_ENTRY(kmod)	km_link;	/* kmod_lock */
-	kmod_info_t		*km_info;	/* inside the image */
+	kmod_info_t		*km_info;	/* inside the image (b) */
 	uint32_t		km_addr;	/* the reservation */
 	uint32_t		km_npages;
-	bool			km_loaded;	/* false: reserved only */
-	bool			km_started;	/* start returned success and
-						   stop has not: running */
-	/* Loaded and not started: pinned.  Written under both locks. */
+	enum kmod_state		km_state;	/* (b) */
+	/* STARTING, STOPPING: the routine's thread, for kextstat (b). */
+	uint64_t		km_since;	/* when it was called */
+	uint32_t		km_thread;	/* its thread id in `ps` */
+	/* STOPPED: pinned (b). */
 	uint64_t		km_stopped;	/* when stop returned */
 	enum kmod_hold		km_hold;	/* the last checks' verdict */
 	char			*km_why;	/* and what they found:
 						   KMOD_WHY_MAX bytes, made
 						   when first checked */
-	uint32_t		km_crc;		/* CRC-32 of the image */
+	uint32_t		km_crc;		/* CRC-32 of the image (o) */
 	uint32_t		km_ndeps;	/* ids linked against, */
-	uint32_t		km_deps[KMOD_MAX_DEPS];	/* components too */
-	char			km_compat[KMOD_MAX_NAME];
+	uint32_t		km_deps[KMOD_MAX_DEPS];	/* components too (o) */
+	char			km_compat[KMOD_MAX_NAME];	/* (o) */
+};
+
+/*
+ * One call of a kext's start or stop routine, which kmod_call_thread
+ * makes in a thread of its own.  The request that asked for it waits
+ * for it at most KMOD_CALL_WAIT_MS; whichever of the two is done with
+ * it last frees it: the request if the routine returned in time, the
+ * thread if the request gave up.  kmod_op_lock.
+ */
+struct kmod_call {
+	struct kmod	*kc_km;		/* gone once kc_done, if freed */
+	bool		kc_stop;	/* the stop routine, else start */
+	bool		kc_done;	/* it returned; the outcome is below */
+	bool		kc_abandoned;	/* the request stopped waiting */
+	uint64_t	kc_began;
+	uint64_t	kc_ran;		/* ns, once done */
+	kern_return_t	kc_result;	/* what the routine returned */
+	errno_t		kc_err;		/* kmod_load's or kmod_unload's */
+	char		kc_thread[THREAD_NAME_MAX];	/* "kmod start <id>" */
+	char		kc_why[KMOD_REFUSAL_MAX];
 };
 
 static TAILQ_HEAD(, kmod) kmod_head = TAILQ_HEAD_INITIALIZER(kmod_head);
 static simple_lock_data_t kmod_lock = SIMPLE_LOCK_INITIALIZER("kmod");
+/*
+ * Serializes every change to the table: loads and unloads, their checks
+ * and records, dependencies' reference counts, state changes, a
+ * routine's outcome (struct kmod_call) and the unload checks.  It is
+ * held only for work that ends by itself -- never across a kext's
+ * routine -- so the host link's thread, which takes it for every KMOD_*
+ * request, never waits for a kext.
+ */
 static lck_mtx_t kmod_op_lock;
 static uint32_t kmod_next_id;		/* kmod_op_lock */
 
@@ -62,11 +118,70 @@ kmod_end(const struct kmod *km)
 	return km->km_addr + km->km_npages * PAGE_SIZE;
 }
 
+/* Recorded by kmod_load(), in whatever state. */
+static bool
+kmod_loaded(const struct kmod *km)
+{
+	return km->km_state != KM_RESERVED;
+}
+
 /* Stopped (or its start failed) but kept in memory. */
 static bool
 kmod_pinned(const struct kmod *km)
 {
-	return km->km_loaded && !km->km_started;
+	return km->km_state == KM_STOPPED;
+}
+
+/* Its start or stop routine has not returned yet. */
+static bool
+kmod_busy(const struct kmod *km)
+{
+	return km->km_state == KM_STARTING || km->km_state == KM_STOPPING;
+}
+
+static void
+kmod_set_state(struct kmod *km, enum kmod_state state)
+{
+	simple_lock(&kmod_lock);
+	km->km_state = state;
+	simple_unlock(&kmod_lock);
+}
+
+/* A duration as the messages give it: "12.3 s". */
+static void
+kmod_seconds(uint64_t ns, char *buf, size_t len)
+{
+	uint32_t tenths = (uint32_t)(ns / (NSEC_PER_SEC / 10));
+
+	snprintf(buf, len, "%u.%u s", tenths / 10, tenths % 10);
+}
+
+/*
+ * How long a busy kmod's routine has run, and where to look at it:
+ * "its start routine has run for 8.2 s (thread 14 in `ps`)".  Once it
+ * has run KMOD_CALL_STUCK_S, also what the student can do if it never
+ * returns: a kernel thread cannot be ended from outside -- it may hold
+ * locks, or be half-way through registering something -- so only a
+ * reboot ends it.  kmod_lock or kmod_op_lock held.
+ */
+static void
+kmod_busy_words(const struct kmod *km, char *buf, size_t len)
+{
+	uint64_t ran = mach_absolute_time() - km->km_since;
+	char secs[16];
+
+	kmod_seconds(ran, secs, sizeof(secs));
+	snprintf(buf, len, "its %s routine has run for %s (thread %u in "
+	    "`ps`)%s", km->km_state == KM_STARTING ? "start" : "stop", secs,
+	    km->km_thread, ran >= KMOD_CALL_STUCK_S * NSEC_PER_SEC ?
+	    "; if it never returns, only a reboot ends it: a kernel thread "
+	    "cannot be killed safely" : "");
+}
+
+static const char *
+kmod_busy_state(const struct kmod *km)
+{
+	return km->km_state == KM_STARTING ? "starting" : "stopping";
 }
 
 /* What holds a pinned kmod, in the checks' words. */
@@ -101,7 +216,7 @@ kmod_find_id_locked(uint32_t id)
 	struct kmod *km;
 
 	TAILQ_FOREACH(km, &kmod_head, km_link)
-		if (km->km_loaded && km->km_info->id == id)
+		if (kmod_loaded(km) && km->km_info->id == id)
 			return km;
 	return NULL;
 }
@@ -112,7 +227,7 @@ kmod_find_addr_locked(uint32_t addr, bool loaded)
 	struct kmod *km;
 
 	TAILQ_FOREACH(km, &kmod_head, km_link)
-		if (km->km_addr == addr && km->km_loaded == loaded)
+		if (km->km_addr == addr && kmod_loaded(km) == loaded)
 			return km;
 	return NULL;
 }
@@ -124,7 +239,7 @@ kmod_find_range_locked(uint32_t addr, size_t len)
 	struct kmod *km;
 
 	TAILQ_FOREACH(km, &kmod_head, km_link)
-		if (!km->km_loaded && addr >= km->km_addr &&
+		if (!kmod_loaded(km) && addr >= km->km_addr &&
 		    (uint64_t)(addr - km->km_addr) + len <=
 		    km->km_npages * PAGE_SIZE)
 			return km;
@@ -139,7 +254,7 @@ kmod_find_dependent_locked(uint32_t id)
 	uint32_t i;
 
 	TAILQ_FOREACH(km, &kmod_head, km_link) {
-		if (!km->km_loaded)
+		if (!kmod_loaded(km))
 			continue;
 		for (i = 0; i < km->km_ndeps; i++)
 			if (km->km_deps[i] == id)
@@ -230,7 +345,7 @@ kmod_free_orphans(void)
 	for (;;) {
 		simple_lock(&kmod_lock);
 		TAILQ_FOREACH(km, &kmod_head, km_link)
-			if (!km->km_loaded)
+			if (!kmod_loaded(km))
 				break;
 		simple_unlock(&kmod_lock);
 		if (km == NULL)
@@ -335,18 +450,24 @@ kmod_check_info(struct kmod *km, uint32_t info_addr, uint32_t size,
 static errno_t
 kmod_check_name(const char *name, char *why, size_t whylen)
 {
+	char busy[KMOD_WHY_MAX];
 	struct kmod *other;
 	errno_t err = 0;
 
 	simple_lock(&kmod_lock);
 	TAILQ_FOREACH(other, &kmod_head, km_link) {
-		if (!other->km_loaded || strcmp(other->km_info->name, name))
+		if (!kmod_loaded(other) || strcmp(other->km_info->name, name))
 			continue;
-		if (other->km_started)
+		if (other->km_state == KM_RUNNING)
 			snprintf(why, whylen, "a kext named %s is already "
 			    "loaded (id %u): unload it first", name,
 			    other->km_info->id);
-		else
+		else if (kmod_busy(other)) {
+			kmod_busy_words(other, busy, sizeof(busy));
+			snprintf(why, whylen, "a kext named %s is already "
+			    "loaded (id %u) and still %s: %s", name,
+			    other->km_info->id, kmod_busy_state(other), busy);
+		} else
 			snprintf(why, whylen, "a kext named %s is already "
 			    "loaded (id %u), stopped and pinned in memory: "
 			    "%s.  A second copy is not loaded beside it (the "
@@ -373,10 +494,15 @@ kmod_release_deps(kmod_info_t *ki)
 	}
 }
 
-/* The loaded, running kmod `id` that a new kext wants to link against. */
+/*
+ * The loaded, running kmod `id` that a new kext wants to link against.
+ * Not one whose start routine is still running: what it exports may not
+ * be set up yet, and start may still fail.
+ */
 static errno_t
 kmod_find_dep(uint32_t id, struct kmod **depp, char *why, size_t whylen)
 {
+	char busy[KMOD_WHY_MAX];
 	struct kmod *dep;
 
 	simple_lock(&kmod_lock);
@@ -386,7 +512,15 @@ kmod_find_dep(uint32_t id, struct kmod **depp, char *why, size_t whylen)
 		snprintf(why, whylen, "dependency id %u is not loaded", id);
 		return ENOENT;
 	}
-	if (!dep->km_started) {
+	if (kmod_busy(dep)) {
+		kmod_busy_words(dep, busy, sizeof(busy));
+		snprintf(why, whylen, "dependency %s (id %u) is still %s: %s.  "
+		    "Nothing may link against it until it is running: load "
+		    "this kext again once kextstat shows it running",
+		    dep->km_info->name, id, kmod_busy_state(dep), busy);
+		return EAGAIN;
+	}
+	if (kmod_pinned(dep)) {
 		snprintf(why, whylen, "dependency %s (id %u) is stopped and "
 		    "pinned in memory (%s): nothing may link against it; "
 		    "restart the guest to load it again", dep->km_info->name,
@@ -431,7 +565,7 @@ kmod_retain_deps(kmod_info_t *ki, const uint32_t *deps, uint32_t ndeps,
 	return err;
 }
 
-/* Make the checked image a loaded kmod with a new id. */
+/* Make the checked image a loaded kmod with a new id, starting. */
 static void
 kmod_record(struct kmod *km, kmod_info_t *ki, const struct kmod_load_req *req)
 {
@@ -445,8 +579,18 @@ kmod_record(struct kmod *km, kmod_info_t *ki, const struct kmod_load_req *req)
 	ki->hdr_size = 0;
 	simple_lock(&kmod_lock);
 	km->km_info = ki;
-	km->km_loaded = true;	/* listed now: a panic in start names it */
+	km->km_since = mach_absolute_time();
+	km->km_state = KM_STARTING;	/* listed now: a panic in start
+					   names it */
 	simple_unlock(&kmod_lock);
+}
+
+/* A load that cannot go on after all: the block is only reserved again. */
+static void
+kmod_unrecord(struct kmod *km)
+{
+	kmod_release_deps(km->km_info);
+	kmod_set_state(km, KM_RESERVED);
 }
 
 static enum kmod_hold kmod_check(struct kmod *km, int *others);
@@ -468,88 +612,6 @@ kmod_append_leaks(struct kmod *km, char *why, size_t whylen)
 	if (why[0] != '\0')
 		strlcat(why, "; ", whylen);
 	strlcat(why, leaks, whylen);
-}
-
-/*
- * Call start; if it refuses, forget the kmod and free its block -- unless
- * start left something behind (a timeout, a thread) that still points
- * into the image: then the kmod stays, pinned, until that is gone.
- */
-static errno_t
-kmod_start(struct kmod *km, kern_return_t *start_result, char *why,
-    size_t whylen)
-{
-	kmod_info_t *ki = km->km_info;
-	struct kext_call kc;
-	enum kmod_hold hold;
-	int others;
-
-	if (ki->start != NULL) {
-		kext_call_begin(&kc);
-		*start_result = ki->start(ki, NULL);
-		kext_call_end(&kc, ki->start);
-	}
-	if (*start_result == KERN_SUCCESS) {
-		simple_lock(&kmod_lock);
-		km->km_started = true;
-		simple_unlock(&kmod_lock);
-		return 0;
-	}
-	km->km_stopped = mach_absolute_time();
-	hold = kmod_check(km, &others);
-	if (hold != KMOD_HOLD_NONE) {
-		snprintf(why, whylen, "%s: its start routine returned %d (%s) "
-		    "but left this behind: %s.  The kext stays in memory, "
-		    "stopped and pinned.  %s", ki->name, *start_result,
-		    kern_return_name(*start_result), kmod_why(km),
-		    kmod_advice(hold));
-		printf("kmod: %s\n", why);
-		return EIO;
-	}
-	snprintf(why, whylen, "%s: its start routine returned %d (%s); the "
-	    "kext was unloaded", ki->name, *start_result,
-	    kern_return_name(*start_result));
-	printf("kmod: %s\n", why);
-	kmod_append_leaks(km, why, whylen);
-	kmod_release_deps(ki);
-	kmod_destroy(km);
-	return EIO;
-}
-
-errno_t
-kmod_load(const struct kmod_load_req *req, uint32_t *id,
-    kern_return_t *start_result, char *why, size_t whylen)
-{
-	struct kmod *km = NULL;
-	kmod_info_t *ki;
-	errno_t err;
-
-	*id = 0;
-	*start_result = KERN_SUCCESS;
-	why[0] = '\0';
-	lck_mtx_lock(&kmod_op_lock);
-	/* In the order of docs/hostlink.md: block and CRC, kmod_info,
-	 * name, dependencies. */
-	err = kmod_check_image(req, &km, why, whylen);
-	if (err != 0)
-		goto out;
-	err = kmod_check_info(km, req->kl_info, req->kl_size, why, whylen);
-	if (err != 0)
-		goto out;
-	ki = (kmod_info_t *)req->kl_info;
-	err = kmod_check_name(ki->name, why, whylen);
-	if (err != 0)
-		goto out;
-	err = kmod_retain_deps(ki, req->kl_deps, req->kl_ndeps, why, whylen);
-	if (err != 0)
-		goto out;
-	kmod_record(km, ki, req);
-	err = kmod_start(km, start_result, why, whylen);
-	if (err == 0)
-		*id = ki->id;
-out:
-	lck_mtx_unlock(&kmod_op_lock);
-	return err;
 }
 
 LINKER_SET_DECLARE(kmod_check, const struct kmod_unload_check);
@@ -647,50 +709,17 @@ kmod_check_unreferenced(struct kmod *km, char *why, size_t whylen)
 }
 
 /*
- * Call stop, once: a kmod whose stop succeeded but left something
- * behind is not stopped twice; the next attempt only re-checks.
- */
-static errno_t
-kmod_stop(struct kmod *km, kern_return_t *stop_result, char *why,
-    size_t whylen)
-{
-	kmod_info_t *ki = km->km_info;
-	struct kext_call kc;
-
-	if (!km->km_started)
-		return 0;		/* pinned: stop ran before */
-	if (ki->stop != NULL) {
-		kext_call_begin(&kc);
-		*stop_result = ki->stop(ki, NULL);
-		kext_call_end(&kc, ki->stop);
-	}
-	if (*stop_result != KERN_SUCCESS) {
-		snprintf(why, whylen, "%s: its stop routine returned %d (%s); "
-		    "the kext stays loaded and running.  If stop is waiting "
-		    "for an asynchronous detach (iff_detached, a detach "
-		    "callback) that is normal: unload it again, or use "
-		    "kextunload -w", ki->name, *stop_result,
-		    kern_return_name(*stop_result));
-		return EIO;
-	}
-	simple_lock(&kmod_lock);
-	km->km_started = false;
-	km->km_stopped = mach_absolute_time();
-	simple_unlock(&kmod_lock);
-	return 0;
-}
-
-/*
  * After stop: refuse to free memory that the kernel may still call.
- * `stopped_now`: stop ran just now (else it ran before, and the kmod
- * was pinned already).
+ * `stopped_now`: how it stopped just now ("its stop routine returned
+ * KERN_SUCCESS"), or NULL if stop ran before and the kmod was pinned
+ * already.
  */
 static errno_t
-kmod_check_unused(struct kmod *km, bool stopped_now, char *why,
+kmod_check_unused(struct kmod *km, const char *stopped_now, char *why,
     size_t whylen)
 {
 	enum kmod_hold hold;
-	char more[48] = "";
+	char more[48] = "", stopped[96];
 	int others;
 
 	hold = kmod_check(km, &others);
@@ -699,22 +728,337 @@ kmod_check_unused(struct kmod *km, bool stopped_now, char *why,
 	if (others > 0)
 		snprintf(more, sizeof(more), " (and %d more thing%s: this "
 		    "one first)", others, others > 1 ? "s" : "");
+	if (stopped_now != NULL)
+		snprintf(stopped, sizeof(stopped), "was stopped (%s) but stays "
+		    "in memory, pinned", stopped_now);
+	else
+		strlcpy(stopped, "is stopped (stop is never called twice) and "
+		    "still pinned in memory", sizeof(stopped));
 	snprintf(why, whylen, "%s (id %u) %s: %s%s.  %s", km->km_info->name,
-	    km->km_info->id, stopped_now ? "was stopped (its stop routine "
-	    "returned KERN_SUCCESS) but stays in memory, pinned" :
-	    "is stopped (stop is never called twice) and still pinned in "
-	    "memory", kmod_why(km), more, kmod_advice(hold));
+	    km->km_info->id, stopped, kmod_why(km), more, kmod_advice(hold));
 	return EBUSY;
 }
 
+/* Unlist the stopped kmod, give back its dependencies and free it. */
+static void
+kmod_remove(struct kmod *km, char *why, size_t whylen)
+{
+	kmod_append_leaks(km, why, whylen);
+	kmod_release_deps(km->km_info);
+	kmod_destroy(km);
+}
+
+/*
+ * How a routine returned, as the messages say it: "returned 5
+ * (KERN_FAILURE)" -- or, for a routine the request stopped waiting for,
+ * "returned after 12.3 s: 5 (KERN_FAILURE)".
+ */
+static void
+kmod_returned(const struct kmod_call *kc, char *buf, size_t len)
+{
+	char secs[16] = "";
+
+	if (kc->kc_abandoned) {
+		kmod_seconds(kc->kc_ran, secs, sizeof(secs));
+		snprintf(buf, len, "returned after %s: %d (%s)", secs,
+		    kc->kc_result, kern_return_name(kc->kc_result));
+	} else
+		snprintf(buf, len, "returned %d (%s)", kc->kc_result,
+		    kern_return_name(kc->kc_result));
+}
+
+/*
+ * Start returned: the kmod runs.  If start refused, forget the kmod and
+ * free its block -- unless start left something behind (a timeout, a
+ * thread) that still points into the image: then the kmod stays,
+ * pinned, until that is gone.  kmod_op_lock held.
+ */
+static errno_t
+kmod_start_done(struct kmod_call *kc)
+{
+	struct kmod *km = kc->kc_km;
+	kmod_info_t *ki = km->km_info;
+	char *why = kc->kc_why, ret[64];
+	size_t whylen = sizeof(kc->kc_why);
+	enum kmod_hold hold;
+	int others;
+
+	kmod_returned(kc, ret, sizeof(ret));
+	if (kc->kc_result == KERN_SUCCESS) {
+		kmod_set_state(km, KM_RUNNING);
+		if (kc->kc_abandoned)
+			printf("kmod: %s: its start routine %s; the kext is "
+			    "running\n", ki->name, ret);
+		return 0;
+	}
+	simple_lock(&kmod_lock);
+	km->km_state = KM_STOPPED;
+	km->km_stopped = mach_absolute_time();
+	simple_unlock(&kmod_lock);
+	hold = kmod_check(km, &others);
+	if (hold != KMOD_HOLD_NONE) {
+		snprintf(why, whylen, "%s: its start routine %s but left this "
+		    "behind: %s.  The kext stays in memory, stopped and "
+		    "pinned.  %s", ki->name, ret, kmod_why(km),
+		    kmod_advice(hold));
+		printf("kmod: %s\n", why);
+		return EIO;
+	}
+	snprintf(why, whylen, "%s: its start routine %s; the kext was "
+	    "unloaded", ki->name, ret);
+	printf("kmod: %s\n", why);
+	kmod_remove(km, why, whylen);
+	return EIO;
+}
+
+/*
+ * The kmod has stopped -- its stop routine returned KERN_SUCCESS (`how`
+ * says so: "its stop routine returned KERN_SUCCESS") or it has none:
+ * free it, or pin it if something it registered still points into it.
+ * `late`: the request stopped waiting for stop, so say the outcome on
+ * the console.  kmod_op_lock held.
+ */
+static errno_t
+kmod_stopped(struct kmod *km, const char *how, bool late, char *why,
+    size_t whylen)
+{
+	errno_t err;
+
+	simple_lock(&kmod_lock);
+	km->km_state = KM_STOPPED;
+	km->km_stopped = mach_absolute_time();
+	simple_unlock(&kmod_lock);
+	err = kmod_check_unused(km, how, why, whylen);
+	if (err != 0) {
+		if (late)
+			printf("kmod: %s\n", why);
+		return err;
+	}
+	if (late) {
+		/* Said before the leak report kmod_remove() prints. */
+		printf("kmod: %s: %s; the kext was unloaded\n",
+		    km->km_info->name, how);
+	}
+	kmod_remove(km, why, whylen);
+	return 0;
+}
+
+/*
+ * Stop returned.  If it refused, the kmod runs on; else it is freed, or
+ * pinned.  kmod_op_lock held.
+ */
+static errno_t
+kmod_stop_done(struct kmod_call *kc)
+{
+	struct kmod *km = kc->kc_km;
+	char *why = kc->kc_why, ret[64], how[96];
+	size_t whylen = sizeof(kc->kc_why);
+
+	kmod_returned(kc, ret, sizeof(ret));
+	if (kc->kc_result != KERN_SUCCESS) {
+		kmod_set_state(km, KM_RUNNING);
+		snprintf(why, whylen, "%s: its stop routine %s; the kext stays "
+		    "loaded and running.  If stop is waiting for an "
+		    "asynchronous detach (iff_detached, a detach callback) "
+		    "that is normal: unload it again, or use kextunload -w",
+		    km->km_info->name, ret);
+		if (kc->kc_abandoned)
+			printf("kmod: %s\n", why);
+		return EIO;
+	}
+	if (kc->kc_abandoned)
+		snprintf(how, sizeof(how), "its stop routine %s", ret);
+	else
+		strlcpy(how, "its stop routine returned KERN_SUCCESS",
+		    sizeof(how));
+	return kmod_stopped(km, how, kc->kc_abandoned, why, whylen);
+}
+
+/*
+ * The routine returned: act on what it returned (the done functions say
+ * it on the console when the request stopped waiting: nobody else
+ * will), then hand the outcome to the request -- or free the call, if
+ * the request is gone.  kmod_op_lock held.
+ */
+static void
+kmod_call_done(struct kmod_call *kc, kern_return_t result)
+{
+	kc->kc_result = result;
+	kc->kc_ran = mach_absolute_time() - kc->kc_began;
+	kc->kc_err = kc->kc_stop ? kmod_stop_done(kc) : kmod_start_done(kc);
+	kc->kc_km = NULL;		/* it may be gone */
+	kc->kc_done = true;
+	if (kc->kc_abandoned)
+		kfree(kc, sizeof(*kc));
+	else
+		thread_wakeup(kc);
+}
+
+/*
+ * The thread of one call of a start or stop routine: named after it, so
+ * that `ps` (and a panic report) shows which kext's routine it runs.  It
+ * holds no lock while the routine runs, so kext_call_end() finds any
+ * lock the routine kept, and nothing else waits for the routine.
+ */
+static void
+kmod_call_thread(void *arg, wait_result_t wr)
+{
+	struct kmod_call *kc = arg;
+	kmod_info_t *ki = kc->kc_km->km_info;	/* busy: stays while we run */
+	kmod_start_func_t *routine = kc->kc_stop ? ki->stop : ki->start;
+	struct kext_call call;
+	kern_return_t result;
+
+	thread_set_name(current_thread(), kc->kc_thread);
+	kext_call_begin(&call);
+	result = routine(ki, NULL);
+	kext_call_end(&call, routine);
+	lck_mtx_lock(&kmod_op_lock);
+	kmod_call_done(kc, result);
+	lck_mtx_unlock(&kmod_op_lock);
+}
+
+/*
+ * Have km's start (or stop) routine called, in a thread of its own, and
+ * wait for it at most KMOD_CALL_WAIT_MS; km is STARTING (STOPPING)
+ * meanwhile.  Returns what kmod_start_done() (kmod_stop_done()) made of
+ * the routine's result, with *result, *ran_ms and `why` filled in; or
+ * EINPROGRESS if the routine has not returned (the thread carries on
+ * without us); or ENOMEM if no thread could be made (km is left as it
+ * was: a start's record is the caller's to undo).  kmod_op_lock held;
+ * dropped while we wait.
+ */
+static errno_t
+kmod_call(struct kmod *km, bool stop, kern_return_t *result,
+    uint32_t *ran_ms, char *why, size_t whylen)
+{
+	kmod_info_t *ki = km->km_info;
+	struct kmod_call *kc;
+	uint64_t deadline, ran;
+	char secs[16];
+	errno_t err;
+	thread_t th;
+
+	kc = kalloc(sizeof(*kc));
+	if (kc == NULL)
+		goto nomem;
+	bzero(kc, sizeof(*kc));
+	kc->kc_km = km;
+	kc->kc_stop = stop;
+	kc->kc_began = mach_absolute_time();
+	snprintf(kc->kc_thread, sizeof(kc->kc_thread), "kmod %s %s",
+	    stop ? "stop" : "start", ki->name);
+	if (kernel_thread_start(kmod_call_thread, kc, &th) != KERN_SUCCESS) {
+		kfree(kc, sizeof(*kc));
+		goto nomem;
+	}
+	/* The thread waits for kmod_op_lock before it looks at km again. */
+	simple_lock(&kmod_lock);
+	km->km_state = stop ? KM_STOPPING : KM_STARTING;
+	km->km_since = kc->kc_began;
+	km->km_thread = th->th_id;
+	simple_unlock(&kmod_lock);
+	thread_deallocate(th);
+
+	deadline = kc->kc_began + KMOD_CALL_WAIT_MS * NSEC_PER_MSEC;
+	while (!kc->kc_done && mach_absolute_time() < deadline)
+		(void)lck_mtx_sleep_deadline(&kmod_op_lock, LCK_SLEEP_DEFAULT,
+		    kc, THREAD_UNINT, deadline);
+	if (!kc->kc_done) {
+		kc->kc_abandoned = true;	/* the thread frees it */
+		ran = mach_absolute_time() - kc->kc_began;
+		*ran_ms = ran / NSEC_PER_MSEC;
+		kmod_seconds(ran, secs, sizeof(secs));
+		snprintf(why, whylen, "%s: its %s routine has run for %s and "
+		    "has not returned yet (thread %u, '%s' in `ps`): the kext "
+		    "stays loaded, %s, until it does", ki->name,
+		    stop ? "stop" : "start", secs, km->km_thread,
+		    kc->kc_thread, kmod_busy_state(km));
+		return EINPROGRESS;
+	}
+	*result = kc->kc_result;
+	*ran_ms = kc->kc_ran / NSEC_PER_MSEC;
+	strlcpy(why, kc->kc_why, whylen);
+	err = kc->kc_err;
+	kfree(kc, sizeof(*kc));
+	return err;
+
+nomem:
+	snprintf(why, whylen, "%s: no memory for a thread to run its %s "
+	    "routine in: free memory by unloading kexts, or restart the "
+	    "guest", ki->name, stop ? "stop" : "start");
+	return ENOMEM;
+}
+
 errno_t
-kmod_unload(uint32_t id, kern_return_t *stop_result, char *why, size_t whylen)
+kmod_load(const struct kmod_load_req *req, uint32_t *id,
+    kern_return_t *start_result, uint32_t *ran_ms, char *why, size_t whylen)
+{
+	struct kmod *km = NULL;
+	kmod_info_t *ki;
+	errno_t err;
+
+	*id = 0;
+	*start_result = KERN_SUCCESS;
+	*ran_ms = 0;
+	why[0] = '\0';
+	lck_mtx_lock(&kmod_op_lock);
+	/* In the order of docs/hostlink.md: block and CRC, kmod_info,
+	 * name, dependencies. */
+	err = kmod_check_image(req, &km, why, whylen);
+	if (err != 0)
+		goto out;
+	err = kmod_check_info(km, req->kl_info, req->kl_size, why, whylen);
+	if (err != 0)
+		goto out;
+	ki = (kmod_info_t *)req->kl_info;
+	err = kmod_check_name(ki->name, why, whylen);
+	if (err != 0)
+		goto out;
+	err = kmod_retain_deps(ki, req->kl_deps, req->kl_ndeps, why, whylen);
+	if (err != 0)
+		goto out;
+	kmod_record(km, ki, req);
+	if (ki->start == NULL) {	/* nothing to wait for */
+		kmod_set_state(km, KM_RUNNING);
+		*id = ki->id;
+		goto out;
+	}
+	err = kmod_call(km, false, start_result, ran_ms, why, whylen);
+	if (err == ENOMEM)
+		kmod_unrecord(km);
+	if (err == 0 || err == EINPROGRESS)
+		*id = ki->id;
+out:
+	lck_mtx_unlock(&kmod_op_lock);
+	return err;
+}
+
+/* Refuse while its start or stop routine runs: nothing can hurry it. */
+static errno_t
+kmod_check_idle(struct kmod *km, char *why, size_t whylen)
+{
+	char busy[KMOD_WHY_MAX];
+
+	if (!kmod_busy(km))
+		return 0;
+	kmod_busy_words(km, busy, sizeof(busy));
+	snprintf(why, whylen, "%s (id %u) is still %s: %s.  It cannot be "
+	    "unloaded before that routine returns: wait (kextunload -w "
+	    "waits for it), or look at its thread with `ps`",
+	    km->km_info->name, km->km_info->id, kmod_busy_state(km), busy);
+	return EAGAIN;
+}
+
+errno_t
+kmod_unload(uint32_t id, kern_return_t *stop_result, uint32_t *ran_ms,
+    char *why, size_t whylen)
 {
 	struct kmod *km;
-	bool running;
 	errno_t err;
 
 	*stop_result = KERN_SUCCESS;
+	*ran_ms = 0;
 	why[0] = '\0';
 	if (id < (uint32_t)kmod_ncomponents) {
 		snprintf(why, whylen, "id %u is %s, a part of the kernel: it "
@@ -730,17 +1074,23 @@ kmod_unload(uint32_t id, kern_return_t *stop_result, char *why, size_t whylen)
 		err = ENOENT;
 		goto out;
 	}
-	running = km->km_started;
-	err = kmod_check_unreferenced(km, why, whylen);
+	err = kmod_check_idle(km, why, whylen);
 	if (err == 0)
-		err = kmod_stop(km, stop_result, why, whylen);
-	if (err == 0)
-		err = kmod_check_unused(km, running, why, whylen);
+		err = kmod_check_unreferenced(km, why, whylen);
 	if (err != 0)
 		goto out;
-	kmod_append_leaks(km, why, whylen);	/* success: why was empty */
-	kmod_release_deps(km->km_info);
-	kmod_destroy(km);
+	if (kmod_pinned(km)) {		/* stop ran before: never twice */
+		err = kmod_check_unused(km, NULL, why, whylen);
+		if (err == 0)
+			kmod_remove(km, why, whylen);	/* why was empty */
+		goto out;
+	}
+	if (km->km_info->stop == NULL) {	/* nothing to wait for */
+		err = kmod_stopped(km, "it has no stop routine", false, why,
+		    whylen);
+		goto out;
+	}
+	err = kmod_call(km, true, stop_result, ran_ms, why, whylen);
 out:
 	lck_mtx_unlock(&kmod_op_lock);
 	return err;
@@ -806,10 +1156,17 @@ kmod_recheck_pinned(void)
 static enum kmod_stat_state
 kmod_state(const struct kmod *km)
 {
-	if (km->km_started)
+	switch (km->km_state) {
+	case KM_STARTING:
+		return KS_STARTING;
+	case KM_STOPPING:
+		return KS_STOPPING;
+	case KM_STOPPED:
+		return km->km_hold == KMOD_HOLD_FOREVER ? KS_PINNED_FOREVER :
+		    KS_PINNED;
+	default:
 		return KS_RUNNING;
-	return km->km_hold == KMOD_HOLD_FOREVER ? KS_PINNED_FOREVER :
-	    KS_PINNED;
+	}
 }
 
 int
@@ -832,7 +1189,7 @@ kmod_list(struct kmod_stat *rows, int max)
 	}
 	simple_lock(&kmod_lock);
 	TAILQ_FOREACH(km, &kmod_head, km_link) {
-		if (!km->km_loaded || n == max)
+		if (!kmod_loaded(km) || n == max)
 			continue;
 		bzero(&rows[n], sizeof(rows[n]));
 		rows[n].ks_id = km->km_info->id;
@@ -848,7 +1205,12 @@ kmod_list(struct kmod_stat *rows, int max)
 		rows[n].ks_ndeps = km->km_ndeps;
 		memcpy(rows[n].ks_deps, km->km_deps, sizeof(km->km_deps));
 		rows[n].ks_state = kmod_state(km);
-		if (rows[n].ks_state != KS_RUNNING)
+		if (kmod_busy(km)) {
+			rows[n].ks_busy_ms = (mach_absolute_time() -
+			    km->km_since) / NSEC_PER_MSEC;
+			kmod_busy_words(km, rows[n].ks_why,
+			    sizeof(rows[n].ks_why));
+		} else if (kmod_pinned(km))
 			strlcpy(rows[n].ks_why, kmod_why(km),
 			    sizeof(rows[n].ks_why));
 		kmod_sort_desc(rows[n].ks_deps, km->km_ndeps);
@@ -874,7 +1236,7 @@ kmod_lookup_address(uint32_t addr)
 	if (locked)
 		simple_lock(&kmod_lock);
 	TAILQ_FOREACH(km, &kmod_head, km_link)
-		if (km->km_loaded && addr >= km->km_addr &&
+		if (kmod_loaded(km) && addr >= km->km_addr &&
 		    addr < km->km_addr + km->km_npages * PAGE_SIZE) {
 			ki = km->km_info;
 			break;
@@ -892,7 +1254,7 @@ kmod_panic_dump(void)
 	bool any = false;
 
 	TAILQ_FOREACH(km, &kmod_head, km_link) {
-		if (!km->km_loaded)
+		if (!kmod_loaded(km))
 			continue;
 		if (!any)
 			printf("Kernel extensions loaded:\n");
@@ -912,13 +1274,17 @@ kmod_state_name(enum kmod_stat_state state)
 	case KS_RUNNING:		return "running";
 	case KS_PINNED:			return "stopped, pinned";
 	case KS_PINNED_FOREVER:		return "stopped, pinned until reboot";
+	case KS_STARTING:		return "starting";
+	case KS_STOPPING:		return "stopping";
 	}
 	return "?";
 }
 
 /*
- * kextstat in the Tiger format (docs/kexts.md shows it).  A pinned kext's row
- * is followed by an indented line: its state and what holds it.
+ * kextstat in the Tiger format (docs/kexts.md shows it).  The row of a
+ * kext that is not simply running is followed by an indented line: its
+ * state, and what holds it (pinned) or how long its routine has run
+ * (starting, stopping).
  */
 static int
 mon_kextstat(int argc, char **argv)

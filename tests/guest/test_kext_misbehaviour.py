@@ -328,7 +328,7 @@ def test_a_kernel_stack_overflow_panics_naming_the_thread_and_the_kext(
 
     assert "type 8=double fault" in panic.raw
     assert "kernel stack overflow" in panic.raw
-    assert "Thread: hostlink" in panic.raw
+    assert "Thread: kmod start com.example.overflow" in panic.raw  # start's own thread
     assert "Kernel extensions in backtrace:\n  com.example.overflow (1.0.0) @ " in panic.raw
     assert panic.panic.fault.function == "overflow_recurse"
     assert "more frames with that return address" in panic.raw  # the recursion, once
@@ -353,7 +353,7 @@ def test_a_call_through_null_names_the_kext_function_that_made_it(
     assert caller.function == f"{name}_start"
     assert f"{name}.c:{line_in(source, call)}" in panic.symbolized
     assert panic.panic.frames[0] == caller  # the backtrace starts in the kext
-    assert panic.panic.frames[1].function == "kmod_load"  # which called start
+    assert panic.panic.frames[1].function == "kmod_call_thread"  # which called start
 
 
 def test_a_start_routine_that_returns_holding_a_mutex_panics_at_once(

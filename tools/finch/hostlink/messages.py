@@ -34,6 +34,8 @@ KMOD_KERNEL_COMPONENT = 0x1  # the kernel or a KPI pseudo-bundle: never unloaded
 KMOD_RUNNING = 0  # started; its stop routine has not run
 KMOD_PINNED = 1  # stopped (or start failed) but kept: something still points into it
 KMOD_PINNED_FOREVER = 2  # stopped and kept; nothing will ever release it: until reboot
+KMOD_STARTING = 3  # loaded; its start routine has not returned yet
+KMOD_STOPPING = 4  # its stop routine has not returned yet
 
 # Event.kind
 EVENT_READY = 1  # the link is up: the guest now hears what the host sends
@@ -51,6 +53,8 @@ ERRNO_NAMES = {
     17: "EEXIST",
     22: "EINVAL",
     28: "ENOSPC",
+    35: "EAGAIN",
+    36: "EINPROGRESS",
     40: "EMSGSIZE",
     45: "ENOTSUP",
     57: "ENOTCONN",
@@ -328,15 +332,18 @@ class KmodLoadRequest(Message):
 @dataclass(frozen=True)
 class KmodLoadReply(Message):
     TYPE: ClassVar[MsgType] = MsgType.KMOD_LOAD_REPLY
-    status: int  # 0, or why the kernel refused (EEXIST: already loaded; EIO: start failed)
+    # 0; EINPROGRESS: loaded, but its start routine has not returned yet;
+    # or why the kernel refused (EEXIST: already loaded; EIO: start failed)
+    status: int
     start_result: int  # what the start routine returned (kern_return_t)
-    kmod_id: int  # the new kmod's id when status == 0
+    kmod_id: int  # the new kmod's id when status is 0 or EINPROGRESS
     message: str = ""  # the kernel's explanation of a refusal
+    ran_ms: int = 0  # how long start ran (EINPROGRESS: has run so far)
 
     def encode(self) -> bytes:
         return (
             _Writer()
-            .pack("iiI", self.status, self.start_result, self.kmod_id)
+            .pack("iiII", self.status, self.start_result, self.kmod_id, self.ran_ms)
             .string(self.message)
             .bytes()
         )
@@ -344,10 +351,10 @@ class KmodLoadReply(Message):
     @classmethod
     def decode(cls, payload: bytes) -> KmodLoadReply:
         r = _Reader(payload, "KMOD_LOAD reply")
-        status, start_result, kmod_id = r.unpack("iiI")
+        status, start_result, kmod_id, ran_ms = r.unpack("iiII")
         message = r.string()
         r.end()
-        return cls(status, start_result, kmod_id, message)
+        return cls(status, start_result, kmod_id, message, ran_ms)
 
 
 @dataclass(frozen=True)
@@ -369,20 +376,29 @@ class KmodUnloadRequest(Message):
 @dataclass(frozen=True)
 class KmodUnloadReply(Message):
     TYPE: ClassVar[MsgType] = MsgType.KMOD_UNLOAD_REPLY
-    status: int  # 0; EIO: stop refused; EBUSY: depended on or still in use; ENOENT
+    # 0; EIO: stop refused; EBUSY: depended on or still in use; ENOENT;
+    # EAGAIN: its start or stop routine is running; EINPROGRESS: the stop
+    # routine this request called has not returned yet
+    status: int
     stop_result: int  # what the stop routine returned (kern_return_t)
     message: str = ""
+    ran_ms: int = 0  # how long stop ran (EINPROGRESS: has run so far)
 
     def encode(self) -> bytes:
-        return _Writer().pack("ii", self.status, self.stop_result).string(self.message).bytes()
+        return (
+            _Writer()
+            .pack("iiI", self.status, self.stop_result, self.ran_ms)
+            .string(self.message)
+            .bytes()
+        )
 
     @classmethod
     def decode(cls, payload: bytes) -> KmodUnloadReply:
         r = _Reader(payload, "KMOD_UNLOAD reply")
-        status, stop_result = r.unpack("ii")
+        status, stop_result, ran_ms = r.unpack("iiI")
         message = r.string()
         r.end()
-        return cls(status, stop_result, message)
+        return cls(status, stop_result, message, ran_ms)
 
 
 @dataclass(frozen=True)
@@ -400,8 +416,9 @@ class KmodEntry:
     name: str
     version: str
     compatible_version: str = ""
-    state: int = KMOD_RUNNING  # KMOD_RUNNING, KMOD_PINNED or KMOD_PINNED_FOREVER
-    reason: str = ""  # pinned: what still points into it, in the kernel's words
+    state: int = KMOD_RUNNING  # KMOD_RUNNING, KMOD_PINNED, ... KMOD_STOPPING
+    reason: str = ""  # pinned: what still points into it; starting, stopping: for how long
+    busy_ms: int = 0  # starting, stopping: how long its routine has run
 
     @property
     def kernel_component(self) -> bool:
@@ -443,7 +460,7 @@ class KmodListReply(Message):
             for dep in e.dependencies:
                 w.pack("I", dep)
             w.string(e.name).string(e.version).string(e.compatible_version)
-            w.pack("H", e.state).string(e.reason)
+            w.pack("HI", e.state, e.busy_ms).string(e.reason)
         return w.bytes()
 
     @classmethod
@@ -455,7 +472,7 @@ class KmodListReply(Message):
             kid, refs, address, size, wired, crc, flags, ndeps = r.unpack("IIIIIIHH")
             deps = tuple(r.unpack("I")[0] for _ in range(ndeps))
             name, version, compatible = r.string(), r.string(), r.string()
-            (state,) = r.unpack("H")
+            state, busy_ms = r.unpack("HI")
             reason = r.string()
             entries.append(
                 KmodEntry(
@@ -472,6 +489,7 @@ class KmodListReply(Message):
                     compatible,
                     state,
                     reason,
+                    busy_ms,
                 )
             )
         r.end()
