@@ -29,7 +29,7 @@ import os
 import re
 import struct
 import termios
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -282,6 +282,23 @@ class GuestSession:
         reply = self.call(KmodListRequest(), timeout)
         assert isinstance(reply, KmodListReply)
         return [LoadedKext.from_entry(e) for e in reply.entries]
+
+    def forget_unloaded(self, kexts: Sequence[LoadedKext]) -> None:
+        """Drop the records of kexts the kernel no longer lists (`kexts` is
+        what it lists now), with a note: a kext kextload left "still
+        starting" whose start routine failed after all, or one unloaded
+        by a stop routine that returned after kextunload stopped waiting.
+        A record of a load not yet answered (no kmod id) is left alone."""
+        for record in self.records.all():
+            if record.kmod_id == 0 or any(record.describes(k) for k in kexts):
+                continue
+            self.records.remove(record.identifier)
+            self.note(
+                f"{record.identifier} (id {record.kmod_id}) is no longer loaded, and its "
+                "symbol file was removed: its start routine failed after kextload stopped "
+                "waiting for it, or its stop routine returned after kextunload did; "
+                f"{self.link.console} says what it returned"
+            )
 
     def ask_kexts(self) -> list[LoadedKext]:
         """KMOD_LIST after a request whose reply never came, to learn the

@@ -10,6 +10,20 @@ colliding globals, unsupported relocations, an image too large) is
 reported before the kernel is asked for memory.  It prints the id each
 kext was loaded as, and leaves a symbol file for gdb in
 <rundir>/symbols/ (-v prints the add-symbol-file command).
+
+The kernel runs a start routine in a thread of its own and waits for it
+about two seconds.  A start routine that runs longer (a loop, a long
+sleep) is left running: the kext IS loaded, in state "starting" until
+start returns -- kextstat shows when it is running, `ps` in the guest
+shows its thread ("kmod start <bundle id>") -- and kextload says so, keeps
+its symbol file (a panic in it later is still symbolized) and exits with
+status 3.  Not 0: a script that goes on to use the kext would find it not
+ready, or gone if start fails after all.  Not 1: it is loaded, and
+loading it again would be refused.  A kext whose library is still
+starting is refused: load it again once the library runs.
+
+Exit status: 0 every kext loaded and running; 1 an error (the kexts
+before it stay loaded); 3 loaded, but a start routine was still running.
 """
 
 from __future__ import annotations
@@ -19,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from finch.build import Tree
-from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir, tell
+from finch.cli.kexttool import EXIT_UNDER_WAY, invoked_as, make_parser, run_tool, rundir, tell
 from finch.kext.load import LoadResult, load_kexts
 
 
@@ -73,22 +87,26 @@ def _load(prog: str, args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(f"{prog}: {line}", flush=True)
 
+    note = tell(args)
+
     def loaded(result: LoadResult) -> None:
         path = _shown(result.bundle.path)
         say(f"{path} loaded as {result.kmod_id} ({result.bundle.identifier})")
+        if result.starting:
+            note(result.still_starting())
         if args.verbose:
             say(f"symbols for gdb: {result.gdb_command}")
 
-    load_kexts(
+    results = load_kexts(
         rundir(args),
         args.bundles,
         dependencies=args.dependency,
         search_dirs=search_dirs,
         echo=say if args.verbose else _quiet,
         on_loaded=loaded,
-        notify=tell(args),
+        notify=note,
     )
-    return 0
+    return EXIT_UNDER_WAY if any(r.starting for r in results) else 0
 
 
 def _quiet(line: str) -> None:

@@ -16,8 +16,21 @@ the name of the kext's function after each address:
        12    0 0x19c000   0x1000     0x1000     com.example.leaky (1.0.0) <3 2>
           stopped, pinned: interface filter 'leaky' is still attached to lo0 ...
 
-"pinned until reboot" means nothing will release it.  Also installed as
-kmodstat, the 2001 name.
+"pinned until reboot" means nothing will release it.
+
+A kext whose start routine has not returned yet is "starting" (kextload
+said "still starting"), one whose stop routine has not returned
+"stopping"; the state line says how long the routine has run and which
+thread runs it (`ps` in the guest):
+
+       13    0 0x1a0000   0x1000     0x1000     com.example.sleepy (1.0.0) <3 2>
+          starting: its start routine has run for 8.2 s (thread 14 in `ps`)
+
+After ten seconds it adds that, should the routine never return, only a
+reboot ends it: a kernel thread cannot be killed safely.  kextstat also
+drops the host's record of a kext the kernel no longer lists (a start
+routine that failed after kextload stopped waiting), with a note.  Also
+installed as kmodstat, the 2001 name.
 """
 
 from __future__ import annotations
@@ -61,9 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _stat(args: argparse.Namespace) -> int:
     with GuestSession.open(rundir(args), notify=tell(args)) as session:
         kexts = session.list_kexts()
+        session.forget_unloaded(kexts)
         names = KextNames(session.records, kexts)
         kexts = [
-            dataclasses.replace(k, reason=names.annotate(k.reason)) if k.pinned else k
+            dataclasses.replace(k, reason=names.annotate(k.reason)) if not k.running else k
             for k in kexts
         ]
     sys.stdout.write(

@@ -15,6 +15,11 @@ from pathlib import Path
 from finch.build import Tree
 from finch.errors import FinchError
 
+# The exit status of kextload and kextunload when a kext's start (stop)
+# routine had not returned when the kernel stopped waiting for it: the
+# work is under way, neither done (0) nor refused (1).
+EXIT_UNDER_WAY = 3
+
 RUNDIR_HELP = (
     "the run directory of the guest to talk to: the one `finch run` uses (its "
     "machine.json says where the guest's host link is); default build/run"

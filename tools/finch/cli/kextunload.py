@@ -13,8 +13,20 @@ it again frees it once nothing points into it.
 A stop routine that has just called an asynchronous detach (iflt_detach:
 iff_detached may come later, on the DLIL thread) is right to refuse until
 the detach is over.  -w SECONDS tries again until the unload succeeds or
-the time is up, printing each refusal once.  Also installed as
-kmodunload, the 2001 name.
+the time is up, printing each refusal once.
+
+The kernel runs a stop routine in a thread of its own and waits for it
+about two seconds.  One that runs longer is left running: the kext stays
+loaded, "stopping", and the kernel unloads it (or keeps it running, if
+stop refuses) when stop returns; kextunload says "still stopping" and
+exits with status 3, or with -w waits for it.  A kext whose start or
+stop routine still runs cannot be unloaded: kextunload says for how long
+it has run (-w waits for it).  A routine that never returns keeps its
+kext until the guest reboots: a kernel thread cannot be killed safely.
+
+Exit status: 0 every kext unloaded; 1 refused, or an error; 3 a stop
+routine was still running (the unload goes on in the guest).  Also
+installed as kmodunload, the 2001 name.
 """
 
 from __future__ import annotations
@@ -24,7 +36,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from finch.cli.kexttool import invoked_as, make_parser, run_tool, rundir, tell
+from finch.cli.kexttool import EXIT_UNDER_WAY, invoked_as, make_parser, run_tool, rundir, tell
 from finch.errors import FinchError
 from finch.kext.unload import UnloadRefused, bundle_identifier, ignore_refusal, unload_kext
 from finch.session import GuestSession
@@ -49,8 +61,9 @@ def parser(prog: str = "kextunload") -> argparse.ArgumentParser:
         help=(
             "when the kernel refuses, try again every quarter second for up to SECONDS: "
             "a stop routine waiting for an asynchronous detach (iff_detached) refuses "
-            "until it is over, and a pinned kext is freed once its last callback returns.  "
-            "Each refusal is printed once; a kext that nothing will ever release is not waited for"
+            "until it is over, a pinned kext is freed once its last callback returns, and "
+            "a start or stop routine that still runs is waited for.  Each refusal is "
+            "printed once; a kext that nothing will ever release is not waited for"
         ),
     )
     p.add_argument(
@@ -88,6 +101,7 @@ def _unload(prog: str, p: argparse.ArgumentParser, args: argparse.Namespace) -> 
     def say(refused: UnloadRefused) -> None:
         print(f"{prog}: {refused}", file=sys.stderr, flush=True)
 
+    status = 0
     with GuestSession.open(rundir(args), notify=tell(args)) as session:
         for what, identifier in targets:
             try:
@@ -98,6 +112,19 @@ def _unload(prog: str, p: argparse.ArgumentParser, args: argparse.Namespace) -> 
                     on_refusal=say if args.wait else ignore_refusal,
                 )
             except UnloadRefused as refused:
+                if refused.stopping is not None:  # under way, not refused
+                    if not args.wait:
+                        say(refused)
+                    else:
+                        print(
+                            f"{prog}: unload {what}: its stop routine still runs after "
+                            f"{args.wait:g} s (see above); the kernel finishes the unload "
+                            "when stop returns",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                    status = EXIT_UNDER_WAY
+                    continue
                 if not args.wait:
                     raise
                 if refused.hopeless:
@@ -110,4 +137,4 @@ def _unload(prog: str, p: argparse.ArgumentParser, args: argparse.Namespace) -> 
             print(f"{prog}: unload {what} succeeded", flush=True)
             if result.leaks:
                 print(f"{prog}: warning: {result.leaks}", file=sys.stderr, flush=True)
-    return 0
+    return status

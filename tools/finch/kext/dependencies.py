@@ -61,6 +61,11 @@ def resolve_load_order(
                 "names its memory, its symbols and its panic reports): restart the guest to "
                 "load the fixed kext, or give it another CFBundleIdentifier"
             )
+        if k.busy:  # its start or stop routine still runs
+            raise KextError(
+                f"{target.identifier} is already loaded (index {k.index}) and still "
+                f"{k.state_name}: {k.reason}"
+            )
         raise KextError(
             f"{target.identifier} is already loaded (index {k.index}, version {k.version}): "
             f"unload it first with `kextunload -b {target.identifier}`"

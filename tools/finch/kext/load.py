@@ -17,6 +17,12 @@ If anything fails on the host between KMOD_ALLOC and KMOD_LOAD the block
 is given back with KMOD_FREE; if the link itself is gone, the kernel frees
 it at the next HELLO.
 
+The kernel waits for a start routine about two seconds.  One that runs
+longer (a loop, a long sleep) gets KMOD_LOAD answered EINPROGRESS: the
+kext IS loaded, "starting" until its start routine returns, so the
+result says so (LoadResult.starting) and the record and symbol file stay
+-- a panic in it later must be symbolized.
+
 When the link fails after KMOD_LOAD went out, only the guest knows whether
 the kext is loaded: its reply may be what got lost.  The loader then asks
 KMOD_LIST and reports the truth -- loaded (a success, with a note that the
@@ -57,6 +63,7 @@ from finch.session import GuestSession, Notify
 KMOD_MAX_IMAGE = 4 * 1024 * 1024  # the kernel's limit (kern/kmod_var.h)
 TRIAL_ADDRESS = 0x4000_0000  # any page-aligned address will do for the trial link
 EIO = 5
+EINPROGRESS = 36
 
 Echo = Callable[[str], None]
 SessionOpener = Callable[..., GuestSession]
@@ -72,7 +79,7 @@ class LoadError(KextError):
 
 @dataclass(frozen=True)
 class LoadResult:
-    """One kext now running in the guest."""
+    """One kext now loaded in the guest: running, or still starting."""
 
     bundle: KextBundle
     kmod_id: int
@@ -81,6 +88,15 @@ class LoadResult:
     transfer: str  # "shared RAM" or "COM2"
     symbol_file: Path
     gdb_command: str
+    starting: bool = False  # its start routine had not returned when the kernel answered
+    start_ms: int = 0  # how long start ran (starting: had run by then)
+
+    def still_starting(self) -> str:
+        """What kextload says of a kext whose start routine runs on."""
+        return (
+            f"{self.bundle.identifier}: still starting (its start routine has run for "
+            f"{self.start_ms / 1000:.1f} s); it is loaded, kextstat shows when it is running"
+        )
 
 
 @dataclass
@@ -95,6 +111,7 @@ class KextLoader:
     def load(self, target: KextBundle) -> list[LoadResult]:
         """Load `target`, its library kexts first; the results in load order."""
         loaded = self.session.list_kexts()
+        self.session.forget_unloaded(loaded)  # before a new record may take their place
         order = resolve_load_order(target, kpis=self.kpis, loaded=loaded, search=self.search)
         self.echo(f"extension {target.path} appears to be valid")
         results: list[LoadResult] = []
@@ -155,8 +172,9 @@ class KextLoader:
             reply = self.session.load(request)
         except HostLinkError as e:
             if load_sent and not e.unsent and not isinstance(e, GuestGone | GuestError):
-                kmod_id = self._loaded_after_all(bundle, block.address, e)
-                reply = KmodLoadReply(0, 0, kmod_id)
+                found = self._loaded_after_all(bundle, block.address, e)
+                status = EINPROGRESS if found.starting else 0
+                reply = KmodLoadReply(status, 0, found.index, ran_ms=found.busy_ms)
             else:
                 if not isinstance(e, GuestGone):  # a panic report still needs the symbols
                     self.session.records.remove(info.identifier)
@@ -165,7 +183,7 @@ class KextLoader:
             self.session.records.remove(info.identifier)
             raise self._give_back(block.address, bundle, e) from None
 
-        if reply.status != 0:
+        if reply.status not in (0, EINPROGRESS):
             start_failed = reply.status == EIO and reply.start_result != 0
             if not start_failed:
                 self._free_quietly(block.address)  # refused before it was recorded
@@ -182,6 +200,8 @@ class KextLoader:
             transfer=transfer,
             symbol_file=symbol_file,
             gdb_command=linked.gdb_command(symbol_file),
+            starting=reply.status == EINPROGRESS,
+            start_ms=reply.ran_ms,
         )
 
     def _linker(self, bundle: KextBundle, loaded: Sequence[LoadedKext]) -> _Linker:
@@ -202,10 +222,12 @@ class KextLoader:
             k.identifier == identifier and k.address == address for k in self.session.list_kexts()
         )
 
-    def _loaded_after_all(self, bundle: KextBundle, address: int, error: HostLinkError) -> int:
+    def _loaded_after_all(
+        self, bundle: KextBundle, address: int, error: HostLinkError
+    ) -> LoadedKext:
         """KMOD_LOAD went out but no reply came: ask the guest whether the
-        kext is loaded now.  Its kmod id if it is (the reply was what got
-        lost, and the session notes so); else LoadError with the truth."""
+        kext is loaded now.  Its row if it is (the reply was what got lost,
+        and the session notes so); else LoadError with the truth."""
         identifier = bundle.identifier
         try:
             loaded = self.session.ask_kexts()
@@ -225,7 +247,7 @@ class KextLoader:
                 f"{identifier}: the reply to KMOD_LOAD was lost ({error.what}), but the guest "
                 f"lists {identifier} as loaded, with id {found.index}"
             )
-            return found.index
+            return found
         self.session.records.remove(identifier)
         self._free_quietly(address)
         why = f"; {error.advice}" if isinstance(error, GuestRebooted) else ""

@@ -1,12 +1,16 @@
 """What is loaded: a row of the kernel's kmod table (KMOD_LIST), and
 kextstat's lines for it, as Tiger's kextstat printed them -- plus, under
-the row of a pinned kext, an indented line with its state and what holds
-it (Tiger had no such state: a row stays one line that Tiger's format
-reads, and the state line is told apart by its indentation).
+the row of a kext that is not simply running, an indented line with its
+state and the kernel's words about it: what holds a pinned kext, how long
+the start or stop routine of a starting or stopping one has run (Tiger
+had no such states: a row stays one line that Tiger's format reads, and
+the state line is told apart by its indentation).
 
     Index Refs Address    Size       Wired      Name (Version) <Linked Against>
        12    0 0x19c000   0x1000     0x1000     com.example.leaky (1.0.0) <3 2>
           stopped, pinned: interface filter 'leaky' is still attached to lo0 ...
+       13    0 0x1a0000   0x1000     0x1000     com.example.sleepy (1.0.0) <3 2>
+          starting: its start routine has run for 8.2 s (thread 14 in `ps`)
 
 parse_kextstat() reads that back, from the host's kextstat or the guest's.
 """
@@ -22,14 +26,18 @@ from finch.hostlink.messages import (
     KMOD_PINNED,
     KMOD_PINNED_FOREVER,
     KMOD_RUNNING,
+    KMOD_STARTING,
+    KMOD_STOPPING,
     KmodEntry,
 )
 
-# How kextstat names a pinned state (the guest's kextstat says the same:
-# kernel/kern/kmod.c, kmod_state_name).
+# How kextstat names a state other than running (the guest's kextstat
+# says the same: kernel/kern/kmod.c, kmod_state_name).
 STATE_NAMES = {
     KMOD_PINNED: "stopped, pinned",
     KMOD_PINNED_FOREVER: "stopped, pinned until reboot",
+    KMOD_STARTING: "starting",
+    KMOD_STOPPING: "stopping",
 }
 STATE_INDENT = " " * 6
 
@@ -49,8 +57,9 @@ class LoadedKext:
     compatible_version: str = ""
     image_crc: int = 0
     kernel_component: bool = False
-    state: int = KMOD_RUNNING  # KMOD_RUNNING, KMOD_PINNED, KMOD_PINNED_FOREVER
-    reason: str = ""  # pinned: what still points into it
+    state: int = KMOD_RUNNING  # KMOD_RUNNING, KMOD_PINNED, ... KMOD_STOPPING
+    reason: str = ""  # pinned: what still points into it; starting, stopping: for how long
+    busy_ms: int = 0  # starting, stopping: how long its routine has run
 
     @classmethod
     def from_entry(cls, e: KmodEntry) -> LoadedKext:
@@ -68,12 +77,40 @@ class LoadedKext:
             kernel_component=e.kernel_component,
             state=e.state,
             reason=e.reason,
+            busy_ms=e.busy_ms,
         )
+
+    @property
+    def running(self) -> bool:
+        return self.state == KMOD_RUNNING
 
     @property
     def pinned(self) -> bool:
         """Stopped, but kept in memory: something still points into it."""
-        return self.state != KMOD_RUNNING
+        return self.state in (KMOD_PINNED, KMOD_PINNED_FOREVER)
+
+    @property
+    def starting(self) -> bool:
+        """Loaded, and its start routine has not returned yet."""
+        return self.state == KMOD_STARTING
+
+    @property
+    def stopping(self) -> bool:
+        """Its stop routine has not returned yet."""
+        return self.state == KMOD_STOPPING
+
+    @property
+    def busy(self) -> bool:
+        """Its start or stop routine runs: nothing can be done to it until
+        that returns."""
+        return self.starting or self.stopping
+
+    @property
+    def state_name(self) -> str:
+        """'running', 'starting', 'stopped, pinned', ..."""
+        if self.running:
+            return "running"
+        return STATE_NAMES.get(self.state, f"state {self.state}")
 
     @property
     def pinned_forever(self) -> bool:
@@ -81,11 +118,11 @@ class LoadedKext:
         return self.state == KMOD_PINNED_FOREVER
 
     def state_line(self) -> str | None:
-        """The line kextstat prints under a pinned kext's row; None when running."""
-        if not self.pinned:
+        """The line kextstat prints under the row of a kext that is not
+        simply running; None when it is."""
+        if self.running:
             return None
-        name = STATE_NAMES.get(self.state, f"stopped, state {self.state}")
-        return f"{STATE_INDENT}{name}: {self.reason}"
+        return f"{STATE_INDENT}{self.state_name}: {self.reason}"
 
 
 KEXTSTAT_HEADER = "Index Refs Address    Size       Wired      Name (Version) <Linked Against>"
@@ -133,7 +170,7 @@ _ROW = re.compile(
     r"^\s*(\d+)\s+(-?\d+)\s+(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)\s+"
     r"(\S+) \(([^)]*)\)(?: <([\d ]+)>)?\s*$"
 )
-_STATE = re.compile(r"^\s+(stopped, [^:]+): (.*)$")
+_STATE = re.compile(r"^\s+(starting|stopping|stopped, [^:]+): (.*)$")
 _STATE_VALUES = {name: value for value, name in STATE_NAMES.items()}
 
 

@@ -9,16 +9,25 @@ with stop's value), and keeps its memory -- the kext is then stopped and
 pinned kext does not call stop again: it re-checks, and frees the kext
 once nothing points into it.
 
+The kernel waits for a stop routine about two seconds.  One that runs
+longer gets KMOD_UNLOAD answered EINPROGRESS: the kext is "stopping", and
+the kernel finishes the unload (or pins the kext, or keeps it running if
+stop refuses) when stop returns.  While a kext's start or stop routine
+runs, KMOD_UNLOAD is refused (EAGAIN) with the kernel's words on how long
+it has run.
+
 This module finds the kext by bundle id, turns each refusal into a
 sentence that names the kext, the reason and what to do (with the name
 of the kext function at each address the kernel gives), retries for a
 while when asked to (kextunload -w: a stop routine may be waiting for an
-asynchronous detach, a pinned kext for a callback to return), and forgets
-the host's record of an unloaded kext.
+asynchronous detach, a pinned kext for a callback to return, a start or
+stop routine may still run), and forgets the host's record of an
+unloaded kext.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,21 +42,31 @@ from finch.plist import load_info_plist
 from finch.session import GuestSession
 
 EIO = 5
+EINPROGRESS = 36
 RETRY_PAUSE = 0.25  # seconds between two tries of kextunload -w
 
 
 class UnloadRefused(KextError):
     """The kernel kept the kext: `status` is its errno, `stop_result` what
     the stop routine returned; `hopeless` when nothing will release it
-    before the guest reboots (waiting cannot help)."""
+    before the guest reboots (waiting cannot help); `stopping` when its
+    stop routine runs, so the unload is under way rather than refused
+    (`kext` is its row then)."""
 
     def __init__(
-        self, message: str, status: int, stop_result: int, *, hopeless: bool = False
+        self,
+        message: str,
+        status: int,
+        stop_result: int,
+        *,
+        hopeless: bool = False,
+        stopping: LoadedKext | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.stop_result = stop_result
         self.hopeless = hopeless
+        self.stopping = stopping
 
 
 @dataclass(frozen=True)
@@ -97,24 +116,33 @@ def unload_kext(
 
     With `wait` > 0, a refusal is tried again every RETRY_PAUSE seconds
     until the unload succeeds or `wait` seconds have passed, unless the
-    kernel says nothing will release the kext; on_refusal hears each
-    refusal whose words differ from the one before.  The last refusal is
-    raised."""
+    kernel says nothing will release the kext; a kext whose stop routine
+    runs is waited for, and one that the kernel stops listing then has
+    been unloaded.  on_refusal hears each refusal whose words differ from
+    the one before.  The last refusal is raised."""
     deadline = clock() + wait
     last = ""
     tries = 0
+    stopping: LoadedKext | None = None  # once its stop routine was seen running
     while True:
         tries += 1
         try:
-            kmod_id, leaks = _unload_once(session, identifier)
+            kmod_id, leaks = _unload_once(session, identifier, stopping)
             return UnloadResult(identifier, kmod_id, tries, leaks)
         except UnloadRefused as refused:
-            if str(refused) != last:
+            stopping = refused.stopping or stopping
+            if _gist(str(refused)) != last:
                 on_refusal(refused)
-                last = str(refused)
+                last = _gist(str(refused))
             if refused.hopeless or clock() + RETRY_PAUSE > deadline:
                 raise
         sleep(RETRY_PAUSE)
+
+
+def _gist(refusal: str) -> str:
+    """A refusal without its numbers: while a start or stop routine runs,
+    each refusal gives a longer running time, but says nothing new."""
+    return re.sub(r"\d+(?:\.\d+)?", "#", refusal)
 
 
 def _unloaded_after_all(
@@ -142,6 +170,15 @@ def _unloaded_after_all(
         )
         session.records.remove(identifier)
         return kext.index
+    if after.stopping:
+        raise UnloadRefused(
+            f"{identifier}: still stopping ({after.reason}); the reply to KMOD_UNLOAD was "
+            f"lost ({error.what}).  It stays loaded until stop returns, and the kernel then "
+            "unloads it: kextstat shows its state, kextunload -w SECONDS waits for it",
+            EINPROGRESS,
+            0,
+            stopping=after,
+        )
     state = "stopped and pinned" if after.pinned else "loaded"
     raise KextError(
         KextNames(session.records, kexts).annotate(
@@ -151,11 +188,23 @@ def _unloaded_after_all(
     )
 
 
-def _unload_once(session: GuestSession, identifier: str) -> tuple[int, str]:
+def _unload_once(
+    session: GuestSession, identifier: str, stopping: LoadedKext | None = None
+) -> tuple[int, str]:
     """One KMOD_UNLOAD; the kmod id it freed, and what the kext leaked
     (the kernel's report, its addresses named while the kext's symbols
-    are still known)."""
+    are still known).  `stopping`: the kext as an earlier try saw it, its
+    stop routine running -- if it is no longer listed, that stop routine
+    returned and the kernel unloaded it."""
     kexts = session.list_kexts()
+    if stopping is not None and not any(k.index == stopping.index for k in kexts):
+        session.note(
+            f"{identifier}: its stop routine returned after the kernel stopped waiting for "
+            f"it, and the kernel unloaded it; what it left behind, if anything, is reported "
+            f"in {session.link.console}"
+        )
+        session.records.remove(identifier)
+        return stopping.index, ""
     kext = find_loaded(kexts, identifier)
     try:
         reply = session.unload(kext.index)
@@ -167,6 +216,16 @@ def _unload_once(session: GuestSession, identifier: str) -> tuple[int, str]:
         leaks = KextNames(session.records, kexts).annotate(reply.message)
         session.records.remove(identifier)
         return kext.index, leaks
+    if reply.status == EINPROGRESS:
+        raise UnloadRefused(
+            f"{identifier}: still stopping (its stop routine has run for "
+            f"{reply.ran_ms / 1000:.1f} s); it stays loaded until stop returns, and the "
+            "kernel then unloads it: kextstat shows its state, kextunload -w SECONDS waits "
+            "for it",
+            reply.status,
+            reply.stop_result,
+            stopping=kext,
+        )
     if reply.status == EIO and reply.stop_result != 0:
         message = (
             f"{identifier}: stop routine returned {reply.stop_result} "
@@ -188,4 +247,5 @@ def _unload_once(session: GuestSession, identifier: str) -> tuple[int, str]:
         reply.status,
         reply.stop_result,
         hopeless=hopeless,
+        stopping=after if after is not None and after.stopping else None,
     )
