@@ -37,6 +37,7 @@ from finch.hostlink.codec import (
 from finch.hostlink.messages import (
     EVENT_LOG,
     KERNEL_READY,
+    KMOD_STARTING,
     ErrorReply,
     Event,
     HelloReply,
@@ -258,13 +259,21 @@ MESSAGES: list[Message] = [
     KmodLoadRequest(0xC000_0000, 4096, 0xC000_0100, 0xDEADBEEF, (3, 5), "1.0"),
     KmodLoadReply(0, 0, 7, ""),
     KmodLoadReply(17, 0, 0, "com.example.hello is already loaded"),
+    KmodLoadReply(36, 0, 7, "com.ex.k: its start routine has run for 2.0 s", 2003),
     KmodUnloadRequest(7),
     KmodUnloadReply(16, 5, "stop returned KERN_FAILURE"),
+    KmodUnloadReply(36, 0, "com.ex.k: its stop routine has run for 2.0 s", 2001),
     KmodListRequest(),
     KmodListReply(
         (
             KmodEntry(1, 3, 0, 0, 0, 0, 1, (), "com.apple.kpi.bsd", "8.0.0", "8.0.0b1"),
             KmodEntry(7, 0, 0xC000_0000, 4096, 4096, 0xDEADBEEF, 0, (1, 2), "com.ex.k", "1.0"),
+            KmodEntry(
+                *(8, 0, 0xC000_1000, 4096, 4096, 1, 0, (1,), "com.ex.s", "1.0"),
+                state=KMOD_STARTING,
+                reason="its start routine has run for 8.2 s (thread 14 in `ps`)",
+                busy_ms=8200,
+            ),
         )
     ),
     MonitorRequest("kextstat -l"),
@@ -277,6 +286,24 @@ MESSAGES: list[Message] = [
 @pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
 def test_each_message_round_trips(message: Message) -> None:
     assert type(message).decode(message.encode()) == message
+
+
+def test_how_long_a_routine_ran_comes_before_the_message_as_the_kernel_writes_it() -> None:
+    load = KmodLoadReply(36, 0, 7, "x", 2003).encode()
+    unload = KmodUnloadReply(36, 0, "y", 2001).encode()
+
+    assert load == struct.pack("<iiIIH", 36, 0, 7, 2003, 1) + b"x"
+    assert unload == struct.pack("<iiIH", 36, 0, 2001, 1) + b"y"
+
+
+def test_a_kmod_list_row_gives_state_then_busy_ms_then_reason() -> None:
+    entry = KmodEntry(
+        *(8, 0, 0x1000, 4096, 4096, 1, 0, (), "a", "1"), state=3, reason="r", busy_ms=8200
+    )
+
+    payload = KmodListReply((entry,)).encode()
+
+    assert payload.endswith(struct.pack("<HIH", 3, 8200, 1) + b"r")
 
 
 def test_a_short_payload_is_reported_not_misread() -> None:

@@ -5,77 +5,39 @@ gives when asked, never a guess."""
 
 from __future__ import annotations
 
-import json
-import os
-import plistlib
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
-from fakeguest import BUILD_ID, FakeGuest
+from fakeguest import FakeGuest, build_hello, make_rundir
 from kextinfo import kext_info
 
-from finch.build import Tree
 from finch.cli import kextstat
 from finch.hostlink.client import HostLink
 from finch.hostlink.codec import Frame, MsgType
-from finch.kext.build import build_kext
 from finch.kext.bundle import KextError
 from finch.kext.load import LoadError, load_kexts
 from finch.kext.records import KextRecord, KextRecords
 from finch.kext.unload import unload_kext
 from finch.session import GuestSession, SessionError
 
-REPO = Path(__file__).resolve().parents[2]
 IDENTIFIER = "com.example.hello"
-HELLO_C = """\
-#include <mach/mach_types.h>
-#include <mach/kmod.h>
-kern_return_t hello_start(kmod_info_t *ki, void *data);
-kern_return_t hello_stop(kmod_info_t *ki, void *data);
-kern_return_t hello_start(kmod_info_t *ki, void *data) { return KERN_SUCCESS; }
-kern_return_t hello_stop(kmod_info_t *ki, void *data) { return KERN_SUCCESS; }
-"""
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """com.example.hello, built: it links against nothing but kmod_info."""
-    src = tmp_path_factory.mktemp("src") / "hello"
-    src.mkdir()
-    (src / "Info.plist").write_bytes(plistlib.dumps(kext_info()))
-    (src / "hello.c").write_text(HELLO_C)
-    out = tmp_path_factory.mktemp("kexts")
-    return build_kext(src, tree=Tree(REPO), out_dir=out, echo=lambda s: None).bundle.path
+    return build_hello(tmp_path_factory.mktemp("hello"), kext_info())
 
 
 @pytest.fixture
-def rundir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A run directory whose machine.json names a live pid (ours), a kernel
-    ELF of the fake guest's build and a host link socket (short path)."""
+def rundir() -> Iterator[Path]:
+    """A run directory for the fake guest (a short path: a socket's)."""
     with tempfile.TemporaryDirectory(prefix="finch-") as d:
-        rundir = Path(d)
-        source = rundir / "kernel.c"
-        source.write_text(f'const char finch_build_id[] = "{BUILD_ID}";\n')
-        subprocess.run(["gcc", "-m32", "-c", str(source), "-o", str(rundir / "finch.elf")],
-                       check=True)  # fmt: skip
-        (rundir / "console.log").write_text("")
-        info = {
-            "pid": os.getpid(),
-            "qmp_socket": str(rundir / "qmp.sock"),
-            "kernel": str(rundir / "finch.elf"),
-            "console_log": str(rundir / "console.log"),
-            "qemu_log": str(rundir / "qemu.log"),
-            "serial2": str(rundir / "com2"),
-            "argv": [],
-            "started": "2026-01-01T00:00:00Z",
-        }
-        (rundir / "machine.json").write_text(json.dumps(info))
-        yield rundir
+        yield make_rundir(Path(d))
 
 
 @pytest.fixture
