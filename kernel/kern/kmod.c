@@ -1043,10 +1043,12 @@ kmod_check_idle(struct kmod *km, char *why, size_t whylen)
 	if (!kmod_busy(km))
 		return 0;
 	kmod_busy_words(km, busy, sizeof(busy));
-	snprintf(why, whylen, "%s (id %u) is still %s: %s.  It cannot be "
-	    "unloaded before that routine returns: wait (kextunload -w "
-	    "waits for it), or look at its thread with `ps`",
-	    km->km_info->name, km->km_info->id, kmod_busy_state(km), busy);
+	snprintf(why, whylen, "%s (id %u) is still %s: %s.  %s: wait "
+	    "(kextunload -w waits for it), or look at its thread with `ps`",
+	    km->km_info->name, km->km_info->id, kmod_busy_state(km), busy,
+	    km->km_state == KM_STARTING ? "It cannot be unloaded before its "
+	    "start routine returns" : "The kernel finishes unloading it "
+	    "when its stop routine returns");
 	return EAGAIN;
 }
 

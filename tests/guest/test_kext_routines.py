@@ -179,8 +179,8 @@ def test_a_stop_routine_that_sleeps_is_still_stopping_and_kextunload_w_waits_for
         "routine has run for "
     )
     assert refusal.endswith(
-        "It cannot be unloaded before that routine returns: wait (kextunload -w waits for "
-        "it), or look at its thread with `ps`"
+        "The kernel finishes unloading it when its stop routine returns: wait (kextunload -w "
+        "waits for it), or look at its thread with `ps`"
     )
     assert note.startswith(
         "kextunload: com.example.slowstop: its stop routine returned after the kernel "
@@ -206,8 +206,8 @@ def test_a_start_routine_that_never_returns_holds_nobody_else_up(
     assert status == 1
     assert re.fullmatch(
         rf"kextunload: com\.example\.forever \(id {forever.index}\) is still starting: "
-        rf"{STILL_STARTING.pattern}[^.]*\.  It cannot be unloaded before that routine returns: "
-        r"wait \(kextunload -w waits for it\), or look at its thread with `ps`\n",
+        rf"{STILL_STARTING.pattern}[^.]*\.  It cannot be unloaded before its start routine "
+        r"returns: wait \(kextunload -w waits for it\), or look at its thread with `ps`\n",
         err,
     ), err
     ps = guest.monitor("ps")

@@ -281,13 +281,16 @@ class FakeGuest:
         if kmod is None:
             return KmodUnloadReply(2, 0, f"no kext with id {kmod_id} is loaded")
         if kmod.state in (KMOD_STARTING, KMOD_STOPPING):
-            state = "starting" if kmod.state == KMOD_STARTING else "stopping"
+            state, then = (
+                ("starting", "It cannot be unloaded before its start routine returns")
+                if kmod.state == KMOD_STARTING
+                else ("stopping", "The kernel finishes unloading it when its stop routine returns")
+            )
             return KmodUnloadReply(
                 EAGAIN,
                 0,
-                f"{kmod.name} (id {kmod_id}) is still {state}: {kmod.reason}.  It cannot be "
-                "unloaded before that routine returns: wait (kextunload -w waits for it), or "
-                "look at its thread with `ps`",
+                f"{kmod.name} (id {kmod_id}) is still {state}: {kmod.reason}.  {then}: wait "
+                "(kextunload -w waits for it), or look at its thread with `ps`",
             )
         if kmod.name in self.stop_takes:
             self._run_routine(kmod, self.stop_takes[kmod.name])

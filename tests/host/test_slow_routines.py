@@ -185,7 +185,7 @@ def test_kextunload_of_a_kext_still_starting_is_refused_with_the_kernels_reason(
     assert status == 1
     assert re.fullmatch(
         rf"kextunload: {HELLO} \(id {kmod_id}\) is still starting: its start routine has run "
-        r"for 2\.\d s \(thread 9 in `ps`\)\.  It cannot be unloaded before that routine "
+        r"for 2\.\d s \(thread 9 in `ps`\)\.  It cannot be unloaded before its start routine "
         r"returns: wait \(kextunload -w waits for it\), or look at its thread with `ps`\n",
         capsys.readouterr().err,
     )
@@ -237,6 +237,10 @@ def test_kextunload_w_waits_for_the_stop_routine_and_forgets_the_kext(
     lines = err.splitlines()
     assert lines[0] == f"kextunload: {STILL_STOPPING}"
     assert lines[1].startswith(f"kextunload: {HELLO} (id {kmod_id}) is still stopping: its stop")
+    assert lines[1].endswith(
+        "The kernel finishes unloading it when its stop routine returns: wait (kextunload -w "
+        "waits for it), or look at its thread with `ps`"
+    )
     assert lines[2] == (
         f"kextunload: {HELLO}: its stop routine returned after the kernel stopped waiting for "
         "it, and the kernel unloaded it; what it left behind, if anything, is reported in its "
