@@ -290,7 +290,7 @@ class GuestSession:
         by a stop routine that returned after kextunload stopped waiting.
         A record of a load not yet answered (no kmod id) is left alone."""
         for record in self.records.all():
-            if record.kmod_id == 0 or any(record.describes(k) for k in kexts):
+            if record.kmod_id == 0 or any(k.identifier == record.identifier for k in kexts):
                 continue
             self.records.remove(record.identifier)
             self.note(
