@@ -19,8 +19,8 @@ The kernel runs a stop routine in a thread of its own and waits for it
 about two seconds.  One that runs longer is left running: the kext stays
 loaded, "stopping", and the kernel unloads it (or keeps it running, if
 stop refuses) when stop returns; kextunload says "still stopping" and
-exits with status 3, or with -w waits for it.  A kext whose start or
-stop routine still runs cannot be unloaded: kextunload says for how long
+exits with status 3, or with -w waits for it.  A kext whose start
+routine still runs cannot be unloaded yet: kextunload says for how long
 it has run (-w waits for it).  A routine that never returns keeps its
 kext until the guest reboots: a kernel thread cannot be killed safely.
 
