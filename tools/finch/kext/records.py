@@ -12,9 +12,14 @@ run directory's symbols/ folder (build/run/symbols/ for `finch run`):
                        globals, which a kext linked against it resolves to
 
 They are written before KMOD_LOAD (a panic in the start routine is then
-symbolized too) and removed when the load fails or the kext is unloaded;
-whoever starts a guest in a run directory used before (`finch run`, the
-kext benchmark) clears the folder first.  A record is trusted only
+symbolized too) and removed when the load fails or the kext is unloaded.
+A kext whose start routine still runs when the kernel answers is loaded
+("starting"), so its record stays; if that start fails after all, the
+kernel unloads the kext by itself, and kextstat or kextload drops the
+record once the kernel no longer lists the kext
+(GuestSession.forget_unloaded).  Whoever starts a guest in a run
+directory used before (`finch run`, the kext benchmark) clears the folder
+first.  A record is trusted only
 while the kernel lists a kext of that name at that address with that
 image CRC: only then are its symbols where the record says.
 
