@@ -316,8 +316,8 @@ fail:
 }
 
 /*
- * Stop runs in the host link's thread, and kextunload waits for it (5 s,
- * then once more, then it gives up), so every wait here is bounded.  It
+ * Stop runs in a thread of its own and kextunload waits 2 s for it
+ * before it says "still stopping", so every wait here is bounded.  It
  * may be called again after it returned KERN_FAILURE: each step checks
  * whether it was done already, and the detach is never repeated.
  */

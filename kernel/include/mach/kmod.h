@@ -29,15 +29,17 @@ struct kmod_info;
  * what stop has taken back already).  A stop that succeeded is not
  * called again.
  *
- * Both run in the host link's thread ("hostlink"), in thread context,
- * with the kmod table's mutex held, and must return holding no lock they
- * took.  They may sleep, but meanwhile no other kext loads or unloads,
- * kextstat waits, and the host link answers nothing else.  kextload and
- * kextunload wait 5 s for the answer, send the request once more, wait
- * 5 s again, then give up ("no reply ... the guest may be hung"), while
- * the routine goes on: its result still counts in the guest, unseen.  So
- * bound every wait to a second or so; if stop must wait longer for an
- * asynchronous detach, return KERN_FAILURE (kextunload -w retries).
+ * Each call runs in a kernel thread of its own ("kmod start <id>",
+ * "kmod stop <id>" in `ps`), in thread context, with no kernel lock
+ * held, and must return holding no lock it took.  It may sleep; other
+ * kexts load and unload meanwhile and the host link keeps answering.
+ * kextload and kextunload wait 2 s for the routine, then say "still
+ * starting" or "still stopping" (exit status 3) and kextstat shows the
+ * state until it returns; the result then takes effect (a late failed
+ * start unloads the kext, printed on the console).  A routine that never
+ * returns keeps its kext until reboot: a kernel thread cannot be killed.
+ * So bound every wait to a second or so; if stop must wait longer for
+ * an asynchronous detach, return KERN_FAILURE (kextunload -w retries).
  */
 typedef kern_return_t kmod_start_func_t(struct kmod_info *ki, void *data);
 typedef kern_return_t kmod_stop_func_t(struct kmod_info *ki, void *data);
