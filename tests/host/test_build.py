@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from finch import ksyms
 from finch.build import (
     Tree,
     asm_flags,
@@ -27,6 +28,7 @@ SECTIONS {
     .rodata : { *(.rodata*) }
     .data : { *(.data*) }
     .bss : { *(.bss*) *(COMMON) }
+    .ksyms : { *(.ksyms) }
 }
 """
 
@@ -170,6 +172,40 @@ def test_an_undefined_symbol_fails_the_link_with_lds_message(tree):
         "int missing(void);\nint kpi_value(void) { return missing(); }\n",
     )
     with pytest.raises(BuildError, match="undefined reference to `missing'"):
+        build_kernel(tree, echo=quiet)
+    assert not tree.kernel_elf.exists()
+
+
+def test_the_kernel_links_twice_and_its_table_names_its_functions(tree):
+    shown = []
+    build_kernel(tree, echo=shown.append)
+
+    assert [line.split()[:2] for line in shown if line.startswith("  LD")] == [
+        ["LD", "build/kernel/finch.pass1.elf"],
+        ["LD", "images/finch.elf"],
+    ]
+    data = tree.kernel_elf.read_bytes()
+    functions = ksyms.kernel_functions(data)
+    assert {f.name for f in functions} == {"start", "kmain", "kpi_value"}
+    first = ksyms.kernel_functions((tree.root / "build/kernel/finch.pass1.elf").read_bytes())
+    assert functions == first
+    table = (tree.root / "build/kernel/gen/ksyms.bin").read_bytes()
+    assert ksyms.decode(table, 0x100000, 0x101000) == functions
+    assert table in data
+
+
+def test_a_table_that_moves_a_function_fails_the_build_loudly(tree):
+    """.ksyms placed before the code: the second link moves every function."""
+    write(
+        tree.root / "kernel/i386/kernel.ld",
+        LINKER_SCRIPT.replace("    .ksyms : { *(.ksyms) }\n", "").replace(
+            ".text : {", ".ksyms : { *(.ksyms) }\n    .text : {"
+        ),
+    )
+
+    with pytest.raises(
+        BuildError, match=r"differ between the two links: .*kmain 0x[0-9a-f]{8} -> kmain 0x"
+    ):
         build_kernel(tree, echo=quiet)
     assert not tree.kernel_elf.exists()
 

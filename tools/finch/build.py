@@ -4,7 +4,15 @@ source tree's layout and where the outputs go.
     kernel/**/*.c, *.S  --gcc-->  build/kernel/**/*.o  (in parallel, incremental)
     build/kernel/gen/kmod_components.c (from kernel/exports, when they change)
     build/kernel/gen/version.c (new build id for every link)
-    ld -T kernel/i386/kernel.ld  -->  images/finch.elf
+    ld -T kernel/i386/kernel.ld  -->  build/kernel/finch.pass1.elf
+    its function symbols  -->  build/kernel/gen/ksyms.S (finch.ksyms)
+    ld -T kernel/i386/kernel.ld, with ksyms.o  -->  images/finch.elf
+
+The kernel links twice, as Linux does for kallsyms: the first link gives
+every function its address, the second adds the table of their names
+(kern/ksyms.c reads it) in the .ksyms section, which kernel.ld places
+last so that no function moves.  The build checks that none did and
+fails if one did.
 
 A source is recompiled when it, or a header its .d file lists, is newer than
 its object, or when the flags changed (build/kernel/.flags).  The kernel is
@@ -26,7 +34,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from finch import __version__
+from finch import __version__, ksyms
+from finch.elf32 import Elf32Error, read_sections
 from finch.errors import BuildError
 from finch.exports import kmod_components_source, load_exports
 from finch.symbolize import read_build_identity
@@ -110,6 +119,11 @@ class Tree:
     @property
     def generated_dir(self) -> Path:
         return self.object_dir / "gen"
+
+    @property
+    def first_link_elf(self) -> Path:
+        """The kernel as linked without its symbol table (see _link)."""
+        return self.object_dir / "finch.pass1.elf"
 
     @property
     def image_dir(self) -> Path:
@@ -412,22 +426,55 @@ def new_build_id() -> str:
 def _link(
     tree: Tree, objects: Sequence[Path], cflags: Sequence[str], *, verbose: bool, echo: Echo
 ) -> str:
+    """Link the kernel twice: without, then with its symbol table.  The
+    build id is the same in both."""
     build_id = new_build_id()
     build_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tree.generated_dir.mkdir(parents=True, exist_ok=True)
     gen_source = tree.generated_dir / "version.c"
     gen_source.write_text(version_source(build_id, build_date))
-    gen_unit = Unit(
-        Path(tree.relative(gen_source)), Path(tree.relative(tree.generated_dir / "version.o"))
-    )
-    gen = _run_compile(tree.root, gen_unit, _compile_command(gen_unit, cflags))
-    if verbose:
-        echo(shlex.join(gen.command))
-    if gen.returncode != 0:
-        raise BuildError(f"compiling the generated {gen_unit.source} failed:\n{gen.output}")
+    gen_unit = _compile_generated(tree, gen_source, cflags, verbose=verbose, echo=echo)
 
     tree.image_dir.mkdir(parents=True, exist_ok=True)
+    inputs = [*objects, gen_unit.object]
+    first = Path(tree.relative(tree.first_link_elf))
+    _ld(tree, first, inputs, verbose=verbose, echo=echo, note="without symbols")
+    functions = ksyms.kernel_functions(tree.first_link_elf.read_bytes())
+    table = ksyms.section(functions)
+    ksyms_unit = _write_ksyms(tree, table, len(functions), cflags, verbose=verbose, echo=echo)
+    echo(f"  KSYMS   {ksyms_unit.source} ({len(functions)} functions, {len(table)} bytes)")
+
     elf = Path(tree.relative(tree.kernel_elf))
+    _ld(
+        tree,
+        elf,
+        [*inputs, ksyms_unit.object],
+        verbose=verbose,
+        echo=echo,
+        note=f"build {build_id}",
+    )
+    _check_second_link(tree, functions, table)
+    (tree.object_dir / ".link").write_text("\n".join(str(o) for o in objects) + "\n")
+    return build_id
+
+
+def _compile_generated(
+    tree: Tree, source: Path, cflags: Sequence[str], *, verbose: bool, echo: Echo
+) -> Unit:
+    """Compile a file the build wrote under build/kernel/gen/."""
+    unit = Unit(Path(tree.relative(source)), Path(tree.relative(source.with_suffix(".o"))))
+    done = _run_compile(tree.root, unit, _compile_command(unit, cflags))
+    if verbose:
+        echo(shlex.join(done.command))
+    if done.returncode != 0:
+        raise BuildError(f"compiling the generated {unit.source} failed:\n{done.output}")
+    return unit
+
+
+def _ld(
+    tree: Tree, elf: Path, inputs: Sequence[Path], *, verbose: bool, echo: Echo, note: str
+) -> None:
+    """ld the objects into `elf` (both relative to the repository root)."""
     command = [
         LD,
         *_LINK_FLAGS[:2],
@@ -436,19 +483,75 @@ def _link(
         *_LINK_FLAGS[2:],
         "-o",
         str(elf),
-        *(str(o) for o in objects),
-        str(gen_unit.object),
+        *(str(o) for o in inputs),
     ]
-    echo(shlex.join(command) if verbose else f"  LD      {elf} (build {build_id})")
+    echo(shlex.join(command) if verbose else f"  LD      {elf} ({note})")
     proc = subprocess.run(command, cwd=tree.root, capture_output=True, text=True)
     if proc.returncode != 0:
-        tree.kernel_elf.unlink(missing_ok=True)
+        (tree.root / elf).unlink(missing_ok=True)
         raise BuildError(
             f"linking {elf} failed:\n{(proc.stdout + proc.stderr).rstrip()}\n"
             "Fix the undefined or duplicate symbols above and run `make build` again."
         )
-    (tree.object_dir / ".link").write_text("\n".join(str(o) for o in objects) + "\n")
-    return build_id
+
+
+def ksyms_source(table: Path, count: int, size: int) -> str:
+    """build/kernel/gen/ksyms.S: the table (finch.ksyms) in section .ksyms."""
+    return (
+        "/* Generated by tools/finch/build.py for every link: do not edit.\n"
+        f" * The kernel's {count} function names, {size} bytes (kern/ksyms.h):\n"
+        " * kernel.ld places .ksyms last, so that adding it moves no function. */\n"
+        '\t.section .ksyms, "a"\n'
+        f"\t.balign {ksyms.ALIGNMENT}\n"
+        f'\t.incbin "{table}"\n'
+    )
+
+
+def _write_ksyms(
+    tree: Tree, table: bytes, count: int, cflags: Sequence[str], *, verbose: bool, echo: Echo
+) -> Unit:
+    """Write the table and the assembly that holds it; compile that."""
+    binary = tree.generated_dir / "ksyms.bin"
+    binary.write_bytes(table)
+    source = tree.generated_dir / "ksyms.S"
+    source.write_text(ksyms_source(Path(tree.relative(binary)), count, len(table)))
+    return _compile_generated(tree, source, cflags, verbose=verbose, echo=echo)
+
+
+def _check_second_link(tree: Tree, functions: Sequence[ksyms.Function], table: bytes) -> None:
+    """The table names the functions of the first link: each must be where
+    it was, and the table in .ksyms.  Otherwise the ELF goes, loudly."""
+    elf = tree.kernel_elf
+    data = elf.read_bytes()
+    problems = []
+    try:
+        now = ksyms.kernel_functions(data)
+        section = next((s for s in read_sections(data) if s.name == ".ksyms"), None)
+    except Elf32Error as e:
+        now, section = [], None
+        problems.append(f"it cannot be read back ({e})")
+    if now != list(functions):
+        moved = [
+            f"{b.name} {b.address:#010x} -> {a.name} {a.address:#010x}"
+            for b, a in zip(functions, now, strict=False)
+            if a != b
+        ]
+        if len(now) != len(functions):
+            moved.append(f"{len(functions)} functions in the first, {len(now)} in the second")
+        problems.append(
+            f"the functions differ between the two links: {', '.join(moved[:3])}"
+            + (f" (and {len(moved) - 3} more)" if len(moved) > 3 else "")
+        )
+    if section is None or data[section.offset : section.offset + section.size] != table:
+        problems.append("its .ksyms section does not hold the table generated for it")
+    if problems:
+        elf.unlink(missing_ok=True)
+        raise BuildError(
+            f"the kernel's symbol table does not fit {tree.relative(elf)}: "
+            + "; ".join(problems)
+            + f".  {tree.relative(tree.linker_script)} must place .ksyms after every other "
+            "section (before _kernel_end), so that the table's size moves no function"
+        )
 
 
 def generate_sources(tree: Tree) -> list[Unit]:
