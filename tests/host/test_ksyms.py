@@ -1,14 +1,23 @@
 """The guest's function-name tables (finch.ksyms): which symbols they hold,
-their layout, and what the kernel's checks refuse."""
+their layout, and what the kernel's checks refuse -- and the table the
+kext linker puts at the end of every kext's block."""
 
 from __future__ import annotations
 
 import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from finch import ksyms
 from finch.ksyms import Candidate, Function, KsymError
+from finch.link import LinkError, Namespace, link_kext, plan
+from finch.symbolize import Symbolizer
+
+LOAD = 0x00C0_0000
+PAGE = 4096
+KMOD_INFO = "int kmod_info[42] = { 1 };\n"
 
 
 def candidate(address: int, name: str, size: int = 0, **kind: bool) -> Candidate:
@@ -20,6 +29,15 @@ def candidate(address: int, name: str, size: int = 0, **kind: bool) -> Candidate
         is_global=kind.get("is_global", True),
         limit=0x1100,
     )
+
+
+def compile_c(tmp_path: Path, source: str, name: str = "kext") -> Path:
+    c = tmp_path / f"{name}.c"
+    c.write_text(source)
+    obj = tmp_path / f"{name}.o"
+    gcc = ["gcc", "-m32", "-O2", "-ffreestanding", "-fno-pic", "-fno-pie", "-g"]
+    subprocess.run([*gcc, "-c", str(c), "-o", str(obj)], check=True)
+    return obj
 
 
 TABLE = [Function(0x1010, 0x20, "first"), Function(0x1040, 0x10, "second")]
@@ -130,3 +148,50 @@ def test_a_name_that_runs_into_the_trailer_is_refused():
 def test_a_region_too_small_for_a_trailer_has_no_table():
     with pytest.raises(KsymError, match="cannot hold"):
         ksyms.decode(b"KSYM", 0, 0x1000)
+
+
+# -- a kext's block ---------------------------------------------------------
+
+SOURCE = (
+    KMOD_INFO + "static int counter;\n"
+    "static __attribute__((noinline)) void bump(void) { counter++; }\n"
+    "int kext_start(void) { bump(); return counter; }\n"
+    "int kext_stop(void) { bump(); return 0; }\n"
+)
+
+
+def test_a_kexts_image_fills_whole_pages_and_ends_with_the_trailer(tmp_path: Path):
+    obj = compile_c(tmp_path, SOURCE)
+
+    linked = link_kext(obj, LOAD, Namespace())
+
+    assert linked.size % PAGE == 0
+    assert linked.size == plan(obj).size
+    magic, version, offset, count = struct.unpack_from("<4sIII", linked.image, linked.size - 16)
+    assert (magic, version, count) == (b"KSYM", 1, 3)
+    assert plan(obj).code_and_data <= offset < linked.size - 16
+
+
+def test_the_kexts_table_names_what_the_host_names(tmp_path: Path):
+    obj = compile_c(tmp_path, SOURCE)
+    linked = link_kext(obj, LOAD, Namespace())
+    host = Symbolizer()
+    host.add_image(linked.write_symbol_file(tmp_path / "kext.sym"), name="kext")
+
+    functions = ksyms.decode(linked.image, LOAD, LOAD + linked.size)
+
+    assert sorted(f.name for f in functions) == ["bump", "kext_start", "kext_stop"]
+    for f in functions:
+        assert host.lookup(f.address).function == f.name
+        assert host.lookup(f.address + f.size - 1).function == f.name
+    assert functions[0].address == linked.section_address(".text")
+
+
+def test_the_table_counts_against_the_size_limit(tmp_path: Path):
+    names = "".join(f"void function_with_a_long_name_{i:04d}(void) {{}}\n" for i in range(200))
+    obj = compile_c(tmp_path, KMOD_INFO + names)
+    layout = plan(obj)
+    assert layout.size - layout.code_and_data > 200 * (12 + 30)
+
+    with pytest.raises(LinkError, match=r"of code and data, the rest its function names"):
+        link_kext(obj, LOAD, Namespace(), max_size=layout.size - PAGE)

@@ -6,7 +6,10 @@ This is kextload's link step, done on the host as early Mac OS X did:
      little-endian, i386, relocatable, and not damaged;
   2. lay out its allocated sections (text, read-only data, data, then bss),
      each at its alignment, into one image that starts at the load address;
-     bss and common symbols are zero-filled in the image;
+     bss and common symbols are zero-filled in the image; then the table
+     of the kext's function names (finch.ksyms), and zeros up to the end
+     of the last page, whose last 16 bytes are the table's trailer: the
+     kernel names the kext's functions from it (kern/ksyms.c);
   3. give every symbol an address: the kext's own from the layout, each
      undefined one from the libraries the kext declares in OSBundleLibraries
      (KPI bundles and loaded library kexts) and from nothing else;
@@ -32,6 +35,7 @@ from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
 
+from finch import ksyms
 from finch.errors import LinkError
 from finch.kextobject import (
     KMOD_INFO_SYMBOL,
@@ -128,8 +132,15 @@ class Layout:
 
     offsets: dict[int, int]  # section index -> offset in the image
     commons: dict[str, int]  # common symbol -> offset in the image
-    size: int
+    size: int  # whole pages: the code and data, the symbol table, its trailer
     alignment: int  # the load address must be a multiple of this
+    functions: tuple[ksyms.Function, ...] = ()  # at their offsets in the image
+    symbols_offset: int = 0  # where the symbol table starts in the image
+
+    @property
+    def code_and_data(self) -> int:
+        """Bytes before the symbol table."""
+        return self.symbols_offset
 
 
 ObjectSource = bytes | Path | str | KextObject
@@ -225,7 +236,37 @@ def _layout(obj: KextObject) -> Layout:
             offset = _align(offset, align)
             commons[sym.name] = offset
             offset += sym.size
-    return Layout(offsets, commons, offset, alignment)
+    functions = _functions(obj, offsets)
+    symbols_offset = _align(offset, ksyms.ALIGNMENT)
+    end = symbols_offset + ksyms.table_size(functions) + ksyms.TRAILER.size
+    size = _align(end, ksyms.PAGE_SIZE)
+    return Layout(offsets, commons, size, alignment, tuple(functions), symbols_offset)
+
+
+def _functions(obj: KextObject, offsets: dict[int, int]) -> list[ksyms.Function]:
+    """The kext's functions at their offsets in the image, for its table."""
+    candidates = []
+    for sym in obj.symbols:
+        function = sym.type == "STT_FUNC"
+        if not isinstance(sym.shndx, int) or sym.shndx not in offsets:
+            continue
+        if not (function or sym.type == "STT_NOTYPE") or not ksyms.wanted(sym.name, function):
+            continue
+        sec = obj.sections[sym.shndx]
+        if not sec.flags & SH_FLAGS.SHF_EXECINSTR or not 0 <= sym.value < sec.size:
+            continue  # a damaged symbol may point past its section: no name
+        start = offsets[sym.shndx]
+        candidates.append(
+            ksyms.Candidate(
+                address=start + sym.value,
+                size=min(sym.size, sec.size - sym.value),
+                name=sym.name,
+                function=function,
+                is_global=sym.bind == "STB_GLOBAL",
+                limit=start + sec.size,
+            )
+        )
+    return ksyms.select(candidates)
 
 
 def _defined_address(obj: KextObject, layout: Layout, sym: Symbol, base: int) -> int | None:
@@ -386,8 +427,10 @@ def link_kext(
         raise LinkError(
             subject,
             [
-                f"the image is {layout.size} bytes, more than the limit of {max_size}: "
-                "make the kext smaller (large static tables?) or raise the limit"
+                f"the image is {layout.size} bytes ({layout.code_and_data} of code and "
+                f"data, the rest its function names and padding to whole pages), more than "
+                f"the limit of {max_size}: make the kext smaller (large static tables?) "
+                "or raise the limit"
             ],
         )
     if load_address % layout.alignment:
@@ -420,6 +463,7 @@ def link_kext(
     for i, offset in layout.offsets.items():
         sec = o.sections[i]
         image[offset : offset + len(sec.contents)] = sec.contents  # bss stays zero
+    _put_symbol_table(image, layout, load_address)
     problems += _relocate(o, layout, image, addresses, load_address)
     if problems:
         raise LinkError(subject, problems)
@@ -458,6 +502,14 @@ def link_kext(
         sections=sections,
         source=data,
     )
+
+
+def _put_symbol_table(image: bytearray, layout: Layout, load_address: int) -> None:
+    """The function names after the code and data, the trailer in the
+    last bytes of the last page (finch.ksyms)."""
+    table = ksyms.encode(layout.functions, load_address)
+    image[layout.symbols_offset : layout.symbols_offset + len(table)] = table
+    image[-ksyms.TRAILER.size :] = ksyms.trailer(layout.symbols_offset, len(layout.functions))
 
 
 def _relocate(
