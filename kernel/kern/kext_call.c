@@ -1,13 +1,15 @@
 /*
  * The panic of kern/kext_call.h: a callback returned holding a lock it
  * took, having released one the kernel held, or with interrupts turned
- * the other way.  The message names the callback and its kext; for a
- * lock, where it was taken, which also starts the backtrace.
+ * the other way.  The message names the callback (its address, function
+ * and kext); for a lock, where it was taken, which also starts the
+ * backtrace.
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
 #include <kern/kext_call.h>
 #include <kern/kmod_var.h>
+#include <kern/ksyms.h>
 #include <kern/locks_var.h>
 #include <kern/panic_var.h>
 #include <kern/thread_var.h>
@@ -15,7 +17,7 @@
 static void __dead2 __printflike(2, 3)
 kext_call_panic(uint32_t caller, const char *fmt, ...)
 {
-	static char msg[256];
+	static char msg[384];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -33,16 +35,13 @@ kext_call_violation(const struct kext_call *kc, const void *callback)
 {
 	uint32_t caller = (uint32_t)__builtin_return_address(0);
 	uint32_t fn = (uint32_t)callback, now = sched_current->th_nlocks;
-	const kmod_info_t *ki = kmod_lookup_address(fn);
-	char who[128];
+	char name[KSYM_TEXT_MAX], who[KSYM_TEXT_MAX + 32];
 	bool intr;
 
-	if (ki != NULL)
-		snprintf(who, sizeof(who), "kext callback 0x%08x (%s) returned",
-		    fn, ki->name);
-	else
-		snprintf(who, sizeof(who), "kernel callback 0x%08x returned",
-		    fn);
+	/* "kext callback 0x00401234 tick (com.example.ticker) returned" */
+	snprintf(who, sizeof(who), "%s callback %s returned",
+	    kmod_lookup_address(fn) != NULL ? "kext" : "kernel",
+	    ksym_format(name, sizeof(name), fn, KSYM_KEXT));
 	if (now > kc->kc_locks)
 		lck_held_panic(caller, kc->kc_locks, who);
 	if (now < kc->kc_locks)

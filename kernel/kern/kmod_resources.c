@@ -7,6 +7,7 @@
 #include <sys/systm.h>
 #include <kern/kmod_resources.h>
 #include <kern/kmod_var.h>
+#include <kern/ksyms.h>
 #include <kern/monitor.h>
 
 extern char _kernel_start[], _kernel_end[];
@@ -89,6 +90,16 @@ kmod_owner_holds_addr(const struct kmod_owner *query, uint32_t addr)
 }
 
 /* ---- the reporters ---- */
+
+const char *
+kmod_resource_func(const struct kmod_owner *owner, uint32_t func, char *buf,
+    size_t len)
+{
+	if (kmod_owner_loaded(owner))
+		return ksym_format(buf, len, func, 0);
+	snprintf(buf, len, "0x%08x", func);
+	return buf;
+}
 
 LINKER_SET_DECLARE(kmod_resource, const struct kmod_resource_reporter);
 

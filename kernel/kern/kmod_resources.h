@@ -103,7 +103,7 @@ bool	kmod_owner_holds_addr(const struct kmod_owner *query, uint32_t addr);
 /*
  * What a reporter found: one line.  The text says what it is as the
  * student knows it (a tag's or group's name, the function a call runs as
- * 0x%08x so that the host can name it) and how much: "OSMalloc tag
+ * kmod_resource_func() gives it) and how much: "OSMalloc tag
  * 'com.example.leaky': 3 blocks, 384 bytes".
  */
 #define KMOD_RESOURCE_TEXT	160
@@ -122,6 +122,15 @@ struct kmod_resource {
  */
 typedef void kmod_resource_emit_t(const struct kmod_resource *kr,
     void *arg);
+
+/*
+ * The function an object of `owner` calls, for a reporter's text: its
+ * address and name ("0x00401234 leaky_tick", kern/ksyms.h) while the
+ * owner is loaded; only the address once it is not, as the memory there
+ * may hold another kext by then.  Returns buf (KSYM_TEXT_MAX bytes).
+ */
+const char *kmod_resource_func(const struct kmod_owner *owner, uint32_t func,
+	    char *buf, size_t len);
 
 /* Emit one line for each thing of this subsystem that `query` matches. */
 typedef void kmod_resource_func_t(const struct kmod_owner *query,

@@ -12,6 +12,7 @@
 #include <kern/kalloc.h>
 #include <kern/kmod_resources.h>
 #include <kern/kmod_var.h>
+#include <kern/ksyms.h>
 #include <kern/locks_var.h>
 #include <kern/monitor.h>
 #include <kern/panic_var.h>
@@ -212,21 +213,19 @@ lck_held_name(const struct lck_held *lh)
 void
 lck_held_panic(uint32_t caller, uint32_t before, const char *who)
 {
-	static char msg[384];
+	static char msg[512], taker[KSYM_TEXT_MAX];
 	thread_t th = current_thread();
 	const struct lck_held *lh = &th->th_locks[th->th_nlocks - 1];
-	const kmod_info_t *ki = kmod_lookup_address(lh->lh_caller);
 	struct panic_frame pf = { 0, lh->lh_caller };
 	uint32_t more = th->th_nlocks - before - 1;
 	size_t len;
 
-	len = snprintf(msg, sizeof(msg), "%s holding %s '%s' taken at 0x%08x",
+	/* "... taken at 0x00401240 tick+0x1c (com.example.ticker)" */
+	len = snprintf(msg, sizeof(msg), "%s holding %s '%s' taken at %s",
 	    who, lck_kind_name(lh->lh_kind), lck_held_name(lh),
-	    lh->lh_caller);
-	if (ki != NULL)
-		len += snprintf(msg + len, sizeof(msg) - len, " (%s)",
-		    ki->name);
-	if (more > 0)
+	    ksym_format(taker, sizeof(taker), lh->lh_caller,
+	    KSYM_RETURN | KSYM_KEXT));
+	if (more > 0 && len < sizeof(msg))
 		snprintf(msg + len, sizeof(msg) - len, ", and %u more lock%s",
 		    more, more > 1 ? "s" : "");
 	panic_report(caller, msg, NULL, &pf, get_ebp());

@@ -16,6 +16,7 @@
 #include <kern/kalloc.h>
 #include <kern/kmod_check.h>
 #include <kern/kmod_resources.h>
+#include <kern/ksyms.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
@@ -200,12 +201,13 @@ void
 thread_terminate_self(void)
 {
 	thread_t self = current_thread();
-	char who[96];
+	char name[KSYM_TEXT_MAX], who[KSYM_TEXT_MAX + 64];
 
 	if (self->th_nlocks > 0) {
-		snprintf(who, sizeof(who), "thread %u '%s' (started at %p) "
+		snprintf(who, sizeof(who), "thread %u '%s' (started at %s) "
 		    "ended", self->th_id, self->th_name,
-		    self->th_continuation);
+		    ksym_format(name, sizeof(name),
+		    (uint32_t)self->th_continuation, KSYM_KEXT));
 		lck_held_panic((uint32_t)__builtin_return_address(0), 0, who);
 	}
 	sched_exit();
@@ -345,6 +347,7 @@ thread_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
 {
 	struct kmod_resource kr = { "thread", 1,
 	    THREAD_STACK_SIZE + sizeof(struct thread), "" };
+	char func[KSYM_TEXT_MAX];
 	thread_t th;
 
 	simple_lock(&sched_lock);
@@ -353,9 +356,9 @@ thread_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
 		    (uint32_t)th->th_continuation))
 			continue;
 		snprintf(kr.kr_text, sizeof(kr.kr_text), "thread '%s' (%u) "
-		    "started at 0x%08x: %s, %u bytes", th->th_name, th->th_id,
-		    (uint32_t)th->th_continuation, thread_state_name(th),
-		    kr.kr_bytes);
+		    "started at %s: %s, %u bytes", th->th_name, th->th_id,
+		    kmod_resource_func(query, (uint32_t)th->th_continuation,
+		    func, sizeof(func)), thread_state_name(th), kr.kr_bytes);
 		emit(&kr, arg);
 	}
 	simple_unlock(&sched_lock);

@@ -14,6 +14,7 @@
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
 #include <kern/kmod_resources.h>
+#include <kern/ksyms.h>
 #include <kern/kmod_var.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
@@ -444,7 +445,7 @@ thread_call_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
 	    "" };
 	uint64_t now = mach_absolute_time();
 	thread_call_t call;
-	char state[32];
+	char state[32], func[KSYM_TEXT_MAX];
 
 	simple_lock(&call_lock);
 	TAILQ_FOREACH(call, &call_allocated, ce_all) {
@@ -460,8 +461,9 @@ thread_call_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
 		else
 			strlcpy(state, "idle", sizeof(state));
 		snprintf(kr.kr_text, sizeof(kr.kr_text), "thread call to "
-		    "0x%08x: %s, %u bytes", (uint32_t)call->ce_func, state,
-		    kr.kr_bytes);
+		    "%s: %s, %u bytes", kmod_resource_func(
+		    &call->ce_label.cl_owner, (uint32_t)call->ce_func, func,
+		    sizeof(func)), state, kr.kr_bytes);
 		emit(&kr, arg);
 	}
 	simple_unlock(&call_lock);
@@ -470,8 +472,8 @@ KMOD_RESOURCES(thread_call, KMOD_RES_CALLBACKS, thread_call_report);
 
 /*
  * One line of `callout`: a thread call or timeout waiting to run (now or
- * at a deadline), or another timer.  The function is printed as 0x%08x
- * so that the host can put a name to it.
+ * at a deadline), or another timer.  The function is printed as 0x%08x,
+ * for the host to find its file and line, and then by name (ksyms.h).
  */
 struct callout_row {
 	const char		*cr_kind;
@@ -531,7 +533,7 @@ static int
 mon_callout(int argc, char **argv)
 {
 	static struct callout_list cl;	/* commands run one at a time */
-	char owner[KMOD_OWNER_NAME_MAX], due[16];
+	char owner[KMOD_OWNER_NAME_MAX], due[16], func[KSYM_TEXT_MAX];
 	uint64_t now;
 	thread_call_t call;
 	struct callout_row *cr;
@@ -560,8 +562,8 @@ mon_callout(int argc, char **argv)
 		else
 			snprintf(due, sizeof(due), "%u ms",
 			    call_ms_until(cr->cr_deadline, now));
-		printf("%-12s %11s  0x%08x (%s)\n", cr->cr_kind, due,
-		    cr->cr_func,
+		printf("%-12s %11s  %s (%s)\n", cr->cr_kind, due,
+		    ksym_format(func, sizeof(func), cr->cr_func, 0),
 		    kmod_owner_name(&cr->cr_owner, owner, sizeof(owner)));
 	}
 	if (cl.cl_n > CALLOUT_ROWS)

@@ -301,7 +301,7 @@ def load_then_panic(kext_guest: KextGuest, bundle: Path) -> GuestPanic:
 
 
 def callback_in_message(panic: GuestPanic) -> int:
-    found = re.search(r"kext callback (0x[0-9a-f]{8}) \(", panic.panic.report.message)
+    found = re.search(r"kext callback (0x[0-9a-f]{8}) ", panic.panic.report.message)
     assert found, panic.panic.report.message
     return int(found.group(1), 16)
 
@@ -363,12 +363,16 @@ def test_a_start_routine_that_returns_holding_a_mutex_panics_at_once(
 
     message = panic.panic.report.message
     assert re.fullmatch(
-        r"kext callback 0x[0-9a-f]{8} \(com\.example\.holder\) returned holding "
-        r"mutex 'holder' taken at 0x[0-9a-f]{8} \(com\.example\.holder\)",
+        r"kext callback 0x[0-9a-f]{8} holder_start \(com\.example\.holder\) returned holding "
+        r"mutex 'holder' taken at 0x[0-9a-f]{8} holder_start\+0x[0-9a-f]+ "
+        r"\(com\.example\.holder\)",
         message,
     ), message
     taken = panic.panic.frames[0]  # where the lock was taken starts the backtrace
     assert taken.function == "holder_start"
+    offset = f"+{taken.offset:#x}"  # the guest names the frame as the host does
+    assert panic.panic.report.frames[0].guest_name == f"holder_start{offset} (com.example.holder)"
+    assert f"taken at {taken.address:#010x} holder_start{offset} " in message
     assert f"holder.c:{line_in(HOLDER, 'lck_mtx_lock(holder_mtx);')}" in panic.symbolized
     assert function_at(kext_guest, callback_in_message(panic)) == ("holder_start")
 
@@ -418,8 +422,9 @@ def test_a_thread_that_ends_holding_a_lock_panics_at_once(
 
     message = panic.panic.report.message
     assert re.search(
-        r"thread \d+ '\w+' \(started at 0x[0-9a-f]{8}\) ended holding "
-        r"read-write lock \(exclusive\) 'rwthread' taken at 0x[0-9a-f]{8} "
+        r"thread \d+ '\w+' \(started at 0x[0-9a-f]{8} rwthread_main "
+        r"\(com\.example\.rwthread\)\) ended holding read-write lock \(exclusive\) "
+        r"'rwthread' taken at 0x[0-9a-f]{8} rwthread_main\+0x[0-9a-f]+ "
         r"\(com\.example\.rwthread\)",
         message,
     ), message

@@ -172,6 +172,18 @@ def test_each_kext_address_in_the_kernels_words_gets_its_function(
     )
 
 
+def test_an_address_the_kernel_named_itself_is_left_as_it_is(
+    tmp_path: Path, symbol_file: Path
+) -> None:
+    names = KextNames(recorded(tmp_path, symbol_file), [BSD, PINNED])
+
+    text = names.annotate("timeout to 0x00200000 leaky_input(0x00000000); 0x00200001 leaky_input2")
+
+    assert text == (
+        "timeout to 0x00200000 leaky_input(0x00000000); 0x00200001 (leaky_input+0x1) leaky_input2"
+    )
+
+
 def test_a_record_of_another_load_names_nothing(tmp_path: Path, symbol_file: Path) -> None:
     moved = LoadedKext(12, 0, 0x0030_0000, 0x1000, 0x1000, LEAKY, "1.0.0", image_crc=7)
     names = KextNames(recorded(tmp_path, symbol_file), [moved])

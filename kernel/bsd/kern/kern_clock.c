@@ -11,6 +11,7 @@
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
 #include <kern/kmod_resources.h>
+#include <kern/ksyms.h>
 #include <kern/monitor.h>
 #include <kern/kalloc.h>
 #include <kern/simple_lock.h>
@@ -192,6 +193,7 @@ timeout_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
 	    "" };
 	uint64_t now = mach_absolute_time(), due;
 	struct bsd_timeout *bt;
+	char func[KSYM_TEXT_MAX];
 
 	simple_lock(&timeout_lock);
 	LIST_FOREACH(bt, &timeout_list, bt_link) {
@@ -199,8 +201,9 @@ timeout_report(const struct kmod_owner *query, kmod_resource_emit_t *emit,
 			continue;
 		due = bt->bt_call.ce_deadline;
 		snprintf(kr.kr_text, sizeof(kr.kr_text), "timeout to "
-		    "0x%08x(0x%08x): due in %u ms, %u bytes",
-		    (uint32_t)bt->bt_fn, (uint32_t)bt->bt_arg,
+		    "%s(0x%08x): due in %u ms, %u bytes", kmod_resource_func(
+		    &bt->bt_call.ce_label.cl_owner, (uint32_t)bt->bt_fn, func,
+		    sizeof(func)), (uint32_t)bt->bt_arg,
 		    due > now ? (uint32_t)((due - now) / NSEC_PER_MSEC) : 0,
 		    kr.kr_bytes);
 		emit(&kr, arg);

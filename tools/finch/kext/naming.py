@@ -9,7 +9,9 @@ left each kext's symbol file in the run directory (finch.kext.records).
     names.annotate("iff_input 0x0019c010 ...")
     # 'iff_input 0x0019c010 (leaky_input) ...'
 
-An address in no kext whose symbol file is known stays as it is.
+An address in no kext whose symbol file is known stays as it is, and so
+does one the kernel named itself (kern/ksyms.c prints "0x0019c010
+leaky_input" wherever the kext's own symbol table is intact).
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ class KextNames:
 
         def name(match: re.Match[str]) -> str:
             function = self.function_at(int(match.group(0), 16))
-            return match.group(0) if function is None else f"{match.group(0)} ({function})"
+            if function is None or _named_already(text, match.end(), function):
+                return match.group(0)
+            return f"{match.group(0)} ({function})"
 
         return ADDRESS.sub(name, text)
+
+
+def _named_already(text: str, end: int, function: str) -> bool:
+    """Does the address that ends at `end` have `function`'s name after it?"""
+    plain = function.split("+", 1)[0]
+    return re.match(rf" {re.escape(plain)}(?![\w.])", text[end:]) is not None
