@@ -1,10 +1,10 @@
 /*
  * panic(): the kernel's last words.  It prints what went wrong, the
- * registers, a frame-pointer backtrace of raw return addresses, the
- * kexts it passes through and those loaded, and the kernel version, ends
- * with a marker line the host tools recognise, and stops the CPU.  The
- * host symbolizes the addresses (finch symbolize); the kernel stays
- * small and the report stays machine-readable.
+ * registers, a frame-pointer backtrace of return addresses (each raw,
+ * then named as kern/ksyms.c can), the kexts it passes through and those
+ * loaded, and the kernel version, ends with a marker line the host tools
+ * recognise, and stops the CPU.  The host symbolizes the raw addresses
+ * with file and line (finch symbolize, tools/finch/panic.py).
  */
 #include <sys/systm.h>
 #include <i386/cpu.h>
@@ -12,6 +12,7 @@
 #include <i386/trap.h>
 #include <kern/console.h>
 #include <kern/kmod_var.h>
+#include <kern/ksyms.h>
 #include <kern/panic_var.h>
 #include <kern/shutdown.h>
 #include <kern/thread_var.h>
@@ -28,6 +29,17 @@ frame_is_valid(uint32_t fp)
 {
 	return fp >= PAGE_ZERO_END && (fp & 3) == 0 &&
 	    pmap_is_mapped_range(fp, 8);
+}
+
+/* One line of the backtrace: "  0x0011fe8c : 0x00401234 tick+0x10
+ * (com.example.ticker)". */
+static void
+panic_frame_print(uint32_t where, uint32_t ra)
+{
+	static char name[KSYM_TEXT_MAX];	/* one panic at a time */
+
+	printf("  0x%08x : %s\n", where,
+	    ksym_format(name, sizeof(name), ra, KSYM_RETURN | KSYM_KEXT));
 }
 
 static void
@@ -53,7 +65,7 @@ panic_backtrace(const struct panic_frame *first, uint32_t fp, uint32_t *ras)
 
 	printf("Backtrace (frame : return address):\n");
 	if (first != NULL) {
-		printf("  0x%08x : 0x%08x\n", first->pf_where, first->pf_return);
+		panic_frame_print(first->pf_where, first->pf_return);
 		ras[n++] = first->pf_return;
 	}
 	for (walked = 0; walked < BACKTRACE_WALK && frame_is_valid(fp);
@@ -69,7 +81,7 @@ panic_backtrace(const struct panic_frame *first, uint32_t fp, uint32_t *ras)
 			repeats = 0;
 			if (n == BACKTRACE_MAX + 1)
 				break;
-			printf("  0x%08x : 0x%08x\n", fp, frame[1]);
+			panic_frame_print(fp, frame[1]);
 			ras[n++] = last = frame[1];
 		}
 		if (frame[0] <= fp)	/* stacks grow down: callers are above */

@@ -52,6 +52,11 @@ def test_panic_call_reports_its_message_and_a_backtrace(guest: Machine) -> None:
     assert "Backtrace" in panic.raw
     assert "crash_panic" in panic.symbolized
     assert "==== end of panic report ====" in panic.raw
+    # The guest named each frame itself, as the host does.
+    frames = zip(panic.panic.report.frames, panic.panic.frames, strict=True)
+    named = [(frame.guest_name, f"{host.function}+{host.offset:#x}") for frame, host in frames]
+    assert named[0][1].startswith("crash_panic+")
+    assert all(guest_name == host_name for guest_name, host_name in named), named
 
 
 def test_panic_stops_the_machine_without_rebooting(guest: Machine) -> None:

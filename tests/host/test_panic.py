@@ -1,6 +1,7 @@
 """Finding and parsing the kernel's panic report in console output."""
 
-from finch.panic import find_panic, parse_panic
+from finch.panic import find_panic, parse_panic, symbolize_panic
+from finch.symbolize import Symbolizer
 
 TRAP_REPORT = (
     "finch> crash null\r\n"
@@ -76,3 +77,41 @@ def test_a_plain_panic_has_a_message_and_no_trap():
 def test_a_cut_off_report_is_marked_incomplete():
     report = parse_panic("panic(cpu 0 caller 0x00102000): lost\nBacktrace (frame : return")
     assert not report.complete
+
+
+NAMED_FRAMES = (
+    "panic(cpu 0 caller 0x00102000): kext callback 0x00401234 tick (com.example.foo) returned\n"
+    "Backtrace (frame : return address):\n"
+    "  0x0011fe8c : 0x00401244 tick+0x10 (com.example.foo)\n"
+    "  0x0011fea0 : 0x00105678 thread_call_thread+0x4c\n"
+    "  0x0011feb0 : 0x00405678 (com.example.foo)\n"
+    "  (and 3 more frames with that return address)\n"
+    "  0x0011fec0 : 0x00106000\n"
+    "Kernel extensions in backtrace:\n"
+    "  com.example.foo (1.0.0) @ 0x00400000-0x00400fff\n"
+    "==== end of panic report ====\n"
+)
+
+
+def test_the_guests_name_after_a_frame_is_kept_apart_from_the_address():
+    report = parse_panic(NAMED_FRAMES)
+
+    assert [(f.return_address, f.guest_name) for f in report.frames] == [
+        (0x00401244, "tick+0x10 (com.example.foo)"),
+        (0x00105678, "thread_call_thread+0x4c"),
+        (0x00405678, "(com.example.foo)"),
+        (0x00106000, None),
+    ]
+    assert report.loaded_kexts == (
+        "  (and 3 more frames with that return address)",
+        "Kernel extensions in backtrace:",
+        "  com.example.foo (1.0.0) @ 0x00400000-0x00400fff",
+    )
+
+
+def test_a_frame_the_host_cannot_name_shows_the_guests_name():
+    symbolized = symbolize_panic(parse_panic(NAMED_FRAMES), Symbolizer())
+
+    lines = symbolized.format().splitlines()
+    assert "#0 0x00401244 tick+0x10 (com.example.foo) (named by the guest)" in lines
+    assert "#3 0x00106000 ??" in lines

@@ -9,7 +9,8 @@ The kernel prints, on COM1:
     panic(cpu 0 caller 0x0010abcd): <message>
     ...register lines, the thread...
     Backtrace (frame : return address):
-      0x0011fe8c : 0x00101234
+      0x0011fe8c : 0x00101234 ip_input+0x4c
+      0x0011fea8 : 0x00401234 tick+0x10 (com.example.foo)
     Kernel extensions loaded:
       com.example.foo (1.0.0) @ 0x00400000-0x00400fff
     Kernel version: Finch 0.1.0 (build 0123456789abcdef)
@@ -20,7 +21,9 @@ For a CPU exception the message is "Kernel trap at 0x00101234, type
 as it is; the caller and each return address at address-1 (the call),
 except a caller that is the trap address itself.  The addresses are
 looked up in the kernel ELF and in the symbol file kextload left in the
-run directory for each kext it loaded (finch.kext.records).  The
+run directory for each kext it loaded (finch.kext.records).  The name the
+guest printed after a frame's address (kern/ksyms.c) is kept, and shown
+for a frame the host cannot name: a kext it has no symbol file for.  The
 symbolized report keeps every line of the raw one.
 """
 
@@ -43,7 +46,8 @@ PANIC_END = "==== end of panic report ===="
 PANIC_COLLECT_SECONDS = 2.0
 
 _TRAP = re.compile(r"Kernel trap at 0x([0-9a-f]+), type (\d+)=([^,]*), error code 0x([0-9a-f]+)")
-_FRAME = re.compile(r"^\s*0x([0-9a-f]+) : 0x([0-9a-f]+)\s*$", re.MULTILINE)
+# "  0x0011fe8c : 0x00401234", then what the guest named it, if anything.
+_FRAME = re.compile(r"^\s*0x([0-9a-f]+) : 0x([0-9a-f]+)(?:[ \t]+(\S.*?))?\s*$", re.MULTILINE)
 _VERSION = re.compile(r"^Kernel version: (.*?)(?: \(build ([0-9a-f]+)\))?\s*$", re.MULTILINE)
 _BACKTRACE = "Backtrace"
 
@@ -60,6 +64,7 @@ class Trap:
 class Frame:
     frame_pointer: int
     return_address: int
+    guest_name: str | None = None  # "tick+0x10 (com.example.foo)", as the guest printed it
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ def parse_panic(text: str) -> PanicReport:
     before = lines if backtrace_at is None else lines[:backtrace_at]
     after = [] if backtrace_at is None else lines[backtrace_at + 1 :]
     frames = tuple(
-        Frame(int(m.group(1), 16), int(m.group(2), 16))
+        Frame(int(m.group(1), 16), int(m.group(2), 16), m.group(3))
         for m in (_FRAME.match(line) for line in after)
         if m
     )
@@ -179,7 +184,10 @@ class SymbolizedPanic:
         lines.append(f"caller    {self.caller.address:#010x} {self.caller}")
         lines += r.registers
         lines.append("Backtrace:")
-        lines += [f"#{i} {loc.address:#010x} {loc}" for i, loc in enumerate(self.frames)]
+        lines += [
+            f"#{i} {loc.address:#010x} {_frame_name(loc, frame)}"
+            for i, (loc, frame) in enumerate(zip(self.frames, r.frames, strict=True))
+        ]
         if not self.frames:
             lines.append("  (no frames)")
         lines += r.loaded_kexts
@@ -189,6 +197,14 @@ class SymbolizedPanic:
         if not r.complete:
             lines.append("(the report ended before its end marker)")
         return "\n".join(lines) + "\n"
+
+
+def _frame_name(location: Location, frame: Frame) -> str:
+    """The host's name for a frame (with file:line); the guest's when the
+    host has none."""
+    if location.function is None and frame.guest_name:
+        return f"{frame.guest_name} (named by the guest)"
+    return str(location)
 
 
 def symbolize_panic(report: PanicReport, symbolizer: Symbolizer) -> SymbolizedPanic:
