@@ -14,8 +14,8 @@
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
 #include <kern/kmod_resources.h>
-#include <kern/ksyms.h>
 #include <kern/kmod_var.h>
+#include <kern/ksyms.h>
 #include <kern/monitor.h>
 #include <kern/sched_prim.h>
 #include <kern/simple_lock.h>
