@@ -65,9 +65,14 @@ typedef u_int16_t	in_port_t;	/* a port */
 #define IPPROTO_RAW		255	/* raw IP packet */
 #define IPPROTO_MAX		256
 
-/* Ports below IPPORT_RESERVED belong to privileged services. */
+/* Ports below IPPORT_RESERVED belong to privileged services.  A socket
+ * bound to port 0 gets an ephemeral port from IANA's dynamic range,
+ * IPPORT_HIFIRSTAUTO to IPPORT_HILASTAUTO. */
 #define IPPORT_RESERVED		1024
 #define IPPORT_USERRESERVED	5000
+#define IPPORT_HIFIRSTAUTO	49152
+#define IPPORT_HILASTAUTO	65535
+#define IPPORT_RESERVEDSTART	600
 
 struct in_addr {
 	in_addr_t	s_addr;		/* network byte order */
@@ -137,10 +142,22 @@ struct sockaddr_in {
 #define IP_MULTICAST_LOOP	11	/* u_char; set/get IP multicast loopback */
 #define IP_ADD_MEMBERSHIP	12	/* ip_mreq; add an IP group membership */
 #define IP_DROP_MEMBERSHIP	13	/* ip_mreq; drop an IP group membership */
+#define IP_PORTRANGE		19	/* int; range to choose for unspec port */
 #define IP_RECVIF		20	/* bool; receive reception if w/dgram */
+
+/* IP_PORTRANGE's values. */
+#define IP_PORTRANGE_DEFAULT	0	/* default range */
+#define IP_PORTRANGE_HIGH	1	/* "high" - request firewall bypass */
+#define IP_PORTRANGE_LOW	2	/* "low" - vouchsafe security */
 
 #define IP_DEFAULT_MULTICAST_TTL  1	/* normally limit m'casts to 1 hop */
 #define IP_DEFAULT_MULTICAST_LOOP 1	/* normally hear sends if a member */
+
+/* The argument of IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP. */
+struct ip_mreq {
+	struct in_addr	imr_multiaddr;	/* IP multicast address of group */
+	struct in_addr	imr_interface;	/* local IP address of interface */
+};
 
 __BEGIN_DECLS
 

@@ -1,7 +1,10 @@
 /*
- * <sys/sockio.h> -- the interface ioctls (ifnet_ioctl, a driver's ioctl
- * callback, ether_ioctl), with Darwin's numbers.  Arguments are struct
- * ifreq or struct ifaliasreq from <net/if.h>.
+ * <sys/sockio.h> -- the socket and interface ioctls, with Darwin's
+ * numbers.  Group 's' is the socket's own; group 'i' names an interface
+ * (struct ifreq or struct ifaliasreq from <net/if.h>): sock_ioctl on a
+ * PF_INET socket hands the address ones to IPv4 (in_control) and the
+ * rest to the interface (ifnet_ioctl, a driver's ioctl callback,
+ * ether_ioctl).
  */
 #ifndef _SYS_SOCKIO_H_
 #define _SYS_SOCKIO_H_
@@ -9,6 +12,16 @@
 #include <sys/ioccom.h>
 #include <net/if.h>
 
+/* The socket's own. */
+#define SIOCSHIWAT	_IOW('s', 0, int)		/* set high watermark */
+#define SIOCGHIWAT	_IOR('s', 1, int)		/* get high watermark */
+#define SIOCSLOWAT	_IOW('s', 2, int)		/* set low watermark */
+#define SIOCGLOWAT	_IOR('s', 3, int)		/* get low watermark */
+#define SIOCATMARK	_IOR('s', 7, int)		/* at oob mark? */
+#define SIOCSPGRP	_IOW('s', 8, int)		/* set process group */
+#define SIOCGPGRP	_IOR('s', 9, int)		/* get process group */
+
+/* An interface's (struct ifreq, or struct ifaliasreq for SIOCAIFADDR). */
 #define SIOCSIFADDR	_IOW('i', 12, struct ifreq)	/* set address */
 #define SIOCSIFDSTADDR	_IOW('i', 14, struct ifreq)	/* set p-p address */
 #define SIOCSIFFLAGS	_IOW('i', 16, struct ifreq)	/* flags changed */
