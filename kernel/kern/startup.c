@@ -6,7 +6,7 @@
  */
 #include <sys/systm.h>
 #include <bsd/net/dlil.h>
-#include <bsd/netinet/in_var.h>
+#include <bsd/kern/domain.h>
 #include <i386/cpu.h>
 #include <i386/pci.h>
 #include <i386/pmap.h>
@@ -40,7 +40,7 @@ kernel_bootstrap(uint32_t phys_top)
 	dlil_init();
 	pci_init();
 	e1000_init();		/* en0: after the DLIL and PCI */
-	in_init();		/* IPv4: after the DLIL; configures en0 */
+	domaininit();		/* sockets and IPv4: after the DLIL; en0's address */
 
 	/* The host link starts early: a HELLO meanwhile hears "booting"
 	 * until hostlink_kernel_ready() below. */

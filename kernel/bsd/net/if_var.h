@@ -295,6 +295,16 @@ void	proto_kpi_init(void);
 void	dlil_bpf_tap(ifnet_t ifp, mbuf_t m, void *hdr, size_t hdrlen, bool out);
 void	bpf_init(void);
 
+/*
+ * if.c: an interface ioctl (group 'i', naming the interface in its
+ * struct ifreq) made on the socket so: the flags and the MTU here, the
+ * addresses by so's protocol (pru_control: in_control for PF_INET), the
+ * rest by ifnet_ioctl.  ENXIO for an unknown interface.  Thread
+ * context; the socket is not locked.
+ */
+struct socket;
+errno_t	ifioctl(struct socket *so, u_long cmd, caddr_t data);
+
 /* if_loop.c: lo0, and the plumber that attaches a protocol to it. */
 void	loopattach(void);
 errno_t	lo_attach_proto(ifnet_t ifp, protocol_family_t pf);

@@ -107,20 +107,41 @@ netstat_i(void)
 	return netstat_interfaces(false);
 }
 
-/* Every registered group, every counter: value, name, meaning. */
+/* Was a group of this name registered before ngp (and printed)? */
+static bool
+netstat_group_seen(const struct netstat_group **ngp)
+{
+	const struct netstat_group **prev;
+
+	for (prev = __start_set_netstat; prev < ngp; prev++)
+		if (strcmp((*prev)->ng_name, (*ngp)->ng_name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every registered group, every counter: value, name, meaning.  Groups
+ * of one name (UDP's and the echo service's "udp") print as one.
+ */
 static int
 netstat_s(void)
 {
-	const struct netstat_group **ngp;
+	const struct netstat_group **ngp, **same;
 	const struct netstat_counter *nc;
 	u_int32_t i;
 
 	LINKER_SET_FOREACH(netstat, ngp) {
+		if (netstat_group_seen(ngp))
+			continue;
 		printf("%s:\n", (*ngp)->ng_name);
-		for (i = 0; i < (*ngp)->ng_count; i++) {
-			nc = &(*ngp)->ng_counters[i];
-			printf("\t%10u %s (%s)\n", *nc->nc_value, nc->nc_name,
-			    nc->nc_help);
+		for (same = ngp; same < __stop_set_netstat; same++) {
+			if (strcmp((*same)->ng_name, (*ngp)->ng_name) != 0)
+				continue;
+			for (i = 0; i < (*same)->ng_count; i++) {
+				nc = &(*same)->ng_counters[i];
+				printf("\t%10u %s (%s)\n", *nc->nc_value,
+				    nc->nc_name, nc->nc_help);
+			}
 		}
 	}
 	return 0;
@@ -222,5 +243,6 @@ mon_netstat(int argc, char **argv)
 			return (*nop)->no_func();
 	return netstat_usage();
 }
-MONITOR_COMMAND(netstat, mon_netstat, "netstat -i [-d]|-m|-s|...",
-    "interfaces, mbuf use, per-protocol statistics (netstat -h: all)");
+MONITOR_COMMAND(netstat, mon_netstat, "netstat -a|-i [-d]|-m|-s|...",
+    "sockets, interfaces, mbuf use, per-protocol statistics (netstat -h: "
+    "all)");

@@ -1,7 +1,8 @@
 /*
  * Named counters for `netstat -s`.  Each protocol keeps its counters
  * (above all, one per reason a packet can be dropped) and registers a
- * table of names with NETSTAT_GROUP; netstat -s walks every group.
+ * table of names with NETSTAT_GROUP; netstat -s walks every group, and
+ * prints groups of the same name (from several files) as one.
  *
  *	static struct { u_int32_t badsum, tooshort; } udpstat;
  *	static const struct netstat_counter udp_counters[] = {

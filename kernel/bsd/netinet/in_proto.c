@@ -1,12 +1,18 @@
 /*
- * IPv4's start -- start reading bsd/netinet here.  in_init() starts each
- * part of IPv4, registers its input and its Ethernet plumber (in_ether.c)
- * with the protocol KPI, starts the once-a-second timer and gives lo0
- * and en0 their boot addresses (in_bootconfig.c).
+ * IPv4's start -- start reading bsd/netinet here.  The Internet domain,
+ * PF_INET, registers with the socket layer (domain.h); its transports
+ * register their protocol switch entries beside their code (UDP in
+ * udp_usrreq.c, ICMP in ip_icmp.c; TCP will).  domaininit() runs their
+ * pr_init, then in_init(), which starts each part of IPv4, registers its
+ * input and its Ethernet plumber (in_ether.c) with the protocol KPI,
+ * starts the once-a-second timer, gives lo0 and en0 their boot addresses
+ * (in_bootconfig.c) and opens the echo service.
  */
 #include <sys/systm.h>
 #include <net/kpi_protocol.h>
+#include <bsd/kern/domain.h>
 #include <bsd/netinet/in_var.h>
+#include <bsd/netinet/in_pcb.h>
 #include <bsd/netinet/in_arp_var.h>
 #include <bsd/netinet/in_route_var.h>
 #include <bsd/netinet/ip_var.h>
@@ -41,11 +47,19 @@ in_init(void)
 	in_route_init();
 	arp_init();
 	ip_init();
-	udp_init();
 	if (proto_register_input(PF_INET, in_proto_input, NULL) != 0 ||
 	    proto_register_plumber(PF_INET, IFNET_FAMILY_ETHERNET,
 	    in_ether_plumb, NULL) != 0)
 		panic("in_init: cannot register IPv4 with the DLIL");
 	timeout(in_slowtimo, NULL, hz);
 	in_bootconfig_init();
+	udp_echo_init();
 }
+
+struct domain inetdomain = {
+	.dom_family = AF_INET,
+	.dom_name = "internet",
+	.dom_init = in_init,
+	.dom_describe = in_pcb_describe,
+};
+DOMAIN_SET(inetdomain);

@@ -16,6 +16,9 @@
 #include <kern/clock_var.h>
 #include <bsd/net/if_var.h>
 
+struct domain;
+struct socket;
+
 /* Bytes the stack leaves free in front of a packet it builds, so that
  * the link header fits without another mbuf. */
 #define IN_LINKHDR_RESERVE	16
@@ -96,7 +99,10 @@ int	inet_aton(const char *cp, struct in_addr *addr);
 
 /* --- in_proto.c: IPv4's start --------------------------------------- */
 
-/* Start IPv4: called once at boot, after the DLIL. */
+/* PF_INET, the Internet domain of the socket layer. */
+extern struct domain inetdomain;
+/* Start IPv4: the domain's dom_init, run by domaininit() at boot after
+ * the DLIL and after every inet protocol's pr_init. */
 void	in_init(void);
 
 /* --- in_ether.c: IPv4 on an Ethernet -------------------------------- */

@@ -1,6 +1,8 @@
 /*
  * ICMP (RFC 792, RFC 1122 section 3.2.2).  Input: echo requests are
- * answered, echo replies go to the waiting `ping`, the rest is counted.
+ * answered, echo replies go to the waiting `ping`, error messages to the
+ * pr_ctlinput of the transport whose datagram they quote (a connected
+ * UDP socket hears ECONNREFUSED), the rest is counted.
  * Output: icmp_error() tells a sender what went wrong with its datagram
  * (port unreachable, ...), within the rules that keep errors from
  * multiplying and under a rate limit; icmp_ping() sends echo requests.
@@ -11,6 +13,8 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <bsd/kern/domain.h>
+#include <bsd/kern/protosw.h>
 #include <bsd/net/netstat_var.h>
 #include <bsd/netinet/in_var.h>
 #include <bsd/netinet/ip_var.h>
@@ -27,6 +31,7 @@ static struct icmpstat {
 	u_int32_t	echoreply_in;
 	u_int32_t	echoreply_stray;
 	u_int32_t	errors_in;
+	u_int32_t	badquote;
 	u_int32_t	echoreply_out;
 	u_int32_t	echo_out;
 	u_int32_t	errors_out;
@@ -49,8 +54,10 @@ static const struct netstat_counter icmp_counters[] = {
 	{ "echoreply_in", "echo replies received", &icmpstat.echoreply_in },
 	{ "echoreply_stray", "dropped: echo reply nobody waits for",
 	    &icmpstat.echoreply_stray },
-	{ "errors_in", "dropped: error messages (no transport listens yet)",
-	    &icmpstat.errors_in },
+	{ "errors_in", "error messages received (told to the transport they "
+	    "quote, if it listens)", &icmpstat.errors_in },
+	{ "badquote", "dropped: error message quoting less than a header and "
+	    "8 bytes", &icmpstat.badquote },
 	{ "echoreply_out", "echo replies sent", &icmpstat.echoreply_out },
 	{ "echo_out", "echo requests sent (ping)", &icmpstat.echo_out },
 	{ "errors_out", "error messages sent", &icmpstat.errors_out },
@@ -164,6 +171,95 @@ icmp_echo(mbuf_t m, int hlen)
 	ip_output(m);
 }
 
+/* ---- Errors received ---- */
+
+/* The PRC_* command an error message means (PRC_NCMDS: none). */
+static int
+icmp_prc(const struct icmp *icp)
+{
+	switch (icp->icmp_type) {
+	case ICMP_UNREACH:
+		switch (icp->icmp_code) {
+		case ICMP_UNREACH_NET:
+		case ICMP_UNREACH_NET_UNKNOWN:
+		case ICMP_UNREACH_ISOLATED:
+		case ICMP_UNREACH_TOSNET:
+			return PRC_UNREACH_NET;
+		case ICMP_UNREACH_PROTOCOL:
+			return PRC_UNREACH_PROTOCOL;
+		case ICMP_UNREACH_PORT:
+			return PRC_UNREACH_PORT;
+		case ICMP_UNREACH_NEEDFRAG:
+			return PRC_MSGSIZE;
+		case ICMP_UNREACH_SRCFAIL:
+			return PRC_UNREACH_SRCFAIL;
+		case ICMP_UNREACH_NET_PROHIB:
+		case ICMP_UNREACH_HOST_PROHIB:
+		case ICMP_UNREACH_FILTER_PROHIB:
+			return PRC_UNREACH_ADMIN_PROHIB;
+		default:
+			return PRC_UNREACH_HOST;
+		}
+	case ICMP_TIMXCEED:
+		return icp->icmp_code == ICMP_TIMXCEED_REASS ?
+		    PRC_TIMXCEED_REASS : PRC_TIMXCEED_INTRANS;
+	case ICMP_PARAMPROB:
+		return PRC_PARAMPROB;
+	case ICMP_SOURCEQUENCH:
+		return PRC_QUENCH;
+	default:
+		return PRC_NCMDS;	/* a redirect: Finch routes by hand */
+	}
+}
+
+/*
+ * An error about a datagram we sent: the quoted IP header and 8 bytes of
+ * its transport header go to that transport's pr_ctlinput.
+ */
+static void
+icmp_notify(mbuf_t m, int hlen)
+{
+	struct ip *ip = mbuf_data(m);
+	size_t len = ntohs(ip->ip_len) - hlen;
+	struct sockaddr_in dst;
+	struct protosw *pr;
+	struct icmp *icp;
+	int prc;
+
+	NETSTAT_INC(icmpstat.errors_in);
+	if (len < ICMP_ADVLENMIN) {
+		icmp_drop(m, &icmpstat.badquote);
+		return;
+	}
+	if (mbuf_len(m) < (size_t)hlen + ICMP_ADVLENMIN &&
+	    mbuf_pullup(&m, hlen + ICMP_ADVLENMIN) != 0) {
+		NETSTAT_INC(icmpstat.nomem);	/* pullup freed it */
+		return;
+	}
+	icp = icmp_header(m, hlen);
+	if (icp->icmp_ip.ip_hl < (sizeof(struct ip) >> 2) ||
+	    len < (size_t)ICMP_ADVLEN(icp)) {
+		icmp_drop(m, &icmpstat.badquote);
+		return;
+	}
+	if (mbuf_len(m) < (size_t)hlen + ICMP_ADVLEN(icp) &&
+	    mbuf_pullup(&m, hlen + ICMP_ADVLEN(icp)) != 0) {
+		NETSTAT_INC(icmpstat.nomem);
+		return;
+	}
+	icp = icmp_header(m, hlen);
+	prc = icmp_prc(icp);
+	pr = ip_protox[icp->icmp_ip.ip_p];
+	if (prc < PRC_NCMDS && pr != NULL && pr->pr_ctlinput != NULL) {
+		bzero(&dst, sizeof(dst));
+		dst.sin_len = sizeof(dst);
+		dst.sin_family = AF_INET;
+		dst.sin_addr = icp->icmp_ip.ip_dst;
+		pr->pr_ctlinput(prc, (struct sockaddr *)&dst, &icp->icmp_ip);
+	}
+	mbuf_freem(m);
+}
+
 /* ---- Input ---- */
 
 void
@@ -198,7 +294,7 @@ icmp_input(mbuf_t m, int hlen)
 	case ICMP_REDIRECT:
 	case ICMP_TIMXCEED:
 	case ICMP_PARAMPROB:
-		icmp_drop(m, &icmpstat.errors_in);
+		icmp_notify(m, hlen);
 		break;
 	default:
 		icmp_drop(m, &icmpstat.unhandled);
@@ -409,3 +505,13 @@ icmp_ping(struct in_addr dst, u_int16_t seq, size_t datalen,
 	simple_unlock(&ping_lock);
 	return error;
 }
+
+/* ICMP's entry in the protocol switch: input only (no ICMP sockets). */
+static struct protosw icmp_protosw = {
+	.pr_type = SOCK_RAW,
+	.pr_domain = &inetdomain,
+	.pr_protocol = IPPROTO_ICMP,
+	.pr_flags = PR_ATOMIC | PR_ADDR | PR_LASTHDR,
+	.pr_input = icmp_input,
+};
+PROTOSW_SET(icmp_protosw);

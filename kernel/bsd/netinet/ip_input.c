@@ -1,19 +1,22 @@
 /*
  * IPv4 input (RFC 791, RFC 1122 3.2.1), in the DLIL input thread: check
  * the header, keep what is addressed to us (Finch does not forward),
- * reassemble fragments (ip_reass.c), give the datagram to ICMP or UDP.
- * Every drop is counted by reason: `netstat -s`, group "ip".
+ * reassemble fragments (ip_reass.c), give the datagram to its transport
+ * through ip_protox[], the table the inet protocols' protosw entries
+ * fill (ICMP, UDP; TCP will).  Every drop is counted by reason:
+ * `netstat -s`, group "ip".
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <bsd/kern/domain.h>
+#include <bsd/kern/protosw.h>
 #include <bsd/net/netstat_var.h>
 #include <bsd/netinet/in_var.h>
 #include <bsd/netinet/ip_var.h>
 #include <bsd/netinet/icmp_var.h>
-#include <bsd/netinet/udp_var.h>
 
 _Static_assert(sizeof(struct ip) == 20, "struct ip is 20 bytes");
 
@@ -21,7 +24,8 @@ struct ipstat ipstat;
 
 static const struct netstat_counter ip_counters[] = {
 	{ "total", "packets received", &ipstat.ips_total },
-	{ "delivered", "datagrams handed to ICMP or UDP", &ipstat.ips_delivered },
+	{ "delivered", "datagrams handed to their transport protocol",
+	    &ipstat.ips_delivered },
 	{ "tooshort", "dropped: shorter than an IP header (short header)",
 	    &ipstat.ips_tooshort },
 	{ "badvers", "dropped: IP version is not 4", &ipstat.ips_badvers },
@@ -70,10 +74,28 @@ NETSTAT_GROUP(ip, ip_counters);
 /* The datagrams being reassembled. */
 static struct ipq_table ip_reass_table;
 
+struct protosw *ip_protox[IPPROTO_MAX];
+
+/* Every inet protocol that takes input, by its number (FreeBSD's
+ * ip_init does the same from inetsw[]). */
+static void
+ip_protox_init(void)
+{
+	struct protosw *pr;
+	int p;
+
+	for (p = 1; p < IPPROTO_MAX; p++) {
+		pr = pffindproto(PF_INET, p, 0);
+		if (pr != NULL && pr->pr_input != NULL)
+			ip_protox[p] = pr;
+	}
+}
+
 void
 ip_init(void)
 {
 	ip_reass_init(&ip_reass_table);
+	ip_protox_init();
 }
 
 static void
@@ -201,22 +223,15 @@ static void
 ip_deliver(mbuf_t m)
 {
 	struct ip *ip = mbuf_data(m);
-	int hlen = ip->ip_hl << 2;
+	struct protosw *pr = ip_protox[ip->ip_p];
 
-	switch (ip->ip_p) {
-	case IPPROTO_ICMP:
-		NETSTAT_INC(ipstat.ips_delivered);
-		icmp_input(m, hlen);
-		break;
-	case IPPROTO_UDP:
-		NETSTAT_INC(ipstat.ips_delivered);
-		udp_input(m, hlen);
-		break;
-	default:
+	if (pr == NULL) {
 		icmp_error(m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL);
 		ip_drop(m, &ipstat.ips_noproto);
-		break;
+		return;
 	}
+	NETSTAT_INC(ipstat.ips_delivered);
+	pr->pr_input(m, ip->ip_hl << 2);
 }
 
 void

@@ -4,14 +4,18 @@
  * header, cuts the datagram into fragments when it is bigger than the
  * interface's MTU (RFC 791), and passes each packet to ifnet_output --
  * where IPv4's pre_output (in_ether.c) resolves the next hop with ARP.
+ * ip_ctloutput sets the IP options of a UDP or TCP socket (IP_TTL,
+ * IP_TOS) that its datagrams' headers carry.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
 #include <net/if_ether.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <bsd/kern/socketvar.h>
 #include <bsd/net/netstat_var.h>
 #include <bsd/netinet/in_var.h>
+#include <bsd/netinet/in_pcb.h>
 #include <bsd/netinet/in_route_var.h>
 #include <bsd/netinet/ip_var.h>
 
@@ -160,4 +164,40 @@ ip_output(mbuf_t m)
 		error = ip_output_fragments(&ro, m, mtu);
 	in_route_release(&ro);
 	return error;
+}
+
+/* ---- Socket options ---- */
+
+errno_t
+ip_ctloutput(struct socket *so, struct sockopt *sopt)
+{
+	struct inpcb *inp = sotoinpcb(so);
+	int optval;
+	errno_t error;
+
+	if (sopt->sopt_level != IPPROTO_IP)
+		return ENOPROTOOPT;
+	if (inp == NULL)
+		return EINVAL;
+	switch (sopt->sopt_name) {
+	case IP_TTL:
+	case IP_TOS:
+		if (sopt->sopt_dir == SOPT_GET) {
+			optval = sopt->sopt_name == IP_TTL ? inp->inp_ip_ttl :
+			    inp->inp_ip_tos;
+			return sooptcopyout(sopt, &optval, sizeof(optval));
+		}
+		if ((error = sooptcopyin(sopt, &optval, sizeof(optval),
+		    sizeof(optval))) != 0)
+			return error;
+		if (optval < 0 || optval > 255)
+			return EINVAL;
+		if (sopt->sopt_name == IP_TTL)
+			inp->inp_ip_ttl = (u_char)optval;
+		else
+			inp->inp_ip_tos = (u_char)optval;
+		return 0;
+	default:
+		return ENOPROTOOPT;	/* IP_HDRINCL: raw sockets only */
+	}
 }

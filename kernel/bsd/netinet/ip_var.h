@@ -16,7 +16,7 @@
 struct ipstat {
 	/* Input. */
 	u_int32_t	ips_total;		/* packets received */
-	u_int32_t	ips_delivered;		/* handed to ICMP or UDP */
+	u_int32_t	ips_delivered;		/* handed to the transport */
 	u_int32_t	ips_tooshort;		/* shorter than an IP header */
 	u_int32_t	ips_badvers;		/* version is not 4 */
 	u_int32_t	ips_badhlen;		/* header length out of range */
@@ -50,6 +50,18 @@ extern struct ipstat ipstat;
 
 /* --- ip_input.c ---------------------------------------------------- */
 
+struct protosw;
+struct socket;
+struct sockopt;
+
+/*
+ * The transport of each protocol number: every inet protosw entry with
+ * a pr_input (PROTOSW_SET), filled by ip_init.  NULL: no such protocol
+ * (ICMP protocol unreachable, counted as noproto).
+ */
+extern struct protosw *ip_protox[IPPROTO_MAX];
+
+/* IP's start (in_init): reassembly, ip_protox. */
 void	ip_init(void);
 /* A packet from an interface, data at the IP header.  Consumes it.
  * Runs in the DLIL input thread; never sleeps. */
@@ -74,6 +86,12 @@ void	ip_slowtimo(u_int64_t now);
 errno_t	ip_output(mbuf_t m);
 /* The next identification for a datagram we send (network order). */
 u_int16_t ip_newid(void);
+/*
+ * IPPROTO_IP's socket options for UDP and TCP sockets (their
+ * pr_ctloutput): IP_TTL and IP_TOS (int, 0 to 255).  ENOPROTOOPT for
+ * another level or option, EINVAL for a bad value.  Socket locked.
+ */
+errno_t	ip_ctloutput(struct socket *so, struct sockopt *sopt);
 
 /* --- ip_reass.c ---------------------------------------------------- */
 

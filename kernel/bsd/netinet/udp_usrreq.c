@@ -1,22 +1,32 @@
 /*
- * UDP (RFC 768).  udp_input checks length and checksum and hands the data
- * to the in-kernel receiver bound to the port (sockets will take its
- * place), or answers ICMP port unreachable; udp_output puts the UDP and IP
- * headers in front of data.  The echo service (RFC 862) is on port 7.
+ * UDP (RFC 768) under PF_INET's SOCK_DGRAM sockets.  udp_input checks
+ * length and checksum, finds the socket by its pcb (in_pcb.c) and
+ * appends the datagram, its sender's address ahead of it, to the
+ * socket's receive buffer -- or answers ICMP port unreachable.
+ * udp_output puts the UDP and IP headers in front of what the socket
+ * sends.  The pr_usrreqs at the bottom are what the socket layer calls;
+ * UDP registers with the protocol switch beside them.
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
-#include <kern/sched_prim.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
+#include <bsd/kern/domain.h>
+#include <bsd/kern/protosw.h>
+#include <bsd/kern/socketvar.h>
 #include <bsd/net/netstat_var.h>
 #include <bsd/netinet/in_var.h>
-#include <bsd/netinet/in_route_var.h>
+#include <bsd/netinet/in_pcb.h>
 #include <bsd/netinet/ip_var.h>
 #include <bsd/netinet/icmp_var.h>
 #include <bsd/netinet/udp_var.h>
+
+u_int32_t udp_sendspace = 9216;
+u_int32_t udp_recvspace = 40 * (1024 + sizeof(struct sockaddr_in));
+
+struct inpcbinfo udbinfo;
 
 static struct udpstat {
 	u_int32_t	received;
@@ -27,26 +37,34 @@ static struct udpstat {
 	u_int32_t	nosum;
 	u_int32_t	noport;
 	u_int32_t	noportbcast;
+	u_int32_t	fullsock;
+	u_int32_t	cantrcv;
+	u_int32_t	multimax;
 	u_int32_t	nomem;
 	u_int32_t	sent;
 	u_int32_t	toobig;
 	u_int32_t	onomem;
-	u_int32_t	echoed;
-	u_int32_t	echoloop;
 } udpstat;
 
 static const struct netstat_counter udp_counters[] = {
 	{ "received", "datagrams received", &udpstat.received },
-	{ "delivered", "datagrams handed to a receiver", &udpstat.delivered },
+	{ "delivered", "datagrams put in a socket's receive buffer",
+	    &udpstat.delivered },
 	{ "tooshort", "dropped: shorter than a UDP header", &udpstat.tooshort },
 	{ "badlen", "dropped: UDP length disagrees with IP's",
 	    &udpstat.badlen },
 	{ "badsum", "dropped: bad checksum", &udpstat.badsum },
 	{ "nosum", "datagrams without a checksum (accepted)", &udpstat.nosum },
-	{ "noport", "dropped: port unreachable (nothing bound)",
+	{ "noport", "dropped: port unreachable (no socket bound)",
 	    &udpstat.noport },
-	{ "noportbcast", "dropped: broadcast to a port nothing is bound to",
+	{ "noportbcast", "dropped: broadcast to a port no socket is bound to",
 	    &udpstat.noportbcast },
+	{ "fullsock", "dropped: the socket's receive buffer was full",
+	    &udpstat.fullsock },
+	{ "cantrcv", "dropped: the socket shut its reading side",
+	    &udpstat.cantrcv },
+	{ "multimax", "dropped: copies of a broadcast beyond UDP_MULTI_MAX "
+	    "sockets", &udpstat.multimax },
 	{ "nomem", "dropped: out of mbufs (allocation failure)",
 	    &udpstat.nomem },
 	{ "sent", "datagrams sent", &udpstat.sent },
@@ -54,26 +72,8 @@ static const struct netstat_counter udp_counters[] = {
 	    &udpstat.toobig },
 	{ "onomem", "not sent: out of mbufs (allocation failure)",
 	    &udpstat.onomem },
-	{ "echoed", "datagrams sent back by the echo service (port 7)",
-	    &udpstat.echoed },
-	{ "echoloop", "dropped: echo request from port 7 (would loop)",
-	    &udpstat.echoloop },
 };
 NETSTAT_GROUP(udp, udp_counters);
-
-/*
- * The in-kernel receivers, (u) udp_lock, a spin lock: udp_input looks a
- * port up on the input path.  ur_busy counts calls in progress, so that
- * unregistering can wait for them.
- */
-struct udp_receiver {
-	u_int16_t		ur_port;	/* (u) host order; 0: free */
-	udp_receiver_func	ur_func;	/* (u) */
-	void			*ur_cookie;	/* (u) */
-	u_int32_t		ur_busy;	/* (u) */
-};
-static simple_lock_data_t udp_lock = SIMPLE_LOCK_INITIALIZER("udp");
-static struct udp_receiver udp_receivers[UDP_RECEIVERS_MAX];
 
 static void
 udp_drop(mbuf_t m, volatile u_int32_t *reason)
@@ -82,89 +82,10 @@ udp_drop(mbuf_t m, volatile u_int32_t *reason)
 	mbuf_freem(m);
 }
 
-/* ---- Receivers ---- */
-
-/* (u) held. */
-static struct udp_receiver *
-udp_receiver_find_locked(u_int16_t port)
-{
-	int i;
-
-	for (i = 0; i < UDP_RECEIVERS_MAX; i++)
-		if (udp_receivers[i].ur_port == port)
-			return &udp_receivers[i];
-	return NULL;
-}
-
-errno_t
-udp_receiver_register(u_int16_t port, udp_receiver_func fn, void *cookie)
-{
-	struct udp_receiver *ur;
-	errno_t error = 0;
-
-	if (port == 0 || fn == NULL)
-		return EINVAL;
-	simple_lock(&udp_lock);
-	if (udp_receiver_find_locked(port) != NULL)
-		error = EADDRINUSE;
-	else if ((ur = udp_receiver_find_locked(0)) == NULL)
-		error = ENOSPC;
-	else {
-		ur->ur_port = port;
-		ur->ur_func = fn;
-		ur->ur_cookie = cookie;
-		ur->ur_busy = 0;
-	}
-	simple_unlock(&udp_lock);
-	return error;
-}
-
-errno_t
-udp_receiver_unregister(u_int16_t port)
-{
-	struct udp_receiver *ur;
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-	simple_lock(&udp_lock);
-	ur = port != 0 ? udp_receiver_find_locked(port) : NULL;
-	if (ur == NULL) {
-		simple_unlock(&udp_lock);
-		return ENOENT;
-	}
-	ur->ur_func = NULL;		/* no new calls */
-	while (ur->ur_busy > 0) {	/* wait for calls in progress */
-		simple_unlock(&udp_lock);
-		msleep(&ur->ur_busy, NULL, 0, "udpunreg", &ts);
-		simple_lock(&udp_lock);
-	}
-	ur->ur_port = 0;
-	simple_unlock(&udp_lock);
-	return 0;
-}
-
-/* Take a reference on port's receiver; false if none is bound. */
-static bool
-udp_receiver_get(u_int16_t port, struct udp_receiver **urp)
-{
-	struct udp_receiver *ur;
-
-	simple_lock(&udp_lock);
-	ur = udp_receiver_find_locked(port);
-	if (ur != NULL && ur->ur_func != NULL)
-		ur->ur_busy++;
-	else
-		ur = NULL;
-	simple_unlock(&udp_lock);
-	*urp = ur;
-	return ur != NULL;
-}
-
 static void
-udp_receiver_put(struct udp_receiver *ur)
+udp_init(void)
 {
-	simple_lock(&udp_lock);
-	ur->ur_busy--;
-	simple_unlock(&udp_lock);
+	in_pcbinfo_init(&udbinfo, "udp", UDP_HASHSIZE, NULL);
 }
 
 /* ---- Input ---- */
@@ -201,15 +122,22 @@ udp_check(mbuf_t m, int hlen)
 	return NULL;
 }
 
+/* Is the datagram a broadcast or a multicast? */
+static bool
+udp_is_multi(mbuf_t m, const struct ip *ip)
+{
+	return (mbuf_flags(m) & (MBUF_BCAST | MBUF_MCAST)) ||
+	    in_is_broadcast(ip->ip_dst, mbuf_pkthdr_rcvif(m)) ||
+	    IN_MULTICAST(ntohl(ip->ip_dst.s_addr));
+}
+
 /* Nobody is bound to the port: tell the sender, unless it broadcast. */
 static void
 udp_noport(mbuf_t m)
 {
 	struct ip *ip = mbuf_data(m);
 
-	if ((mbuf_flags(m) & (MBUF_BCAST | MBUF_MCAST)) ||
-	    in_is_broadcast(ip->ip_dst, mbuf_pkthdr_rcvif(m)) ||
-	    IN_MULTICAST(ntohl(ip->ip_dst.s_addr))) {
+	if (udp_is_multi(m, ip)) {
 		udp_drop(m, &udpstat.noportbcast);
 		return;
 	}
@@ -217,81 +145,79 @@ udp_noport(mbuf_t m)
 	udp_drop(m, &udpstat.noport);
 }
 
-static void
-udp_sockaddr(struct sockaddr_in *sin, struct in_addr addr, u_int16_t port)
-{
-	bzero(sin, sizeof(*sin));
-	sin->sin_len = sizeof(*sin);
-	sin->sin_family = AF_INET;
-	sin->sin_addr = addr;
-	sin->sin_port = port;
-}
-
-/* Strip the headers and hand the data to the receiver. */
-static void
-udp_deliver(struct udp_receiver *ur, mbuf_t m, int hlen)
-{
-	struct ip *ip = mbuf_data(m);
-	struct udphdr *uh = (struct udphdr *)((char *)ip + hlen);
-	struct sockaddr_in from, to;
-
-	udp_sockaddr(&from, ip->ip_src, uh->uh_sport);
-	udp_sockaddr(&to, ip->ip_dst, uh->uh_dport);
-	mbuf_adj(m, hlen + (int)sizeof(*uh));
-	NETSTAT_INC(udpstat.delivered);
-	ur->ur_func(ur->ur_cookie, m, &from, &to);
-}
-
-static void udp_echo(void *cookie, mbuf_t data,
-    const struct sockaddr_in *from, const struct sockaddr_in *to);
-
 /*
- * The echo service's fast path: a datagram to port 7 at one of our own
- * addresses is turned around where it lies, as icmp_echo does, instead
- * of being stripped, handed to udp_echo and given new headers.  Swapping
- * the addresses and the ports changes no sum, so the checksum udp_check
- * verified is already the reply's: the data is not summed again.  False
- * (m untouched) for anything else -- a broadcast, IP options, a datagram
- * from an echo port -- which takes the general path through udp_echo.
+ * Append the data (headers stripped) to the socket of inp, whose socket
+ * the lookup referenced; drops that reference.  Consumes m.
  */
-static bool
-udp_echo_fast(struct udp_receiver *ur, mbuf_t m, int hlen)
+static void
+udp_append(struct inpcb *inp, const struct sockaddr_in *from, mbuf_t m)
 {
-	struct ip *ip = mbuf_data(m);
-	struct udphdr *uh = (struct udphdr *)((char *)ip + hlen);
-	struct in_addr src = ip->ip_src;
-	u_int16_t sport = uh->uh_sport;
+	struct socket *so = inp->inp_socket;
+	errno_t error;
 
-	if (ur->ur_func != udp_echo || hlen != (int)sizeof(*ip) ||
-	    sport == htons(UDP_ECHO_PORT) ||
-	    (mbuf_flags(m) & (MBUF_BCAST | MBUF_MCAST)) ||
-	    !in_is_local(ip->ip_dst) || src.s_addr == INADDR_ANY)
-		return false;
-	ip->ip_src = ip->ip_dst;
-	ip->ip_dst = src;
-	ip->ip_ttl = IPDEFTTL;
-	ip->ip_off = 0;
-	ip->ip_tos = 0;
-	uh->uh_sport = uh->uh_dport;
-	uh->uh_dport = sport;
-	if (uh->uh_sum == 0) {		/* the sender did not compute one */
-		uh->uh_sum = udp_cksum(m, hlen, ip, ntohs(uh->uh_ulen));
-		if (uh->uh_sum == 0)
-			uh->uh_sum = 0xffff;
+	socket_lock(so, 0);
+	if (so->so_pcb != inp) {		/* closed since the lookup */
+		udp_drop(m, &udpstat.noport);
+	} else if (so->so_state & SS_CANTRCVMORE) {
+		udp_drop(m, &udpstat.cantrcv);
+	} else {
+		/* sbappendaddr runs the socket filters' sf_data_in. */
+		error = sbappendaddr(&so->so_rcv, (const struct sockaddr *)from,
+		    m, NULL);
+		if (error == 0) {
+			NETSTAT_INC(udpstat.delivered);
+			sorwakeup(so);
+		} else if (error == ENOBUFS) {
+			NETSTAT_INC(udpstat.fullsock);
+		} else if (error == ENOMEM) {
+			NETSTAT_INC(udpstat.nomem);
+		}	/* else a socket filter took or refused it (counted) */
 	}
-	NETSTAT_INC(udpstat.delivered);
-	NETSTAT_INC(udpstat.echoed);
-	NETSTAT_INC(udpstat.sent);
-	ip_output(m);
-	return true;
+	socket_unlock(so, 1);
+}
+
+/* A broadcast or multicast: a copy to every socket that matches (the
+ * last one gets the original). */
+static void
+udp_input_multi(mbuf_t m, int hlen, const struct sockaddr_in *from,
+    struct in_addr dst, u_short dport)
+{
+	struct inpcb *inps[UDP_MULTI_MAX];
+	mbuf_t copy;
+	int i, n;
+
+	n = in_pcblookup_all(&udbinfo, from->sin_addr, from->sin_port, dst,
+	    dport, inps, UDP_MULTI_MAX);
+	if (n == 0) {
+		udp_noport(m);
+		return;
+	}
+	if (n > UDP_MULTI_MAX) {
+		NETSTAT_ADD(udpstat.multimax, n - UDP_MULTI_MAX);
+		n = UDP_MULTI_MAX;
+	}
+	mbuf_adj(m, hlen + (int)sizeof(struct udphdr));
+	for (i = 0; i < n; i++) {
+		if (i == n - 1)
+			copy = m;
+		else if (mbuf_copym(m, 0, MBUF_COPYALL, MBUF_DONTWAIT,
+		    &copy) != 0) {
+			NETSTAT_INC(udpstat.nomem);
+			socket_lock(inps[i]->inp_socket, 0);
+			socket_unlock(inps[i]->inp_socket, 1);
+			continue;
+		}
+		udp_append(inps[i], from, copy);
+	}
 }
 
 void
 udp_input(mbuf_t m, int hlen)
 {
 	volatile u_int32_t *reason;
-	struct udp_receiver *ur;
+	struct sockaddr_in from;
 	struct udphdr *uh;
+	struct inpcb *inp;
 	struct ip *ip;
 
 	NETSTAT_INC(udpstat.received);
@@ -309,100 +235,254 @@ udp_input(mbuf_t m, int hlen)
 		udp_drop(m, reason);
 		return;
 	}
-	uh = (struct udphdr *)((char *)mbuf_data(m) + hlen);
-	if (!udp_receiver_get(ntohs(uh->uh_dport), &ur)) {
+	ip = mbuf_data(m);
+	uh = (struct udphdr *)((char *)ip + hlen);
+	bzero(&from, sizeof(from));
+	from.sin_len = sizeof(from);
+	from.sin_family = AF_INET;
+	from.sin_addr = ip->ip_src;
+	from.sin_port = uh->uh_sport;
+	if (udp_is_multi(m, ip)) {
+		udp_input_multi(m, hlen, &from, ip->ip_dst, uh->uh_dport);
+		return;
+	}
+	inp = in_pcblookup_hash(&udbinfo, ip->ip_src, uh->uh_sport,
+	    ip->ip_dst, uh->uh_dport, true);
+	if (inp == NULL) {
 		udp_noport(m);
 		return;
 	}
-	if (!udp_echo_fast(ur, m, hlen))
-		udp_deliver(ur, m, hlen);
-	udp_receiver_put(ur);
+	mbuf_adj(m, hlen + (int)sizeof(struct udphdr));
+	udp_append(inp, &from, m);
+}
+
+void
+udp_ctlinput(int cmd, const struct sockaddr *sa, void *vip)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	struct ip *ip = vip;
+	struct udphdr *uh;
+
+	if (cmd < 0 || cmd >= PRC_NCMDS || inetctlerrmap[cmd] == 0 ||
+	    ip == NULL)
+		return;
+	/* Only a connected socket hears of its errors (BSD). */
+	uh = (struct udphdr *)((char *)ip + (ip->ip_hl << 2));
+	in_pcbnotify(&udbinfo, sin->sin_addr, uh->uh_dport, ip->ip_src,
+	    uh->uh_sport, inetctlerrmap[cmd]);
 }
 
 /* ---- Output ---- */
 
-/* Our address toward `to`, when the sender did not choose one. */
-static errno_t
-udp_source(struct in_addr to, struct in_addr *src)
+/* Is dst a broadcast address, which needs SO_BROADCAST? */
+static bool
+udp_is_broadcast(struct in_addr dst)
 {
-	struct in_route ro;
-	errno_t error;
-
-	if ((error = in_route_lookup(to, &ro)) != 0)
-		return error;
-	*src = ro.ro_src;
-	in_route_release(&ro);
-	return 0;
+	return dst.s_addr == htonl(INADDR_BROADCAST) ||
+	    in_is_broadcast(dst, NULL);
 }
 
-errno_t
-udp_output(mbuf_t data, const struct sockaddr_in *from,
-    const struct sockaddr_in *to)
+/*
+ * Send m (data only) from inp to addr (NULL: the peer it is connected
+ * to), binding an ephemeral port first if needed.  Consumes m.  Socket
+ * locked.
+ */
+static errno_t
+udp_output(struct inpcb *inp, mbuf_t m, struct sockaddr *addr)
 {
-	size_t len = mbuf_pkthdr_len(data), hlen = sizeof(struct ip);
+	struct socket *so = inp->inp_socket;
+	struct sockaddr_in *sin = (struct sockaddr_in *)addr;
+	size_t hlen = sizeof(struct ip), len = mbuf_pkthdr_len(m);
 	size_t ulen = len + sizeof(struct udphdr);
-	struct in_addr src = from->sin_addr;
+	struct in_addr faddr, laddr;
 	struct udphdr *uh;
 	struct ip *ip;
+	u_short fport;
 	errno_t error;
 
 	if (ulen + hlen > IP_MAXPACKET) {
-		udp_drop(data, &udpstat.toobig);
+		udp_drop(m, &udpstat.toobig);
 		return EMSGSIZE;
 	}
-	if (src.s_addr == INADDR_ANY &&
-	    (error = udp_source(to->sin_addr, &src)) != 0) {
-		udp_drop(data, &ipstat.ips_noroute);
-		return error;
+	if (sin != NULL) {
+		if (addr->sa_len != sizeof(*sin))
+			error = EINVAL;
+		else if (addr->sa_family != AF_INET)
+			error = EAFNOSUPPORT;
+		else if (inp->inp_faddr.s_addr != INADDR_ANY)
+			error = EISCONN;
+		else if (sin->sin_port == 0)
+			error = EADDRNOTAVAIL;
+		else if (inp->inp_lport == 0)
+			error = in_pcbbind(inp, NULL);
+		else
+			error = 0;
+		if (error != 0)
+			goto bad;
+		faddr = sin->sin_addr;
+		fport = sin->sin_port;
+	} else {
+		if (inp->inp_faddr.s_addr == INADDR_ANY) {
+			error = ENOTCONN;
+			goto bad;
+		}
+		faddr = inp->inp_faddr;
+		fport = inp->inp_fport;
 	}
-	if (mbuf_prepend(&data, hlen + sizeof(*uh), MBUF_DONTWAIT) != 0) {
+	if (udp_is_broadcast(faddr) && !(so->so_options & SO_BROADCAST)) {
+		error = EACCES;
+		goto bad;
+	}
+	laddr = inp->inp_laddr;
+	if (laddr.s_addr == INADDR_ANY &&
+	    (error = in_pcbladdr(faddr, &laddr)) != 0) {
+		NETSTAT_INC(ipstat.ips_noroute);
+		goto bad;
+	}
+	if (mbuf_prepend(&m, hlen + sizeof(*uh), MBUF_DONTWAIT) != 0) {
 		NETSTAT_INC(udpstat.onomem);	/* prepend freed it */
 		return ENOBUFS;
 	}
-	ip = mbuf_data(data);
+	ip = mbuf_data(m);
 	bzero(ip, hlen + sizeof(*uh));
 	ip->ip_hl = hlen >> 2;
 	ip->ip_len = htons((u_int16_t)(hlen + ulen));
-	ip->ip_ttl = IPDEFTTL;
+	ip->ip_ttl = inp->inp_ip_ttl;
+	ip->ip_tos = inp->inp_ip_tos;
 	ip->ip_p = IPPROTO_UDP;
-	ip->ip_src = src;
-	ip->ip_dst = to->sin_addr;
+	ip->ip_src = laddr;
+	ip->ip_dst = faddr;
 	uh = (struct udphdr *)(ip + 1);
-	uh->uh_sport = from->sin_port;
-	uh->uh_dport = to->sin_port;
+	uh->uh_sport = inp->inp_lport;
+	uh->uh_dport = fport;
 	uh->uh_ulen = htons((u_int16_t)ulen);
-	uh->uh_sum = udp_cksum(data, (int)hlen, ip, ulen);
+	uh->uh_sum = udp_cksum(m, (int)hlen, ip, ulen);
 	if (uh->uh_sum == 0)
 		uh->uh_sum = 0xffff;	/* 0 would mean "no checksum" */
 	NETSTAT_INC(udpstat.sent);
-	return ip_output(data);
+	return ip_output(m);
+bad:
+	mbuf_freem(m);
+	return error;
 }
 
-/* ---- The echo service ---- */
+/* ---- The socket layer's requests ---- */
 
-/*
- * Send the data back where it came from, from the address it went to
- * (or, for a broadcast, from ours).  Never to another echo port: two
- * echo services would bounce one datagram between them forever.
- */
-static void
-udp_echo(void *cookie, mbuf_t data, const struct sockaddr_in *from,
-    const struct sockaddr_in *to)
+static errno_t
+udp_attach(struct socket *so, int proto)
 {
-	struct sockaddr_in src = *to;
+	errno_t error;
 
-	if (from->sin_port == htons(UDP_ECHO_PORT)) {
-		udp_drop(data, &udpstat.echoloop);
-		return;
+	if (so->so_pcb != NULL)
+		return EINVAL;
+	if ((error = soreserve(so, udp_sendspace, udp_recvspace)) != 0)
+		return error;
+	return in_pcballoc(so, &udbinfo);
+}
+
+static errno_t
+udp_detach(struct socket *so)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	if (inp == NULL)
+		return EINVAL;
+	in_pcbdetach(inp);
+	return 0;
+}
+
+static errno_t
+udp_abort(struct socket *so)
+{
+	soisdisconnected(so);
+	return udp_detach(so);
+}
+
+static errno_t
+udp_bind(struct socket *so, struct sockaddr *nam)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	return inp != NULL ? in_pcbbind(inp, nam) : EINVAL;
+}
+
+static errno_t
+udp_connect(struct socket *so, struct sockaddr *nam)
+{
+	struct inpcb *inp = sotoinpcb(so);
+	errno_t error;
+
+	if (inp == NULL)
+		return EINVAL;
+	if (inp->inp_faddr.s_addr != INADDR_ANY)
+		return EISCONN;
+	if ((error = in_pcbconnect(inp, nam)) == 0)
+		soisconnected(so);
+	return error;
+}
+
+static errno_t
+udp_disconnect(struct socket *so)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	if (inp == NULL)
+		return EINVAL;
+	if (inp->inp_faddr.s_addr == INADDR_ANY)
+		return ENOTCONN;
+	in_pcbdisconnect(inp);
+	/* connect chose the local address: forget it too (BSD). */
+	simple_lock(&udbinfo.ipi_lock);
+	inp->inp_laddr.s_addr = INADDR_ANY;
+	simple_unlock(&udbinfo.ipi_lock);
+	so->so_state &= ~SS_ISCONNECTED;
+	return 0;
+}
+
+static errno_t
+udp_send(struct socket *so, int flags, mbuf_t m, struct sockaddr *addr,
+    mbuf_t control)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	if (control != NULL)
+		mbuf_freem(control);	/* UDP takes no ancillary data */
+	if (inp == NULL) {
+		mbuf_freem(m);
+		return EINVAL;
 	}
-	if (!in_is_local(src.sin_addr))
-		src.sin_addr.s_addr = INADDR_ANY;
-	NETSTAT_INC(udpstat.echoed);
-	udp_output(data, &src, from);
+	return udp_output(inp, m, addr);
 }
 
-void
-udp_init(void)
+static errno_t
+udp_shutdown(struct socket *so)
 {
-	udp_receiver_register(UDP_ECHO_PORT, udp_echo, NULL);
+	socantsendmore(so);
+	return 0;
 }
+
+static struct pr_usrreqs udp_usrreqs = {
+	.pru_abort = udp_abort,
+	.pru_attach = udp_attach,
+	.pru_bind = udp_bind,
+	.pru_connect = udp_connect,
+	.pru_detach = udp_detach,
+	.pru_disconnect = udp_disconnect,
+	.pru_peeraddr = in_setpeeraddr,
+	.pru_send = udp_send,
+	.pru_shutdown = udp_shutdown,
+	.pru_sockaddr = in_setsockaddr,
+};
+
+static struct protosw udp_protosw = {
+	.pr_type = SOCK_DGRAM,
+	.pr_domain = &inetdomain,
+	.pr_protocol = IPPROTO_UDP,
+	.pr_flags = PR_ATOMIC | PR_ADDR,
+	.pr_input = udp_input,
+	.pr_ctlinput = udp_ctlinput,
+	.pr_ctloutput = ip_ctloutput,
+	.pr_init = udp_init,
+	.pr_usrreqs = &udp_usrreqs,
+};
+PROTOSW_SET(udp_protosw);

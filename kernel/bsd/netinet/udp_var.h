@@ -1,9 +1,12 @@
 /*
- * UDP's private interface (udp_usrreq.c): input with checksums and
- * delivery to in-kernel receivers bound to ports (until sockets come),
- * output, and the echo service on port 7.  Counters: group "udp".
+ * UDP's private interface (udp_usrreq.c): the protocol behind SOCK_DGRAM
+ * sockets of PF_INET.  Input checks length and checksum and appends each
+ * datagram to the receive buffer of the socket its pcb names (every
+ * matching socket for a broadcast or multicast); output builds the
+ * headers of what a socket sends.  Counters: `netstat -s`, group "udp".
  *
- * Locks: udp_lock (a spin lock) guards the receiver table.
+ * Locks: the rule of socketvar.h; udbinfo.ipi_lock guards UDP's pcb
+ * table (in_pcb.h).
  */
 #ifndef _BSD_NETINET_UDP_VAR_H_
 #define _BSD_NETINET_UDP_VAR_H_
@@ -11,32 +14,29 @@
 #include <sys/types.h>
 #include <sys/kpi_mbuf.h>
 #include <netinet/in.h>
+#include <bsd/netinet/in_pcb.h>
 
-#define UDP_RECEIVERS_MAX	16	/* ports bound at once */
-#define UDP_ECHO_PORT		7	/* RFC 862 */
+#define UDP_HASHSIZE	64	/* buckets in each of UDP's pcb hashes */
+#define UDP_MULTI_MAX	16	/* sockets one broadcast is copied to */
+#define UDP_ECHO_PORT	7	/* RFC 862 */
 
-/*
- * A receiver: called in the DLIL input thread (never sleep) with the
- * datagram's data (the UDP header stripped; mbuf_pkthdr_len() bytes, may
- * be 0), who sent it and to which of our addresses.  It owns data.
- */
-typedef void (*udp_receiver_func)(void *cookie, mbuf_t data,
-    const struct sockaddr_in *from, const struct sockaddr_in *to);
+/* Default buffer limits (XNU's): a datagram is at most udp_sendspace
+ * bytes; the receive buffer holds about 40 of 1 KB. */
+extern u_int32_t udp_sendspace;
+extern u_int32_t udp_recvspace;
 
-void	udp_init(void);
-/* A packet from IP: data at the IP header, hlen its length.  Consumes. */
+/* UDP's pcbs. */
+extern struct inpcbinfo udbinfo;
+
+/* A packet from IP: data at the IP header, hlen its length.  Consumes.
+ * The DLIL input thread; never sleeps. */
 void	udp_input(mbuf_t m, int hlen);
-/* Bind fn to port (host order).  EADDRINUSE, ENOSPC, EINVAL. */
-errno_t	udp_receiver_register(u_int16_t port, udp_receiver_func fn,
-	    void *cookie);
-/* Unbind; on return fn is not running and will not be called again.
- * ENOENT if nothing is bound.  Thread context: may sleep. */
-errno_t	udp_receiver_unregister(u_int16_t port);
-/*
- * Send data (a packet-header chain, may be 0 bytes) from `from` (port;
- * address or INADDR_ANY) to `to`.  Always consumes data.  Never sleeps.
- */
-errno_t	udp_output(mbuf_t data, const struct sockaddr_in *from,
-	    const struct sockaddr_in *to);
+/* An ICMP error about a datagram we sent (pr_ctlinput). */
+void	udp_ctlinput(int cmd, const struct sockaddr *sa, void *vip);
+
+/* --- udp_echo.c: the echo service, a client of the socket KPI -------- */
+
+/* Open port 7 (in_init, at boot). */
+void	udp_echo_init(void);
 
 #endif /* _BSD_NETINET_UDP_VAR_H_ */
