@@ -2,9 +2,12 @@
  * The monitor's `ifconfig`: each interface with its flags, link address,
  * addresses (a protocol that registered an ifconfig family prints its
  * own: ifconfig_var.h), link status and counters; `up` and `down`; and
- * the settings of a family, which its protocol makes.  `netstat` is netstat.c.
+ * the settings of a family, which its protocol makes.  Changes go
+ * through a socket's interface ioctls (SIOCSIFFLAGS, ...), as user
+ * space's ifconfig will make them.  `netstat` is netstat.c.
  */
 #include <sys/systm.h>
+#include <sys/socket.h>
 #include <sys/sockio.h>
 #include <kern/monitor.h>
 #include <bsd/net/if_var.h>
@@ -138,25 +141,37 @@ ifconfig_print(ifnet_t ifp)
 	ifconfig_print_counters(ifp);
 }
 
-/* ifconfig IF up|down: the flag, then the driver hears SIOCSIFFLAGS. */
+/* ifconfig IF up|down: SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP
+ * changed, on a socket (bsd/net/if.c does the rest). */
 static int
 ifconfig_updown(ifnet_t ifp, bool up)
 {
 	struct ifreq ifr;
+	socket_t so;
 	errno_t error;
 
-	ifnet_set_flags(ifp, up ? IFF_UP : 0, IFF_UP);
+	if ((error = sock_socket(PF_INET, SOCK_DGRAM, 0, NULL, NULL,
+	    &so)) != 0) {
+		printf("ifconfig: no socket to configure with: error %d\n",
+		    error);
+		return 1;
+	}
 	bzero(&ifr, sizeof(ifr));
 	strlcpy(ifr.ifr_name, ifp->if_xname, sizeof(ifr.ifr_name));
-	ifr.ifr_flags = (short)ifnet_flags(ifp);
-	error = ifnet_ioctl(ifp, 0, SIOCSIFFLAGS, &ifr);
-	if (error != 0 && error != EOPNOTSUPP) {
+	error = sock_ioctl(so, SIOCGIFFLAGS, &ifr);
+	if (error == 0) {
+		if (up)
+			ifr.ifr_flags |= IFF_UP;
+		else
+			ifr.ifr_flags &= ~IFF_UP;
+		error = sock_ioctl(so, SIOCSIFFLAGS, &ifr);
+	}
+	sock_close(so);
+	if (error != 0) {
 		printf("ifconfig: %s: the driver refused SIOCSIFFLAGS: "
 		    "error %d\n", ifp->if_xname, error);
 		return 1;
 	}
-	ifnet_touch_lastchange(ifp);
-	dlil_post_msg(ifp, KEV_DL_SIFFLAGS);
 	return 0;
 }
 

@@ -406,26 +406,34 @@ arp_send(ifnet_t ifp, u_short op, struct in_addr spa, const u_char *tha,
 	ifnet_output(ifp, PF_INET, m, NULL, &sa);
 }
 
-/* Who has tpa?  Asked from our address on ifp (0.0.0.0 if none). */
+/* Who has tpa?  Asked from our address on ifp for tpa's network (0.0.0.0
+ * if ifp has none). */
 static void
 arp_request(ifnet_t ifp, struct in_addr tpa)
 {
 	struct in_addr spa = { INADDR_ANY };
 
-	in_ifaddr_get(ifp, &spa, NULL);
+	in_ifaddr_src(ifp, tpa, &spa);
 	NETSTAT_INC(arpstat.requests_out);
 	arp_send(ifp, ARPOP_REQUEST, spa, ether_zero, tpa, ether_broadcast);
 }
 
 void
-arp_gratuitous(ifnet_t ifp)
+arp_gratuitous_addr(ifnet_t ifp, struct in_addr addr)
 {
-	struct in_addr addr;
-
-	if (!in_ifaddr_get(ifp, &addr, NULL))
-		return;
 	NETSTAT_INC(arpstat.gratuitous_out);
 	arp_send(ifp, ARPOP_REQUEST, addr, ether_zero, addr, ether_broadcast);
+}
+
+void
+arp_gratuitous(ifnet_t ifp)
+{
+	struct in_addr addrs[ARP_ANNOUNCE_MAX];
+	int i, n;
+
+	n = in_ifaddr_addrs(ifp, addrs, ARP_ANNOUNCE_MAX);
+	for (i = 0; i < n && i < ARP_ANNOUNCE_MAX; i++)
+		arp_gratuitous_addr(ifp, addrs[i]);
 }
 
 /* The packets that waited for ip's MAC can go now, oldest first: back
@@ -501,8 +509,7 @@ arp_check(mbuf_t m)
 
 /* Sender and target protocol addresses, and ours on ifp (or 0). */
 struct arp_addrs {
-	struct in_addr	spa, tpa, mine;
-	bool		have_mine;
+	struct in_addr	spa, tpa;
 };
 
 /* Another host uses our address: say so on the console, at most once
@@ -533,14 +540,13 @@ arp_check_addrs(ifnet_t ifp, const struct ether_arp *ea, struct arp_addrs *a)
 
 	memcpy(&a->spa, ea->arp_spa, sizeof(a->spa));
 	memcpy(&a->tpa, ea->arp_tpa, sizeof(a->tpa));
-	a->have_mine = in_ifaddr_get(ifp, &a->mine, NULL);
 	if (ifnet_lladdr_copy_bytes(ifp, me, ETHER_ADDR_LEN) == 0 &&
 	    memcmp(me, ea->arp_sha, ETHER_ADDR_LEN) == 0)
 		return &arpstat.ours;
 	if (a->spa.s_addr == htonl(INADDR_BROADCAST) ||
 	    IN_MULTICAST(ntohl(a->spa.s_addr)))
 		return &arpstat.badsender;
-	if (a->have_mine && a->spa.s_addr == a->mine.s_addr) {
+	if (in_ifaddr_has(ifp, a->spa)) {
 		arp_report_duplicate(ea);
 		return &arpstat.dupaddr;
 	}
@@ -595,11 +601,11 @@ arp_input(ifnet_t ifp, mbuf_t m)
 		mbuf_freem(m);
 		return;
 	}
-	for_us = a.have_mine && a.tpa.s_addr == a.mine.s_addr;
+	for_us = in_ifaddr_has(ifp, a.tpa);	/* any of ifp's addresses */
 	merged = arp_learn(ifp, ea, &a, for_us);
 	if (for_us && ntohs(ea->arp_op) == ARPOP_REQUEST) {
 		NETSTAT_INC(arpstat.replies_out);
-		arp_send(ifp, ARPOP_REPLY, a.mine, ea->arp_sha, a.spa,
+		arp_send(ifp, ARPOP_REPLY, a.tpa, ea->arp_sha, a.spa,
 		    ea->arp_sha);
 	}
 	if (!for_us && !merged)

@@ -121,7 +121,11 @@ int	arp_cache_list(struct arp_cache *ac, struct arp_info *out, int max,
 void	arp_init(void);
 void	arp_input(ifnet_t ifp, mbuf_t m);
 errno_t	arp_resolve(ifnet_t ifp, struct in_addr nexthop, mbuf_t m, u_char *mac);
-/* Announce ifp's address: a request for itself (gratuitous ARP). */
+/* Announce an address of ifp: a request for itself (gratuitous ARP);
+ * arp_gratuitous announces each of ifp's addresses (the first
+ * ARP_ANNOUNCE_MAX). */
+#define ARP_ANNOUNCE_MAX	8
+void	arp_gratuitous_addr(ifnet_t ifp, struct in_addr addr);
 void	arp_gratuitous(ifnet_t ifp);
 /* IPv4 is leaving ifp: forget its entries. */
 void	arp_ifdetach(ifnet_t ifp);

@@ -1,10 +1,14 @@
 /*
  * IPv4's monitor commands, with their Darwin ancestors' syntax and
  * output: `ifconfig IF inet ...` (through the DLIL's ifconfig), `route`,
- * `netstat -r`, `arp` and `ping`.  They only call the private interfaces
- * of in.c, in_route.c, in_arp.c and ip_icmp.c.
+ * `netstat -r`, `arp` and `ping`.  ifconfig sets addresses as user
+ * space will, with the address ioctls of a PF_INET socket (in_control);
+ * the others call the private interfaces of in_route.c, in_arp.c and
+ * ip_icmp.c.
  */
 #include <sys/systm.h>
+#include <sys/socket.h>
+#include <sys/sockio.h>
 #include <kern/monitor.h>
 #include <netinet/in.h>
 #include <bsd/net/if_var.h>
@@ -53,18 +57,6 @@ parse_prefix(const char *s, struct in_addr *addr, int *len)
 	return inet_aton(buf, addr) != 0;
 }
 
-/* The mask an address had before CIDR, for `ifconfig ... inet A`. */
-static struct in_addr
-classful_mask(struct in_addr a)
-{
-	u_int32_t h = ntohl(a.s_addr);
-	struct in_addr m;
-
-	m.s_addr = htonl(IN_CLASSA(h) ? IN_CLASSA_NET :
-	    IN_CLASSB(h) ? IN_CLASSB_NET : IN_CLASSC_NET);
-	return m;
-}
-
 static const char *
 errno_text(errno_t e)
 {
@@ -80,48 +72,164 @@ errno_text(errno_t e)
 	case EMSGSIZE:		return "message too long";
 	case ETIMEDOUT:		return "timed out";
 	case EPROTONOSUPPORT:	return "no IPv4 plumber for this interface";
+	case EADDRNOTAVAIL:	return "the interface has no such address";
 	default:		return "error";
 	}
 }
 
 /* ---- ifconfig IF inet ... ---- */
 
+/* What `ifconfig IF inet ...` asks for. */
+struct in_ifconfig_args {
+	enum { IFC_SET, IFC_ALIAS, IFC_DELETE } op;
+	bool		have_addr, have_mask, have_bcast;
+	struct in_addr	addr, mask, bcast;
+};
+
+/*
+ * inet ADDR[/LEN] [netmask MASK] [broadcast BCAST] [alias | -alias |
+ * delete]; ADDR may be left out with -alias and delete (the first).
+ */
+static bool
+in_ifconfig_parse(int argc, char **argv, struct in_ifconfig_args *a)
+{
+	int i = 1, len = -1;
+
+	bzero(a, sizeof(*a));
+	a->op = IFC_SET;
+	if (i < argc && argv[i][0] != '-' && strcmp(argv[i], "delete") != 0) {
+		if (!parse_prefix(argv[i], &a->addr, &len))
+			return false;
+		a->have_addr = true;
+		i++;
+	}
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "alias") == 0) {
+			a->op = IFC_ALIAS;
+		} else if (strcmp(argv[i], "-alias") == 0 ||
+		    strcmp(argv[i], "delete") == 0) {
+			a->op = IFC_DELETE;
+		} else if (strcmp(argv[i], "netmask") == 0 && i + 1 < argc &&
+		    len < 0 && parse_mask(argv[i + 1], &a->mask)) {
+			a->have_mask = true;
+			i++;
+		} else if (strcmp(argv[i], "broadcast") == 0 && i + 1 < argc &&
+		    inet_aton(argv[i + 1], &a->bcast)) {
+			a->have_bcast = true;
+			i++;
+		} else {
+			return false;
+		}
+	}
+	if (len >= 0) {
+		a->mask = in_len_mask(len);
+		a->have_mask = true;
+	}
+	return a->have_addr || a->op == IFC_DELETE;
+}
+
+static void
+in_ifconfig_sin(struct sockaddr *sa, struct in_addr a)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+
+	bzero(sin, sizeof(*sin));
+	sin->sin_len = sizeof(*sin);
+	sin->sin_family = AF_INET;
+	sin->sin_addr = a;
+}
+
+/* One ioctl on a PF_INET socket naming ifp, as user space's ifconfig
+ * makes it: req is a struct ifreq or ifaliasreq (its name is set). */
+static errno_t
+in_ifconfig_ioctl(ifnet_t ifp, u_long cmd, void *req)
+{
+	socket_t so;
+	errno_t error;
+
+	snprintf((char *)req, IFNAMSIZ, "%s%u", ifnet_name(ifp),
+	    ifnet_unit(ifp));
+	if ((error = sock_socket(PF_INET, SOCK_DGRAM, 0, NULL, NULL, &so)) != 0)
+		return error;
+	error = sock_ioctl(so, cmd, req);
+	sock_close(so);
+	return error;
+}
+
+/* SIOCDIFADDR of addr (have_addr false: the first). */
+static errno_t
+in_ifconfig_delete(ifnet_t ifp, bool have_addr, struct in_addr addr)
+{
+	struct ifreq ifr;
+
+	bzero(&ifr, sizeof(ifr));
+	if (have_addr)
+		in_ifconfig_sin(&ifr.ifr_addr, addr);
+	return in_ifconfig_ioctl(ifp, SIOCDIFADDR, &ifr);
+}
+
+/* Without `alias`: the address replaces the first (BSD's ifconfig). */
+static errno_t
+in_ifconfig_replace_first(ifnet_t ifp, struct in_addr addr)
+{
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+
+	bzero(&ifr, sizeof(ifr));
+	if (in_ifconfig_ioctl(ifp, SIOCGIFADDR, &ifr) != 0)
+		return 0;			/* none yet */
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	if (sin->sin_addr.s_addr == addr.s_addr)
+		return 0;			/* same: a new mask, say */
+	return in_ifconfig_delete(ifp, true, sin->sin_addr);
+}
+
 /*
  * ifconfig en0 inet 10.0.2.15 netmask 255.255.255.0 (or 0xffffff00)
  * ifconfig en0 inet 10.0.2.15/24
+ * ifconfig en0 inet 10.0.2.16/24 alias, ifconfig en0 inet 10.0.2.16 -alias
  * ifconfig en0 inet [ADDR] delete
  */
 static int
 in_ifconfig_set(ifnet_t ifp, int argc, char **argv)
 {
-	struct in_addr addr, mask;
+	struct in_ifconfig_args a;
+	struct ifaliasreq ifra;
 	errno_t error;
-	int len;
 
-	if (argc >= 2 && strcmp(argv[argc - 1], "delete") == 0) {
-		if ((error = in_ifaddr_delete(ifp)) != 0)
-			printf("ifconfig: %s%u has no inet address\n",
-			    ifnet_name(ifp), ifnet_unit(ifp));
+	if (!in_ifconfig_parse(argc, argv, &a)) {
+		printf("usage: ifconfig IF inet ADDR[/LEN] [netmask MASK] "
+		    "[broadcast ADDR] [alias]\n"
+		    "       ifconfig IF inet [ADDR] -alias|delete\n");
+		return 1;
+	}
+	if (a.op == IFC_DELETE) {
+		error = in_ifconfig_delete(ifp, a.have_addr, a.addr);
+		if (error != 0)
+			printf("ifconfig: %s%u: %s\n", ifnet_name(ifp),
+			    ifnet_unit(ifp), a.have_addr ? errno_text(error) :
+			    "no inet address to delete");
 		return error != 0;
 	}
-	if (argc < 2 || !parse_prefix(argv[1], &addr, &len) ||
-	    (argc != 2 && argc != 4) ||
-	    (argc == 4 && (strcmp(argv[2], "netmask") != 0 || len >= 0 ||
-	    !parse_mask(argv[3], &mask)))) {
-		printf("usage: ifconfig IF inet ADDR[/LEN] [netmask MASK]\n"
-		    "       ifconfig IF inet [ADDR] delete\n");
-		return 1;
-	}
-	if (argc == 2)
-		mask = len >= 0 ? in_len_mask(len) : classful_mask(addr);
-	if ((error = in_ifaddr_set(ifp, addr, mask)) != 0) {
-		printf("ifconfig: " IN_ADDR_FMT " netmask " IN_ADDR_FMT
-		    ": %s\n", IN_ADDR_ARGS(addr), IN_ADDR_ARGS(mask),
-		    error == EINVAL ? "not a host address on that network" :
-		    errno_text(error));
-		return 1;
-	}
-	return 0;
+	if (a.op == IFC_SET &&
+	    (error = in_ifconfig_replace_first(ifp, a.addr)) != 0)
+		goto fail;
+	bzero(&ifra, sizeof(ifra));
+	in_ifconfig_sin(&ifra.ifra_addr, a.addr);
+	if (a.have_mask)
+		in_ifconfig_sin(&ifra.ifra_mask, a.mask);
+	if (a.have_bcast)
+		in_ifconfig_sin(&ifra.ifra_broadaddr, a.bcast);
+	if ((error = in_ifconfig_ioctl(ifp, SIOCAIFADDR, &ifra)) == 0)
+		return 0;
+fail:
+	printf("ifconfig: " IN_ADDR_FMT, IN_ADDR_ARGS(a.addr));
+	if (a.have_mask)
+		printf(" netmask " IN_ADDR_FMT, IN_ADDR_ARGS(a.mask));
+	printf(": %s\n", error == EINVAL ? "not a host address on that "
+	    "network" : error == EEXIST ? "another interface has it" :
+	    errno_text(error));
+	return 1;
 }
 
 /* "\tinet 10.0.2.15 netmask 0xffffff00 broadcast 10.0.2.255", Darwin's. */
@@ -263,7 +371,7 @@ route_parse(int argc, char **argv, struct route_args *ra)
 		i++;
 	}
 	if (len < 0)
-		len = net ? in_mask_len(classful_mask(ra->dst)) : 32;
+		len = net ? in_mask_len(in_classful_mask(ra->dst)) : 32;
 	ra->mask = in_len_mask(len);
 	ra->host = len == 32;
 	return i == argc && (ra->dst.s_addr & ~ra->mask.s_addr) == 0;

@@ -153,7 +153,7 @@ in_route_lookup(struct in_addr dst, struct in_route *ro)
 	ro->ro_ifp = ifp;
 	ro->ro_nexthop = nexthop;
 	ro->ro_flags = flags;
-	if (!in_ifaddr_get(ifp, &ro->ro_src, NULL)) {
+	if (!in_ifaddr_src(ifp, nexthop, &ro->ro_src)) {
 		in_route_release(ro);
 		return ENETUNREACH;	/* the address went away meanwhile */
 	}
@@ -264,6 +264,23 @@ in_route_delete(struct in_addr dst, struct in_addr mask)
 	if (ifp != NULL)
 		ifnet_release(ifp);
 	return rt != NULL ? 0 : ESRCH;
+}
+
+errno_t
+in_route_delete_if(struct in_addr dst, struct in_addr mask, ifnet_t ifp)
+{
+	struct rtentry *rt;
+	ifnet_t gone = NULL;
+
+	simple_lock(&rt_lock);
+	rt = rt_find_locked(dst, mask);
+	if (rt != NULL && rt->rt_ifp == ifp &&
+	    !(rt->rt_flags & IN_RTF_GATEWAY))
+		gone = rt_clear_locked(rt);
+	simple_unlock(&rt_lock);
+	if (gone != NULL)
+		ifnet_release(gone);
+	return gone != NULL ? 0 : ESRCH;
 }
 
 void

@@ -60,6 +60,10 @@ errno_t	in_route_add(struct in_addr dst, struct in_addr mask,
 	    struct in_addr gateway, ifnet_t ifp, u_int32_t flags);
 /* Delete the route to dst/mask; ESRCH if there is none. */
 errno_t	in_route_delete(struct in_addr dst, struct in_addr mask);
+/* Delete the interface route to dst/mask out of ifp (not a gateway
+ * route there); ESRCH if there is none. */
+errno_t	in_route_delete_if(struct in_addr dst, struct in_addr mask,
+	    ifnet_t ifp);
 /* Delete every interface route out of ifp. */
 void	in_route_purge(ifnet_t ifp);
 /* Copy up to max routes into out; returns how many there are. */

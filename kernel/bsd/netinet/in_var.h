@@ -1,5 +1,6 @@
 /*
- * IPv4's private view, shared by bsd/netinet: interface addresses (in.c),
+ * IPv4's private view, shared by bsd/netinet: interface addresses and
+ * their ioctls (in.c),
  * start-up (in_proto.c), attachment to Ethernets (in_ether.c), the boot
  * addresses (in_bootconfig.c), checksums (in_cksum.c), helpers.
  * in_ifaddr_lock (a spin lock in in.c) guards the address list, fields
@@ -47,9 +48,11 @@ in_time_ms(void)
 }
 
 /*
- * An IPv4 address on an interface: one per interface in Finch.  The
- * struct ifaddr comes first, so the DLIL's address list (and the
- * ifaddr_* KPI) sees it like any other address.
+ * An IPv4 address on an interface; an interface may have several (the
+ * first on the list is its primary address).  The struct ifaddr comes
+ * first, so the DLIL's address list (and the ifaddr_* KPI) sees it like
+ * any other address.  A new mask or broadcast replaces the whole
+ * in_ifaddr, so that its (c) fields never change.
  */
 struct in_ifaddr {
 	struct ifaddr		ia_ifa;		/* the DLIL's part: first */
@@ -71,18 +74,44 @@ struct in_ifaddr_info {
 
 void	in_ifaddr_init(void);
 /*
- * Give ifp the address addr/mask, replacing the one it had: attaches
- * IPv4 to ifp if needed, adds the interface route, posts
- * KEV_INET_NEW_ADDR and sends a gratuitous ARP.  EINVAL for a bad
- * address or mask.  Thread context; may sleep.
+ * Add addr/mask to ifp (bcast 0: the subnet's broadcast), or, if ifp has
+ * addr already, give it the new mask and broadcast: attaches IPv4 to ifp
+ * if needed, adds the route to the network, posts `event` (0: the
+ * default, KEV_INET_NEW_ADDR or KEV_INET_CHANGED_ADDR) and sends a
+ * gratuitous ARP.  EINVAL for a bad address or mask, EEXIST if another
+ * interface has addr.  Thread context; may sleep.
  */
+errno_t	in_ifaddr_add(ifnet_t ifp, struct in_addr addr, struct in_addr mask,
+	    struct in_addr bcast, u_int32_t event);
+/* Take ifp's address addr (0: its first) away, posting
+ * KEV_INET_ADDR_DELETED; its network's route goes unless another
+ * address of ifp is on that network.  EADDRNOTAVAIL if ifp has none. */
+errno_t	in_ifaddr_del(ifnet_t ifp, struct in_addr addr);
+/* Make addr/mask ifp's first address, deleting the first it had. */
 errno_t	in_ifaddr_set(ifnet_t ifp, struct in_addr addr, struct in_addr mask);
-/* Take ifp's address away (and its routes); ENOENT if it had none. */
-errno_t	in_ifaddr_delete(ifnet_t ifp);
-/* The interface is going away: forget its address without events. */
+/* The interface is going away: forget its addresses without events. */
 void	in_ifaddr_purge(ifnet_t ifp);
-/* ifp's address and mask (either pointer may be NULL); false if none. */
+/* ifp's first address and mask (either pointer may be NULL); false if
+ * none. */
 bool	in_ifaddr_get(ifnet_t ifp, struct in_addr *addr, struct in_addr *mask);
+/* The address of ifp to send to dst from: the one whose network holds
+ * dst, else the first.  False if ifp has none. */
+bool	in_ifaddr_src(ifnet_t ifp, struct in_addr dst, struct in_addr *src);
+/* Copy up to max of ifp's addresses into out; returns how many it has. */
+int	in_ifaddr_addrs(ifnet_t ifp, struct in_addr *out, int max);
+/* Is addr one of ifp's? */
+bool	in_ifaddr_has(ifnet_t ifp, struct in_addr addr);
+/* The mask an address had before CIDR (class A, B or C). */
+struct in_addr in_classful_mask(struct in_addr a);
+/*
+ * The address ioctls of a PF_INET socket (its pru_control), for the
+ * interface ifp: SIOCAIFADDR (struct ifaliasreq), SIOCDIFADDR,
+ * SIOCSIFADDR, SIOCSIFNETMASK, SIOCSIFBRDADDR, SIOCGIFADDR,
+ * SIOCGIFNETMASK, SIOCGIFBRDADDR (struct ifreq).  EINVAL for an argument
+ * that is not an AF_INET sockaddr_in or a bad address, EADDRNOTAVAIL
+ * for an address ifp does not have, EOPNOTSUPP for other ioctls.
+ */
+errno_t	in_control(struct socket *so, u_long cmd, caddr_t data, ifnet_t ifp);
 /* Is a one of this host's addresses (on any interface)? */
 bool	in_is_local(struct in_addr a);
 /* Is a a broadcast address: 255.255.255.255, or the subnet broadcast

@@ -466,6 +466,7 @@ static struct pr_usrreqs udp_usrreqs = {
 	.pru_attach = udp_attach,
 	.pru_bind = udp_bind,
 	.pru_connect = udp_connect,
+	.pru_control = in_control,
 	.pru_detach = udp_detach,
 	.pru_disconnect = udp_disconnect,
 	.pru_peeraddr = in_setpeeraddr,
