@@ -1,8 +1,11 @@
 /*
  * The byte and string functions of <string.h> and the BSD ones of
- * <libkern/libkern.h> (bcopy, bzero, bcmp, ffs, fls).  Plain byte loops:
- * easy to check, and fast enough for a teaching kernel.  The compiler
- * also calls memcpy, memmove and memset itself, for structure copies.
+ * <libkern/libkern.h> (bcopy, bzero, bcmp, ffs, fls).  Plain loops, easy
+ * to check; memcpy, memmove and memset move whole 32-bit words when the
+ * addresses allow, because the packet path leans on them (the mbuf
+ * allocator poisons every freed mbuf: a byte loop cost about 1000 cycles
+ * a packet under QEMU).  The compiler also calls memcpy, memmove and
+ * memset itself, for structure copies.
  */
 #include <sys/types.h>
 #include <string.h>
@@ -19,12 +22,22 @@
 
 /* Byte arrays. */
 
+/* May the copy go a 32-bit word at a time: both ends aligned alike? */
+static inline bool
+words_ok(const void *a, const void *b)
+{
+	return (((uintptr_t)a | (uintptr_t)b) & 3) == 0;
+}
+
 NO_LIBCALL void *
 memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	if (words_ok(d, s))
+		for (; n >= 4; n -= 4, d += 4, s += 4)
+			*(uint32_t *)d = *(const uint32_t *)s;
 	while (n-- > 0)
 		*d++ = *s++;
 	return (dst);
@@ -43,9 +56,15 @@ memmove(void *dst, const void *src, size_t n)
 	if (d > s && d < s + n) {
 		d += n;
 		s += n;
+		if (words_ok(d, s))
+			for (; n >= 4; n -= 4)
+				*(uint32_t *)(d -= 4) = *(const uint32_t *)(s -= 4);
 		while (n-- > 0)
 			*--d = *--s;
 	} else {
+		if (words_ok(d, s))
+			for (; n >= 4; n -= 4, d += 4, s += 4)
+				*(uint32_t *)d = *(const uint32_t *)s;
 		while (n-- > 0)
 			*d++ = *s++;
 	}
@@ -56,7 +75,11 @@ NO_LIBCALL void *
 memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint32_t word = (unsigned char)c * 0x01010101u;
 
+	if (words_ok(d, d))
+		for (; n >= 4; n -= 4, d += 4)
+			*(uint32_t *)d = word;
 	while (n-- > 0)
 		*d++ = (unsigned char)c;
 	return (dst);
