@@ -454,6 +454,7 @@ in_ifaddr_add(ifnet_t ifp, struct in_addr addr, struct in_addr mask,
 	if (event == 0)
 		event = old != NULL ? KEV_INET_CHANGED_ADDR : KEV_INET_NEW_ADDR;
 	in_ifaddr_link(ifp, ia, old, event);
+	in_route_changed();		/* sources by route may change */
 	return 0;
 }
 
@@ -480,6 +481,7 @@ in_ifaddr_del(ifnet_t ifp, struct in_addr addr)
 		return EADDRNOTAVAIL;
 	in_post_event(ifp, ia, KEV_INET_ADDR_DELETED);
 	in_ifaddr_unlink(ifp, ia);
+	in_route_changed();
 	return 0;
 }
 

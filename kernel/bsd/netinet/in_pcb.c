@@ -143,6 +143,7 @@ in_pcbdetach(struct inpcb *inp)
 	LIST_REMOVE(inp, inp_list);
 	pcbinfo->ipi_count--;
 	simple_unlock(&pcbinfo->ipi_lock);
+	in_route_release(&inp->inp_route);
 	so->so_pcb = NULL;
 	kfree_tag(inp, sizeof(*inp), inpcb_tag);
 	sodetached(so);
@@ -394,6 +395,27 @@ in_pcbladdr(struct in_addr faddr, struct in_addr *laddr)
 		return error;
 	*laddr = ro.ro_src;
 	in_route_release(&ro);
+	return 0;
+}
+
+errno_t
+in_pcbroute(struct inpcb *inp, struct in_addr faddr,
+    const struct in_route **rop)
+{
+	u_int32_t gen = in_route_gen;	/* before the lookup it validates */
+	errno_t error;
+
+	if (inp->inp_route.ro_ifp != NULL && inp->inp_route_gen == gen &&
+	    inp->inp_route_dst.s_addr == faddr.s_addr) {
+		*rop = &inp->inp_route;
+		return 0;
+	}
+	in_route_release(&inp->inp_route);
+	if ((error = in_route_lookup(faddr, &inp->inp_route)) != 0)
+		return error;
+	inp->inp_route_dst = faddr;
+	inp->inp_route_gen = gen;
+	*rop = &inp->inp_route;
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <kern/simple_lock.h>
 #include <bsd/kern/socketvar.h>
+#include <bsd/netinet/in_route_var.h>
 
 LIST_HEAD(inpcbhead, inpcb);
 
@@ -42,6 +43,12 @@ struct inpcb {
 	u_int32_t	inp_flags;	/* INP_* */
 	u_char		inp_ip_ttl;	/* IP_TTL: the TTL of what we send */
 	u_char		inp_ip_tos;	/* IP_TOS */
+	/* The route of the last datagram sent (BSD's inp_route), reused
+	 * for the next one to inp_route_dst while in_route_gen is
+	 * inp_route_gen (in_pcbroute). */
+	struct in_route	inp_route;	/* ro_ifp NULL: none */
+	struct in_addr	inp_route_dst;
+	u_int32_t	inp_route_gen;
 };
 
 #define sotoinpcb(so)	((struct inpcb *)(so)->so_pcb)
@@ -104,6 +111,14 @@ errno_t	in_pcbconnect(struct inpcb *inp, struct sockaddr *nam);
 void	in_pcbdisconnect(struct inpcb *inp);
 /* Our address toward faddr, by route.  ENETUNREACH, EHOSTUNREACH. */
 errno_t	in_pcbladdr(struct in_addr faddr, struct in_addr *laddr);
+/*
+ * The route to faddr, looked up once and kept in inp for the datagrams
+ * that follow (a change of any route or address makes it look again):
+ * *rop points into inp, valid while the socket stays locked.
+ * ENETUNREACH, EHOSTUNREACH.  Socket locked.
+ */
+errno_t	in_pcbroute(struct inpcb *inp, struct in_addr faddr,
+	    const struct in_route **rop);
 /*
  * The pcb for a datagram from (faddr, fport) to (laddr, lport): the
  * connected one with that 4-tuple, else (wildcard) an unconnected one on

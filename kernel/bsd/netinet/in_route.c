@@ -30,10 +30,19 @@ struct rtentry {
 static simple_lock_data_t rt_lock = SIMPLE_LOCK_INITIALIZER("in_route");
 static struct rtentry rt_table[RT_TABLE_SIZE];
 
+volatile u_int32_t in_route_gen = 1;	/* atomic; 0: never valid */
+
 void
 in_route_init(void)
 {
 	bzero(rt_table, sizeof(rt_table));
+}
+
+void
+in_route_changed(void)
+{
+	if (__atomic_add_fetch(&in_route_gen, 1, __ATOMIC_RELAXED) == 0)
+		__atomic_add_fetch(&in_route_gen, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- Masks ---- */
@@ -237,6 +246,8 @@ in_route_add(struct in_addr dst, struct in_addr mask, struct in_addr gateway,
 	simple_unlock(&rt_lock);
 	if (error != 0 && ifp != NULL)
 		ifnet_release(ifp);
+	if (error == 0)
+		in_route_changed();
 	return error;
 }
 
@@ -263,6 +274,7 @@ in_route_delete(struct in_addr dst, struct in_addr mask)
 	simple_unlock(&rt_lock);
 	if (ifp != NULL)
 		ifnet_release(ifp);
+	in_route_changed();
 	return rt != NULL ? 0 : ESRCH;
 }
 
@@ -280,6 +292,7 @@ in_route_delete_if(struct in_addr dst, struct in_addr mask, ifnet_t ifp)
 	simple_unlock(&rt_lock);
 	if (gone != NULL)
 		ifnet_release(gone);
+	in_route_changed();
 	return gone != NULL ? 0 : ESRCH;
 }
 
@@ -296,6 +309,7 @@ in_route_purge(ifnet_t ifp)
 	simple_unlock(&rt_lock);
 	for (i = 0; i < n; i++)
 		ifnet_release(gone[i]);
+	in_route_changed();
 }
 
 int

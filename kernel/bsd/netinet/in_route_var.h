@@ -42,6 +42,12 @@ struct in_route_info {
 
 void	in_route_init(void);
 /*
+ * Bumped by every change of a route or an address: what a pcb cached
+ * from a lookup (in_pcbroute) is good while this stays the same.
+ */
+extern volatile u_int32_t in_route_gen;
+void	in_route_changed(void);
+/*
  * Where to send a datagram for dst.  Our own addresses go to lo0; the
  * limited broadcast to the first interface with an address.  A gateway
  * route's gateway must be on a directly attached network.  0, or

@@ -138,11 +138,29 @@ ip_output_fragments(const struct in_route *ro, mbuf_t m, u_int32_t mtu)
 }
 
 errno_t
+ip_output_route(mbuf_t m, const struct in_route *ro)
+{
+	struct ip *ip = mbuf_data(m);
+	u_int32_t mtu;
+
+	if (ip->ip_src.s_addr == INADDR_ANY)
+		ip->ip_src = ro->ro_src;
+	ip->ip_v = IPVERSION;
+	ip->ip_id = ip_newid();
+	NETSTAT_INC(ipstat.ips_localout);
+	mtu = ifnet_mtu(ro->ro_ifp);
+	if (mtu == 0)
+		mtu = ETHERMTU;		/* the driver never said */
+	if (ntohs(ip->ip_len) <= mtu)
+		return ip_send(ro, m);
+	return ip_output_fragments(ro, m, mtu);
+}
+
+errno_t
 ip_output(mbuf_t m)
 {
 	struct ip *ip = mbuf_data(m);
 	struct in_route ro;
-	u_int32_t mtu;
 	errno_t error;
 
 	if ((error = in_route_lookup(ip->ip_dst, &ro)) != 0) {
@@ -150,18 +168,7 @@ ip_output(mbuf_t m)
 		mbuf_freem(m);
 		return error;
 	}
-	if (ip->ip_src.s_addr == INADDR_ANY)
-		ip->ip_src = ro.ro_src;
-	ip->ip_v = IPVERSION;
-	ip->ip_id = ip_newid();
-	NETSTAT_INC(ipstat.ips_localout);
-	mtu = ifnet_mtu(ro.ro_ifp);
-	if (mtu == 0)
-		mtu = ETHERMTU;		/* the driver never said */
-	if (ntohs(ip->ip_len) <= mtu)
-		error = ip_send(&ro, m);
-	else
-		error = ip_output_fragments(&ro, m, mtu);
+	error = ip_output_route(m, &ro);
 	in_route_release(&ro);
 	return error;
 }

@@ -84,6 +84,10 @@ void	ip_slowtimo(u_int64_t now);
  * IP_DF, ENOBUFS out of mbufs.
  */
 errno_t	ip_output(mbuf_t m);
+/* ip_output along a route the caller looked up (a pcb's cached one,
+ * in_pcbroute), which stays the caller's. */
+struct in_route;
+errno_t	ip_output_route(mbuf_t m, const struct in_route *ro);
 /* The next identification for a datagram we send (network order). */
 u_int16_t ip_newid(void);
 /*

@@ -274,14 +274,6 @@ udp_ctlinput(int cmd, const struct sockaddr *sa, void *vip)
 
 /* ---- Output ---- */
 
-/* Is dst a broadcast address, which needs SO_BROADCAST? */
-static bool
-udp_is_broadcast(struct in_addr dst)
-{
-	return dst.s_addr == htonl(INADDR_BROADCAST) ||
-	    in_is_broadcast(dst, NULL);
-}
-
 /*
  * Send m (data only) from inp to addr (NULL: the peer it is connected
  * to), binding an ephemeral port first if needed.  Consumes m.  Socket
@@ -294,6 +286,7 @@ udp_output(struct inpcb *inp, mbuf_t m, struct sockaddr *addr)
 	struct sockaddr_in *sin = (struct sockaddr_in *)addr;
 	size_t hlen = sizeof(struct ip), len = mbuf_pkthdr_len(m);
 	size_t ulen = len + sizeof(struct udphdr);
+	const struct in_route *ro;
 	struct in_addr faddr, laddr;
 	struct udphdr *uh;
 	struct ip *ip;
@@ -329,16 +322,21 @@ udp_output(struct inpcb *inp, mbuf_t m, struct sockaddr *addr)
 		faddr = inp->inp_faddr;
 		fport = inp->inp_fport;
 	}
-	if (udp_is_broadcast(faddr) && !(so->so_options & SO_BROADCAST)) {
-		error = EACCES;
-		goto bad;
-	}
-	laddr = inp->inp_laddr;
-	if (laddr.s_addr == INADDR_ANY &&
-	    (error = in_pcbladdr(faddr, &laddr)) != 0) {
+	/* The route (kept in the pcb for the next datagram) gives the source
+	 * of an unbound socket, and says whether faddr is a broadcast, which
+	 * needs SO_BROADCAST. */
+	if ((error = in_pcbroute(inp, faddr, &ro)) != 0) {
 		NETSTAT_INC(ipstat.ips_noroute);
 		goto bad;
 	}
+	if ((faddr.s_addr == htonl(INADDR_BROADCAST) ||
+	    (ro->ro_flags & IN_RTF_BROADCAST)) &&
+	    !(so->so_options & SO_BROADCAST)) {
+		error = EACCES;
+		goto bad;
+	}
+	laddr = inp->inp_laddr.s_addr != INADDR_ANY ? inp->inp_laddr :
+	    ro->ro_src;
 	if (mbuf_prepend(&m, hlen + sizeof(*uh), MBUF_DONTWAIT) != 0) {
 		NETSTAT_INC(udpstat.onomem);	/* prepend freed it */
 		return ENOBUFS;
@@ -360,7 +358,7 @@ udp_output(struct inpcb *inp, mbuf_t m, struct sockaddr *addr)
 	if (uh->uh_sum == 0)
 		uh->uh_sum = 0xffff;	/* 0 would mean "no checksum" */
 	NETSTAT_INC(udpstat.sent);
-	return ip_output(m);
+	return ip_output_route(m, ro);
 bad:
 	mbuf_freem(m);
 	return error;
