@@ -40,8 +40,7 @@ sock_copy_addr(struct sockaddr_storage *ss, const struct sockaddr *sa,
 	    sa->sa_len < offsetof(struct sockaddr, sa_data) ||
 	    sa->sa_len > len || sa->sa_len > sizeof(*ss))
 		return EINVAL;
-	bzero(ss, sizeof(*ss));
-	memcpy(ss, sa, sa->sa_len);
+	memcpy(ss, sa, sa->sa_len);	/* protocols read sa_len bytes */
 	return 0;
 }
 
@@ -462,7 +461,8 @@ sock_fill_msg(struct msghdr *msg, struct mbuf *addr, struct mbuf *control,
 	struct mbuf *m;
 	char *p;
 
-	msg->msg_flags = flags & (MSG_TRUNC | MSG_CTRUNC | MSG_EOR | MSG_OOB);
+	msg->msg_flags = flags & (MSG_TRUNC | MSG_CTRUNC | MSG_EOR | MSG_OOB |
+	    MSG_HAVEMORE);
 	if (msg->msg_name != NULL) {
 		len = addr != NULL ? (socklen_t)addr->m_len : 0;
 		if (len > msg->msg_namelen)

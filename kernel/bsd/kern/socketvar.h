@@ -142,6 +142,7 @@ struct socket {
 
 	sock_upcall	so_upcall;	/* the KPI's upcall, or NULL */
 	void		*so_upcallarg;	/* its cookie */
+	volatile u_int32_t so_upcallstate; /* (a) SOU_* below */
 	thread_t	so_upcallthread; /* the thread in the upcall, if any */
 	u_int32_t	so_flags;	/* SOF_* below */
 
@@ -179,9 +180,12 @@ struct socket {
 #define SOF_KPI			0x0010	/* made by sock_socket/sock_accept */
 #define SOF_CLOSEWAIT		0x0020	/* closed while retained: the last
 					   sock_release closes it */
-#define SOF_UPCALLPENDING	0x0040	/* socket_unlock must run the upcall */
-#define SOF_UPCALLRUNNING	0x0080	/* so_upcallthread is in the upcall */
-#define SOF_UPCALLWAIT		0x0100	/* soclose waits for the upcall */
+
+/* so_upcallstate: set under the socket's lock; the thread in the upcall
+ * clears SOU_RUNNING without it. */
+#define SOU_PENDING		0x1	/* an event: socket_unlock runs it */
+#define SOU_RUNNING		0x2	/* so_upcallthread is in the upcall */
+#define SOU_WAIT		0x4	/* soclose waits for it to return */
 
 /* The argument of sosetopt/sogetopt and pr_ctloutput (XNU's layout). */
 enum sopt_dir { SOPT_GET, SOPT_SET };

@@ -527,6 +527,17 @@ soreceive(struct socket *so, struct mbuf **paddr, struct uio *uio,
 		*controlp = NULL;
 	if (flags & MSG_OOB)
 		return EOPNOTSUPP;	/* urgent data: TCP's, to come */
+	/*
+	 * Nothing to read, nothing to report, and no waiting: say so without
+	 * the lock (the in-kernel clients' upcalls end every round this way).
+	 * A datagram racing in now is one that came just after.
+	 */
+	if (((flags & MSG_DONTWAIT) || (so->so_state & SS_NBIO)) &&
+	    so->so_rcv.sb_cc == 0 && so->so_error == 0 &&
+	    uio->uio_resid > 0 && !(so->so_state & SS_CANTRCVMORE) &&
+	    (!(pr->pr_flags & PR_CONNREQUIRED) ||
+	    (so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING))))
+		return EWOULDBLOCK;
 	socket_lock(so, 1);
 	nonblocking = (flags & MSG_DONTWAIT) || (so->so_state & SS_NBIO);
 restart:
@@ -679,6 +690,10 @@ dontblock:
 		sbunlock(sb);			/* nothing came: wait again */
 		goto restart;
 	}
+	/* SO_WANTMORE: say whether more waits (Apple's hint), so that an
+	 * upcall can stop without one more receive to hear EWOULDBLOCK. */
+	if ((so->so_options & SO_WANTMORE) && sb->sb_cc > 0)
+		flags |= MSG_HAVEMORE;
 	if (flagsp != NULL)
 		*flagsp |= flags;
 release:
@@ -765,13 +780,18 @@ soclose_locked(struct socket *so)
 	 * runs in another thread (not for our own caller's). */
 	so->so_upcall = NULL;
 	so->so_upcallarg = NULL;
-	so->so_flags &= ~SOF_UPCALLPENDING;
 	so->so_rcv.sb_flags &= ~SB_UPCALL;
 	so->so_snd.sb_flags &= ~SB_UPCALL;
-	while ((so->so_flags & SOF_UPCALLRUNNING) &&
+	__atomic_and_fetch(&so->so_upcallstate, ~SOU_PENDING, __ATOMIC_RELAXED);
+	while ((so->so_upcallstate & SOU_RUNNING) &&
 	    so->so_upcallthread != current_thread()) {
-		so->so_flags |= SOF_UPCALLWAIT;
-		msleep(&so->so_upcallthread, so->so_mtx, 0, "soclose", NULL);
+		/* The runner clears SOU_RUNNING without our lock: it may
+		 * miss SOU_WAIT, so look again every tick. */
+		struct timespec tick = { 0, 1000000000 / hz };
+
+		__atomic_or_fetch(&so->so_upcallstate, SOU_WAIT,
+		    __ATOMIC_RELAXED);
+		msleep(&so->so_upcallthread, so->so_mtx, 0, "soclose", &tick);
 	}
 	sflt_termsock(so);
 

@@ -40,50 +40,55 @@ socket_lock(struct socket *so, int refcount)
 }
 
 /*
- * Call the upcall with the lock released (it may call any sock_*
- * function on this socket).  One thread at a time: an event while it
- * runs leaves SOF_UPCALLPENDING set, and the loop in socket_unlock calls
- * it again.  The caller's reference keeps the socket alive meanwhile.
+ * Call the upcall, the socket unlocked (it may call any sock_* function
+ * on it), until no event came while it ran.  One thread at a time: an
+ * event meanwhile sets SOU_PENDING, which brings another round here.
+ * The caller's reference keeps the socket alive.
  */
 static void
-so_upcall_run(struct socket *so)
+so_upcall_run(struct socket *so, sock_upcall fn, void *arg)
 {
-	sock_upcall fn = so->so_upcall;
-	void *arg = so->so_upcallarg;
 	struct kext_call kc;
+	u_int32_t state, next;
 
-	so->so_flags &= ~SOF_UPCALLPENDING;
-	so->so_flags |= SOF_UPCALLRUNNING;
-	so->so_upcallthread = current_thread();
-	lck_mtx_unlock(so->so_mtx);
-
-	NETSTAT_INC(sockstat.sos_upcalls);
-	kext_call_begin(&kc);
-	fn(so, arg, MBUF_DONTWAIT);
-	kext_call_end(&kc, (const void *)fn);
-
-	lck_mtx_lock(so->so_mtx);
-	so->so_flags &= ~SOF_UPCALLRUNNING;
-	so->so_upcallthread = THREAD_NULL;
-	if (so->so_flags & SOF_UPCALLWAIT) {
-		so->so_flags &= ~SOF_UPCALLWAIT;
+	do {
+		NETSTAT_INC(sockstat.sos_upcalls);
+		kext_call_begin(&kc);
+		fn(so, arg, MBUF_DONTWAIT);
+		kext_call_end(&kc, (const void *)fn);
+		state = __atomic_load_n(&so->so_upcallstate, __ATOMIC_ACQUIRE);
+		do {
+			/* Another round if an event came and close did not
+			 * clear the upcall meanwhile; else we are done. */
+			next = (state & SOU_PENDING) && so->so_upcall != NULL ?
+			    state & ~SOU_PENDING : state & ~SOU_RUNNING;
+		} while (!__atomic_compare_exchange_n(&so->so_upcallstate,
+		    &state, next, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	} while (next & SOU_RUNNING);
+	if (next & SOU_WAIT)
 		wakeup(&so->so_upcallthread);
-	}
 }
 
 void
 socket_unlock(struct socket *so, int refcount)
 {
-	bool last = false;
+	sock_upcall fn = NULL;
+	void *arg = NULL;
 
-	while ((so->so_flags & (SOF_UPCALLPENDING | SOF_UPCALLRUNNING)) ==
-	    SOF_UPCALLPENDING && so->so_upcall != NULL)
-		so_upcall_run(so);
-	if (refcount)
-		last = __atomic_sub_fetch(&so->so_usecount, 1,
-		    __ATOMIC_RELAXED) == 0;
+	/* An upcall is due and none runs: this thread will run it. */
+	if ((so->so_upcallstate & (SOU_PENDING | SOU_RUNNING)) == SOU_PENDING &&
+	    so->so_upcall != NULL) {
+		fn = so->so_upcall;
+		arg = so->so_upcallarg;
+		so->so_upcallthread = current_thread();
+		__atomic_store_n(&so->so_upcallstate, SOU_RUNNING,
+		    __ATOMIC_RELEASE);
+	}
 	lck_mtx_unlock(so->so_mtx);
-	if (last)
+	if (fn != NULL)
+		so_upcall_run(so, fn, arg);
+	if (refcount && __atomic_sub_fetch(&so->so_usecount, 1,
+	    __ATOMIC_RELAXED) == 0)
 		sofree(so);
 }
 
@@ -487,7 +492,8 @@ sowakeup(struct socket *so, struct sockbuf *sb)
 		wakeup(&sb->sb_cc);
 	}
 	if ((sb->sb_flags & SB_UPCALL) && so->so_upcall != NULL)
-		so->so_flags |= SOF_UPCALLPENDING;	/* socket_unlock runs it */
+		__atomic_or_fetch(&so->so_upcallstate, SOU_PENDING,
+		    __ATOMIC_RELEASE);		/* socket_unlock runs it */
 }
 
 void

@@ -2,8 +2,9 @@
  * The echo service (RFC 862) on UDP port 7: an ordinary in-kernel
  * socket client, written against the sock_* KPI only, as a kext would
  * be.  Its upcall takes every datagram waiting (MSG_DONTWAIT: an upcall
- * never blocks) and sends each back where it came from.  Counters:
- * `netstat -s`, group "udp": echoed, echoloop, echofail.
+ * never blocks) and sends each back where it came from; SO_WANTMORE's
+ * MSG_HAVEMORE says when none is left.  Counters: `netstat -s`, group
+ * "udp": echoed, echoloop, echofail.
  */
 #include <sys/systm.h>
 #include <sys/socket.h>
@@ -36,22 +37,25 @@ NETSTAT_GROUP(udp, echo_counters);
 /*
  * Data arrived: answer everything queued.  Never to another echo port:
  * two echo services would bounce one datagram between them forever.
+ * A datagram that comes after the last receive brings another upcall.
  */
 static void
 udp_echo_upcall(socket_t so, void *cookie, int waitf)
 {
 	struct sockaddr_in from;
 	struct msghdr msg;
+	bool more = true;
 	size_t len;
 	mbuf_t m;
 
-	for (;;) {
+	while (more) {
 		bzero(&msg, sizeof(msg));
 		msg.msg_name = &from;
 		msg.msg_namelen = sizeof(from);
 		len = UDP_ECHO_SNDBUF;
 		if (sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &len) != 0)
-			return;			/* EWOULDBLOCK: all answered */
+			return;			/* EWOULDBLOCK: nothing came */
+		more = (msg.msg_flags & MSG_HAVEMORE) != 0;
 		if (m == NULL && mbuf_gethdr(MBUF_DONTWAIT, MBUF_TYPE_DATA,
 		    &m) != 0) {
 			NETSTAT_INC(echostat.echofail);
@@ -73,7 +77,7 @@ void
 udp_echo_init(void)
 {
 	struct sockaddr_in sin;
-	int sndbuf = UDP_ECHO_SNDBUF, rcvbuf = UDP_ECHO_RCVBUF;
+	int sndbuf = UDP_ECHO_SNDBUF, rcvbuf = UDP_ECHO_RCVBUF, on = 1;
 	socket_t so;
 	errno_t error;
 
@@ -91,6 +95,8 @@ udp_echo_init(void)
 	    sizeof(sndbuf))) != 0 ||
 	    (error = sock_setsockopt(so, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 	    sizeof(rcvbuf))) != 0 ||
+	    (error = sock_setsockopt(so, SOL_SOCKET, SO_WANTMORE, &on,
+	    sizeof(on))) != 0 ||
 	    (error = sock_bind(so, (struct sockaddr *)&sin)) != 0) {
 		printf("udp: the echo service cannot open port %d: error %d\n",
 		    UDP_ECHO_PORT, error);
