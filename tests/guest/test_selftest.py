@@ -15,7 +15,8 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
     assert failed == [], "\n".join(failed) + "\n" + out
     assert int(total.group(2)) == 0
     # allocator, scheduler, sleep/wakeup, each lock kind, timers, atomics,
-    # printf, and the subsystems built on them (host link, events, DLIL)
+    # printf, and the subsystems built on them (host link, events, DLIL,
+    # sockets)
     for name in (
         "kalloc",
         "vm_page",
@@ -35,6 +36,10 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
         "hostlink_bad_crc",
         "kev_msg_post",
         "dlil_input_demux",
+        "socket_sockbuf_records",
+        "socket_loopback_datagrams",
+        "inpcb_bind_rules",
+        "inpcb_ioctl_args",
     ):
         assert re.search(rf"^selftest: {name} \.\.\. ok$", out, re.M), f"{name} did not run"
 
