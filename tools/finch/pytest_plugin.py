@@ -7,6 +7,9 @@ plugin `finch`, so every test under the repository can use them).
                      tests that read state and leave the guest as it was
     machine_factory  makes unlaunched Machines with custom QemuOptions (and
                      optionally another kernel); it shuts them all down
+    module_machine_factory
+                     the same for a whole module: its Machines are shared
+                     by the module's tests, shut down after the last one
     built_kexts      session: every sample kext under kexts/, built once into
                      a temporary folder (<dir>/<Name>.kext)
     kext_guest       a KextGuest: a fresh guest with the host link on COM2
@@ -52,10 +55,11 @@ GUEST_FIXTURES = frozenset(
         "kernel_image",
         "kext_guest",
         "module_kext_guest",
+        "module_machine_factory",
     }
 )
 
-_MODULE_FIXTURES = frozenset({"module_guest", "module_kext_guest"})
+_MODULE_FIXTURES = frozenset({"module_guest", "module_kext_guest", "module_machine_factory"})
 
 _failed_key = pytest.StashKey[bool]()
 _log_dir_key = pytest.StashKey[Path]()
@@ -254,6 +258,29 @@ def _module_machine(
         machine = make(options)
         machine.boot()
         yield machine
+    finally:
+        for m in machines:
+            m.shutdown()
+        next(logs, None)
+
+
+@pytest.fixture(scope="module")
+def module_machine_factory(
+    request: pytest.FixtureRequest,
+    finch_tree: Tree,
+    kernel_image: Path,
+    finch_preflight: QemuInfo,
+) -> Iterator[MachineFactory]:
+    """machine_factory for a whole module: the Machines it makes serve
+    every test of the module that asks, and are shut down after the last
+    one.  Only for tests that leave a guest fit for the next."""
+    module = request.node
+    keep = request.config.getoption("--finch-keep-logs")
+    logs = _log_dir(finch_tree, module, keep)
+    log_dir = next(logs)
+    make, machines = _factory(module, log_dir, kernel_image)
+    try:
+        yield make
     finally:
         for m in machines:
             m.shutdown()
