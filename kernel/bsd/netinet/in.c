@@ -17,7 +17,6 @@
 #include <bsd/kern/kern_event_var.h>
 #include <bsd/netinet/in_var.h>
 #include <bsd/netinet/in_route_var.h>
-#include <bsd/netinet/in_arp_var.h>
 
 /* Every configured address, (A) in_ifaddr_lock: a spin lock, because
  * the input path reads the list and must not sleep. */
@@ -329,10 +328,14 @@ in_addr_valid(struct in_addr addr, struct in_addr mask)
 	return true;
 }
 
-/* Tell the driver, as BSD's in_ifinit does: an Ethernet driver brings
- * the interface up when it gets an address. */
+/*
+ * Tell the layers below, as XNU's in_ifinit does: ifnet_ioctl hands
+ * SIOCAIFADDR to the interface filters, to IPv4's own protocol callback
+ * (in_ether.c announces the address with a gratuitous ARP) and to the
+ * driver (an Ethernet driver brings the interface up).
+ */
 static void
-in_ifaddr_tell_driver(ifnet_t ifp, const struct in_ifaddr *ia)
+in_ifaddr_tell_below(ifnet_t ifp, const struct in_ifaddr *ia)
 {
 	struct ifaliasreq ifra;
 
@@ -343,7 +346,7 @@ in_ifaddr_tell_driver(ifnet_t ifp, const struct in_ifaddr *ia)
 	memcpy(&ifra.ifra_broadaddr, &ia->ia_broadaddr,
 	    sizeof(ifra.ifra_broadaddr));
 	memcpy(&ifra.ifra_mask, &ia->ia_netmask, sizeof(ifra.ifra_mask));
-	(void)ifnet_ioctl(ifp, 0, SIOCAIFADDR, &ifra);
+	(void)ifnet_ioctl(ifp, PF_INET, SIOCAIFADDR, &ifra);
 }
 
 /* The network of ia, and whether another address of ifp (not ia) is on
@@ -411,10 +414,8 @@ in_ifaddr_link(ifnet_t ifp, struct in_ifaddr *ia, struct in_ifaddr *old,
 		in_ifaddr_unlink(ifp, old);	/* old may be freed now */
 	if_attach_ifaddr(ifp, &ia->ia_ifa);
 	in_ifaddr_route_add(ifp, ia);
-	in_ifaddr_tell_driver(ifp, ia);
+	in_ifaddr_tell_below(ifp, ia);
 	in_post_event(ifp, ia, event);
-	if (ifnet_family(ifp) == IFNET_FAMILY_ETHERNET)
-		arp_gratuitous_addr(ifp, ia->ia_addr.sin_addr);
 }
 
 errno_t

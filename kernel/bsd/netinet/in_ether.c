@@ -6,6 +6,7 @@
  */
 #include <sys/systm.h>
 #include <sys/kern_event.h>
+#include <sys/sockio.h>
 #include <net/if_ether.h>
 #include <net/kpi_protocol.h>
 #include <netinet/in.h>
@@ -77,6 +78,25 @@ in_ether_event(ifnet_t ifp, protocol_family_t pf, const struct kev_msg *ev)
 		arp_gratuitous(ifp);
 }
 
+/*
+ * An address ioctl that in_control passes down (ifnet_ioctl, PF_INET):
+ * announce a new address, as XNU's ether_inet_prmod_ioctl does with
+ * arp_ifinit.  0 lets the driver see it too.
+ */
+static errno_t
+in_ether_ioctl(ifnet_t ifp, protocol_family_t pf, u_int32_t cmd, void *data)
+{
+	const struct ifaliasreq *ifra = data;
+	const struct sockaddr_in *sin;
+
+	if (cmd != SIOCAIFADDR || data == NULL)
+		return EOPNOTSUPP;
+	sin = (const struct sockaddr_in *)&ifra->ifra_addr;
+	if (sin->sin_family == AF_INET)
+		arp_gratuitous_addr(ifp, sin->sin_addr);
+	return 0;
+}
+
 /* IPv4 is off the interface for good: forget what pointed at it. */
 static errno_t
 in_ether_detached(ifnet_t ifp, protocol_family_t pf)
@@ -102,6 +122,7 @@ in_ether_plumb(ifnet_t ifp, protocol_family_t pf)
 	param.input = in_ether_input;
 	param.pre_output = in_ether_preoutput;
 	param.event = in_ether_event;
+	param.ioctl = in_ether_ioctl;
 	param.detached = in_ether_detached;
 	return ifnet_attach_protocol(ifp, pf, &param);
 }
