@@ -550,3 +550,68 @@ test_unload_check(void)
 	return 0;
 }
 SOCKET_TEST(socket_unload_check, test_unload_check);
+
+/* ---- Listen queues (what TCP will drive) ---- */
+
+/* Drop the reference sonewconn gave the caller. */
+static void
+st_put(struct socket *so)
+{
+	socket_lock(so, 0);
+	socket_unlock(so, 1);
+}
+
+static int
+test_listen_queues(void)
+{
+	u_int32_t full = sockstat.sos_listenfull;
+	struct socket *c1, *c2, *c3, *c4, *c5;
+	socket_t head, a1 = NULL, a2 = NULL, a3 = NULL;
+	int ok;
+
+	ST_ASSERT((head = st_udp(NULL, NULL)) != NULL);
+	/* UDP has no pru_listen: listen by hand, as TCP's will. */
+	socket_lock(head, 1);
+	head->so_options |= SO_ACCEPTCONN;
+	head->so_qlimit = 2;
+	c1 = sonewconn(head, 0, NULL);
+	c2 = sonewconn(head, 0, NULL);
+	c3 = sonewconn(head, 1, NULL);		/* complete at once */
+	c4 = sonewconn(head, 0, NULL);		/* 3 of 2, BSD's slack */
+	c5 = sonewconn(head, 0, NULL);		/* over it: refused */
+	ok = c1 != NULL && c2 != NULL && c3 != NULL && c4 != NULL &&
+	    c5 == NULL && sockstat.sos_listenfull == full + 1 &&
+	    head->so_qlen == 4 && head->so_incqlen == 3 &&
+	    (c3->so_state & (SS_COMP | SS_ISCONNECTED | SS_NOFDREF)) ==
+	    (SS_COMP | SS_ISCONNECTED | SS_NOFDREF) && c1->so_head == head;
+	socket_unlock(head, 1);
+	ST_ASSERT(ok);
+	/* c1's handshake completes: to the completed queue. */
+	socket_lock(c1, 0);
+	soisconnected(c1);
+	ok = (c1->so_state & (SS_COMP | SS_ISCONNECTED)) ==
+	    (SS_COMP | SS_ISCONNECTED) && head->so_incqlen == 2;
+	socket_unlock(c1, 1);
+	st_put(c3);
+	st_put(c4);
+	/* Accepted in the order they completed; then nothing ready. */
+	ok = ok && sock_accept(head, NULL, 0, MSG_DONTWAIT, NULL, NULL,
+	    &a1) == 0 && a1 == c3 && !(a1->so_state & (SS_COMP | SS_NOFDREF));
+	ok = ok && sock_accept(head, NULL, 0, MSG_DONTWAIT, NULL, NULL,
+	    &a2) == 0 && a2 == c1 && a2->so_head == NULL;
+	ok = ok && sock_accept(head, NULL, 0, MSG_DONTWAIT, NULL, NULL,
+	    &a3) == EWOULDBLOCK && head->so_qlen == 2;
+	/* c2 dies before completing (TCP: a RST): off the queue, freed. */
+	socket_lock(c2, 0);
+	soabort(c2);
+	socket_unlock(c2, 1);
+	ok = ok && head->so_qlen == 1 && head->so_incqlen == 1;
+	if (a1 != NULL)
+		sock_close(a1);
+	if (a2 != NULL)
+		sock_close(a2);
+	sock_close(head);			/* and c4 with it */
+	ST_ASSERT(ok);
+	return 0;
+}
+SOCKET_TEST(socket_listen_queues, test_listen_queues);
