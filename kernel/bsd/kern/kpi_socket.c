@@ -113,11 +113,8 @@ sock_release(socket_t so)
 		panic("sock_release: socket %p was not retained", so);
 	if (--so->so_retaincnt == 0 && (so->so_flags & SOF_CLOSEWAIT))
 		soclose_deferred(so);
-	socket_unlock(so, 0);
-	socket_lock(so, 0);
-	socket_unlock(so, 1);		/* ours */
-	socket_lock(so, 0);
-	socket_unlock(so, 1);		/* the retain's: maybe the last */
+	sorelease_notlast(so);		/* the retain's: ours remains */
+	socket_unlock(so, 1);		/* ours: maybe the last */
 }
 
 /* ---- Addresses, connections ---- */

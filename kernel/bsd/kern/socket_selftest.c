@@ -433,9 +433,15 @@ test_loopback_datagrams(void)
 	ST_ASSERT(st_rcvtimeo(rx, 100) == 0);
 	ST_ASSERT(st_recv(rx, buf, sizeof(buf), 0, &n, NULL, NULL) ==
 	    EWOULDBLOCK);
-	/* As an mbuf chain, at most *len bytes. */
+	/* As an mbuf chain, at most *len bytes; a peek is a copy. */
 	ST_ASSERT(st_rcvtimeo(rx, 2000) == 0);
 	ST_ASSERT(st_sendto(tx, port, "0123456789", 10) == 0);
+	n = 4;
+	ST_ASSERT(sock_receivembuf(rx, NULL, &m, MSG_PEEK, &n) == 0 && n == 4);
+	ST_ASSERT(m != NULL && mbuf_len(m) == 4 &&
+	    memcmp(mbuf_data(m), "0123", 4) == 0);
+	mbuf_freem(m);
+	ST_ASSERT(sock_ioctl(rx, FIONREAD, &v) == 0 && v == 10);
 	n = 4;
 	ST_ASSERT(sock_receivembuf(rx, NULL, &m, 0, &n) == 0 && n == 4);
 	ST_ASSERT(mbuf_pkthdr_len(m) == 4 || mbuf_len(m) == 4);
@@ -615,3 +621,75 @@ test_listen_queues(void)
 	return 0;
 }
 SOCKET_TEST(socket_listen_queues, test_listen_queues);
+
+static int
+test_broadcast_to_every_socket(void)
+{
+	struct sockaddr_in sin;
+	struct iovec iov;
+	struct msghdr msg;
+	socket_t a, b, spec, tx;
+	u_int16_t port = 47100, sport;
+	char buf[8];
+	int on = 1, i;
+	size_t n;
+
+	ST_ASSERT((tx = st_udp_local(&sport)) != NULL);
+	ST_ASSERT((a = st_udp(NULL, NULL)) != NULL);
+	ST_ASSERT((b = st_udp(NULL, NULL)) != NULL);
+	ST_ASSERT((spec = st_udp(NULL, NULL)) != NULL);
+	for (i = 0; i < 3; i++) {
+		socket_t so = i == 0 ? a : i == 1 ? b : spec;
+
+		sin = st_sin(i == 2 ? INADDR_LOOPBACK : INADDR_ANY, port);
+		ST_ASSERT(sock_setsockopt(so, SOL_SOCKET, SO_REUSEPORT, &on,
+		    sizeof(on)) == 0);
+		ST_ASSERT(sock_bind(so, (struct sockaddr *)&sin) == 0);
+		ST_ASSERT(st_rcvtimeo(so, 1000) == 0);
+	}
+	/* lo0's subnet broadcast: SO_BROADCAST first. */
+	sin = st_sin(0x7fffffff, port);
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = "all";
+	iov.iov_len = 3;
+	msg.msg_name = &sin;
+	msg.msg_namelen = sizeof(sin);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	ST_ASSERT(sock_send(tx, &msg, 0, &n) == EACCES);
+	ST_ASSERT(sock_setsockopt(tx, SOL_SOCKET, SO_BROADCAST, &on,
+	    sizeof(on)) == 0);
+	ST_ASSERT(sock_send(tx, &msg, 0, &n) == 0 && n == 3);
+	/* Every socket bound to the port and any address has a copy; the
+	 * one bound to 127.0.0.1 does not. */
+	ST_ASSERT(st_recv(a, buf, sizeof(buf), 0, &n, NULL, NULL) == 0 &&
+	    n == 3);
+	ST_ASSERT(st_recv(b, buf, sizeof(buf), 0, &n, NULL, NULL) == 0 &&
+	    n == 3 && memcmp(buf, "all", 3) == 0);
+	ST_ASSERT(st_recv(spec, buf, sizeof(buf), MSG_DONTWAIT, &n, NULL,
+	    NULL) == EWOULDBLOCK);
+	sock_close(spec);
+	sock_close(b);
+	sock_close(a);
+	sock_close(tx);
+	return 0;
+}
+SOCKET_TEST(socket_broadcast_to_every_socket, test_broadcast_to_every_socket);
+
+static int
+test_retain_release(void)
+{
+	struct sockaddr_in sin;
+	u_int16_t port;
+	socket_t so;
+
+	ST_ASSERT((so = st_udp_local(&port)) != NULL);
+	sock_retain(so);
+	sock_close(so);		/* retained: still open */
+	ST_ASSERT(sock_getsockname(so, (struct sockaddr *)&sin,
+	    sizeof(sin)) == 0 && ntohs(sin.sin_port) == port);
+	sock_release(so);	/* the last retain closes it: the leak check
+				   after the test sees it freed */
+	return 0;
+}
+SOCKET_TEST(socket_retain_release, test_retain_release);

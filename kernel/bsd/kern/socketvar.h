@@ -211,6 +211,8 @@ void	socket_unlock(struct socket *so, int refcount);
 /* A reference taken without the lock (a lookup under its table's lock,
  * which guarantees the socket is alive). */
 void	soreference(struct socket *so);
+/* Drop a reference that cannot be the last: the caller holds another. */
+void	sorelease_notlast(struct socket *so);
 
 /* ---- Socket buffers (uipc_socket2.c): socket locked ---- */
 

@@ -360,6 +360,8 @@ sosend(struct socket *so, struct sockaddr *addr, struct uio *uio,
 	errno_t error;
 
 	resid = uio != NULL ? (long)uio->uio_resid : m_length(top);
+	if (top != NULL && (top->m_flags & M_PKTHDR))
+		top->m_pkthdr.len = (int32_t)resid;	/* the protocols trust it */
 	if (resid < 0 || (so->so_type == SOCK_STREAM && (flags & MSG_EOR))) {
 		error = EINVAL;
 		goto out_unlocked;
@@ -486,6 +488,22 @@ so_take_first(struct sockbuf *sb, struct mbuf *m, struct mbuf **where)
 		m_free(m);
 	sb->sb_mb = next;
 	return next;
+}
+
+/* Append a copy of len bytes of m from off to the chain whose end *mpp
+ * is; *mpp then points at the new end.  ENOBUFS if mbufs ran out. */
+static errno_t
+so_copy_out(struct mbuf ***mpp, struct mbuf *m, size_t off, size_t len)
+{
+	struct mbuf *copy;
+
+	if (m_copym(m, off, len, MBUF_DONTWAIT, MBUF_OWNER_KERNEL, &copy) != 0)
+		return ENOBUFS;
+	**mpp = copy;
+	while (copy->m_next != NULL)
+		copy = copy->m_next;
+	*mpp = &copy->m_next;
+	return 0;
 }
 
 /* Does a reader have to wait: nothing queued, or (stream) less than it
@@ -619,10 +637,15 @@ dontblock:
 		len = uio->uio_resid;
 		if (len > (size_t)m->m_len - moff)
 			len = (size_t)m->m_len - moff;
-		if (mp == NULL)
+		if (mp == NULL) {
 			uiomove(m->m_data + moff, len, uio);
-		else
+		} else {
+			/* A peek hands out a copy; a read, the mbufs. */
+			if ((flags & MSG_PEEK) &&
+			    (error = so_copy_out(&mp, m, moff, len)) != 0)
+				break;
 			uio->uio_resid -= len;
+		}
 		if (len == (size_t)m->m_len - moff) {
 			if (m->m_flags & M_EOR)
 				flags |= MSG_EOR;
@@ -641,15 +664,10 @@ dontblock:
 		} else if (flags & MSG_PEEK) {
 			moff += len;
 		} else {
-			if (mp != NULL) {
-				if (m_copym(m, 0, len, MBUF_DONTWAIT,
-				    MBUF_OWNER_KERNEL, &copy) != 0) {
-					uio->uio_resid += len;
-					error = ENOBUFS;
-					break;
-				}
-				*mp = copy;
-				mp = &copy->m_next;
+			if (mp != NULL &&
+			    (error = so_copy_out(&mp, m, 0, len)) != 0) {
+				uio->uio_resid += len;
+				break;
 			}
 			m->m_data += len;
 			m->m_len -= (int32_t)len;

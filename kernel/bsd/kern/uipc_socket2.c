@@ -23,8 +23,7 @@ soreference(struct socket *so)
 	__atomic_add_fetch(&so->so_usecount, 1, __ATOMIC_RELAXED);
 }
 
-/* Drop a reference that cannot be the last (the caller holds another). */
-static void
+void
 sorelease_notlast(struct socket *so)
 {
 	if (__atomic_sub_fetch(&so->so_usecount, 1, __ATOMIC_RELAXED) <= 0)

@@ -131,11 +131,16 @@ in_route_lookup(struct in_addr dst, struct in_route *ro)
 	struct rtentry *rt;
 	struct in_addr nexthop = dst;
 	u_int32_t flags;
+	errno_t error;
 	ifnet_t ifp;
 
 	bzero(ro, sizeof(*ro));
-	if (in_is_local(dst) || IN_LOOPBACK(ntohl(dst.s_addr)))
-		return in_route_local(dst, ro);
+	if (in_is_local(dst) || IN_LOOPBACK(ntohl(dst.s_addr))) {
+		error = in_route_local(dst, ro);
+		if (error == 0 && in_is_broadcast(dst, ro->ro_ifp))
+			ro->ro_flags |= IN_RTF_BROADCAST;  /* 127.255.255.255 */
+		return error;
+	}
 	if (dst.s_addr == htonl(INADDR_BROADCAST))
 		return in_route_broadcast(dst, ro);
 
