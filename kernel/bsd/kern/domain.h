@@ -30,7 +30,7 @@ struct domain {
 #define DOMAIN_SET(dom)		LINKER_SET_ENTRY(domain, dom)
 
 /* Boot: run every protocol's pr_init, then every domain's dom_init, then
- * start the protocols' fast and slow timers. */
+ * start the fast and slow timers, if a protocol has them. */
 void	domaininit(void);
 /* The domain of family, or NULL. */
 struct domain *pffinddomain(int family);

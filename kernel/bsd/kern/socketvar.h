@@ -61,6 +61,19 @@
  *    the backlog is full); release the listener with socket_unlock(head,
  *    0), then socket_lock(so, 0) the new one, check so_pcb, go on, and
  *    finish with socket_unlock(so, 1).
+ *  - Lifetime: the pcb holds a reference on its socket from in_pcballoc
+ *    to in_pcbdetach, so a protocol that outlives the close (TCP's
+ *    FIN_WAIT and TIME_WAIT) keeps the socket by keeping the pcb:
+ *    pru_detach may leave so_pcb set, and the socket is freed after the
+ *    protocol's in_pcbdetach and the owner's close.
+ *  - Timers (pr_slowtimo, pr_fasttimo, in the thread_call thread) reach
+ *    a socket as the input path does: a reference under the pcb table's
+ *    lock (soreference), then the socket's lock.
+ *  - Output along the pcb's cached route: in_pcbroute, ip_output_route.
+ *    ICMP errors come back through pr_ctlinput; in_pcbnotify sets
+ *    so_error on the connected socket and wakes it.
+ *  - The upcall runs when the socket is unlocked: call sorwakeup or
+ *    sowwakeup with the lock held and carry on; never call it directly.
  */
 #ifndef _BSD_KERN_SOCKETVAR_H_
 #define _BSD_KERN_SOCKETVAR_H_
