@@ -670,24 +670,30 @@ sock_check_one(struct socket *so, void *arg)
 	} else if (so->so_upcall != NULL && sock_in(sc, (void *)so->so_upcall)) {
 		sock_describe(so, what, sizeof(what));
 		snprintf(sc->why, sc->whylen, "socket (%s) still has the "
-		    "kext's upcall %p: stop must sock_close it", what,
-		    (void *)so->so_upcall);
+		    "kext's upcall 0x%08x: stop must sock_close it", what,
+		    (u_int32_t)so->so_upcall);
 	} else if (so->so_upcall != NULL && sock_in(sc, so->so_upcallarg)) {
 		sock_describe(so, what, sizeof(what));
 		snprintf(sc->why, sc->whylen, "socket (%s) still hands its "
-		    "upcall the kext's cookie %p: stop must sock_close it",
-		    what, so->so_upcallarg);
+		    "upcall the kext's cookie 0x%08x: stop must sock_close it",
+		    what, (u_int32_t)so->so_upcallarg);
 	} else
 		return;
 	sc->found = true;
 }
 
-static bool
-sock_points_into(u_int32_t start, u_int32_t end, char *why, size_t whylen)
+/*
+ * Only the kext could close a socket it left open (no descriptor table
+ * will do it for it), so a socket that holds the kext holds it until the
+ * guest reboots.
+ */
+static enum kmod_hold
+sock_points_into(u_int32_t start, u_int32_t end, uint64_t stopped, char *why,
+    size_t whylen)
 {
 	struct sock_check sc = { start, end, why, whylen, false };
 
 	soall_foreach(sock_check_one, &sc);
-	return sc.found;
+	return sc.found ? KMOD_HOLD_FOREVER : KMOD_HOLD_NONE;
 }
 KMOD_UNLOAD_CHECK(socket, sock_points_into);

@@ -536,23 +536,24 @@ static int
 test_unload_check(void)
 {
 	u_int32_t fn = (u_int32_t)st_count_upcall;
-	char why[160];
+	char why[KMOD_WHY_MAX];
 	socket_t so;
+	int others;
 
 	ST_ASSERT((so = st_udp(st_count_upcall, NULL)) != NULL);
 	/* As if st_count_upcall were in a kext's image. */
-	ST_ASSERT(kmod_points_into(fn, fn + 1, why, sizeof(why)));
+	ST_ASSERT(kmod_points_into(fn, fn + 1, 0, why, sizeof(why), &others));
 	ST_ASSERT(strstr(why, "socket (UDP 0.0.0.0:0)") != NULL);
 	ST_ASSERT(strstr(why, "upcall") != NULL);
 	/* As if a kext at `fn` had made it. */
 	socket_lock(so, 1);
 	so->so_creator = fn;
 	socket_unlock(so, 1);
-	ST_ASSERT(kmod_points_into(fn, fn + 1, why, sizeof(why)));
+	ST_ASSERT(kmod_points_into(fn, fn + 1, 0, why, sizeof(why), &others));
 	ST_ASSERT(strstr(why, "made by the kext is still open: stop must "
 	    "call sock_close") != NULL);
 	sock_close(so);
-	ST_ASSERT(!kmod_points_into(fn, fn + 1, why, sizeof(why)));
+	ST_ASSERT(!kmod_points_into(fn, fn + 1, 0, why, sizeof(why), &others));
 	return 0;
 }
 SOCKET_TEST(socket_unload_check, test_unload_check);
