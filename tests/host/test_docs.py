@@ -130,13 +130,15 @@ def defines_function(name: str) -> Path | None:
 
 @cache
 def netstat_counters() -> dict[str, set[str]]:
-    """group -> counter names, from every NETSTAT_GROUP(group, table)."""
+    """group -> counter names, from every NETSTAT_GROUP(group, table).
+    Several files may register groups of one name (UDP's and the echo
+    service's "udp"): netstat -s prints them as one, and so they count."""
     groups: dict[str, set[str]] = {}
     for text in kernel_sources().values():
         for group, table in re.findall(r"^NETSTAT_GROUP\((\w+),\s*(\w+)\)", text, re.M):
             body = re.search(rf"\b{table}\[\]\s*=\s*\{{(.*?)\n\}};", text, re.S)
             assert body is not None, f"NETSTAT_GROUP({group}, {table}): no table {table}"
-            groups[group] = set(re.findall(r'\{\s*"(\w+)"', body.group(1)))
+            groups.setdefault(group, set()).update(re.findall(r'\{\s*"(\w+)"', body.group(1)))
     return groups
 
 
