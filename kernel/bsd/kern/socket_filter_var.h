@@ -1,15 +1,18 @@
 /*
  * Where the socket layer calls the socket filters (<sys/kpi_socketfilter.h>
- * to come): one hook per sf_* callback, at the place in the data flow
- * DESIGN.md gives it.  Until the socket filter KPI exists, every hook is
- * a no-op (kpi_socketfilter_hooks.c); that issue replaces that one file
- * with the real kpi_socketfilter.c and changes no call site.
+ * to come): one hook per sf_* callback, at its place in the data flow of
+ * docs/design.md (data in: between UDP/TCP and the socket's receive
+ * buffer; data out: between the socket's send and the protocol).  Until
+ * the socket filter KPI exists, every hook is a no-op
+ * (kpi_socketfilter_hooks.c); that issue replaces that one file with the
+ * real kpi_socketfilter.c and changes no call site.
  *
  * Every hook is called with the socket locked.  An implementation that
  * calls out to a kext may release the lock around the call (XNU does),
  * so a call site uses no socket state it read before the hook.
  *
- * Hooks that return errno_t follow KPI.md's three-way rule: 0 go on;
+ * Hooks that return errno_t follow the three-way rule of every filter
+ * callback in the KPI (<net/kpi_interfacefilter.h>'s too): 0 go on;
  * EJUSTRETURN the filter took over (data: it owns the mbufs, the caller
  * forgets them; a control operation: the caller reports success without
  * doing it); another errno stops (data: the caller frees it; a control
@@ -21,7 +24,7 @@
 #include <sys/types.h>
 #include <bsd/kern/socketvar.h>
 
-/* sf_notify's events (sflt_event_t), KPI.md's values. */
+/* sf_notify's events (sflt_event_t), with Mac OS X 10.4's values. */
 #define SFLT_EV_CONNECTING	1
 #define SFLT_EV_CONNECTED	2
 #define SFLT_EV_DISCONNECTING	3

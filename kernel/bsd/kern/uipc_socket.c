@@ -3,10 +3,11 @@
  * socket (socreate), bind, listen, connect, accept, send (sosend),
  * receive (soreceive), shut down, close with SO_LINGER, options at
  * SOL_SOCKET, ioctls -- each turned into pr_usrreqs calls of the
- * socket's protocol.  On DESIGN.md's outbound path this is "socket send
- * -> socket filters -> TCP/UDP".  The sock_* KPI (kpi_socket.c) calls
- * these; the socket system calls will too.  Each request takes the
- * socket's lock itself; its caller holds a reference (the owner's).
+ * socket's protocol.  On the outbound path of docs/design.md this is
+ * the first step: a socket sends, the socket filters see the data, then
+ * TCP or UDP gets it.  The sock_* KPI (kpi_socket.c) calls these; the
+ * socket system calls will too.  Each request takes the socket's lock
+ * itself; its caller holds a reference (the owner's).
  */
 #include <sys/systm.h>
 #include <sys/filio.h>

@@ -3,8 +3,9 @@
  * uipc_socket2.c too): the socket lock and its deferred upcall, socket
  * buffers (append, drop, reserve, wait), the wakeups, the state
  * transitions of a connection, and the listen queues (sonewconn).  On
- * the inbound path of DESIGN.md this is the step "socket receive buffer
- * -> in-kernel socket upcall or reader".  Rules: socketvar.h.
+ * the inbound path of docs/design.md this is the last step: the socket's
+ * receive buffer, then its in-kernel upcall or a reader (docs/packet.md,
+ * steps 15 and 16).  Rules: socketvar.h.
  */
 #include <sys/systm.h>
 #include <kern/kext_call.h>

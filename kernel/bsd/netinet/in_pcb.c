@@ -2,8 +2,9 @@
  * Internet protocol control blocks (XNU and FreeBSD: in_pcb.c): the
  * addresses and ports of UDP's (and TCP's) sockets, the rules of bind
  * and connect, and the lookups that give an arriving datagram its
- * socket -- the step "UDP/TCP -> socket filters -> socket receive
- * buffer" of DESIGN.md's inbound path starts here.  Locks: in_pcb.h.
+ * socket: on the inbound path of docs/design.md, the step from UDP (and
+ * TCP) to the socket filters and the socket's receive buffer starts
+ * here.  Locks: in_pcb.h.
  */
 #include <sys/systm.h>
 #include <mach/mach_time.h>
