@@ -29,6 +29,7 @@ marked `guest`, so `pytest -m "not guest"` runs only host tests.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import re
 import shutil
 import signal
@@ -151,6 +152,17 @@ def finch_tree(pytestconfig: pytest.Config) -> Tree:
         pytest.fail(str(e), pytrace=False)
 
 
+@contextlib.contextmanager
+def _build_lock(tree: Tree) -> Iterator[None]:
+    """Held while a session builds: `make test` runs pytest-xdist workers,
+    each a session of its own, and two builds of one tree at once would
+    write the same object files."""
+    tree.build_dir.mkdir(parents=True, exist_ok=True)
+    with open(tree.build_dir / ".test-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
 def kernel_image(finch_tree: Tree, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """images/finch.elf, built (if needed) once per session and copied
@@ -158,9 +170,10 @@ def kernel_image(finch_tree: Tree, tmp_path_factory: pytest.TempPathFactory) -> 
     while the tests run cannot change the kernel under them (kextload
     would see another build id than the guest runs)."""
     try:
-        elf = build_kernel(finch_tree, echo=lambda line: None).elf
-        copy = tmp_path_factory.mktemp("kernel") / elf.name
-        shutil.copy2(elf, copy)
+        with _build_lock(finch_tree):
+            elf = build_kernel(finch_tree, echo=lambda line: None).elf
+            copy = tmp_path_factory.mktemp("kernel") / elf.name
+            shutil.copy2(elf, copy)
     except (FinchError, OSError) as e:
         pytest.fail(f"the kernel did not build:\n{e}", pytrace=False)
     return copy
@@ -305,7 +318,8 @@ def built_kexts(finch_tree: Tree, tmp_path_factory: pytest.TempPathFactory) -> P
     """The sample kexts of kexts/, built once per session: <dir>/<Name>.kext."""
     out = tmp_path_factory.mktemp("kexts")
     try:
-        build_all_kexts(finch_tree, out_dir=out, echo=lambda line: None)
+        with _build_lock(finch_tree):
+            build_all_kexts(finch_tree, out_dir=out, echo=lambda line: None)
     except FinchError as e:
         pytest.fail(f"the sample kexts did not build:\n{e}", pytrace=False)
     return out
