@@ -1,7 +1,8 @@
 /*
  * Kernel events, the kernel's side (kern_event.c): posting Apple's own
- * events, listening to every event posted (the host link does; PF_SYSTEM
- * sockets will), and reading the ring of recent events.
+ * events, listening to every event posted (the host link and the
+ * PF_SYSTEM event sockets of kern_event_socket.c do), and reading the
+ * ring of recent events.
  */
 #ifndef _BSD_KERN_KERN_EVENT_VAR_H_
 #define _BSD_KERN_KERN_EVENT_VAR_H_
@@ -36,6 +37,9 @@ struct kev_listener {
 };
 void	kev_listener_add(struct kev_listener *l);
 void	kev_listener_remove(struct kev_listener *l);
+
+/* Boot (the PF_SYSTEM domain's start): event sockets start listening. */
+void	kev_socket_init(void);
 
 /* The id of the last event posted (0: none yet). */
 uint32_t kev_last_id(void);

@@ -1,16 +1,22 @@
 /*
  * <sys/kern_event.h> -- kernel events: small messages (link on, address
  * added, ...) that the kernel and kexts post and that listeners (the
- * monitor, the host link, later PF_SYSTEM sockets) receive.  Names and
- * values are Mac OS X 10.4's; the code is in bsd/kern/.
+ * monitor, the host link, PF_SYSTEM event sockets) receive.  A listener
+ * opens socket(PF_SYSTEM, SOCK_RAW, SYSPROTO_EVENT), narrows what it
+ * hears with SIOCSKEVFILT, and reads one struct kern_event_msg per
+ * receive.  Names and values are Mac OS X 10.4's; the code is in
+ * bsd/kern/ (kern_event.c, kern_event_socket.c).
  */
 #ifndef _SYS_KERN_EVENT_H_
 #define _SYS_KERN_EVENT_H_
 
 #include <sys/cdefs.h>
 #include <sys/types.h>
+#include <sys/ioccom.h>
 
+#ifndef SYSPROTO_EVENT
 #define SYSPROTO_EVENT		1	/* PF_SYSTEM protocol for listeners */
+#endif
 
 #define KEV_SNDSPACE		(4 * 1024)
 #define KEV_RECVSPACE		(8 * 1024)
@@ -75,12 +81,26 @@ struct kern_event_msg {
 };
 #define KEV_MSG_HEADER_SIZE	(offsetof(struct kern_event_msg, event_data[0]))
 
-/* A listener's filter (SIOCSKEVFILT); KEV_ANY_* matches everything. */
+/*
+ * A listener's filter (SIOCSKEVFILT); KEV_ANY_* matches everything.  A
+ * field that is KEV_ANY_* makes the fields after it "any" too: a class
+ * is only meaningful within a vendor, a subclass within a class.
+ */
 struct kev_request {
 	u_int32_t	vendor_code;
 	u_int32_t	kev_class;
 	u_int32_t	kev_subclass;
 };
+
+/*
+ * Event socket ioctls.  SIOCGKEVID: the id of the last event posted.
+ * SIOCSKEVFILT: hear only events matching the kev_request; a new socket
+ * hears nothing until it sets one (its vendor filter matches no vendor).
+ * SIOCGKEVFILT: the filter in force.
+ */
+#define SIOCGKEVID	_IOR('e', 1, u_int32_t)
+#define SIOCSKEVFILT	_IOW('e', 2, struct kev_request)
+#define SIOCGKEVFILT	_IOR('e', 3, struct kev_request)
 
 /* One piece of an event's data, for kev_msg_post. */
 struct kev_d_vectors {
