@@ -246,16 +246,9 @@ hl_monitor(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 	return 0;
 }
 
-/* Each request's handler: parse the whole payload, then act.  A handler
- * returns EINVAL, before acting, when the payload is malformed. */
-typedef errno_t hl_handler_t(struct hostlink *hl, struct hl_in *in,
-    struct hl_out *out);
-
-static const struct hl_request {
-	uint8_t		rq_type;
-	const char	*rq_name;
-	hl_handler_t	*rq_handler;
-} hl_requests[] = {
+/* The link's own requests; other subsystems add theirs with
+ * HL_REQUEST_SET. */
+static const struct hl_request hl_requests[] = {
 	{ HL_HELLO,		"HELLO",	hl_hello },
 	{ HL_KMOD_ALLOC,	"KMOD_ALLOC",	hl_kmod_alloc },
 	{ HL_KMOD_WRITE,	"KMOD_WRITE",	hl_kmod_write },
@@ -266,14 +259,20 @@ static const struct hl_request {
 	{ HL_MONITOR,		"MONITOR",	hl_monitor },
 };
 
+LINKER_SET_DECLARE(hlrequest, const struct hl_request);
+
 static const struct hl_request *
 hl_find_request(uint8_t type)
 {
+	const struct hl_request **rqp;
 	size_t i;
 
 	for (i = 0; i < sizeof(hl_requests) / sizeof(hl_requests[0]); i++)
 		if (hl_requests[i].rq_type == type)
 			return &hl_requests[i];
+	LINKER_SET_FOREACH(hlrequest, rqp)
+		if ((*rqp)->rq_type == type)
+			return *rqp;
 	return NULL;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <i386/serial.h>
 #include <kern/locks_var.h>
+#include <kern/linker_set.h>
 
 /* A frame: magic, version, type, seq, length, payload, CRC-32. */
 #define HL_MAGIC0		'F'
@@ -40,6 +41,14 @@
 #define HL_KMOD_LIST		0x06
 #define HL_KMOD_FREE		0x07
 #define HL_MONITOR		0x08
+#define HL_SYS_OPEN		0x09	/* PF_SYSTEM sockets: bsd/kern/ */
+#define HL_SYS_CLOSE		0x0a	/*   sys_hostlink.c */
+#define HL_SYS_IOCTL		0x0b
+#define HL_SYS_CONNECT		0x0c
+#define HL_SYS_SEND		0x0d
+#define HL_SYS_RECV		0x0e
+#define HL_SYS_SETOPT		0x0f
+#define HL_SYS_GETOPT		0x10
 #define HL_EVENT		0x40
 #define HL_REPLY		0x80
 #define HL_ERROR		0xff
@@ -238,6 +247,31 @@ struct hostlink {
 	uint32_t		hl_kevs_out;	/* kernel events sent */
 	struct timespec		hl_session_start;	/* the last HELLO */
 };
+
+/*
+ * A request's handler: parse the whole payload, then act.  It returns
+ * EINVAL, before acting, when the payload is malformed (hl_act answers
+ * with an ERROR); otherwise 0, with its reply written to out.  It runs in
+ * the link thread: while it waits, no other request is answered.
+ */
+typedef errno_t hl_handler_t(struct hostlink *hl, struct hl_in *in,
+    struct hl_out *out);
+
+struct hl_request {
+	uint8_t		rq_type;
+	const char	*rq_name;
+	hl_handler_t	*rq_handler;
+};
+
+/*
+ * Requests of other subsystems register beside their code, so that the
+ * link knows none of them by name:
+ *
+ *	static const struct hl_request hl_sys_open_rq =
+ *	    { HL_SYS_OPEN, "SYS_OPEN", hl_sys_open };
+ *	HL_REQUEST_SET(hl_sys_open_rq);
+ */
+#define HL_REQUEST_SET(rq)	LINKER_SET_ENTRY(hlrequest, rq)
 
 /*
  * The requests (hostlink_requests.c).  hl_act() acts on a new request

@@ -1,5 +1,7 @@
-"""Kernel events as the host sees them: the EVENT KEV frames the guest's
-host link streams (docs/hostlink.md, section 6), decoded and named.
+"""Kernel events as the host sees them -- the struct kern_event_msg records
+a PF_SYSTEM event socket receives (finch.kctl.EventSocket), or the EVENT
+KEV frames the guest's host link streams (docs/hostlink.md, section 6) --
+decoded and named.
 
     vendor class subclass code  ->  KEV_DL_LINK_OFF en0
 
@@ -58,7 +60,11 @@ _APPLE_EVENTS: dict[tuple[int, int], tuple[str, list[str]]] = {
     (KEV_SYSTEM_CLASS, KEV_CTL_SUBCLASS): ("KEV_CTL_", _CTL),
 }
 
+KEV_ANY = 0  # KEV_ANY_VENDOR, KEV_ANY_CLASS, KEV_ANY_SUBCLASS
+
 _HEADER = struct.Struct("<IIII")  # vendor, class, subclass, event code
+# struct kern_event_msg: total_size, vendor, class, subclass, id, event code
+_KERN_EVENT_MSG = struct.Struct("<IIIIII")
 _NET_EVENT_DATA = struct.Struct("<II16s")  # if_family, if_unit, if_name[IFNAMSIZ]
 
 
@@ -69,6 +75,23 @@ class KernelEvent:
     subclass: int
     code: int
     data: bytes
+    id: int = 0  # the guest's event id (0 for host-link EVENT frames, which carry none)
+
+    @classmethod
+    def from_kern_event_msg(cls, record: bytes) -> KernelEvent:
+        """One record read from an event socket: a struct kern_event_msg."""
+        if len(record) < _KERN_EVENT_MSG.size:
+            raise PayloadError(
+                f"kern_event_msg: {len(record)} bytes, at least {_KERN_EVENT_MSG.size} expected"
+            )
+        total, vendor, kev_class, subclass, event_id, code = _KERN_EVENT_MSG.unpack_from(record)
+        if not _KERN_EVENT_MSG.size <= total <= len(record):
+            raise PayloadError(
+                f"kern_event_msg: total_size {total} does not fit the {len(record)}-byte record"
+            )
+        return cls(
+            vendor, kev_class, subclass, code, record[_KERN_EVENT_MSG.size : total], event_id
+        )
 
     @classmethod
     def decode(cls, payload: bytes) -> KernelEvent:

@@ -46,17 +46,25 @@ EVENT_PANIC = 4  # the panic report: text
 # errno values the link uses (Darwin's, as in kernel/include/sys/errno.h)
 ERRNO_NAMES = {
     0: "success",
+    1: "EPERM",
     2: "ENOENT",
     5: "EIO",
+    9: "EBADF",
     12: "ENOMEM",
     16: "EBUSY",
     17: "EEXIST",
     22: "EINVAL",
+    23: "ENFILE",
     28: "ENOSPC",
     35: "EAGAIN",
     36: "EINPROGRESS",
     40: "EMSGSIZE",
+    41: "EPROTOTYPE",
+    42: "ENOPROTOOPT",
+    43: "EPROTONOSUPPORT",
     45: "ENOTSUP",
+    55: "ENOBUFS",
+    56: "EISCONN",
     57: "ENOTCONN",
     78: "ENOSYS",
 }
@@ -572,6 +580,237 @@ class ErrorReply(Message):
         return cls(status, request_type, message)
 
 
+# -- PF_SYSTEM sockets in the guest (docs/hostlink.md, section 6) ------------
+
+# SysOpenRequest.flags
+SYS_UNPRIVILEGED = 0x1  # the socket is not root's: privileged controls refuse it
+
+
+@dataclass(frozen=True)
+class SysOpenRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_OPEN
+    protocol: int  # SYSPROTO_EVENT (a SOCK_RAW socket) or SYSPROTO_CONTROL (SOCK_DGRAM)
+    flags: int = 0  # SYS_UNPRIVILEGED
+
+    def encode(self) -> bytes:
+        return _Writer().pack("II", self.protocol, self.flags).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysOpenRequest:
+        r = _Reader(payload, "SYS_OPEN")
+        protocol, flags = r.unpack("II")
+        r.end()
+        return cls(protocol, flags)
+
+
+@dataclass(frozen=True)
+class SysOpenReply(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_OPEN_REPLY
+    status: int  # 0; ENFILE: the guest holds as many host sockets as it can
+    handle: int  # names the socket in the other SYS_* requests
+
+    def encode(self) -> bytes:
+        return _Writer().pack("iI", self.status, self.handle).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysOpenReply:
+        r = _Reader(payload, "SYS_OPEN reply")
+        status, handle = r.unpack("iI")
+        r.end()
+        return cls(status, handle)
+
+
+@dataclass(frozen=True)
+class SysCloseRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_CLOSE
+    handle: int
+
+    def encode(self) -> bytes:
+        return _Writer().pack("I", self.handle).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysCloseRequest:
+        r = _Reader(payload, "SYS_CLOSE")
+        (handle,) = r.unpack("I")
+        r.end()
+        return cls(handle)
+
+
+@dataclass(frozen=True)
+class SysStatusReply(Message):
+    """The reply to SYS_CLOSE, SYS_CONNECT and SYS_SETOPT: a status."""
+
+    TYPE: ClassVar[MsgType] = MsgType.SYS_CLOSE_REPLY
+    status: int
+
+    def encode(self) -> bytes:
+        return _Writer().pack("i", self.status).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysStatusReply:
+        r = _Reader(payload, "SYS_* status reply")
+        (status,) = r.unpack("i")
+        r.end()
+        return cls(status)
+
+
+@dataclass(frozen=True)
+class SysIoctlRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_IOCTL
+    handle: int
+    command: int  # CTLIOCGINFO, SIOCSKEVFILT, ...
+    argument: bytes = b""  # IOCPARM_LEN(command) bytes for a command that reads one
+
+    def encode(self) -> bytes:
+        return _Writer().pack("II", self.handle, self.command).raw(self.argument).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysIoctlRequest:
+        r = _Reader(payload, "SYS_IOCTL")
+        handle, command = r.unpack("II")
+        return cls(handle, command, r.rest())
+
+
+@dataclass(frozen=True)
+class SysDataReply(Message):
+    """The reply to SYS_IOCTL and SYS_GETOPT: a status, then the bytes."""
+
+    TYPE: ClassVar[MsgType] = MsgType.SYS_IOCTL_REPLY
+    status: int
+    data: bytes = b""
+
+    def encode(self) -> bytes:
+        return _Writer().pack("i", self.status).raw(self.data).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysDataReply:
+        r = _Reader(payload, "SYS_* data reply")
+        (status,) = r.unpack("i")
+        return cls(status, r.rest())
+
+
+@dataclass(frozen=True)
+class SysConnectRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_CONNECT
+    handle: int
+    address: bytes  # a socket address whose first byte (sa_len) is its size
+
+    def encode(self) -> bytes:
+        return _Writer().pack("I", self.handle).raw(self.address).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysConnectRequest:
+        r = _Reader(payload, "SYS_CONNECT")
+        (handle,) = r.unpack("I")
+        return cls(handle, r.rest())
+
+
+@dataclass(frozen=True)
+class SysSendRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_SEND
+    handle: int
+    flags: int
+    data: bytes = field(default=b"", repr=False)
+
+    def encode(self) -> bytes:
+        return _Writer().pack("II", self.handle, self.flags).raw(self.data).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysSendRequest:
+        r = _Reader(payload, "SYS_SEND")
+        handle, flags = r.unpack("II")
+        return cls(handle, flags, r.rest())
+
+
+@dataclass(frozen=True)
+class SysSendReply(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_SEND_REPLY
+    status: int
+    sent: int
+
+    def encode(self) -> bytes:
+        return _Writer().pack("iI", self.status, self.sent).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysSendReply:
+        r = _Reader(payload, "SYS_SEND reply")
+        status, sent = r.unpack("iI")
+        r.end()
+        return cls(status, sent)
+
+
+@dataclass(frozen=True)
+class SysRecvRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_RECV
+    handle: int
+    max_bytes: int
+    wait_ms: int = 0  # how long the guest waits for a record (it caps this at 2000)
+
+    def encode(self) -> bytes:
+        return _Writer().pack("III", self.handle, self.max_bytes, self.wait_ms).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysRecvRequest:
+        r = _Reader(payload, "SYS_RECV")
+        handle, max_bytes, wait_ms = r.unpack("III")
+        r.end()
+        return cls(handle, max_bytes, wait_ms)
+
+
+@dataclass(frozen=True)
+class SysRecvReply(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_RECV_REPLY
+    status: int  # 0; EAGAIN: nothing came within wait_ms
+    flags: int  # MSG_TRUNC when the rest of the record did not fit max_bytes
+    data: bytes = b""
+
+    def encode(self) -> bytes:
+        return _Writer().pack("iI", self.status, self.flags).raw(self.data).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysRecvReply:
+        r = _Reader(payload, "SYS_RECV reply")
+        status, flags = r.unpack("iI")
+        return cls(status, flags, r.rest())
+
+
+@dataclass(frozen=True)
+class SysSetoptRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_SETOPT
+    handle: int
+    level: int
+    name: int
+    value: bytes = b""
+
+    def encode(self) -> bytes:
+        return _Writer().pack("Iii", self.handle, self.level, self.name).raw(self.value).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysSetoptRequest:
+        r = _Reader(payload, "SYS_SETOPT")
+        handle, level, name = r.unpack("Iii")
+        return cls(handle, level, name, r.rest())
+
+
+@dataclass(frozen=True)
+class SysGetoptRequest(Message):
+    TYPE: ClassVar[MsgType] = MsgType.SYS_GETOPT
+    handle: int
+    level: int
+    name: int
+    max_bytes: int
+
+    def encode(self) -> bytes:
+        return _Writer().pack("IiiI", self.handle, self.level, self.name, self.max_bytes).bytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SysGetoptRequest:
+        r = _Reader(payload, "SYS_GETOPT")
+        handle, level, name, max_bytes = r.unpack("IiiI")
+        r.end()
+        return cls(handle, level, name, max_bytes)
+
+
 # The reply message class for each request type.
 REPLY_CLASSES: dict[MsgType, type[Message]] = {
     MsgType.HELLO: HelloReply,
@@ -582,4 +821,12 @@ REPLY_CLASSES: dict[MsgType, type[Message]] = {
     MsgType.KMOD_LIST: KmodListReply,
     MsgType.KMOD_FREE: StatusReply,
     MsgType.MONITOR: MonitorReply,
+    MsgType.SYS_OPEN: SysOpenReply,
+    MsgType.SYS_CLOSE: SysStatusReply,
+    MsgType.SYS_IOCTL: SysDataReply,
+    MsgType.SYS_CONNECT: SysStatusReply,
+    MsgType.SYS_SEND: SysSendReply,
+    MsgType.SYS_RECV: SysRecvReply,
+    MsgType.SYS_SETOPT: SysStatusReply,
+    MsgType.SYS_GETOPT: SysDataReply,
 }
