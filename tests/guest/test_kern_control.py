@@ -44,8 +44,10 @@ KPIS = {
 
 NAME = "com.example.kctltest"
 PRIV_NAME = "com.example.kctltest.priv"
+STREAM_NAME = "com.example.kctltest.stream"
+FIXED_NAME = "com.example.kctltest.fixed"
 OPT_VALUE, OPT_UNIT, OPT_DEREGISTER, OPT_SPACE = 1, 2, 3, 4
-EBUSY, EPERM, ENOENT = 16, 1, 2
+EBUSY, EPERM, ENOENT, EPROTOTYPE = 16, 1, 2, 41
 
 KCTLTEST = r"""
 #include <mach/mach_types.h>
@@ -57,11 +59,15 @@ KCTLTEST = r"""
 
 #define MAXUNIT	8
 #define PRIV_NAME	"com.example.kctltest.priv"
+#define STREAM_NAME	"com.example.kctltest.stream"
+#define FIXED_NAME	"com.example.kctltest.fixed"
+#define FIXED_ID	0x5a5a
+#define FIXED_UNIT	3
 
 kern_return_t kctltest_start(kmod_info_t *ki, void *data);
 kern_return_t kctltest_stop(kmod_info_t *ki, void *data);
 
-static kern_ctl_ref ref, priv_ref;
+static kern_ctl_ref ref, priv_ref, stream_ref, fixed_ref;
 static int values[MAXUNIT + 1];
 
 static errno_t
@@ -173,6 +179,8 @@ kt_register(const char *name, u_int32_t flags, kern_ctl_ref *out)
 	bzero(&reg, sizeof(reg));
 	strlcpy(reg.ctl_name, name, sizeof(reg.ctl_name));
 	reg.ctl_flags = flags;
+	reg.ctl_id = FIXED_ID;		/* used with CTL_FLAG_REG_ID_UNIT */
+	reg.ctl_unit = FIXED_UNIT;
 	reg.ctl_connect = kt_connect;
 	reg.ctl_disconnect = kt_disconnect;
 	reg.ctl_send = kt_send;
@@ -181,26 +189,37 @@ kt_register(const char *name, u_int32_t flags, kern_ctl_ref *out)
 	return ctl_register(&reg, out);
 }
 
-kern_return_t
-kctltest_start(kmod_info_t *ki, void *data)
-{
-	if (kt_register("com.example.kctltest", 0, &ref) != 0)
-		return KERN_FAILURE;
-	if (kt_register(PRIV_NAME, CTL_FLAG_PRIVILEGED, &priv_ref) != 0) {
-		ctl_deregister(ref);
-		return KERN_FAILURE;
-	}
-	return KERN_SUCCESS;
-}
-
 /* A control with clients cannot go: refuse to stop until they left. */
 kern_return_t
 kctltest_stop(kmod_info_t *ki, void *data)
 {
-	if (ctl_deregister(priv_ref) == EBUSY)
+	kern_ctl_ref *refs[] = { &fixed_ref, &stream_ref, &priv_ref, &ref };
+	unsigned i;
+
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		if (*refs[i] != NULL && ctl_deregister(*refs[i]) == EBUSY)
+			return KERN_FAILURE;
+		*refs[i] = NULL;
+	}
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+kctltest_start(kmod_info_t *ki, void *data)
+{
+	errno_t error;
+
+	error = kt_register("com.example.kctltest", 0, &ref);
+	if (error == 0)
+		error = kt_register(PRIV_NAME, CTL_FLAG_PRIVILEGED, &priv_ref);
+	if (error == 0)
+		error = kt_register(STREAM_NAME, CTL_FLAG_REG_SOCK_STREAM, &stream_ref);
+	if (error == 0)
+		error = kt_register(FIXED_NAME, CTL_FLAG_REG_ID_UNIT, &fixed_ref);
+	if (error != 0) {
+		kctltest_stop(ki, data);
 		return KERN_FAILURE;
-	if (ctl_deregister(ref) == EBUSY)
-		return KERN_FAILURE;
+	}
 	return KERN_SUCCESS;
 }
 """
@@ -364,6 +383,32 @@ def test_a_privileged_control_refuses_a_client_without_roots_credential(
     assert "CTL_FLAG_PRIVILEGED" in str(e.value)
     assert unit == 1
     assert "0 of 16 host sockets open" in module_kext_guest.monitor("hostsock")
+
+
+def test_a_stream_control_takes_only_stream_clients(
+    session: GuestSession, kctltest: LoadResult
+) -> None:
+    with pytest.raises(KctlError) as e:
+        KernelControl.connect(session, STREAM_NAME)
+    with KernelControl.connect(session, STREAM_NAME, stream=True) as ctl:
+        ctl.send(b"data:abc")
+        echoed = ctl.recv(timeout=5.0)
+
+    assert e.value.errno == EPROTOTYPE
+    assert echoed == b"DATA:ABC"
+
+
+def test_a_fixed_id_control_keeps_its_id_and_takes_clients_on_its_unit(
+    session: GuestSession, kctltest: LoadResult
+) -> None:
+    with pytest.raises(KctlError) as e:
+        KernelControl.connect(session, FIXED_NAME)  # unit 0: not its unit
+    with KernelControl.connect(session, FIXED_NAME, 3) as ctl:
+        unit = ctl.getsockopt_int(OPT_UNIT)
+
+    assert lookup(session, FIXED_NAME) == 0x5A5A
+    assert e.value.errno == ENOENT
+    assert unit == 3
 
 
 def test_the_kctl_command_line_sends_and_prints_the_answer(

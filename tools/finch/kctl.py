@@ -31,6 +31,7 @@ from typing import Protocol
 
 from finch.errors import FinchError
 from finch.hostlink.messages import (
+    SYS_STREAM,
     SYS_UNPRIVILEGED,
     Message,
     PayloadError,
@@ -169,8 +170,8 @@ class SystemSocket:
         self.handle = handle
 
     @classmethod
-    def _open(cls, caller: Caller, privileged: bool = True) -> int:
-        flags = 0 if privileged else SYS_UNPRIVILEGED
+    def _open(cls, caller: Caller, privileged: bool = True, stream: bool = False) -> int:
+        flags = (0 if privileged else SYS_UNPRIVILEGED) | (SYS_STREAM if stream else 0)
         reply = caller.call(SysOpenRequest(cls.PROTOCOL, flags))
         assert isinstance(reply, SysOpenReply)
         if reply.status != 0:
@@ -279,13 +280,22 @@ class KernelControl:
 
     @classmethod
     def connect(
-        cls, caller: Caller, name: str, unit: int = 0, *, privileged: bool = True
+        cls,
+        caller: Caller,
+        name: str,
+        unit: int = 0,
+        *,
+        privileged: bool = True,
+        stream: bool = False,
     ) -> KernelControl:
         """Look the control up by name and connect to `unit` (0: the
-        lowest free).  privileged=False connects without root's credential."""
+        lowest free; a control registered with CTL_FLAG_REG_ID_UNIT wants
+        its own unit).  privileged=False connects without root's
+        credential; stream=True with a SOCK_STREAM socket, which a control
+        registered with CTL_FLAG_REG_SOCK_STREAM requires."""
         raw = check_name(name)
         check_u32(unit, "the unit")
-        sock = ControlSocket(caller, ControlSocket._open(caller, privileged))
+        sock = ControlSocket(caller, ControlSocket._open(caller, privileged, stream))
         try:
             ctl_id = sock.info(raw)
             reply = sock._call(SysConnectRequest(sock.handle, sockaddr_ctl(ctl_id, unit)))
@@ -293,8 +303,11 @@ class KernelControl:
             if reply.status != 0:
                 hint = {
                     1: " (the control is CTL_FLAG_PRIVILEGED and this client is not root)",
+                    2: f" (it has no unit {unit}: a fixed-unit control wants its own)",
                     16: f" (unit {unit} already has a client)",
-                    41: " (the control wants SOCK_STREAM clients)",
+                    41: " (the control wants the other socket type: "
+                    + ("SOCK_DGRAM" if stream else "SOCK_STREAM, stream=True")
+                    + ")",
                 }.get(reply.status, " (its ctl_connect refused)")
                 raise _refused(f"connect to kernel control {name!r}", reply.status, hint)
         except BaseException:

@@ -22,6 +22,7 @@
 
 #define HL_SYS_MAX		16	/* sockets open at once */
 #define HL_SYS_UNPRIV		0x1	/* SYS_OPEN flags: not as root */
+#define HL_SYS_STREAM		0x2	/* a SOCK_STREAM control socket */
 #define HL_SYS_WAIT_MAX		2000	/* ms a SYS_RECV may wait: well under
 					   the host's request timeout */
 #define HL_SYS_IOCTL_MAX	256	/* bytes of an ioctl's argument */
@@ -41,7 +42,9 @@ hl_sys_lookup(uint32_t h)
 	return &hl_sys_sockets[h - 1];
 }
 
-/* SYS_OPEN: u32 protocol, u32 flags -> i32 status, u32 handle. */
+/* SYS_OPEN: u32 protocol, u32 flags -> i32 status, u32 handle.  An
+ * event socket is SOCK_RAW; a control socket SOCK_DGRAM, or SOCK_STREAM
+ * with HL_SYS_STREAM. */
 static errno_t
 hl_sys_open(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 {
@@ -62,7 +65,8 @@ hl_sys_open(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 		error = EPROTONOSUPPORT;
 	else
 		error = sock_socket(PF_SYSTEM, proto == SYSPROTO_EVENT ?
-		    SOCK_RAW : SOCK_DGRAM, proto, NULL, NULL, &hs->hs_so);
+		    SOCK_RAW : (flags & HL_SYS_STREAM) ? SOCK_STREAM :
+		    SOCK_DGRAM, proto, NULL, NULL, &hs->hs_so);
 	if (error == 0 && (flags & HL_SYS_UNPRIV))
 		sock_setpriv(hs->hs_so, 0);	/* see kern_control_socket.c */
 	if (error == 0) {

@@ -74,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--unprivileged", action="store_true", help="connect without root's credential"
     )
     parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="connect with a SOCK_STREAM socket (for a CTL_FLAG_REG_SOCK_STREAM control)",
+    )
+    parser.add_argument(
         "-s",
         "--send",
         dest="send",
@@ -127,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.name}: id {lookup(session, args.name)}")
             return 0
         with KernelControl.connect(
-            session, args.name, args.unit, privileged=not args.unprivileged
+            session, args.name, args.unit, privileged=not args.unprivileged, stream=args.stream
         ) as ctl:
             for action, value in args.actions:
                 _act(ctl, action, value, args.timeout)

@@ -584,13 +584,14 @@ class ErrorReply(Message):
 
 # SysOpenRequest.flags
 SYS_UNPRIVILEGED = 0x1  # the socket is not root's: privileged controls refuse it
+SYS_STREAM = 0x2  # a SOCK_STREAM control socket (for CTL_FLAG_REG_SOCK_STREAM controls)
 
 
 @dataclass(frozen=True)
 class SysOpenRequest(Message):
     TYPE: ClassVar[MsgType] = MsgType.SYS_OPEN
     protocol: int  # SYSPROTO_EVENT (a SOCK_RAW socket) or SYSPROTO_CONTROL (SOCK_DGRAM)
-    flags: int = 0  # SYS_UNPRIVILEGED
+    flags: int = 0  # SYS_UNPRIVILEGED, SYS_STREAM
 
     def encode(self) -> bytes:
         return _Writer().pack("II", self.protocol, self.flags).bytes()
