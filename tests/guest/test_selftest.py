@@ -16,7 +16,7 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
     assert int(total.group(2)) == 0
     # allocator, scheduler, sleep/wakeup, each lock kind, timers, atomics,
     # printf, and the subsystems built on them (host link, events, DLIL,
-    # sockets)
+    # sockets, kernel controls)
     for name in (
         "kalloc",
         "vm_page",
@@ -40,6 +40,8 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
         "socket_loopback_datagrams",
         "inpcb_bind_rules",
         "inpcb_ioctl_args",
+        "kctl_kernel_client",
+        "kctl_event_socket_filter",
     ):
         assert re.search(rf"^selftest: {name} \.\.\. ok$", out, re.M), f"{name} did not run"
 
