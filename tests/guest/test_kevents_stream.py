@@ -1,14 +1,17 @@
 """The host link streams kernel events to a host that asks for them:
 pulling the e1000's cable (QMP set_link) reaches the host as
-KEV_DL_LINK_OFF, plugging it back as KEV_DL_LINK_ON."""
+KEV_DL_LINK_OFF, plugging it back as KEV_DL_LINK_ON.  `finch events`
+hears them through a PF_SYSTEM event socket in the guest."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
+from finch.cli import main as finch_main
 from finch.hostlink.client import HostLink
 from finch.hostlink.messages import EVENT_KEV, HELLO_EVENTS
 from finch.kevents import KernelEvent
@@ -59,3 +62,25 @@ def test_a_host_that_did_not_ask_gets_no_events(net_guest: Machine) -> None:
         time.sleep(1.0)
         assert link.wait_events(0.5) == []
         assert "KEV_DL_LINK_OFF" in machine.command("kevents")  # it did happen
+
+
+def test_finch_events_reads_an_event_socket_filtered_to_link_events(
+    net_guest: Machine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    machine = net_guest
+    argv = ["events", "--rundir", str(machine.paths.rundir), "-c", "1", "-t", "30"]
+    argv += ["--vendor", "apple", "--class", "network", "--subclass", "dl"]
+    status: list[int] = []
+    watcher = threading.Thread(target=lambda: status.append(finch_main(argv)))
+    watcher.start()
+    end = time.monotonic() + 15
+    while "1 of 16 host sockets open" not in machine.command("hostsock"):
+        assert time.monotonic() < end, "finch events never opened its event socket"
+        time.sleep(0.1)
+
+    machine.qmp("set_link", name="net0", up=False)
+    watcher.join(timeout=30)
+
+    assert status == [0]
+    assert capsys.readouterr().out == "KEV_DL_LINK_OFF en0\n"
+    assert "0 of 16 host sockets open" in machine.command("hostsock")  # it closed it
