@@ -11,11 +11,12 @@
  * keeps it alive), so that it may enqueue data for this very client.
  *
  * Credentials: until Finch has processes, a socket's credential is the
- * SS_PRIV bit.  Sockets the kernel makes (sock_socket, and so the host
- * link's bridge) start privileged, as root; sock_setpriv(so, 0) makes
- * one unprivileged, and a CTL_FLAG_PRIVILEGED control refuses it with
- * EPERM at connect.  Sockets of user processes will get SS_PRIV from
- * their owner's uid.
+ * SS_PRIV bit.  Sockets the kernel makes (sock_socket in kpi_socket.c,
+ * and so the host link's bridge and every kext's) start with it, as
+ * root's; sock_setpriv(so, 0) drops it, and a CTL_FLAG_PRIVILEGED
+ * control then refuses the socket with EPERM at connect.  Sockets of
+ * user processes will get SS_PRIV when their owner's uid is 0, as in
+ * BSD's socreate.
  */
 #include <sys/systm.h>
 #include <sys/kern_control.h>
@@ -42,8 +43,6 @@ ctl_attach(struct socket *so, int proto)
 	bzero(kcb, sizeof(*kcb));
 	kcb->kcb_so = so;
 	so->so_pcb = kcb;
-	/* The kernel acts as root (see Credentials above). */
-	so->so_state |= SS_PRIV;
 	return 0;
 }
 

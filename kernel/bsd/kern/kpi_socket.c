@@ -77,6 +77,8 @@ sock_socket(int domain, int type, int protocol, sock_upcall callback,
 		return error;
 	socket_lock(so, 0);
 	so->so_flags |= SOF_KPI;
+	/* The kernel's sockets are root's: see kern_control_socket.c. */
+	so->so_state |= SS_PRIV;
 	so->so_rcv.sb_flags |= SB_NOINTR;
 	so->so_snd.sb_flags |= SB_NOINTR;
 	sock_set_upcall(so, callback, cookie);
