@@ -9,6 +9,10 @@
  * lock comes before it (detach holds the first and takes the second);
  * delivery takes references under kevsock_mtx, drops it, then locks
  * each socket -- never both at once.  The filter is the socket's lock's.
+ * Delivery runs in the kernel-event thread with the listeners' mutex
+ * held (kern_event.c), so an in-kernel client's upcall, which runs as
+ * the socket is unlocked, must not add or remove a kernel event
+ * listener.
  */
 #include <sys/systm.h>
 #include <sys/kern_event.h>
