@@ -447,3 +447,19 @@ def test_registering_posts_kev_ctl_registered_to_an_event_socket_and_a_left_cont
         module_kext_guest.unload("com.example.kctlleak")
     assert "kernel control 'com.example.kctlleak' (ctl_connect 0x" in str(refused.value)
     assert "still registered: stop must call ctl_deregister" in str(refused.value)
+
+
+def test_close_all_closes_the_sockets_a_dead_tool_left_open(
+    module_kext_guest: KextGuest, kctltest: LoadResult
+) -> None:
+    with module_kext_guest.session() as session:
+        KernelControl.connect(session, NAME)  # never closed: as if the tool died
+    assert "1 of 16 host sockets open" in module_kext_guest.monitor("hostsock")
+
+    status = kctl_cli.main(["--rundir", str(module_kext_guest.rundir), "--close-all"])
+
+    assert status == 0
+    assert "0 of 16 host sockets open" in module_kext_guest.monitor("hostsock")
+    assert f"'{NAME}' (com.example.kctltest): dgram; send 2048, recv 8192 bytes; 0 clients" in (
+        module_kext_guest.monitor("kctl")
+    )

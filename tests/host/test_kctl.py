@@ -10,6 +10,7 @@ import struct
 import pytest
 
 from finch.cli import events as events_cli
+from finch.cli import kctl as kctl_cli
 from finch.errors import FinchError
 from finch.hostlink.messages import (
     Message,
@@ -169,3 +170,17 @@ def test_events_refuses_a_class_without_a_vendor() -> None:
         events_cli.event_filter(args)
     args = parser.parse_args(["--vendor", "apple", "--class", "system", "--subclass", "ctl"])
     assert events_cli.event_filter(args) == EventFilter(1, 3, 2)
+
+
+def test_kctl_options_are_numbers_or_hex_bytes() -> None:
+    assert kctl_cli._option("1=42") == (1, 42)
+    assert kctl_cli._option("0x10=0x2a") == (16, 42)
+    assert kctl_cli._option("2=hex:00ff") == (2, b"\x00\xff")
+    for bad in ("1", "x=1", "1=hex:zz"):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"OPT=VALUE|hex:BYTES"):
+            kctl_cli._option(bad)
+
+
+def test_kctl_without_a_name_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
+    assert kctl_cli.main([]) == 1
+    assert "name a kernel control (or give --close-all)" in capsys.readouterr().err

@@ -237,6 +237,16 @@ class SystemSocket:
         self.close()
 
 
+def close_all(caller: Caller) -> None:
+    """Close every PF_SYSTEM socket the host has open in the guest: those
+    a tool that died left behind (the guest's `hostsock` lists them),
+    whose connections keep their controls from being deregistered."""
+    reply = caller.call(SysCloseRequest(0))
+    assert isinstance(reply, SysStatusReply)
+    if reply.status != 0:
+        raise _refused("close every host socket", reply.status)
+
+
 def lookup(caller: Caller, name: str) -> int:
     """The id of the control registered as `name` (CTLIOCGINFO)."""
     raw = check_name(name)

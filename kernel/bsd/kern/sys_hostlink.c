@@ -78,19 +78,29 @@ hl_sys_open(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 	return 0;
 }
 
-/* SYS_CLOSE: u32 handle -> i32 status. */
+/*
+ * SYS_CLOSE: u32 handle -> i32 status.  Handle 0 closes every host
+ * socket: those a host tool that died left open, which a `hostsock`
+ * lists and which keep their controls busy.
+ */
 static errno_t
 hl_sys_close(struct hostlink *hl, struct hl_in *in, struct hl_out *out)
 {
-	struct hl_sys_socket *hs = hl_sys_lookup(hl_get32(in));
+	uint32_t handle = hl_get32(in), h;
+	struct hl_sys_socket *hs;
+	errno_t error = handle == 0 ? 0 : EBADF;
 
 	if (!hl_in_ok(in))
 		return EINVAL;
-	if (hs != NULL) {
+	for (h = 1; h <= HL_SYS_MAX; h++) {
+		if ((hs = hl_sys_lookup(h)) == NULL ||
+		    (handle != 0 && h != handle))
+			continue;
 		sock_close(hs->hs_so);
 		hs->hs_so = NULL;
+		error = 0;
 	}
-	hl_put32(out, hs != NULL ? 0 : EBADF);
+	hl_put32(out, error);
 	return 0;
 }
 

@@ -8,9 +8,11 @@ send data, print what the kext sends back, set and get its options.
 
 Actions run in the order given on one connection.  Received records are
 printed as text when they are printable, else in hex.  Option values are
-32-bit integers (1=42) or hex bytes (1=0x00ff).  The host is root unless
---unprivileged: a CTL_FLAG_PRIVILEGED control then refuses to connect.
-QEMU serves the host link to one tool at a time.
+32-bit integers (1=42, 1=0x2a) or bytes in hex (1=hex:00ff).  The host is
+root unless --unprivileged: a CTL_FLAG_PRIVILEGED control then refuses
+to connect.  Sockets a tool that died left open in the guest (its
+`hostsock` command lists them) keep their controls busy: --close-all
+closes them.  QEMU serves the host link to one tool at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from finch.cli.kexttool import RUNDIR_HELP, run_tool, rundir
-from finch.kctl import KctlError, KernelControl, lookup
+from finch.kctl import KctlError, KernelControl, close_all, lookup
 from finch.session import GuestSession
 
 NAME = "kctl"
@@ -30,18 +32,18 @@ ACCEPTS_PASSTHROUGH = False
 
 
 def _option(text: str) -> tuple[int, int | bytes]:
-    """OPT=VALUE: an int value, or 0x-prefixed hex bytes."""
+    """OPT=VALUE: an int value, or hex:-prefixed bytes."""
     name, sep, value = text.partition("=")
     if not sep:
         raise argparse.ArgumentTypeError(f"{text!r} is not OPT=VALUE (for example 1=42)")
     try:
         option = int(name, 0)
-        if value.lower().startswith("0x") and len(value) > 10:
-            return option, bytes.fromhex(value[2:])
+        if value.startswith("hex:"):
+            return option, bytes.fromhex(value[4:])
         return option, int(value, 0)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: the option is a number and the value a number or 0x hex bytes"
+            f"{text!r}: the option is a number and the value a number or hex:BYTES"
         ) from None
 
 
@@ -61,7 +63,13 @@ class _Append(argparse.Action):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="the control's name, as the kext registered it")
+    parser.add_argument("name", nargs="?", help="the control's name, as the kext registered it")
+    parser.add_argument(
+        "--close-all",
+        action="store_true",
+        help="close every socket the host left open in the guest (a tool that died "
+        "leaves them; the guest's `hostsock` lists them), then do the rest",
+    )
     parser.add_argument("--rundir", type=Path, default=None, metavar="DIR", help=RUNDIR_HELP)
     parser.add_argument(
         "-u",
@@ -127,7 +135,13 @@ def _show(data: bytes) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.name is None and not args.close_all:
+        raise KctlError("name a kernel control (or give --close-all)")
     with GuestSession.open(rundir(args)) as session:
+        if args.close_all:
+            close_all(session)
+        if args.name is None:
+            return 0
         if not args.actions:
             print(f"{args.name}: id {lookup(session, args.name)}")
             return 0
