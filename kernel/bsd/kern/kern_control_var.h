@@ -5,11 +5,13 @@
  * (kern_control_socket.c) connects clients and carries their data.
  *
  * LOCKING: kctl_mtx, a mutex, protects the registry: the list of
- * controls, each control's list of clients, and kcb_kctl/kcb_unit.  A
- * control socket's lock comes before kctl_mtx (connect holds the first
- * and takes the second); code that starts from the registry (enqueue)
- * takes a reference on the socket under kctl_mtx, drops kctl_mtx, then
- * locks the socket and checks that so_pcb is still the client.
+ * controls, each control's list of clients and counters.  A client's
+ * kcb_kctl and kcb_unit change with its socket locked, and only while it
+ * is off its control's list: read them under either lock.  A control
+ * socket's lock comes before kctl_mtx (connect holds the first and takes
+ * the second); code that starts from the registry (enqueue) takes a
+ * reference on the socket under kctl_mtx, drops kctl_mtx, then locks
+ * the socket and checks that so_pcb is still the client.
  */
 #ifndef _BSD_KERN_KERN_CONTROL_VAR_H_
 #define _BSD_KERN_KERN_CONTROL_VAR_H_
@@ -40,10 +42,12 @@ struct kctl {
 struct ctl_cb {
 	TAILQ_ENTRY(ctl_cb) kcb_link;		/* kctl_clients (kctl_mtx) */
 	struct socket	*kcb_so;		/* (c) */
-	struct kctl	*kcb_kctl;		/* NULL until connected */
-	u_int32_t	kcb_unit;
-	void		*kcb_userdata;		/* ctl_connect's unitinfo */
-	bool		kcb_connecting;		/* in ctl_connect still */
+	struct kctl	*kcb_kctl;		/* NULL until connected (see
+						   LOCKING) */
+	u_int32_t	kcb_unit;		/* (see LOCKING) */
+	void		*kcb_userdata;		/* ctl_connect's unitinfo: the
+						   socket's lock */
+	bool		kcb_connecting;		/* in ctl_connect still: kctl_mtx */
 };
 
 extern lck_mtx_t *kctl_mtx;
