@@ -15,6 +15,7 @@
 #include <kern/thread.h>
 #include <kern/thread_var.h>
 #include <bsd/net/dlil_var.h>
+#include <bsd/net/if_detach_var.h>
 #include <bsd/net/netstat_var.h>
 
 /* The drop counters (dlil_var.h says what they count and how). */
@@ -438,9 +439,22 @@ dlil_if_attach(ifnet_t ifp, const struct sockaddr_dl *ll_addr)
 
 /* ---- Detach ---- */
 
+LINKER_SET_DECLARE(if_detach, const struct if_detach_handler);
+
+/* Tell the protocols that keep state about ifp (if_detach_var.h). */
+static void
+dlil_if_detach_handlers(ifnet_t ifp)
+{
+	const struct if_detach_handler *const *h;
+
+	LINKER_SET_FOREACH(if_detach, h)
+		(*h)->ifd_func(ifp);
+}
+
 /*
  * ifnet_detach: take the interface off the list at once, so nobody finds
- * it any more, and refuse new packets.  What is in flight drains; the
+ * it any more, and refuse new packets; the protocols that keep state
+ * about it (addresses, routes) forget it now.  What is in flight drains; the
  * last dlil_ifnet_unuse queues dlil_if_detach_final for the DLIL thread.
  * The extra use taken here makes sure the final step cannot run before
  * KEV_DL_IF_DETACHING is out.
@@ -469,6 +483,7 @@ dlil_if_detach(ifnet_t ifp)
 	if (error != 0)
 		return error;
 
+	dlil_if_detach_handlers(ifp);
 	dlil_post_msg(ifp, KEV_DL_IF_DETACHING);
 	dlil_ifnet_unuse(ifp);
 	return 0;

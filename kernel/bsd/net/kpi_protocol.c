@@ -329,10 +329,12 @@ proto_plumb(protocol_family_t protocol_family, ifnet_t ifp)
 		return EINVAL;
 	lck_mtx_lock(proto_plumb_mtx);
 	pp = proto_plumber_find(protocol_family, ifnet_family(ifp));
-	if (pp == NULL)
-		error = EPROTONOSUPPORT;
-	else if (dlil_protocol_attached(ifp, protocol_family))
+	/* Attached already, by a plumber or by the driver itself (a tun
+	 * attaches PF_INET with its own callbacks): nothing to do. */
+	if (dlil_protocol_attached(ifp, protocol_family))
 		error = EEXIST;
+	else if (pp == NULL)
+		error = EPROTONOSUPPORT;
 	else {
 		kext_call_begin(&kc);
 		error = pp->pp_plumb(ifp, protocol_family);

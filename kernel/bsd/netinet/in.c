@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/in_var.h>
 #include <bsd/kern/kern_event_var.h>
+#include <bsd/net/if_detach_var.h>
 #include <bsd/netinet/in_var.h>
 #include <bsd/netinet/in_route_var.h>
 
@@ -510,6 +511,19 @@ in_ifaddr_purge(ifnet_t ifp)
 	}
 	in_route_purge(ifp);
 }
+
+/*
+ * The interface is detaching: forget its addresses and routes now, not
+ * when IPv4's `detached` comes (in_ether.c).  A driver that attached
+ * PF_INET with callbacks of its own (a tun) never calls that, and the
+ * addresses would name a freed interface.
+ */
+static void
+in_ifdetach(ifnet_t ifp)
+{
+	in_ifaddr_purge(ifp);
+}
+IF_DETACH_HANDLER(inet, in_ifdetach);
 
 /* ---- in_control: the address ioctls of a PF_INET socket ---- */
 

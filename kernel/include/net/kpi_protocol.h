@@ -81,8 +81,9 @@ void	proto_unregister_plumber(protocol_family_t proto_fam,
 /*
  * Kernel only: plumb / unplumb a protocol on an interface through the
  * registered plumber of the interface's family (e.g. when IP gets its
- * first address on en0).  EPROTONOSUPPORT if no plumber is registered;
- * EEXIST (success for most callers) if the protocol is already attached.
+ * first address on en0).  EEXIST (success for most callers) if the
+ * protocol is already attached, by a plumber or by the driver itself;
+ * else EPROTONOSUPPORT if no plumber is registered for the pair.
  */
 errno_t	proto_plumb(protocol_family_t protocol_family, ifnet_t ifp);
 void	proto_unplumb(protocol_family_t protocol_family, ifnet_t ifp);
