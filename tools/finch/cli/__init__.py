@@ -24,6 +24,7 @@ from finch.cli import (
     preflight,
     run,
     symbolize,
+    tunpeer,
 )
 from finch.errors import FinchError
 
@@ -32,6 +33,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     run,
     events,
     kctl,
+    tunpeer,
     newkext,
     symbolize,
     bench,
