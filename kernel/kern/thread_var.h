@@ -47,6 +47,10 @@ struct thread {
 	uint32_t		th_nlocks;
 	struct lck_held		th_locks[LCK_HELD_MAX];
 
+	/* How many IP filter callbacks this thread is inside (nested by
+	 * ipf_inject_output); only this thread touches it (kpi_ipfilter.c). */
+	uint32_t		th_ipf_depth;
+
 	/* Accounting, for `ps`. */
 	uint32_t		th_ticks;	/* clock ticks spent running */
 	uint32_t		th_switches;	/* times switched in */

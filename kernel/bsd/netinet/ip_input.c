@@ -1,9 +1,10 @@
 /*
  * IPv4 input (RFC 791, RFC 1122 3.2.1), in the DLIL input thread: check
  * the header, keep what is addressed to us (Finch does not forward),
- * reassemble fragments (ip_reass.c), give the datagram to its transport
- * through ip_protox[], the table the inet protocols' protosw entries
- * fill (ICMP, UDP; TCP will).  Every drop is counted by reason:
+ * reassemble fragments (ip_reass.c), show the whole datagram to the IP
+ * filters (kpi_ipfilter.c), give it to its transport through
+ * ip_protox[], the table the inet protocols' protosw entries fill (ICMP,
+ * UDP; TCP will).  Every drop is counted by reason:
  * `netstat -s`, group "ip".
  */
 #include <sys/systm.h>
@@ -16,6 +17,7 @@
 #include <bsd/net/netstat_var.h>
 #include <bsd/netinet/in_var.h>
 #include <bsd/netinet/ip_var.h>
+#include <bsd/netinet/kpi_ipfilter_var.h>
 #include <bsd/netinet/icmp_var.h>
 
 _Static_assert(sizeof(struct ip) == 20, "struct ip is 20 bytes");
@@ -96,6 +98,7 @@ ip_init(void)
 {
 	ip_reass_init(&ip_reass_table);
 	ip_protox_init();
+	ipf_init();
 }
 
 static void
@@ -260,7 +263,9 @@ ip_input(mbuf_t m)
 		if ((m = ip_input_fragment(m)) == NULL)
 			return;
 	}
-	/* IP filters (ipf_input) will see the whole datagram here. */
+	/* IP filters: the whole datagram, before its transport sees it. */
+	if (ipf_any() && ipf_input_hook(&m) != 0)
+		return;
 	ip_deliver(m);
 }
 

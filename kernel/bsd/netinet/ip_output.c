@@ -1,8 +1,9 @@
 /*
  * IPv4 output: ICMP and UDP hand ip_output() a datagram with its header
  * filled in; ip_output finds the route (in_route.c), completes the
- * header, cuts the datagram into fragments when it is bigger than the
- * interface's MTU (RFC 791), and passes each packet to ifnet_output --
+ * header, shows it to the IP filters (kpi_ipfilter.c), cuts it into
+ * fragments when it is bigger than the interface's MTU (RFC 791), and
+ * passes each packet to ifnet_output --
  * where IPv4's pre_output (in_ether.c) resolves the next hop with ARP.
  * ip_ctloutput sets the IP options of a UDP or TCP socket (IP_TTL,
  * IP_TOS) that its datagrams' headers carry.
@@ -18,6 +19,7 @@
 #include <bsd/netinet/in_pcb.h>
 #include <bsd/netinet/in_route_var.h>
 #include <bsd/netinet/ip_var.h>
+#include <bsd/netinet/kpi_ipfilter_var.h>
 
 static volatile u_int16_t ip_id_last;	/* atomic */
 
@@ -137,23 +139,64 @@ ip_output_fragments(const struct in_route *ro, mbuf_t m, u_int32_t mtu)
 	return error;
 }
 
+/* A datagram with its header complete, filters done: out it goes. */
+static errno_t
+ip_output_send(mbuf_t m, const struct in_route *ro)
+{
+	u_int32_t mtu;
+
+	mtu = ifnet_mtu(ro->ro_ifp);
+	if (mtu == 0)
+		mtu = ETHERMTU;		/* the driver never said */
+	if (ntohs(((struct ip *)mbuf_data(m))->ip_len) <= mtu)
+		return ip_send(ro, m);
+	return ip_output_fragments(ro, m, mtu);
+}
+
 errno_t
 ip_output_route(mbuf_t m, const struct in_route *ro)
 {
 	struct ip *ip = mbuf_data(m);
-	u_int32_t mtu;
+	errno_t error;
 
 	if (ip->ip_src.s_addr == INADDR_ANY)
 		ip->ip_src = ro->ro_src;
 	ip->ip_v = IPVERSION;
 	ip->ip_id = ip_newid();
 	NETSTAT_INC(ipstat.ips_localout);
-	mtu = ifnet_mtu(ro->ro_ifp);
-	if (mtu == 0)
-		mtu = ETHERMTU;		/* the driver never said */
-	if (ntohs(ip->ip_len) <= mtu)
-		return ip_send(ro, m);
-	return ip_output_fragments(ro, m, mtu);
+	/* IP filters: the whole datagram, before it is cut in fragments. */
+	if (ipf_any() && (error = ipf_output_hook(&m, NULL)) != 0)
+		return error == EJUSTRETURN ? 0 : error;
+	return ip_output_send(m, ro);
+}
+
+errno_t
+ip_output_inject(mbuf_t m)
+{
+	struct in_route ro;
+	struct ip *ip;
+	errno_t error;
+
+	if (mbuf_len(m) < sizeof(*ip) && mbuf_pullup(&m, sizeof(*ip)) != 0)
+		return ENOBUFS;
+	ip = mbuf_data(m);
+	if (ip->ip_v != IPVERSION || ip->ip_hl < 5 ||
+	    (size_t)(ip->ip_hl << 2) > mbuf_len(m) ||
+	    ntohs(ip->ip_len) != mbuf_pkthdr_len(m)) {
+		mbuf_freem(m);
+		return EINVAL;
+	}
+	if ((error = in_route_lookup(ip->ip_dst, &ro)) != 0) {
+		NETSTAT_INC(ipstat.ips_noroute);
+		mbuf_freem(m);
+		return error;
+	}
+	if (ip->ip_src.s_addr == INADDR_ANY)
+		ip->ip_src = ro.ro_src;
+	NETSTAT_INC(ipstat.ips_localout);
+	error = ip_output_send(m, &ro);
+	in_route_release(&ro);
+	return error;
 }
 
 errno_t

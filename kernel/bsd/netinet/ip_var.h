@@ -78,8 +78,8 @@ void	ip_slowtimo(u_int64_t now);
  * Send a datagram whose header is contiguous in the first mbuf.  The
  * caller fills ip_hl, ip_tos, ip_len, ip_off (0 or IP_DF), ip_ttl, ip_p,
  * ip_dst and ip_src (or 0: the outgoing interface's address); ip_output
- * sets ip_v, ip_id and ip_sum, routes, fragments to the interface MTU
- * and hands the packet to ifnet_output.  Always consumes m.  Never
+ * sets ip_v, ip_id and ip_sum, shows it to the IP filters, routes,
+ * fragments to the interface MTU and hands the packet to ifnet_output.  Always consumes m.  Never
  * sleeps.  ENETUNREACH/EHOSTUNREACH no route, EMSGSIZE too big with
  * IP_DF, ENOBUFS out of mbufs.
  */
@@ -88,6 +88,11 @@ errno_t	ip_output(mbuf_t m);
  * in_pcbroute), which stays the caller's. */
 struct in_route;
 errno_t	ip_output_route(mbuf_t m, const struct in_route *ro);
+/* A datagram an IP filter injected (ipf_inject_output), the filters
+ * done: sent as it is (ip_id kept; ip_src filled in only if 0), routed
+ * and fragmented.  Always consumes m; EINVAL for a header that is not
+ * a whole IPv4 one. */
+errno_t	ip_output_inject(mbuf_t m);
 /* The next identification for a datagram we send (network order). */
 u_int16_t ip_newid(void);
 /*

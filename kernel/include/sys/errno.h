@@ -57,6 +57,7 @@
 #define ESHUTDOWN	58	/* Can't send after socket shutdown */
 #define ETIMEDOUT	60	/* Operation timed out */
 #define ECONNREFUSED	61	/* Connection refused */
+#define ELOOP		62	/* Too many levels of nesting */
 #define ENAMETOOLONG	63	/* File name too long */
 #define EHOSTDOWN	64	/* Host is down */
 #define EHOSTUNREACH	65	/* No route to host */
