@@ -5,8 +5,12 @@
  * never blocks) and sends each back where it came from; SO_WANTMORE's
  * MSG_HAVEMORE says when none is left.  Counters: `netstat -s`, group
  * "udp": echoed, echoloop, echofail.
+ *
+ * The boot option noudpecho leaves port 7 free, for a kext that offers
+ * the service itself (kexts/inetd; `finch run --services` boots so).
  */
 #include <sys/systm.h>
+#include <kern/bootargs.h>
 #include <sys/socket.h>
 #include <sys/kpi_socket.h>
 #include <sys/kpi_mbuf.h>
@@ -81,6 +85,11 @@ udp_echo_init(void)
 	socket_t so;
 	errno_t error;
 
+	if (boot_arg_present("noudpecho")) {
+		printf("udp: no built-in echo service on port %d (boot option "
+		    "noudpecho)\n", UDP_ECHO_PORT);
+		return;
+	}
 	bzero(&sin, sizeof(sin));
 	sin.sin_len = sizeof(sin);
 	sin.sin_family = AF_INET;

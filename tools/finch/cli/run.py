@@ -11,6 +11,11 @@ the guest is.  The guest's en0 is an e1000 on QEMU's user networking
 (10.0.2.15, gateway 10.0.2.2); host UDP port 7007 (--udp-echo-port)
 reaches its UDP echo service on port 7.
 
+With --services the guest boots with `noudpecho`, kexts/inetd is loaded
+as soon as the host link answers, and host ports on 127.0.0.1 reach its
+services: echo 7007, discard 9009 and chargen 19019 (TCP and UDP) and the
+HTTP status page 8080 (`curl http://127.0.0.1:8080/`).
+
 Arguments after `--` go to QEMU as they are:  finch run -- -s -S
 """
 
@@ -19,11 +24,14 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 from finch.build import Tree, build_kernel
-from finch.errors import MachineError
+from finch.errors import FinchError, MachineError
 from finch.kext.build import build_all_kexts
+from finch.kext.load import load_kexts
 from finch.kext.records import KextRecords
 from finch.machine import Machine
 from finch.panic import run_symbolizer, symbolize_panics
@@ -36,6 +44,7 @@ from finch.qemu_args import (
     SerialSocket,
 )
 from finch.runinfo import FILE_NAME, RunInfo
+from finch.services import INETD, NO_UDP_ECHO, RUN_FORWARDS, Forward, hostfwd_rules
 
 NAME = "run"
 HELP = "build and boot Finch with its console on this terminal"
@@ -44,11 +53,38 @@ ACCEPTS_PASSTHROUGH = True
 DEFAULT_UDP_ECHO_PORT = 7007
 
 
-def network_options(udp_echo_port: int) -> tuple[list[str], list[str]]:
+def service_forwards(udp_echo_port: int, services: bool) -> list[Forward]:
+    """The host ports forwarded to the guest: UDP echo alone, or with
+    --services every service of inetd (RUN_FORWARDS)."""
+    udp_echo = Forward("udp", udp_echo_port, 7, "UDP echo")
+    if not services:
+        return [udp_echo]
+    return [udp_echo if (f.proto, f.guest) == ("udp", 7) else f for f in RUN_FORWARDS]
+
+
+def network_options(udp_echo_port: int, services: bool = False) -> tuple[list[str], list[str]]:
     """-netdev and -device values: an e1000 (en0) on QEMU's user
-    networking, with a host port forwarded to the guest's UDP echo."""
-    netdev = f"user,id=net0,hostfwd=udp:127.0.0.1:{udp_echo_port}-:7"
+    networking, with host ports forwarded to the guest's services."""
+    netdev = f"user,id=net0{hostfwd_rules(service_forwards(udp_echo_port, services))}"
     return [netdev], ["e1000,netdev=net0"]
+
+
+def load_services_when_ready(rundir: Path, bundle: Path) -> threading.Thread:
+    """kextload inetd in the background, once the guest's host link
+    answers; the guest's console says when it serves.  The terminal is
+    raw while QEMU runs: lines end in CR LF."""
+
+    def load() -> None:
+        try:
+            load_kexts(rundir, [bundle])
+        except FinchError as e:
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            sys.stderr.write(f"\r\nFinch: --services: {bundle.name} did not load: {first}\r\n")
+            sys.stderr.flush()
+
+    thread = threading.Thread(target=load, name="finch-run-services", daemon=True)
+    thread.start()
+    return thread
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +118,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{DEFAULT_UDP_ECHO_PORT})",
     )
     parser.add_argument(
+        "--services",
+        action="store_true",
+        help="load kexts/inetd at boot and forward host ports to its services: echo 7007, "
+        "discard 9009, chargen 19019 (TCP and UDP), HTTP status page 8080",
+    )
+    parser.add_argument(
         "--no-reboot",
         action="store_true",
         help="end QEMU when the guest reboots instead of booting again",
@@ -103,7 +145,14 @@ def run(args: argparse.Namespace) -> int:
     rundir = args.rundir or tree.run_dir
     _refuse_second_guest(rundir / FILE_NAME)
     KextRecords.in_rundir(rundir).clear()  # the kexts of an earlier guest are not in this one
-    netdevs, devices = ([], []) if args.no_net else network_options(args.udp_echo_port)
+    if args.services and args.no_net:
+        raise MachineError("--services needs the network: drop --no-net")
+    inetd = tree.build_dir / "kexts" / f"{INETD}.kext"
+    if args.services and not inetd.is_dir():
+        raise MachineError(f"{inetd} does not exist: run `make build` first")
+    netdevs, devices = (
+        ([], []) if args.no_net else network_options(args.udp_echo_port, args.services)
+    )
     options = QemuOptions(
         memory_mb=args.memory,
         netdevs=netdevs,
@@ -113,13 +162,25 @@ def run(args: argparse.Namespace) -> int:
         no_reboot=args.no_reboot,
         extra_args=tuple(args.passthrough),
     )
+    if args.services:  # the kernel's own UDP echo leaves port 7 to inetd
+        options = replace(options, extra_args=("-append", NO_UDP_ECHO, *options.extra_args))
     machine = Machine(kernel, rundir, options, console=ConsoleMode.TERMINAL)
+    if args.services:
+        print(
+            "Finch: services (kexts/inetd): "
+            + ", ".join(
+                f"{f.name}: host port {f.host}" for f in service_forwards(args.udp_echo_port, True)
+            ),
+            flush=True,
+        )
     print(
         "Finch: type `halt` at the finch> prompt, or press Ctrl-A X, to quit. "
         f"Console log: {tree.relative(machine.paths.console_log)}",
         flush=True,
     )
     with machine:
+        if args.services:
+            load_services_when_ready(rundir, inetd)
         # Ctrl-C belongs to the guest (the terminal is raw while QEMU runs).
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
