@@ -11,6 +11,12 @@ optional target for the median.  Rows today:
     network          ICMP echo round trips, ICMP and UDP echo rates with 32
                      in flight, the same against the e1000echo loop (the
                      ceiling) and the stack's share of it (finch.netbench)
+    TCP              64 MiB into inetd's discard, 64 MiB out of its chargen,
+                     short connections, on user networking and on a tap,
+                     each against the Linux reference guest in the same
+                     run; kernel memory per idle connection
+                     (finch.inetdbench; "n/a (no TCP)" on a kernel
+                     without TCP)
     make test        the wall time of `make test`
 
 Add a row by writing a function that returns a BenchRow and listing it
@@ -28,7 +34,9 @@ from pathlib import Path
 from finch.benchrow import BenchRow
 from finch.build import Tree, build_floor, build_kernel
 from finch.errors import FinchError
+from finch.inetdbench import run_tcp_benchmarks
 from finch.kext.bench import CYCLES, run_kext_benchmarks
+from finch.kext.build import build_all_kexts
 from finch.kext.guest import kext_options
 from finch.machine import Machine
 from finch.netbench import error_rows, run_net_benchmarks
@@ -36,6 +44,7 @@ from finch.qemu_args import QemuOptions
 
 BOOT_TARGET = 0.150
 MAKE_TEST_TARGET = 180.0
+TCP_ROUNDS = 5
 
 Echo = Callable[[str], None]
 
@@ -97,6 +106,9 @@ def run_benchmarks(
     cycles: int = CYCLES,
     test_time: bool = True,
     net: bool = True,
+    tcp: bool = True,
+    tap: bool = True,
+    tcp_rounds: int = TCP_ROUNDS,
     echo: Echo = print,
 ) -> list[BenchRow]:
     rundir = tree.bench_dir / "runs"
@@ -123,6 +135,8 @@ def run_benchmarks(
             rows += error_rows("the kernel did not build (see above)")
         else:
             rows += run_net_benchmarks(kernel, rundir, echo=echo)
+    if tcp:
+        rows += _tcp_rows(tree, kernel, rundir, tap=tap, rounds=tcp_rounds, echo=echo)
 
     try:
         floor = build_floor(tree, echo=echo)
@@ -137,6 +151,21 @@ def run_benchmarks(
         rows.append(time_make_test(tree, log))
     shutil.rmtree(rundir, ignore_errors=True)
     return rows
+
+
+def _tcp_rows(
+    tree: Tree, kernel: Path | None, rundir: Path, *, tap: bool, rounds: int, echo: Echo
+) -> list[BenchRow]:
+    """Finch's TCP rows (finch.inetdbench), or one failed row saying why not."""
+    if kernel is None:
+        return [BenchRow("TCP: Finch with inetd", error="the kernel did not build (see above)")]
+    try:
+        build_all_kexts(tree, echo=lambda line: None)  # build/kexts/inetd.kext
+    except FinchError as e:
+        return [BenchRow("TCP: Finch with inetd", error=_first_line(e))]
+    return run_tcp_benchmarks(
+        tree, kernel, tree.build_dir / "kexts", rundir / "tcp", tap=tap, rounds=rounds, echo=echo
+    )
 
 
 def _first_line(e: Exception) -> str:

@@ -3,7 +3,9 @@
 for the network rows; MB/s, 10**6 bytes a second, for TCP throughput), an
 optional target for the median, and pass/fail.
 A target is a ceiling (the median must stay below it) unless the row says
-at_least (a rate or a ratio: the median must reach it).
+at_least (a rate or a ratio: the median must reach it).  A row that cannot
+be measured yet, for a reason that is no failure, carries a note instead
+of samples ("n/a (no TCP)"): neither pass nor fail.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class BenchRow:
     error: str | None = None
     unit: str = "s"  # "s" (shown as ms or s), "B" (bytes), "us", "/s" (a rate), "MB/s" or "%"
     at_least: bool = False  # the median must be at least the target, not below it
+    note: str | None = None  # why there is nothing to measure; shown as the result
 
     @property
     def median(self) -> float | None:
@@ -30,7 +33,7 @@ class BenchRow:
         """True/False against the target; None for a reference row."""
         if self.error is not None:
             return False
-        if self.target is None:
+        if self.target is None or (self.note is not None and not self.samples):
             return None
         if self.median is None:
             return False
@@ -46,12 +49,12 @@ def format_table(rows: list[BenchRow]) -> str:
         spread = "-"
         if len(row.samples) > 1:
             spread = f"{show(min(row.samples))} - {show(max(row.samples))}"
-        target = "(reference)"
+        target = "-" if row.note and not row.samples else "(reference)"
         if row.target is not None:
             sign = ">=" if row.at_least else "<"
             target = f"{sign} {show(row.target)}" + (" median" if len(row.samples) > 1 else "")
         passed = row.passed
-        result = "-" if passed is None else ("pass" if passed else "FAIL")
+        result = (row.note or "-") if passed is None else ("pass" if passed else "FAIL")
         lines.append((row.name, median, spread, target, result))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = [

@@ -7,7 +7,10 @@ memory they leak, the network (ICMP echo round trips; ICMP and UDP echo
 rates with 32 frames in flight from a host peer on a `-netdev dgram`; the
 same peer against the kernel's e1000echo loop, the ceiling, on the same
 QEMU; target: the stack answers at 50% or more of the ceiling's rate),
-and the wall time of `make test`.  Prints a table with the targets; exits
+TCP (kexts/inetd's discard, chargen and echo against the Linux reference
+guest booted in the same run, on user networking and on a tap; target:
+Finch at 100% of Linux or more; kernel memory per idle connection), and
+the wall time of `make test`.  Prints a table with the targets; exits
 non-zero when a row misses its target or fails.
 """
 
@@ -15,9 +18,10 @@ from __future__ import annotations
 
 import argparse
 
-from finch.bench import run_benchmarks
+from finch.bench import TCP_ROUNDS, run_benchmarks
 from finch.benchrow import format_table
 from finch.build import Tree
+from finch.errors import FinchError
 from finch.kext.bench import CYCLES
 
 NAME = "bench"
@@ -41,14 +45,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-net", action="store_true", help="do not measure the network stack (~45 s)"
     )
 
+    parser.add_argument(
+        "--skip-tcp",
+        action="store_true",
+        help="do not measure TCP against the Linux reference guest (a few minutes)",
+    )
+    parser.add_argument(
+        "--no-tap",
+        action="store_true",
+        help="measure TCP on user networking only (the tap path needs root)",
+    )
+    parser.add_argument(
+        "--tcp-rounds",
+        type=int,
+        default=TCP_ROUNDS,
+        metavar="N",
+        help=f"interleaved rounds of the TCP rows (default {TCP_ROUNDS})",
+    )
+
 
 def run(args: argparse.Namespace) -> int:
+    if args.tcp_rounds < 1:
+        raise FinchError(f"--tcp-rounds must be at least 1, not {args.tcp_rounds}")
     rows = run_benchmarks(
         Tree.find(),
         boots=args.boots,
         cycles=args.cycles,
         test_time=not args.skip_test_time,
         net=not args.skip_net,
+        tcp=not args.skip_tcp,
+        tap=not args.no_tap,
+        tcp_rounds=args.tcp_rounds,
     )
     print()
     print(format_table(rows))
