@@ -11,7 +11,7 @@ from finch.exports import load_exports
 from finch.kext.build import build_kext
 from finch.kext.dependencies import namespace_for
 from finch.link import link_kext
-from finch.newkext import NewKextError, available_templates, new_kext
+from finch.newkext import NewKextError, available_templates, interface_name, new_kext
 from finch.plist import load_info_plist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,3 +86,37 @@ def test_a_new_kext_builds_and_links_against_the_kpi_it_declares(tmp_path: Path)
     linked = link_kext(built.bundle.executable, 0xC0000000, ns, bundle_id="com.example.hello")
 
     assert set(linked.symbols) == {"hello_start", "hello_stop"}
+
+
+def test_there_is_a_template_per_kpi_and_the_shared_pieces_are_not_one() -> None:
+    assert {"generic", "kctl", "ifnet", "plumber", "iflt", "ipf"} <= set(available_templates())
+    assert "_shared" not in available_templates()
+
+
+@pytest.mark.parametrize("template", [t for t in available_templates() if t != "generic"])
+def test_each_kpi_template_builds_links_and_shows_the_safe_stop_order(
+    tmp_path: Path, template: str
+) -> None:
+    made = new_kext("mine", "com.example.mine", tmp_path / "kexts", template)
+    built = build_kext(made.path, tree=Tree(REPO), out_dir=tmp_path / "build", echo=lambda s: None)
+    kpis = load_exports()
+    kernel = {s: 0x100000 + 16 * i for i, s in enumerate(sorted(kpis.all_symbols()))}
+    ns = namespace_for(built.bundle.info, kpis=kpis, kernel_symbols=kernel)
+
+    linked = link_kext(built.bundle.executable, 0xC0000000, ns, bundle_id="com.example.mine")
+
+    assert set(linked.symbols) == {"mine_start", "mine_stop"}
+    source = (made.path / "mine.c").read_text()
+    steps = ["1. The timer.", "2. The ", "3. Nothing calls us any more"]
+    positions = [source.index(step, source.index("mine_stop(kmod_info_t")) for step in steps]
+    assert positions == sorted(positions)
+    assert "thread_call_cancel_wait(summary_timer)" in source
+    readme = (made.path / "README.md").read_text()
+    assert f"--template {template}" in readme
+    assert "## Stopping safely" in readme
+
+
+def test_an_interface_name_fits_ifnamsiz_with_its_unit() -> None:
+    assert interface_name("packet_counter") == "packetco"
+    assert interface_name("x2") == "x"
+    assert interface_name("__9") == "kext"

@@ -1,13 +1,18 @@
 """`finch new-kext NAME --id com.example.name`: render a new source bundle.
 
-Each folder of templates/newkext/ is one template (generic, and more as the
-network KPIs arrive).  Every *.j2 file in it is rendered with the kext's
-name, bundle id and symbol prefix; "__NAME__" in a file name becomes the
-kext's name.  The result builds and loads as it is.
+Each folder of templates/newkext/ is one template: generic, and one per
+network KPI (kctl, ifnet, plumber, iflt, ipf ...).  Every *.j2 file in it
+is rendered with the kext's name, bundle id, symbol prefix, the template's
+name and an interface name made from the kext's; "__NAME__" in a file
+name becomes the kext's name.  What the templates share -- Info.plist, the
+README, and the C skeleton of locks, summary timer and the safe stop
+order -- is in templates/newkext/_shared/, which the files extend with
+jinja2 blocks.  The result builds and loads as it is.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +40,17 @@ def newkext_templates_dir() -> Path:
 
 
 def available_templates() -> list[str]:
-    return sorted(p.name for p in newkext_templates_dir().iterdir() if p.is_dir())
+    """The templates' names (a folder starting with "_" holds shared pieces)."""
+    return sorted(
+        p.name for p in newkext_templates_dir().iterdir() if p.is_dir() and p.name[0] != "_"
+    )
+
+
+def interface_name(name: str) -> str:
+    """The name an interface of this kext gets (the unit is added to it):
+    the kext's letters, at most 8, so that "name" + unit fits IFNAMSIZ."""
+    letters = re.sub(r"[^a-z]", "", name.lower())[:8]
+    return letters or "kext"
 
 
 def check_name(name: str) -> None:
@@ -80,6 +95,8 @@ def new_kext(name: str, bundle_id: str, dest: Path | str, template: str = "gener
         "name": name,
         "bundle_id": bundle_id,
         "prefix": bundle_id.replace(".", "_").replace("-", "_") + "_",
+        "template": template,
+        "ifname": interface_name(name),
     }
     rendered: list[tuple[Path, str]] = []
     for tpl in sorted(source_dir.rglob("*.j2")):
