@@ -1,8 +1,9 @@
 /*
  * The monitor's `ifconfig`: each interface with its flags, link address,
  * addresses (a protocol that registered an ifconfig family prints its
- * own: ifconfig_var.h), link status and counters; `up` and `down`; and
- * the settings of a family, which its protocol makes.  Changes go
+ * own: ifconfig_var.h), link status and counters; `up` and `down`,
+ * `mtu N` and `metric N`; and the settings of a family, which its
+ * protocol makes.  Changes go
  * through a socket's interface ioctls (SIOCSIFFLAGS, ...), as user
  * space's ifconfig will make them.  `netstat` is netstat.c.
  */
@@ -125,6 +126,8 @@ ifconfig_print(ifnet_t ifp)
 
 	printf("%s: ", ifp->if_xname);
 	ifconfig_print_flags(ifnet_flags(ifp));
+	if (ifnet_metric(ifp) != 0)	/* BSD's ifconfig shows it only then */
+		printf(" metric %u", ifnet_metric(ifp));
 	printf(" mtu %u index %u\n", ifnet_mtu(ifp), ifnet_index(ifp));
 	if (ifp->if_addrlen != 0) {
 		printf("\t%s ", ifp->if_type == IFT_ETHER ? "ether" : "lladdr");
@@ -175,6 +178,46 @@ ifconfig_updown(ifnet_t ifp, bool up)
 	return 0;
 }
 
+/* ifconfig IF mtu N | metric N: SIOCSIFMTU or SIOCSIFMETRIC. */
+static int
+ifconfig_setint(ifnet_t ifp, const char *what, const char *value)
+{
+	bool mtu = strcmp(what, "mtu") == 0;
+	struct ifreq ifr;
+	socket_t so;
+	char *end;
+	long n;
+	errno_t error;
+
+	n = strtol(value, &end, 10);
+	if (*value == '\0' || *end != '\0' || n < 0 || n > 65535) {
+		printf("ifconfig: %s `%s' is not a number from 0 to 65535\n",
+		    what, value);
+		return 1;
+	}
+	if ((error = sock_socket(PF_INET, SOCK_DGRAM, 0, NULL, NULL,
+	    &so)) != 0) {
+		printf("ifconfig: no socket to configure with: error %d\n",
+		    error);
+		return 1;
+	}
+	bzero(&ifr, sizeof(ifr));
+	strlcpy(ifr.ifr_name, ifp->if_xname, sizeof(ifr.ifr_name));
+	if (mtu)
+		ifr.ifr_mtu = (int)n;
+	else
+		ifr.ifr_metric = (int)n;
+	error = sock_ioctl(so, mtu ? SIOCSIFMTU : SIOCSIFMETRIC, &ifr);
+	sock_close(so);
+	if (error == EINVAL && mtu)
+		printf("ifconfig: %s: mtu %ld refused: out of the range its "
+		    "driver allows\n", ifp->if_xname, n);
+	else if (error != 0)
+		printf("ifconfig: %s: %s %ld refused: error %d\n",
+		    ifp->if_xname, what, n, error);
+	return error != 0;
+}
+
 /* ifconfig IF FAMILY ...: the protocol that registered FAMILY does it. */
 static int
 ifconfig_family(ifnet_t ifp, int argc, char **argv)
@@ -185,7 +228,8 @@ ifconfig_family(ifnet_t ifp, int argc, char **argv)
 		if (strcmp((*ifcp)->ifc_name, argv[0]) == 0 &&
 		    (*ifcp)->ifc_set != NULL)
 			return (*ifcp)->ifc_set(ifp, argc, argv);
-	printf("ifconfig: unknown setting `%s': say up, down", argv[0]);
+	printf("ifconfig: unknown setting `%s': say up, down, mtu N, "
+	    "metric N", argv[0]);
 	LINKER_SET_FOREACH(ifconfig, ifcp)
 		if ((*ifcp)->ifc_set != NULL)
 			printf(", %s ...", (*ifcp)->ifc_name);
@@ -228,10 +272,15 @@ mon_ifconfig(int argc, char **argv)
 		error = ifconfig_updown(ifp, true);
 	else if (argc == 3 && strcmp(argv[2], "down") == 0)
 		error = ifconfig_updown(ifp, false);
+	else if (argc == 4 && (strcmp(argv[2], "mtu") == 0 ||
+	    strcmp(argv[2], "metric") == 0))
+		error = ifconfig_setint(ifp, argv[2], argv[3]);
 	else
 		error = ifconfig_family(ifp, argc - 2, argv + 2);
 	ifnet_release(ifp);
 	return error;
 }
-MONITOR_COMMAND(ifconfig, mon_ifconfig, "ifconfig [IF [up|down|FAMILY ...]]",
-    "show interfaces; bring one up or down, or set its addresses");
+MONITOR_COMMAND(ifconfig, mon_ifconfig,
+    "ifconfig [IF [up|down|mtu N|metric N|FAMILY ...]]",
+    "show interfaces; bring one up or down, set its MTU, metric or "
+    "addresses");

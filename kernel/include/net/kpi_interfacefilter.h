@@ -38,9 +38,15 @@ typedef struct ifnet_filter	*interface_filter_t;
  *                 posts it: the DLIL input thread (link on/off, the end
  *                 of an interface's detach), or the caller of
  *                 ifnet_attach, ifnet_detach, ifnet_attach_protocol,
- *                 ifnet_set_lladdr (ifconfig: the monitor's or host
+ *                 ifnet_set_lladdr, or of SIOCSIFFLAGS, SIOCSIFMTU,
+ *                 SIOCSIFMETRIC (ifconfig: the monitor's or host
  *                 link's).  KEV_DL_PROTO_* posted by a plumber come
- *                 with the plumbers' mutex held.
+ *                 with the plumbers' mutex held.  Every filter of
+ *                 the interface hears every KEV_DL_* event about it
+ *                 (flags, metric, MTU, link on/off and address,
+ *                 protocols attached and detached, its detach);
+ *                 KEV_INET_* events go to event sockets only, as on
+ *                 Mac OS X.
  *   iff_ioctl     the caller of ifnet_ioctl, inside it.
  *   iff_detached  the last call: none of the others starts or is still
  *                 running.  Inside iflt_detach, in its caller's thread,
