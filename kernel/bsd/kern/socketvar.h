@@ -164,7 +164,8 @@ struct socket {
 	lck_mtx_t	*so_mtx;	/* (c) the socket's lock */
 	lck_mtx_t	so_lck;		/* so_mtx's storage, when its own */
 
-	struct socket_filter_entry *so_filt; /* socket filters (none yet) */
+	struct socket_filter_entry *so_filt; /* socket filters, in the order
+					   they run (kpi_socketfilter.c) */
 	u_int32_t	so_creator;	/* (c) return address of the kext call
 					   that made it; 0: the kernel */
 	TAILQ_ENTRY(socket) so_all;	/* (g) every socket: socket_list_lock */
@@ -193,6 +194,8 @@ struct socket {
 #define SOF_KPI			0x0010	/* made by sock_socket/sock_accept */
 #define SOF_CLOSEWAIT		0x0020	/* closed while retained: the last
 					   sock_release closes it */
+#define SOF_NOFILTER		0x0040	/* closed: its filters are detached
+					   and no other attaches */
 
 /* so_upcallstate: set under the socket's lock; the thread in the upcall
  * clears SOU_RUNNING without it. */

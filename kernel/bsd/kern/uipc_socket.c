@@ -58,6 +58,7 @@ soinit(void)
 	socket_tag = kalloc_tag_create("socket", 0);
 	if (socket_lck_grp == NULL || socket_tag == NULL)
 		panic("soinit: out of memory");
+	sflt_init();
 }
 
 /* ---- Lifetime ---- */
@@ -96,6 +97,7 @@ sofree(struct socket *so)
 	    !TAILQ_EMPTY(&so->so_incomp) || !TAILQ_EMPTY(&so->so_comp))
 		panic("sofree: socket %p is still in use (pcb %p, head %p)",
 		    so, so->so_pcb, so->so_head);
+	sflt_sofree(so);
 	simple_lock(&socket_list_lock);
 	TAILQ_REMOVE(&socket_list, so, so_all);
 	simple_unlock(&socket_list_lock);
@@ -167,6 +169,9 @@ sobind(struct socket *so, struct sockaddr *nam)
 	if (error == 0)
 		error = PRU(so)->pru_bind != NULL ?
 		    PRU(so)->pru_bind(so, nam) : EOPNOTSUPP;
+	/* sf_notify(sock_evt_bound) */
+	if (error == 0)
+		sflt_notify(so, SFLT_EV_BOUND, NULL);
 	socket_unlock(so, 1);
 	return error == EJUSTRETURN ? 0 : error;
 }

@@ -672,8 +672,10 @@ sonewconn(struct socket *head, int connected, const struct sockaddr *from)
 {
 	struct socket *so;
 
-	/* sf_connect_in */
-	if (sflt_connect_in(head, from) != 0)
+	/* sf_connect_in (head's lock released meanwhile: it may have
+	 * stopped listening) */
+	if (sflt_connect_in(head, from) != 0 ||
+	    !(head->so_options & SO_ACCEPTCONN))
 		return NULL;
 	if (head->so_qlen > 3 * head->so_qlimit / 2) {	/* BSD's slack */
 		NETSTAT_INC(sockstat.sos_listenfull);

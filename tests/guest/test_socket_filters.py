@@ -1,0 +1,810 @@
+"""Socket filters (<sys/kpi_socketfilter.h>) seen from kexts, on UDP.
+
+One guest serves the module.  The kexts are small NKEs of the kind a
+student writes, with positional struct sflt_filter initializers as Mac OS
+X 10.4 sources have them: one traces every callback of two filters on
+one socket (where each is called, and in which order), one checks the
+KPI's refusals, one registers a global filter and unregisters it while
+sockets still carry it, one forgets to unregister.  The traffic is the
+guest's own UDP echo service on 127.0.0.1 port 7, and the monitor's `udp
+send`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from finch.errors import FinchError
+from finch.kext.guest import KextGuest
+from finch.wirepeer import netstat_s
+
+MakeKext = Callable[..., Path]
+
+KPIS = {
+    "com.apple.kpi.bsd": "8.0.0",
+    "com.apple.kpi.libkern": "8.0.0",
+    "com.apple.kpi.mach": "8.0.0",
+}
+
+PROLOGUE = """\
+#include <mach/mach_types.h>
+#include <mach/kmod.h>
+#include <sys/systm.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/kpi_socket.h>
+#include <sys/kpi_socketfilter.h>
+#include <sys/kpi_mbuf.h>
+#include <net/kext_net.h>
+#include <netinet/in.h>
+
+kern_return_t {name}_start(kmod_info_t *ki, void *data);
+kern_return_t {name}_stop(kmod_info_t *ki, void *data);
+
+static int {name}_failed;
+
+static void __attribute__((unused))
+{name}_check(const char *what, int got, int want)
+{{
+	if (got != want) {{
+		{name}_failed++;
+		printf("{name}: FAIL %s: got %d, want %d\\n", what, got, want);
+	}}
+}}
+
+static struct sockaddr_in __attribute__((unused))
+{name}_sin(u_int32_t addr, int port)
+{{
+	struct sockaddr_in sin;
+
+	bzero(&sin, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(addr);
+	sin.sin_port = htons(port);
+	return sin;
+}}
+
+/* Wait (SO_RCVTIMEO) for a datagram into buf: the bytes received, or
+ * -error. */
+static int __attribute__((unused))
+{name}_recv(socket_t so, char *buf, size_t buflen)
+{{
+	struct msghdr msg;
+	struct iovec iov;
+	size_t n;
+	errno_t error;
+
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = buflen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if ((error = sock_receive(so, &msg, 0, &n)) != 0)
+		return -error;
+	return (int)n;
+}}
+
+/* Send len bytes of text on so (connected), then receive: the bytes
+ * received, or -error. */
+static int __attribute__((unused))
+{name}_roundtrip(socket_t so, const char *text, size_t len, char *buf,
+	size_t buflen)
+{{
+	struct msghdr msg;
+	struct iovec iov;
+	size_t n;
+	errno_t error;
+
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = (void *)text;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if ((error = sock_send(so, &msg, 0, &n)) != 0)
+		return -error;
+	return {name}_recv(so, buf, buflen);
+}}
+
+/* A UDP socket that gives up a receive after ms milliseconds. */
+static socket_t __attribute__((unused))
+{name}_socket(int ms)
+{{
+	struct timeval tv = {{ ms / 1000, (ms % 1000) * 1000 }};
+	socket_t so = NULL;
+
+	if (sock_socket(PF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, NULL, &so) == 0)
+		sock_setsockopt(so, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return so;
+}}
+"""
+
+# Two programmatic filters, A and B, on one UDP socket: every callback
+# prints one line "sftrace: <filter> <callback> ...", so the console shows
+# where and in which order each runs.  Filter A also answers EJUSTRETURN
+# and errors for chosen ports and payloads; a second socket checks those.
+SFTRACE = (
+    PROLOGUE.format(name="sftrace")
+    + r"""
+#define HANDLE_A	0x73667461	/* 'sfta' */
+#define HANDLE_B	0x73667462	/* 'sftb' */
+
+static int quiet;		/* phase two: no trace, only checks */
+static int passing;		/* data we inject goes by A untouched */
+static mbuf_t held_in;		/* what A's sf_data_in kept */
+static struct sockaddr_in held_from;
+
+static void
+trace(void *cookie, const char *what, int arg)
+{
+	if (!quiet)
+		printf("sftrace: %s %s %d\n", (const char *)cookie, what, arg);
+}
+
+static errno_t
+attach_a(void **cookie, socket_t so)
+{
+	*cookie = "A";
+	trace(*cookie, "attach", 0);
+	return 0;
+}
+
+static errno_t
+attach_b(void **cookie, socket_t so)
+{
+	*cookie = "B";
+	trace(*cookie, "attach", 0);
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+	trace(cookie, "detach", 0);
+}
+
+static void
+unregistered(sflt_handle handle)
+{
+	printf("sftrace: %s unregistered 0\n", handle == HANDLE_A ? "A" : "B");
+}
+
+static void
+notify(void *cookie, socket_t so, sflt_event_t event, void *param)
+{
+	trace(cookie, "notify", event == sock_evt_shutdown ?
+		event * 10 + *(int *)param : event);
+}
+
+static int
+port_of(const struct sockaddr *sa)
+{
+	return sa != NULL ? ntohs(((const struct sockaddr_in *)sa)->sin_port) : -1;
+}
+
+static int
+getsockname_f(void *cookie, socket_t so, struct sockaddr **sa)
+{
+	trace(cookie, "getsockname", port_of(*sa) != 0);
+	return 0;
+}
+
+static int
+getpeername_f(void *cookie, socket_t so, struct sockaddr **sa)
+{
+	trace(cookie, "getpeername", port_of(*sa));
+	return 0;
+}
+
+static errno_t
+data_in(void *cookie, socket_t so, const struct sockaddr *from,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	char first;
+
+	trace(cookie, "data_in", (int)mbuf_pkthdr_len(*data));
+	if (*(char *)cookie != 'A' || passing)
+		return 0;
+	mbuf_copydata(*data, 0, 1, &first);
+	if (first == 'k') {		/* "keep": hold it for the test */
+		memcpy(&held_from, from, sizeof(held_from));
+		held_in = *data;
+		wakeup(&held_in);
+		return EJUSTRETURN;
+	}
+	return first == 'r' ? EPERM : 0;	/* "refuse" */
+}
+
+static errno_t
+data_out(void *cookie, socket_t so, const struct sockaddr *to,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	char first;
+
+	trace(cookie, "data_out", (int)mbuf_pkthdr_len(*data));
+	if (*(char *)cookie != 'A' || passing)
+		return 0;
+	mbuf_copydata(*data, 0, 1, &first);
+	if (first == 'd')		/* "deny" */
+		return EACCES;
+	if (first == 's') {		/* "swallow": gone, and no error */
+		mbuf_freem(*data);
+		return EJUSTRETURN;
+	}
+	return 0;
+}
+
+static errno_t
+connect_out(void *cookie, socket_t so, const struct sockaddr *to)
+{
+	trace(cookie, "connect_out", port_of(to));
+	return *(char *)cookie == 'A' && port_of(to) == 9 ? ECONNREFUSED : 0;
+}
+
+static errno_t
+bind_f(void *cookie, socket_t so, const struct sockaddr *to)
+{
+	trace(cookie, "bind", port_of(to));
+	return *(char *)cookie == 'A' && port_of(to) == 9 ? EJUSTRETURN : 0;
+}
+
+static errno_t
+setoption(void *cookie, socket_t so, sockopt_t opt)
+{
+	int v = 0;
+
+	if (*(char *)cookie == 'A' && !quiet) {
+		sockopt_copyin(opt, &v, sizeof(v));
+		printf("sftrace: A setoption dir %d level 0x%x name 0x%x size %d "
+			"value %d\n", sockopt_direction(opt), sockopt_level(opt),
+			sockopt_name(opt), (int)sockopt_valsize(opt), v);
+		return 0;
+	}
+	trace(cookie, "setoption", sockopt_name(opt));
+	return 0;
+}
+
+static errno_t
+getoption(void *cookie, socket_t so, sockopt_t opt)
+{
+	int v = 4242;
+
+	trace(cookie, "getoption", sockopt_direction(opt));
+	/* A answers SO_TYPE itself. */
+	if (*(char *)cookie == 'A' && sockopt_name(opt) == SO_TYPE) {
+		sockopt_copyout(opt, &v, sizeof(v));
+		return EJUSTRETURN;
+	}
+	return 0;
+}
+
+static errno_t
+ioctl_f(void *cookie, socket_t so, u_int32_t request, const char *argp)
+{
+	trace(cookie, "ioctl", request == FIONBIO);
+	return 0;
+}
+
+static struct sflt_filter filter_a = {
+	HANDLE_A,
+	SFLT_PROG,
+	"sftrace A",
+	unregistered,
+	attach_a,
+	detach,
+	notify,
+	getpeername_f,
+	getsockname_f,
+	data_in,
+	data_out,
+	NULL,			/* sf_connect_in: UDP has no listeners */
+	connect_out,
+	bind_f,
+	setoption,
+	getoption,
+	NULL,			/* sf_listen */
+	ioctl_f,
+};
+
+static struct sflt_filter filter_b = {
+	HANDLE_B, SFLT_PROG, "sftrace B", unregistered, attach_b, detach,
+	notify, getpeername_f, getsockname_f, data_in, data_out, NULL,
+	connect_out, bind_f, setoption, getoption, NULL, ioctl_f,
+};
+
+/* Phase one: both filters on one socket, every callback traced. */
+static void
+trace_one_socket(void)
+{
+	struct sockaddr_in sin = sftrace_sin(INADDR_LOOPBACK, 0);
+	struct sockaddr_in echo = sftrace_sin(INADDR_LOOPBACK, 7);
+	char buf[32];
+	int v = 6000, len = sizeof(v), off = 0;
+	socket_t so = sftrace_socket(2000);
+
+	printf("sftrace: phase one\n");
+	sftrace_check("attach A", sflt_attach(so, HANDLE_A), 0);
+	sftrace_check("attach B", sflt_attach(so, HANDLE_B), 0);
+	sftrace_check("attach A twice", sflt_attach(so, HANDLE_A), EEXIST);
+	sftrace_check("bind", sock_bind(so, (struct sockaddr *)&sin), 0);
+	sftrace_check("setsockopt", sock_setsockopt(so, SOL_SOCKET, SO_RCVBUF,
+		&v, sizeof(v)), 0);
+	sftrace_check("getsockopt", sock_getsockopt(so, SOL_SOCKET, SO_RCVBUF,
+		&v, &len), 0);
+	sftrace_check("ioctl", sock_ioctl(so, FIONBIO, &off), 0);
+	sftrace_check("connect", sock_connect(so, (struct sockaddr *)&echo, 0),
+		0);
+	sftrace_check("echo", sftrace_roundtrip(so, "ping", 4, buf,
+		sizeof(buf)), 4);
+	sftrace_check("getsockname", sock_getsockname(so,
+		(struct sockaddr *)&sin, sizeof(sin)), 0);
+	sftrace_check("getpeername", sock_getpeername(so,
+		(struct sockaddr *)&sin, sizeof(sin)), 0);
+	sftrace_check("detach B", sflt_detach(so, HANDLE_B), 0);
+	sftrace_check("shutdown", sock_shutdown(so, SHUT_WR), 0);
+	sock_close(so);
+}
+
+/* Phase two: A alone answers EJUSTRETURN and errors. */
+static void
+answers(void)
+{
+	struct sockaddr_in sin = sftrace_sin(INADDR_LOOPBACK, 9);
+	struct sockaddr_in echo = sftrace_sin(INADDR_LOOPBACK, 7);
+	struct so_nke nke;
+	struct timespec ts = { 2, 0 };
+	char buf[32];
+	int v = 0, len = sizeof(v);
+	socket_t so = sftrace_socket(300);	/* "nothing came" */
+	mbuf_t m;
+
+	quiet = 1;
+	bzero(&nke, sizeof(nke));
+	nke.nke_handle = HANDLE_A;
+	sftrace_check("SO_NKE", sock_setsockopt(so, SOL_SOCKET, SO_NKE, &nke,
+		sizeof(nke)), 0);
+	sftrace_check("SO_NKE again", sock_setsockopt(so, SOL_SOCKET, SO_NKE,
+		&nke, sizeof(nke)), EEXIST);
+	sftrace_check("bind kept by A", sock_bind(so, (struct sockaddr *)&sin),
+		0);
+	sftrace_check("getsockname", sock_getsockname(so,
+		(struct sockaddr *)&sin, sizeof(sin)), 0);
+	sftrace_check("... so not bound", sin.sin_port, 0);
+	sftrace_check("SO_TYPE answered by A", sock_getsockopt(so, SOL_SOCKET,
+		SO_TYPE, &v, &len) == 0 && v == 4242, 1);
+	sin = sftrace_sin(INADDR_LOOPBACK, 9);
+	sftrace_check("connect refused by A", sock_connect(so,
+		(struct sockaddr *)&sin, 0), ECONNREFUSED);
+	sftrace_check("connect", sock_connect(so, (struct sockaddr *)&echo, 0),
+		0);
+	sftrace_check("deny", sftrace_roundtrip(so, "deny", 4, buf,
+		sizeof(buf)), -EACCES);
+	sftrace_check("swallow: sent", sftrace_roundtrip(so, "swallow", 7, buf,
+		sizeof(buf)), -EWOULDBLOCK);
+	sftrace_check("refuse: dropped", sftrace_roundtrip(so, "refuse", 6, buf,
+		sizeof(buf)), -EWOULDBLOCK);
+
+	/* "keep" comes back from the echo, A keeps it; we put it back. */
+	sftrace_check("keep: held", sftrace_roundtrip(so, "keep", 4, buf,
+		sizeof(buf)), -EWOULDBLOCK);
+	if (held_in == NULL)
+		msleep(&held_in, NULL, 0, "sftrace", &ts);
+	sftrace_check("keep: A has it", held_in != NULL, 1);
+	if (held_in != NULL) {
+		sftrace_check("inject in", sock_inject_data_in(so,
+			(struct sockaddr *)&held_from, held_in, NULL, 0), 0);
+		held_in = NULL;
+		sftrace_check("keep: read after inject", sftrace_recv(so, buf,
+			sizeof(buf)), 4);
+	}
+	/* Out again through the filters: A lets what we inject pass. */
+	mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m);
+	mbuf_copyback(m, 0, 6, "again!", MBUF_WAITOK);
+	passing = 1;
+	sftrace_check("inject out", sock_inject_data_out(so, NULL, m, NULL, 0),
+		0);
+	sftrace_check("inject out: echoed", sftrace_recv(so, buf,
+		sizeof(buf)), 6);
+	passing = 0;
+	sock_close(so);
+	quiet = 0;
+}
+
+kern_return_t
+sftrace_start(kmod_info_t *ki, void *data)
+{
+	if (sflt_register(&filter_a, PF_INET, SOCK_DGRAM, IPPROTO_UDP) != 0 ||
+		sflt_register(&filter_b, PF_INET, SOCK_DGRAM, IPPROTO_UDP) != 0) {
+		printf("sftrace: cannot register\n");
+		return KERN_FAILURE;
+	}
+	trace_one_socket();
+	answers();
+	printf("sftrace: done, %d failed\n", sftrace_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sftrace_stop(kmod_info_t *ki, void *data)
+{
+	sflt_unregister(HANDLE_A);
+	sflt_unregister(HANDLE_B);
+	return KERN_SUCCESS;
+}
+"""
+)
+
+# The KPI's refusals, and a filter whose sf_attach says no.
+SFARGS = (
+    PROLOGUE.format(name="sfargs")
+    + r"""
+#define HANDLE		0x73666172	/* 'sfar' */
+#define HANDLE_NO	0x7366616e	/* 'sfan' */
+
+static int detached;
+
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	return 0;
+}
+
+static errno_t
+attach_no(void **cookie, socket_t so)
+{
+	return EPERM;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+	detached++;
+}
+
+static struct sflt_filter good = {
+	HANDLE, SFLT_PROG, "sfargs", NULL, attach, detach,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+kern_return_t
+sfargs_start(kmod_info_t *ki, void *data)
+{
+	struct sflt_filter bad = good;
+	struct sockaddr_in from = sfargs_sin(INADDR_LOOPBACK, 7);
+	struct so_nke nke;
+	socket_t so = sfargs_socket(300);
+	mbuf_t m;
+
+	sfargs_check("NULL filter", sflt_register(NULL, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), EINVAL);
+	bad.sf_handle = 0;
+	sfargs_check("handle 0", sflt_register(&bad, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), EINVAL);
+	bad = good;
+	bad.sf_name = NULL;
+	sfargs_check("no name", sflt_register(&bad, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), EINVAL);
+	bad = good;
+	bad.sf_attach = NULL;
+	sfargs_check("no sf_attach", sflt_register(&bad, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), EINVAL);
+	bad = good;
+	bad.sf_detach = NULL;
+	sfargs_check("no sf_detach", sflt_register(&bad, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), EINVAL);
+	sfargs_check("no such protocol", sflt_register(&good, PF_INET,
+		SOCK_DGRAM, 99), ENOENT);
+	sfargs_check("no such domain", sflt_register(&good, 77, SOCK_DGRAM, 0),
+		ENOENT);
+	sfargs_check("register", sflt_register(&good, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), 0);
+	sfargs_check("the same handle again", sflt_register(&good, PF_INET,
+		SOCK_DGRAM, IPPROTO_UDP), EEXIST);
+	bad = good;
+	bad.sf_handle = HANDLE_NO;
+	bad.sf_attach = attach_no;
+	sfargs_check("register a refusing one", sflt_register(&bad, PF_INET,
+		SOCK_DGRAM, IPPROTO_UDP), 0);
+
+	sfargs_check("attach to NULL", sflt_attach(NULL, HANDLE), EINVAL);
+	sfargs_check("attach handle 0", sflt_attach(so, 0), EINVAL);
+	sfargs_check("attach an unknown handle", sflt_attach(so, 0x12345),
+		EINVAL);
+	sfargs_check("sf_attach refuses", sflt_attach(so, HANDLE_NO), EPERM);
+	bzero(&nke, sizeof(nke));
+	nke.nke_handle = 0x12345;
+	sfargs_check("SO_NKE with an unknown handle", sock_setsockopt(so,
+		SOL_SOCKET, SO_NKE, &nke, sizeof(nke)), ENOENT);
+	sfargs_check("detach from NULL", sflt_detach(NULL, HANDLE), EINVAL);
+	sfargs_check("detach handle 0", sflt_detach(so, 0), EINVAL);
+	sfargs_check("detach what is not attached", sflt_detach(so, HANDLE), 0);
+	sfargs_check("attach", sflt_attach(so, HANDLE), 0);
+	sfargs_check("attach again", sflt_attach(so, HANDLE), EEXIST);
+	sfargs_check("detach", sflt_detach(so, HANDLE), 0);
+	sfargs_check("... sf_detach ran once", detached, 1);
+	sfargs_check("detach again", sflt_detach(so, HANDLE), 0);
+	sfargs_check("unregister an unknown handle", sflt_unregister(0x12345),
+		ENOENT);
+
+	sfargs_check("inject in, NULL socket", sock_inject_data_in(NULL,
+		(struct sockaddr *)&from, NULL, NULL, 0), EINVAL);
+	mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m);
+	sfargs_check("inject a datagram without its sender",
+		sock_inject_data_in(so, NULL, m, NULL, 0), EINVAL);
+	mbuf_freem(m);		/* on error the caller frees */
+	sfargs_check("inject out, no data", sock_inject_data_out(so, NULL, NULL,
+		NULL, 0), EINVAL);
+	sock_close(so);
+	sfargs_check("unregister", sflt_unregister(HANDLE), 0);
+	sfargs_check("unregister twice", sflt_unregister(HANDLE), ENOENT);
+	sfargs_check("unregister the refusing one", sflt_unregister(HANDLE_NO),
+		0);
+	sfargs_check("sf_detach never ran for the refusal", detached, 1);
+	printf("sfargs: done, %d failed\n", sfargs_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sfargs_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+# A global filter on UDP: it attaches to every UDP socket made while it
+# is registered (two of its own, the monitor's `udp send`); stop
+# unregisters it with its sockets still open, and waits, bounded, for
+# sf_unregistered.
+SFGLOBAL = (
+    PROLOGUE.format(name="sfglobal")
+    + r"""
+#define HANDLE	0x7366676c	/* 'sfgl' */
+
+static socket_t one, two;
+static int gone;
+
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	printf("sfglobal: attach\n");
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+	printf("sfglobal: detach\n");
+}
+
+static void
+unregistered(sflt_handle handle)
+{
+	printf("sfglobal: unregistered\n");
+	gone = 1;
+	wakeup(&gone);
+}
+
+static void
+notify(void *cookie, socket_t so, sflt_event_t event, void *param)
+{
+	printf("sfglobal: notify %d\n", event);
+}
+
+static errno_t
+data_in(void *cookie, socket_t so, const struct sockaddr *from,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	printf("sfglobal: data_in %d\n", (int)mbuf_pkthdr_len(*data));
+	return 0;
+}
+
+static errno_t
+data_out(void *cookie, socket_t so, const struct sockaddr *to,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	printf("sfglobal: data_out %d\n", (int)mbuf_pkthdr_len(*data));
+	return 0;
+}
+
+static struct sflt_filter filter = {
+	HANDLE, SFLT_GLOBAL, "sfglobal", unregistered, attach, detach,
+	notify, NULL, NULL, data_in, data_out, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL,
+};
+
+kern_return_t
+sfglobal_start(kmod_info_t *ki, void *data)
+{
+	if (sflt_register(&filter, PF_INET, SOCK_DGRAM, IPPROTO_UDP) != 0)
+		return KERN_FAILURE;
+	one = sfglobal_socket(300);
+	two = sfglobal_socket(300);
+	printf("sfglobal: started\n");
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sfglobal_stop(kmod_info_t *ki, void *data)
+{
+	struct timespec ts = { 2, 0 };
+
+	printf("sfglobal: stopping\n");
+	if (sflt_unregister(HANDLE) == 0 && !gone)
+		msleep(&gone, NULL, 0, "sfglobal", &ts);
+	sock_close(one);
+	sock_close(two);
+	return gone ? KERN_SUCCESS : KERN_FAILURE;
+}
+"""
+)
+
+# Forgets sflt_unregister in stop.
+SFLEAK = (
+    PROLOGUE.format(name="sfleak")
+    + r"""
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+}
+
+static struct sflt_filter filter = {
+	0x6c65616b, SFLT_PROG, "leaky", NULL, attach, detach,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+kern_return_t
+sfleak_start(kmod_info_t *ki, void *data)
+{
+	return sflt_register(&filter, PF_INET, SOCK_DGRAM, IPPROTO_UDP) ?
+		KERN_FAILURE : KERN_SUCCESS;
+}
+
+kern_return_t
+sfleak_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def guest(module_kext_guest: KextGuest) -> KextGuest:
+    return module_kext_guest
+
+
+def console_until(guest: KextGuest, pattern: str, timeout: float = 20) -> tuple[str, re.Match]:
+    """The console's lines up to the one that matches pattern, and that match."""
+    m = guest.machine.expect(re.compile(rf"(?P<before>.*?){pattern}", re.S), timeout)
+    return m.group("before"), m
+
+
+def lines_of(text: str, prefix: str) -> list[str]:
+    return [
+        line.strip()[len(prefix) :] for line in text.splitlines() if line.strip().startswith(prefix)
+    ]
+
+
+def test_each_callback_runs_at_its_place_and_the_last_attached_filter_runs_first(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sftrace", SFTRACE, libraries=KPIS))
+
+    text, done = console_until(guest, r"sftrace: done, (?P<failed>\d+) failed")
+
+    assert done.group("failed") == "0", text
+    phase_one = text.split("sftrace: phase one", 1)[1]
+    assert lines_of(phase_one, "sftrace: ") == [
+        "A attach 0",
+        "B attach 0",
+        "B bind 0",  # the newest filter first, in both directions
+        "A bind 0",
+        "B notify 10",  # sock_evt_bound
+        "A notify 10",
+        "B setoption 4098",  # SO_RCVBUF
+        "A setoption dir 2 level 0xffff name 0x1002 size 4 value 6000",
+        "B getoption 1",
+        "A getoption 1",
+        "B ioctl 1",
+        "A ioctl 1",
+        "B connect_out 7",
+        "A connect_out 7",
+        "B notify 2",  # connected
+        "A notify 2",
+        "B data_out 4",
+        "A data_out 4",
+        "B data_in 4",  # the echo, in the input thread
+        "A data_in 4",
+        "B getsockname 1",
+        "A getsockname 1",
+        "B getpeername 7",
+        "A getpeername 7",
+        "B detach 0",
+        "A notify 61",  # shutdown, how = SHUT_WR
+        "A notify 8",  # cantsendmore
+        "A notify 9",  # closing
+        "A detach 0",
+    ]
+    counters = netstat_s(guest.machine)
+    assert counters["socket.filtered_in"] >= 1  # "refuse"
+    assert counters["sflt.held_in"] >= 1  # "keep"
+    assert counters["sflt.held_out"] >= 1  # "swallow"
+    assert counters["sflt.refused_out"] >= 1  # "deny"
+    assert counters["sflt.injected_in"] >= 1
+    assert counters["sflt.injected_out"] >= 1
+
+    table = guest.monitor("sflt")
+    assert re.search(
+        r"^sftrace A\s+handle 0x73667461\s+prog\s+domain 2 type 2 protocol 17", table, re.M
+    ), table
+    assert "2 socket filters registered" in table
+
+    guest.unload("com.example.sftrace")
+    text, _ = console_until(guest, r"sftrace: B unregistered 0")
+    assert "sftrace: A unregistered 0" in text
+    assert "0 socket filters registered" in guest.monitor("sflt")
+
+
+def test_the_kpi_refuses_bad_arguments_and_a_refused_attach_gets_no_detach(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sfargs", SFARGS, libraries=KPIS))
+
+    text, done = console_until(guest, r"sfargs: done, (?P<failed>\d+) failed")
+
+    assert done.group("failed") == "0", text
+    guest.unload("com.example.sfargs")
+
+
+def test_a_global_filter_joins_new_udp_sockets_and_unregisters_while_they_are_open(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sfglobal", SFGLOBAL, libraries=KPIS))
+    text, _ = console_until(guest, "sfglobal: started")
+    assert lines_of(text, "sfglobal: ") == ["attach", "attach"]
+    table = guest.monitor("sflt")
+    assert re.search(r"^sfglobal\s+handle 0x7366676c\s+global\s", table, re.M), table
+    assert re.search(r"attached 2 \(ever 2\)", table), table
+
+    # The monitor's `udp send` makes a UDP socket: the filter is on it.
+    out = guest.machine.command("udp send 127.0.0.1 7 hello", timeout=20)
+    assert "5 bytes from 127.0.0.1.7: hello" in out
+    assert lines_of(out, "sfglobal: ") == [
+        "attach",
+        "data_out 5",
+        "data_in 5",
+        "notify 9",  # closing
+        "detach",
+    ]
+
+    guest.unload("com.example.sfglobal")
+    text, _ = console_until(guest, "sfglobal: unregistered")
+    assert lines_of(text, "sfglobal: ") == ["stopping", "detach", "detach"]
+    assert "0 socket filters registered" in guest.monitor("sflt")
+
+
+def test_a_kext_that_stops_without_unregistering_is_kept_and_told_why(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sfleak", SFLEAK, libraries=KPIS))
+
+    with pytest.raises(FinchError) as refused:
+        guest.unload("com.example.sfleak")
+
+    assert (
+        "socket filter 'leaky' (handle 0x6c65616b) still registered: "
+        "stop must call sflt_unregister and wait for sf_unregistered"
+    ) in str(refused.value)
+    assert any(k.identifier == "com.example.sfleak" for k in guest.kextstat())
+    assert re.search(r"^leaky\s+handle 0x6c65616b", guest.monitor("sflt"), re.M)
