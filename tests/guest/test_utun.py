@@ -14,10 +14,12 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import threading
 from collections.abc import Iterator
 
 import pytest
 
+from finch.cli import main as finch_main
 from finch.kctl import KctlError
 from finch.kext.guest import KextGuest
 from finch.kext.load import LoadResult
@@ -88,6 +90,26 @@ def test_the_guests_ping_is_answered_by_the_host_through_the_control(
             rf"{GUEST} > {FAR}: ICMP echo request id 0x[0-9a-f]{{4}} seq {seq}, 328 bytes", summary
         )
     assert peer.stats()["to_client"] >= 3
+
+
+def test_finch_tunpeer_answers_the_guests_ping_and_prints_each_packet(
+    module_kext_guest: KextGuest, utun: LoadResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    machine = module_kext_guest.machine
+    status: list[int] = []
+    argv = ["tunpeer", "--rundir", str(module_kext_guest.rundir), "-c", "2", "-t", "10"]
+    peer = threading.Thread(target=lambda: status.append(finch_main(argv)))
+    peer.start()
+    machine.expect(r"utun: a client connected", timeout=10)
+    out = machine.command(f"ping -c 2 -i 0.2 {FAR}", timeout=20)
+    peer.join(timeout=20)
+
+    assert status == [0]
+    assert "2 packets transmitted, 2 packets received" in out
+    printed = capsys.readouterr().out
+    assert f"tunpeer: connected to {NAME}; the far end of utun0" in printed
+    assert printed.count("-> echo reply") == 2
+    assert "tunpeer: answered 2 of 2; the kext counted: to_client " in printed
 
 
 def test_a_datagram_written_to_the_control_comes_back_through_utun0_intact(

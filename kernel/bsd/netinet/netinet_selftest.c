@@ -930,3 +930,83 @@ out:
 	return 0;
 }
 SELFTEST(netinet_arp_insert_and_evict, test_arp_insert_and_evict);
+
+/* ---- An interface that detaches ---- */
+
+static volatile int st_tun_detached;
+
+static void
+st_tun_detach(ifnet_t ifp)
+{
+	st_tun_detached = 1;
+	wakeup((void *)&st_tun_detached);
+}
+
+static errno_t
+st_tun_input(ifnet_t ifp, protocol_family_t pf, mbuf_t m, char *header)
+{
+	return ENOENT;
+}
+
+static errno_t
+st_tun_preout(ifnet_t ifp, protocol_family_t pf, mbuf_t *m,
+    const struct sockaddr *dest, void *route, char *type, char *lladdr)
+{
+	return 0;
+}
+
+/*
+ * A driver that attaches PF_INET with its own callbacks (a tun) gets an
+ * address through in_ifaddr_add as any other; when the interface starts
+ * detaching, the address and its route are gone at once -- the
+ * interface-detach handler, not IPv4's `detached`, which this driver's
+ * protocol never reaches.
+ */
+static int
+test_ifdetach_purges(void)
+{
+	struct ifnet_attach_proto_param proto;
+	struct ifnet_init_params init;
+	struct in_addr addr, mask, any = { INADDR_ANY }, peer;
+	struct timespec ts = { 1, 0 };
+	struct in_route ro;
+	ifnet_t ifp;
+
+	bzero(&init, sizeof(init));
+	init.name = "sttun";
+	init.family = IFNET_FAMILY_TUN;
+	init.type = IFT_OTHER;
+	init.output = st_if_output;
+	init.demux = st_if_demux;
+	init.add_proto = st_if_add_proto;
+	init.del_proto = st_if_del_proto;
+	init.detach = st_tun_detach;
+	bzero(&proto, sizeof(proto));
+	proto.input = st_tun_input;
+	proto.pre_output = st_tun_preout;
+	inet_aton("10.98.0.1", &addr);
+	inet_aton("255.255.255.0", &mask);
+	inet_aton("10.98.0.2", &peer);
+	st_tun_detached = 0;
+	ST_ASSERT(ifnet_allocate(&init, &ifp) == 0);
+	ifnet_set_flags(ifp, IFF_UP | IFF_RUNNING, 0xffff);
+	ST_ASSERT(ifnet_attach(ifp, NULL) == 0);
+	ST_ASSERT(ifnet_attach_protocol(ifp, PF_INET, &proto) == 0);
+	ST_ASSERT(in_ifaddr_add(ifp, addr, mask, any, 0) == 0);
+	ST_ASSERT(in_ifaddr_has(ifp, addr));
+	ST_ASSERT(in_route_lookup(peer, &ro) == 0 && ro.ro_ifp == ifp);
+	in_route_release(&ro);
+
+	ST_ASSERT(ifnet_detach(ifp) == 0);
+	ST_ASSERT(!in_ifaddr_has(ifp, addr));
+	if (in_route_lookup(peer, &ro) == 0) {	/* a default route, say */
+		ST_ASSERT(ro.ro_ifp != ifp);
+		in_route_release(&ro);
+	}
+	if (!st_tun_detached)
+		msleep((void *)&st_tun_detached, NULL, 0, "st_tun", &ts);
+	ST_ASSERT(st_tun_detached);
+	ifnet_release(ifp);
+	return 0;
+}
+SELFTEST(netinet_ifdetach_purges, test_ifdetach_purges);
