@@ -78,7 +78,9 @@ def test_the_guests_ping_is_answered_by_the_host_through_the_control(
     module_kext_guest: KextGuest, peer: TunPeer
 ) -> None:
     machine = module_kext_guest.machine
-    machine.sendline(f"ping -c 3 -i 0.2 -s 300 {FAR}")
+    # -i 2: each reply may take 2 s, time for the host's round trip
+    # through the host link on a busy machine.
+    machine.sendline(f"ping -c 3 -i 2 -s 300 {FAR}")
     seen = list(peer.serve(replies=3, timeout=10.0))
     out = machine.expect(r"\d+ packets transmitted, [^\r\n]*", timeout=20).group(0)
 
@@ -101,7 +103,7 @@ def test_finch_tunpeer_answers_the_guests_ping_and_prints_each_packet(
     peer = threading.Thread(target=lambda: status.append(finch_main(argv)))
     peer.start()
     machine.expect(r"utun: a client connected", timeout=10)
-    out = machine.command(f"ping -c 2 -i 0.2 {FAR}", timeout=20)
+    out = machine.command(f"ping -c 2 -i 2 {FAR}", timeout=20)
     peer.join(timeout=20)
 
     assert status == [0]
