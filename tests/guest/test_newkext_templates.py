@@ -55,8 +55,9 @@ def guest(module_machine_factory: MachineFactory, built_kexts: Path) -> KextGues
     return kexts
 
 
-def exercise(guest: KextGuest, template: str, kext: Generated) -> None:
-    """What the template's README says to type, and what it must show."""
+def exercise(guest: KextGuest, template: str, kext: Generated) -> str:
+    """Do what the template's README says to type; return the last
+    summary its stop routine must print (a regular expression)."""
     machine = guest.machine
     if template == "kctl":
         with guest.session() as session, KernelControl.connect(session, kext.bundle_id) as ctl:
@@ -64,13 +65,26 @@ def exercise(guest: KextGuest, template: str, kext: Generated) -> None:
             assert ctl.recv(timeout=5.0) == b"HELLO, TEMPLATE"
             ctl.setsockopt(1, 42)
             assert ctl.getsockopt_int(1) == 42
-    elif template == "ifnet":
+        return r"0 clients; 1 records, 15 bytes sent back"
+    if template == "ifnet":
         ifname = interface_name(kext.name) + "0"
         assert machine.command(f"ifconfig {ifname} inet 10.99.0.1/24") == ""
         machine.command("ping -c 1 10.99.0.2", timeout=20)
-        assert re.search(r"output: [1-9]\d* packets", machine.command(f"ifconfig {ifname}"))
-    elif template in ("iflt", "ipf"):
+        return rf"{ifname} discarded 1 packets, 84 bytes"
+    if template == "iflt":
         assert "1 packets received" in machine.command("ping -c 1 10.0.2.2", timeout=20)
+        return r"en0 in [1-9]\d* frames \d+ bytes, out [1-9]\d* frames"
+    if template == "ipf":
+        assert "1 packets received" in machine.command("ping -c 1 10.0.2.2", timeout=20)
+        return r"in [1-9]\d* ICMP, \d+ UDP, \d+ TCP, \d+ other; out [1-9]"
+    if template == "sflt":
+        assert kext.name in guest.monitor("sflt")
+        out = machine.command("udp send 127.0.0.1 7 hello")
+        assert "5 bytes from 127.0.0.1.7: hello" in out
+        return r"0 UDP sockets; in 1 datagrams 5 bytes, out 1 datagrams 5 bytes"
+    if template == "plumber":
+        return r"0 frames of type 0x88b6 on en0, 0 bytes"
+    return ""
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -81,11 +95,12 @@ def test_a_generated_kext_loads_works_and_unloads_cleanly(
     console = len(guest.machine.console_text())
 
     guest.load(kext.bundle)
-    exercise(guest, template, kext)
+    last_summary = exercise(guest, template, kext)
     guest.unload(kext.bundle_id)
 
     log = guest.machine.console_text()[console:]
     assert f"{kext.name}: start" in log
     if template != "generic":
-        assert f"{kext.name}: stopped; 0 summaries printed" in log
+        assert re.search(rf"{kext.name}: summary \d+: {last_summary}", log), log
+        assert f"{kext.name}: stopped" in log
     assert kext.bundle_id not in guest.machine.command("kextstat")

@@ -11,7 +11,13 @@ from finch.exports import load_exports
 from finch.kext.build import build_kext
 from finch.kext.dependencies import namespace_for
 from finch.link import link_kext
-from finch.newkext import NewKextError, available_templates, interface_name, new_kext
+from finch.newkext import (
+    NewKextError,
+    available_templates,
+    filter_handle,
+    interface_name,
+    new_kext,
+)
 from finch.plist import load_info_plist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +95,9 @@ def test_a_new_kext_builds_and_links_against_the_kpi_it_declares(tmp_path: Path)
 
 
 def test_there_is_a_template_per_kpi_and_the_shared_pieces_are_not_one() -> None:
-    assert {"generic", "kctl", "ifnet", "plumber", "iflt", "ipf"} <= set(available_templates())
+    assert {"generic", "kctl", "ifnet", "plumber", "iflt", "ipf", "sflt"} <= set(
+        available_templates()
+    )
     assert "_shared" not in available_templates()
 
 
@@ -120,3 +128,10 @@ def test_an_interface_name_fits_ifnamsiz_with_its_unit() -> None:
     assert interface_name("packet_counter") == "packetco"
     assert interface_name("x2") == "x"
     assert interface_name("__9") == "kext"
+
+
+def test_a_socket_filter_handle_is_never_0_and_differs_between_bundle_ids() -> None:
+    handles = {filter_handle(f"com.example.k{i}") for i in range(200)}
+
+    assert len(handles) == 200
+    assert all(int(h, 16) != 0 for h in handles)

@@ -1,10 +1,11 @@
 """`finch new-kext NAME --id com.example.name`: render a new source bundle.
 
 Each folder of templates/newkext/ is one template: generic, and one per
-network KPI (kctl, ifnet, plumber, iflt, ipf ...).  Every *.j2 file in it
-is rendered with the kext's name, bundle id, symbol prefix, the template's
-name and an interface name made from the kext's; "__NAME__" in a file
-name becomes the kext's name.  What the templates share -- Info.plist, the
+network KPI (kctl, ifnet, plumber, iflt, ipf, sflt).  Every *.j2 file in
+it is rendered with the kext's name, bundle id and symbol prefix, the
+template's name, an interface name made from the kext's name and a
+socket-filter handle made from its bundle id; "__NAME__" in a file name
+becomes the kext's name.  What the templates share -- Info.plist, the
 README, and the C skeleton of locks, summary timer and the safe stop
 order -- is in templates/newkext/_shared/, which the files extend with
 jinja2 blocks.  The result builds and loads as it is.
@@ -13,6 +14,7 @@ jinja2 blocks.  The result builds and loads as it is.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,12 @@ def available_templates() -> list[str]:
     return sorted(
         p.name for p in newkext_templates_dir().iterdir() if p.is_dir() and p.name[0] != "_"
     )
+
+
+def filter_handle(bundle_id: str) -> str:
+    """A socket filter's sf_handle for this kext, as C: unique per bundle
+    id (two filters may not share one), never 0."""
+    return f"0x{(zlib.crc32(bundle_id.encode()) & 0x7FFFFFFF) | 0x1000000:08x}"
 
 
 def interface_name(name: str) -> str:
@@ -97,6 +105,7 @@ def new_kext(name: str, bundle_id: str, dest: Path | str, template: str = "gener
         "prefix": bundle_id.replace(".", "_").replace("-", "_") + "_",
         "template": template,
         "ifname": interface_name(name),
+        "handle": filter_handle(bundle_id),
     }
     rendered: list[tuple[Path, str]] = []
     for tpl in sorted(source_dir.rglob("*.j2")):
