@@ -96,11 +96,12 @@ def test_a_generated_kext_loads_works_and_unloads_cleanly(
 
     guest.load(kext.bundle)
     last_summary = exercise(guest, template, kext)
-    guest.unload(kext.bundle_id)
+    unloaded = guest.unload(kext.bundle_id)
 
     log = guest.machine.console_text()[console:]
     assert f"{kext.name}: start" in log
     if template != "generic":
         assert re.search(rf"{kext.name}: summary \d+: {last_summary}", log), log
         assert f"{kext.name}: stopped" in log
+    assert unloaded.leaks == ""
     assert kext.bundle_id not in guest.machine.command("kextstat")

@@ -171,13 +171,14 @@ def test_frames_that_break_the_rules_are_dropped_and_counted(guest: Guest, hello
 def test_after_unload_the_ethertype_is_a_protocol_nobody_speaks(
     guest: Guest, hello: Packet
 ) -> None:
-    guest.kexts.unload(NAME)
+    result = guest.kexts.unload(NAME)
     machine = guest.kexts.machine
     before = netstat_s(machine)["dlil.input_no_protocol"]
     guest.peer.send(toy(PING, 400, b"anyone?"))
     guest.peer.drain(0.5)
 
     assert "toyproto: stopped;" in machine.console_text()
+    assert result.leaks == ""
     assert pongs(guest, [400]) == []
     assert netstat_s(machine)["dlil.input_no_protocol"] == before + 1
     assert NAME not in machine.command("kextstat")

@@ -169,11 +169,12 @@ def test_stop_is_refused_while_a_client_is_connected(
 def test_unloading_takes_utun0_its_address_and_its_route_away(
     module_kext_guest: KextGuest, utun: LoadResult
 ) -> None:
-    module_kext_guest.unload(NAME)
+    result = module_kext_guest.unload(NAME)
     machine = module_kext_guest.machine
 
     assert "interface utun0 does not exist" in machine.command("ifconfig utun0")
     assert "10.9.0." not in machine.command("netstat -r")
     assert GUEST not in machine.command("ifconfig")
     assert "utun: stopped;" in machine.console_text()
+    assert result.leaks == ""
     assert "1 packets received" in machine.command("ping -c 1 127.0.0.1")

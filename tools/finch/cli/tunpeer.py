@@ -6,8 +6,8 @@ answer ICMP echo requests, so that the guest's `ping` gets its replies.
     finch tunpeer -c 10 -t 30     # answer 10; give up after 30 s of silence
 
 Load the kext and give utun0 an address first (docs/kexts.md, "utun").
-While it runs, tunpeer holds the host link: kextload and kextunload wait
-for it (QEMU serves one host tool at a time).
+While it runs it holds the host link, which QEMU serves to one host tool
+at a time: run kextload and kextunload before or after it.
 """
 
 from __future__ import annotations
