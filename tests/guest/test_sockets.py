@@ -224,8 +224,8 @@ socktest_start(kmod_info_t *ki, void *data)
 	int v, len, nbio = 1;
 	size_t n;
 
-	socktest_check("SOCK_STREAM before TCP", sock_socket(PF_INET,
-		SOCK_STREAM, 0, NULL, NULL, &other), EPROTONOSUPPORT);
+	socktest_check("SOCK_RAW, not offered", sock_socket(PF_INET,
+		SOCK_RAW, 0, NULL, NULL, &other), EPROTONOSUPPORT);
 	socktest_check("an unknown domain", sock_socket(77, SOCK_DGRAM, 0,
 		NULL, NULL, &other), EAFNOSUPPORT);
 	socktest_check("sock_socket", sock_socket(PF_INET, SOCK_DGRAM, 0,

@@ -462,6 +462,27 @@ in_pcbconnect(struct inpcb *inp, struct sockaddr *nam)
 	return error;
 }
 
+errno_t
+in_pcbsetaddr(struct inpcb *inp, struct in_addr laddr, u_short lport,
+    struct in_addr faddr, u_short fport)
+{
+	struct inpcbinfo *pcbinfo = inp->inp_pcbinfo;
+	errno_t error = 0;
+
+	simple_lock(&pcbinfo->ipi_lock);
+	if (in_pcblookup_exact(pcbinfo, faddr, fport, laddr, lport) != NULL) {
+		error = EADDRINUSE;
+	} else {
+		inp->inp_laddr = laddr;
+		inp->inp_lport = lport;
+		inp->inp_faddr = faddr;
+		inp->inp_fport = fport;
+		in_pcbrehash_locked(inp);
+	}
+	simple_unlock(&pcbinfo->ipi_lock);
+	return error;
+}
+
 void
 in_pcbdisconnect(struct inpcb *inp)
 {

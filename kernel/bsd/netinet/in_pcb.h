@@ -107,6 +107,13 @@ errno_t	in_pcbbind(struct inpcb *inp, struct sockaddr *nam);
  * Socket locked.
  */
 errno_t	in_pcbconnect(struct inpcb *inp, struct sockaddr *nam);
+/*
+ * A connection a listener accepted (TCP): bind it to the address and
+ * port the request came to, the listener's port, and connect it to the
+ * peer in one step.  EADDRINUSE if the 4-tuple is taken.  Socket locked.
+ */
+errno_t	in_pcbsetaddr(struct inpcb *inp, struct in_addr laddr, u_short lport,
+	    struct in_addr faddr, u_short fport);
 /* Forget the foreign address and port.  Socket locked. */
 void	in_pcbdisconnect(struct inpcb *inp);
 /* Our address toward faddr, by route.  ENETUNREACH, EHOSTUNREACH. */
