@@ -761,12 +761,16 @@ tcp_input_ack(struct tcpcb **tpp, struct tcpseg *seg, bool *needoutput)
 			/* A closed socket waits for the peer's FIN only so
 			 * long (the peer may be gone). */
 			if (so->so_state & SS_CANTRCVMORE) {
-				soisdisconnected(so);
 				tcp_timer_arm(tp, TCPT_2MSL, TCP_FIN2_MS);
+				soisdisconnected(so);
+				*tpp = tcp_still_ours(so, tp->t_inpcb);
+				if (*tpp == NULL)
+					return TCP_DROP;
+				tp = *tpp;
 			}
 			break;
 		case TCPS_CLOSING:
-			tcp_timewait(tp);
+			*tpp = tcp_timewait(tp);
 			return TCP_DROP;
 		case TCPS_LAST_ACK:
 			*tpp = tcp_close(tp);
@@ -907,8 +911,7 @@ tcp_input_data(struct tcpcb *tp, struct tcpseg *seg, mbuf_t m)
 		tp->t_state = TCPS_CLOSING;	/* simultaneous close */
 		break;
 	case TCPS_FIN_WAIT_2:
-		tcp_timewait(tp);
-		break;
+		return tcp_timewait(tp);
 	default:
 		break;
 	}

@@ -376,9 +376,12 @@ tcp_drop(struct tcpcb *tp, int error)
  * disconnected now; the pcb stays, on a list the slow timer trims to
  * TCP_TW_MAX, oldest first.
  */
-void
+struct tcpcb *
 tcp_timewait(struct tcpcb *tp)
 {
+	struct inpcb *inp = tp->t_inpcb;
+	struct socket *so = inp->inp_socket;
+
 	tp->t_state = TCPS_TIME_WAIT;
 	tcp_canceltimers(tp);
 	tcp_timer_arm(tp, TCPT_2MSL, 2 * TCP_MSL_MS);
@@ -390,7 +393,11 @@ tcp_timewait(struct tcpcb *tp)
 		tcp_tw_count++;
 	}
 	simple_unlock(&tcp_tw_lock);
-	soisdisconnected(tp->t_inpcb->inp_socket);
+	/* sf_notify(disconnected) runs in here: look again after. */
+	soisdisconnected(so);
+	if (so->so_pcb != inp || intotcpcb(inp) == NULL)
+		return NULL;
+	return intotcpcb(inp);
 }
 
 /* The slow timer: close the oldest TIME_WAIT connections over the

@@ -249,8 +249,10 @@ struct tcpcb *tcp_newtcpcb(struct inpcb *inp);
 struct tcpcb *tcp_close(struct tcpcb *tp);
 /* Drop the connection with errno (RST to the peer if synchronized). */
 struct tcpcb *tcp_drop(struct tcpcb *tp, int error);
-/* Enter TIME_WAIT (2MSL timer, the bounded list). */
-void	tcp_timewait(struct tcpcb *tp);
+/* Enter TIME_WAIT (2MSL timer, the bounded list).  The socket's
+ * filters hear of it, maybe with the lock released: returns tp, or NULL
+ * if the connection went meanwhile. */
+struct tcpcb *tcp_timewait(struct tcpcb *tp);
 /* The ISN for a connection of this 4-tuple (RFC 6528). */
 tcp_seq	tcp_new_isn(struct in_addr laddr, u_short lport, struct in_addr faddr,
 	    u_short fport);
