@@ -331,6 +331,7 @@ inetd_worker(void *arg, wait_result_t wr)
 			ic->ic_service->is_socket = NULL;
 		inetd_conn_close(ic);
 	}
+	inetd_services_fini();
 	lck_mtx_lock(inetd_lock);
 	inetd_ended = TRUE;
 	wakeup(&inetd_ended);
@@ -394,6 +395,10 @@ inetd_start(kmod_info_t *ki, void *data)
 	    NULL)
 		goto fail;
 	microuptime(&inetd_started);
+	if (inetd_services_init() != 0) {
+		printf("inetd: no memory for chargen's text\n");
+		goto fail;
+	}
 
 	/* Upcalls may come as soon as a socket is bound: they queue it
 	 * for the worker, which starts below. */
@@ -405,13 +410,13 @@ inetd_start(kmod_info_t *ki, void *data)
 	}
 	if (offered == 0) {
 		printf("inetd: no service could be offered\n");
-		goto fail;
+		goto fail_services;
 	}
 	if (kernel_thread_start(inetd_worker, NULL, &thread) !=
 	    KERN_SUCCESS) {
 		printf("inetd: cannot start the worker thread\n");
 		inetd_close_unserved();
-		goto fail;
+		goto fail_services;
 	}
 	thread_deallocate(thread);	/* we never need its handle */
 	inetd_running = TRUE;
@@ -427,6 +432,8 @@ inetd_start(kmod_info_t *ki, void *data)
 	printf("\n");
 	return KERN_SUCCESS;
 
+fail_services:
+	inetd_services_fini();
 fail:
 	inetd_free();
 	return KERN_FAILURE;

@@ -85,6 +85,12 @@ struct inetd_conn {
 extern struct inetd_service inetd_services[];
 extern const int inetd_nservices;
 
+/* Make and free what the services keep between connections: start
+ * makes it before any socket is open; the worker frees it at its end
+ * (or start, if it fails before the worker runs). */
+errno_t	inetd_services_init(void);
+void	inetd_services_fini(void);
+
 /* The tag of every allocation of inetd's (inetd.c). */
 extern OSMallocTag inetd_tag;
 

@@ -35,7 +35,6 @@
 #define CHARGEN_CHARS	95		/* ' ' to '~' */
 #define CHARGEN_PERIOD	(CHARGEN_CHARS * CHARGEN_LINELEN) /* then it repeats */
 #define CHARGEN_DGRAM_LINES 6		/* a UDP answer: 444 bytes (RFC: < 512) */
-#define CHARGEN_IOVS	8		/* iovecs per send: ~56 KB of text */
 
 static int	echo_tcp(struct inetd_conn *ic);
 static int	echo_udp(struct inetd_conn *ic);
@@ -60,9 +59,8 @@ struct inetd_service inetd_services[] = {
 };
 const int inetd_nservices = sizeof(inetd_services) / sizeof(inetd_services[0]);
 
-/* One period of chargen's text, built on first use. */
+/* One period of chargen's text (inetd_services_init). */
 static char chargen_text[CHARGEN_PERIOD];
-static boolean_t chargen_ready;
 
 /* ---- Helpers ---- */
 
@@ -317,13 +315,28 @@ discard_udp(struct inetd_conn *ic)
 
 /* ---- chargen ---- */
 
-/* Line i of the text starts with character i % 95; the text repeats
- * after 95 lines. */
-static void
-chargen_init(void)
+/*
+ * chargen's text: one period in chargen_text (line i starts with
+ * character i % 95, and the 96th line is the first again), and
+ * CHARGEN_CHAIN bytes of it in chargen_chain, an mbuf chain of
+ * clusters.  TCP chargen sends copies of that chain made by
+ * mbuf_copym, which shares the clusters -- a reference each -- instead
+ * of copying their bytes: 64 MiB of chargen never pass through memcpy.
+ * Made by start, freed by the worker when it ends.
+ */
+#define CHARGEN_SEND_MAX (64 * 1024)	/* bytes in one send, at most */
+#define CHARGEN_CHAIN	(11 * CHARGEN_PERIOD)	/* >= a period + SEND_MAX */
+#define CHARGEN_SEND_MIN 2048		/* less room than this: wait */
+
+static mbuf_t chargen_chain;
+
+errno_t
+inetd_services_init(void)
 {
 	char *p = chargen_text;
+	size_t off;
 	int line, i;
+	errno_t error;
 
 	for (line = 0; line < CHARGEN_CHARS; line++) {
 		for (i = 0; i < CHARGEN_LINE; i++)
@@ -331,46 +344,73 @@ chargen_init(void)
 		*p++ = '\r';
 		*p++ = '\n';
 	}
-	chargen_ready = TRUE;
+	error = mbuf_allocpacket(MBUF_WAITOK, CHARGEN_CHAIN, NULL,
+	    &chargen_chain);
+	if (error != 0)
+		return error;
+	for (off = 0; off < CHARGEN_CHAIN; off += CHARGEN_PERIOD)
+		if ((error = mbuf_copyback(chargen_chain, off, CHARGEN_PERIOD,
+		    chargen_text, MBUF_WAITOK)) != 0)
+			break;
+	if (error != 0)
+		inetd_services_fini();
+	return error;
 }
 
-/* iovecs over the text from byte `pos` of the endless stream, at most
- * CHARGEN_IOVS periods' worth; returns how many. */
-static int
-chargen_iovecs(u_int64_t pos, struct iovec *iov)
+void
+inetd_services_fini(void)
 {
-	size_t off = (size_t)(pos % CHARGEN_PERIOD);
-	int n;
+	if (chargen_chain != NULL)
+		mbuf_freem(chargen_chain);
+	chargen_chain = NULL;
+}
 
-	for (n = 0; n < CHARGEN_IOVS; n++) {
-		iov[n].iov_base = chargen_text + off;
-		iov[n].iov_len = CHARGEN_PERIOD - off;
-		off = 0;
-	}
-	return n;
+/* Room in the send buffer: its size less what waits in it. */
+static size_t
+inetd_send_space(struct inetd_conn *ic)
+{
+	int size = 0, used = 0, len;
+
+	len = sizeof(size);
+	sock_getsockopt(ic->ic_so, SOL_SOCKET, SO_SNDBUF, &size, &len);
+	len = sizeof(used);
+	sock_getsockopt(ic->ic_so, SOL_SOCKET, SO_NWRITE, &used, &len);
+	return size > used ? (size_t)(size - used) : 0;
 }
 
 /*
  * TCP chargen: fill the send buffer from where the stream is, until
- * it is full (the upcall says when it has room again) or the client
- * has gone.  Whatever the client sends is read and dropped.
+ * it is full (the upcall says when an ACK made room) or the client
+ * has gone.  sock_sendmbuf sends a chain whole or not at all (and
+ * frees it either way), so each send is no bigger than the room
+ * SO_SNDBUF and SO_NWRITE say is left.  Whatever the client sends is
+ * read and dropped.
  */
 static int
 chargen_tcp(struct inetd_conn *ic)
 {
-	struct iovec iov[CHARGEN_IOVS];
-	struct msghdr msg;
-	size_t sent, moved = 0;
+	size_t room, len, sent, moved = 0;
+	mbuf_t hdr, text;
 	errno_t error;
 	int verdict;
 
-	if (!chargen_ready)
-		chargen_init();
 	if ((verdict = inetd_drain(ic)) != 0)
 		return verdict;
 	while (moved < INETD_TURN) {
-		inetd_msg(&msg, iov, chargen_iovecs(ic->ic_out, iov), NULL);
-		error = sock_send(ic->ic_so, &msg, MSG_DONTWAIT, &sent);
+		if ((room = inetd_send_space(ic)) < CHARGEN_SEND_MIN)
+			return 0;
+		len = room < CHARGEN_SEND_MAX ? room : CHARGEN_SEND_MAX;
+		/* A packet header, then the shared clusters. */
+		if (mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &hdr) != 0)
+			return ENOBUFS;
+		if (mbuf_copym(chargen_chain, (size_t)(ic->ic_out %
+		    CHARGEN_PERIOD), len, MBUF_WAITOK, &text) != 0) {
+			mbuf_freem(hdr);
+			return ENOBUFS;
+		}
+		mbuf_setnext(hdr, text);
+		mbuf_pkthdr_setlen(hdr, len);
+		error = sock_sendmbuf(ic->ic_so, NULL, hdr, MSG_DONTWAIT, &sent);
 		ic->ic_out += sent;
 		ic->ic_service->is_bytes_out += sent;
 		moved += sent;
@@ -401,8 +441,6 @@ chargen_udp(struct inetd_conn *ic)
 	mbuf_t m;
 	int n, i;
 
-	if (!chargen_ready)
-		chargen_init();
 	for (n = 0; n < 64; n++) {
 		error = inetd_recv_dgram(ic, &from, &m, &len);
 		if (error == EAGAIN)
