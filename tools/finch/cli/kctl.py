@@ -130,8 +130,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _show(data: bytes) -> str:
+    """Text (lines and tabs allowed; a last newline dropped), else hex."""
     text = data.decode("utf-8", "replace")
-    return text if text.isprintable() and "\ufffd" not in text else data.hex()
+    if "\ufffd" in text or not text.replace("\n", "").replace("\t", "").isprintable():
+        return data.hex()
+    return text.removesuffix("\n")
 
 
 def run(args: argparse.Namespace) -> int:
