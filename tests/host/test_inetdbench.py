@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from finch.benchrow import BenchRow, format_table
 from finch.heapstats import HeapClass, HeapSnapshot, TagUsage
-from finch.inetdbench import NO_TCP, idle_memory, no_tcp_rows
+from finch.inetdbench import NO_TCP, cpu_shares, idle_memory, no_tcp_rows, parse_ps
 from finch.linuxbench import FINCH_TAP, FINCH_USER
 from finch.services import INETD_ID
 
@@ -44,3 +44,30 @@ def test_idle_memory_counts_the_kernel_heap_and_inetd_apart() -> None:
     assert memory.inetd_bytes == 64 * 256
     assert memory.heap_bytes == 64 * 4 * 256 - 64 * 256
     assert memory.per_connection == 192
+
+
+PS_BEFORE = """\
+ TID NAME             STATE     WAIT              EVENT    TICKS SWITCHES
+   1 idle             runnable  -            0x00000000       98       19
+   3 dlil_input       waiting   -            0x00187850        0        7
+   4 e1000_tx         runnable  -            0x00000000        0        6
+   8 thread8          waiting   inetd        0x00291548        0        4
+"""
+PS_AFTER = """\
+ TID NAME             STATE     WAIT              EVENT    TICKS SWITCHES
+   1 idle             runnable  -            0x00000000      108      114
+   3 dlil_input       waiting   -            0x00187850       30      561
+   4 e1000_tx         waiting   -            0x001925e4       20      571
+   8 thread8          runnable  -            0x00000000       40      560
+   9 kmod stop x      runnable  -            0x00000000        0        1
+"""
+
+
+def test_cpu_shares_name_inetds_worker_and_add_up_to_100() -> None:
+    shares = cpu_shares(parse_ps(PS_BEFORE), parse_ps(PS_AFTER))
+    assert shares == {"inetd worker": 40.0, "dlil_input": 30.0, "e1000_tx": 20.0, "idle": 10.0}
+
+
+def test_parse_ps_reads_names_waits_and_ticks() -> None:
+    assert parse_ps(PS_BEFORE)[8] == ("thread8", "inetd", 0)
+    assert parse_ps(PS_AFTER)[4] == ("e1000_tx", "-", 20)

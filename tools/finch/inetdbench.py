@@ -12,11 +12,15 @@ Linux guests beside them and measures every guest in turn, round after
 round: 64 MiB into discard, 64 MiB out of chargen, short connections; the
 rows are each guest's figures and Finch over Linux, in percent.
 
-Besides those, one row: the kernel memory one idle established
-connection costs on Finch (the heap bytes `mem` shows in use, over
-IDLE_CONNECTIONS connections to echo, each confirmed by an echoed byte;
-inetd's own per-connection record is counted apart, as the Linux row
-counts the kernel only).
+Besides those: the kernel memory one idle established connection costs
+on Finch (the heap bytes `mem` shows in use, over IDLE_CONNECTIONS
+connections to echo, each confirmed by an echoed byte; inetd's own
+per-connection record is counted apart, as the Linux row counts the
+kernel only), and where Finch's time goes during one transfer each way
+on user networking: each kernel thread's share of the CPU ticks `ps`
+counted meanwhile (the DLIL input thread runs IP and TCP input; inetd's
+worker runs the sends, and TCP output with them; idle is time the guest
+waited for the host).
 
 A kernel without TCP gets every TCP row as "n/a (no TCP)", neither pass
 nor fail: inetd loads and says it offers no TCP service, and the Linux
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -61,7 +66,9 @@ from finch.tcpbench import (
     TcpGuest,
     TcpService,
     Turns,
+    receive_from_source,
     row_name,
+    send_to_discard,
     tap_network,
     user_network,
 )
@@ -167,6 +174,56 @@ def memory_row(memory: FinchIdleMemory) -> BenchRow:
 
 
 # --------------------------------------------------------------------------
+# Where the time goes
+
+
+_PS_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+\S+\s+(\S+)\s+0x[0-9a-f]+\s+(\d+)\s+\d+\s*$", re.M)
+WORKER = "inetd worker"
+
+
+def parse_ps(text: str) -> dict[int, tuple[str, str, int]]:
+    """The monitor's `ps`: thread id -> (name, what it waits for, CPU ticks)."""
+    return {int(m[1]): (m[2], m[3], int(m[4])) for m in _PS_ROW.finditer(text)}
+
+
+def cpu_shares(
+    before: dict[int, tuple[str, str, int]], after: dict[int, tuple[str, str, int]]
+) -> dict[str, float]:
+    """Each thread's share of the ticks counted between two `ps`, in
+    percent, largest first.  inetd's worker has no name of its own (the
+    KPI gives a kext's thread none): it is the thread asleep on "inetd"."""
+    ticks: dict[str, int] = {}
+    for tid, (name, _, count) in after.items():
+        old = before.get(tid)
+        waits = {old[1] if old else "", after[tid][1]}
+        label = WORKER if "inetd" in waits else name
+        ticks[label] = ticks.get(label, 0) + count - (old[2] if old else 0)
+    total = sum(ticks.values())
+    if total <= 0:
+        return {}
+    shares = {name: 100.0 * n / total for name, n in ticks.items() if n > 0}
+    return dict(sorted(shares.items(), key=lambda item: -item[1]))
+
+
+def measure_cpu(guest: InetdGuest, service: TcpService, size: int) -> list[BenchRow]:
+    """One transfer each way; each thread's share of the guest's CPU."""
+    rows = []
+    for what, transfer in (("in", send_to_discard), ("out", receive_from_source)):
+        before = parse_ps(guest.machine.command("ps"))
+        transfer(service, size)
+        shares = cpu_shares(before, parse_ps(guest.machine.command("ps")))
+        rows += [
+            BenchRow(
+                f"Finch CPU during {size >> 20} MiB {what} ({FINCH_USER}): {name}",
+                samples=[share],
+                unit="%",
+            )
+            for name, share in shares.items()
+        ]
+    return rows
+
+
+# --------------------------------------------------------------------------
 # Rows
 
 
@@ -258,10 +315,21 @@ def run_tcp_benchmarks(
             except FinchError as e:
                 rows.append(BenchRow(MEMORY_ROW.format(n=IDLE_CONNECTIONS), unit="B",
                                      error=str(e).splitlines()[0]))  # fmt: skip
+            echo("measuring where Finch's time goes (CPU ticks per thread, `ps`) ...")
+            try:
+                rows += measure_cpu(user, user.network.client.service, size)
+            except FinchError as e:
+                rows.append(BenchRow("Finch CPU per thread", error=str(e).splitlines()[0]))
             rows[:0] = run_tcp_comparison(
-                tree, rundir, [g for _, g in finch], turns, rounds=rounds, size=size,
-                seconds=seconds, echo=echo,
-            )  # fmt: skip
+                tree,
+                rundir,
+                [g for _, g in finch],
+                turns,
+                rounds=rounds,
+                size=size,
+                seconds=seconds,
+                echo=echo,
+            )
     except FinchError as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         rows.append(BenchRow("TCP: Finch with inetd", error=message))
