@@ -78,6 +78,22 @@ clock_absolutetime_interval_to_deadline(uint64_t abstime, uint64_t *result)
 }
 
 void
+clock_interval_to_absolutetime_interval(uint32_t interval,
+    uint32_t scale_factor, uint64_t *result)
+{
+	*result = (uint64_t)interval * scale_factor;
+}
+
+void
+clock_deadline_for_periodic_event(uint64_t interval, uint64_t abstime,
+    uint64_t *deadline)
+{
+	*deadline += interval;
+	if (*deadline <= abstime)
+		*deadline = abstime + interval;
+}
+
+void
 absolutetime_to_nanoseconds(uint64_t abstime, uint64_t *result)
 {
 	*result = abstime;
@@ -105,6 +121,18 @@ clock_get_system_microtime(uint32_t *secs, uint32_t *microsecs)
 
 	clock_get_system_nanotime(secs, &ns);
 	*microsecs = ns / NSEC_PER_USEC;
+}
+
+void
+clock_get_calendar_nanotime(uint32_t *secs, uint32_t *nanosecs)
+{
+	clock_get_system_nanotime(secs, nanosecs);
+}
+
+void
+clock_get_calendar_microtime(uint32_t *secs, uint32_t *microsecs)
+{
+	clock_get_system_microtime(secs, microsecs);
 }
 
 void
@@ -144,4 +172,13 @@ delay(int usec)
 {
 	if (usec > 0)
 		pit_delay((uint64_t)usec * NSEC_PER_USEC);
+}
+
+void
+delay_for_interval(uint32_t interval, uint32_t scale_factor)
+{
+	uint64_t ns = (uint64_t)interval * scale_factor;
+
+	if (ns > 0)
+		pit_delay(ns);
 }

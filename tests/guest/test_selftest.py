@@ -43,6 +43,10 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
         "kctl_kernel_client",
         "kctl_event_socket_filter",
         "netinet_ifdetach_purges",
+        "inet_ntop_v6",
+        "proc_self",
+        "kauth_root",
+        "timeval_arithmetic",
     ):
         assert re.search(rf"^selftest: {name} \.\.\. ok$", out, re.M), f"{name} did not run"
 

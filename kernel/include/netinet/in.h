@@ -1,8 +1,9 @@
 /*
  * <netinet/in.h> -- the Internet (IPv4) family's constants and addresses:
  * protocol numbers, well-known addresses, struct in_addr, struct
- * sockaddr_in, and the byte-order conversions.  Names and values are
- * Darwin's.  Addresses and ports are always kept in network byte order.
+ * sockaddr_in, the byte-order conversions and inet_ntop; IPv6's
+ * addresses come with <netinet6/in6.h>.  Names and values are Darwin's.
+ * Addresses and ports are always kept in network byte order.
  */
 #ifndef _NETINET_IN_H_
 #define _NETINET_IN_H_
@@ -19,24 +20,9 @@ typedef struct mbuf	*mbuf_t;
 typedef u_int32_t	in_addr_t;	/* an IPv4 address */
 typedef u_int16_t	in_port_t;	/* a port */
 
-/*
- * Byte order.  The network's is big-endian; the i386 is little-endian, so
- * every multi-byte field read from or written to a header goes through
- * one of these.  (Darwin gets them from <sys/_endian.h>; the guard lets
- * another header define them first.)
- */
-#ifndef ntohs
-#define __finch_bswap16(x)	((u_int16_t)__builtin_bswap16((u_int16_t)(x)))
-#define __finch_bswap32(x)	((u_int32_t)__builtin_bswap32((u_int32_t)(x)))
-#define ntohs(x)	__finch_bswap16(x)
-#define htons(x)	__finch_bswap16(x)
-#define ntohl(x)	__finch_bswap32(x)
-#define htonl(x)	__finch_bswap32(x)
-#define NTOHS(x)	((x) = ntohs((u_int16_t)(x)))
-#define HTONS(x)	((x) = htons((u_int16_t)(x)))
-#define NTOHL(x)	((x) = ntohl((u_int32_t)(x)))
-#define HTONL(x)	((x) = htonl((u_int32_t)(x)))
-#endif
+/* Byte order: ntohs, htonl, ... (<machine/endian.h>).  Addresses and
+ * ports are kept in network byte order; convert before comparing. */
+#include <machine/endian.h>
 
 /* Protocols (the IP header's ip_p field), RFC 1700. */
 #define IPPROTO_IP		0	/* dummy for IP */
@@ -170,6 +156,20 @@ __BEGIN_DECLS
  */
 int	in_cksum(mbuf_t m, int len);
 
+/*
+ * Write the address at src (a struct in_addr for AF_INET, a struct
+ * in6_addr for AF_INET6) as text into dst: dotted decimal, or IPv6's
+ * hexadecimal groups with the longest run of zeros as "::" and an
+ * IPv4-mapped tail in dotted decimal.  Returns dst, or NULL (dst left
+ * empty when size > 0) for another family or when the text and its NUL
+ * do not fit in size bytes: INET_ADDRSTRLEN and INET6_ADDRSTRLEN always
+ * do.  Never sleeps; any context.
+ */
+const char	*inet_ntop(int af, const void *src, char *dst, socklen_t size);
+
 __END_DECLS
+
+/* IPv6 addresses, as Darwin's <netinet/in.h> gives them too. */
+#include <netinet6/in6.h>
 
 #endif /* _NETINET_IN_H_ */

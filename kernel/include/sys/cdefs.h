@@ -5,6 +5,8 @@
 #ifndef _SYS_CDEFS_H_
 #define _SYS_CDEFS_H_
 
+#include <sys/appleapiopts.h>
+
 #ifdef __cplusplus
 #define __BEGIN_DECLS	extern "C" {
 #define __END_DECLS	}
@@ -30,5 +32,26 @@
 
 #define __CONCAT(x, y)	x ## y
 #define __STRING(x)	#x
+
+/*
+ * Spellings older Darwin and BSD sources use.  __P() wrapped prototypes
+ * for pre-ANSI compilers.  __private_extern__ was a keyword of Apple's
+ * compiler: a global the linker keeps inside its kext (hidden), neither
+ * extern nor a definition by itself, so that a header may declare a
+ * variable every file shares (kexts build with -fcommon, as Xcode's did,
+ * and get __private_extern__ from the compiler's command line, since
+ * headers use it before including anything).
+ */
+#define __P(protos)	protos
+#define __deprecated	__attribute__((__deprecated__))
+#ifndef __private_extern__	/* kexts have it from the command line */
+#define __private_extern__ __attribute__((__visibility__("hidden")))
+#endif
+#define __DARWIN_ALIAS(sym)
+#define __DARWIN_INODE64(sym)
+#define __DARWIN_1050(sym)
+#define __IDSTRING(name, string)	static const char name[] __used = string
+#define __RCSID(s)	__IDSTRING(__rcsid, s)
+#define __COPYRIGHT(s)	__IDSTRING(__copyright, s)
 
 #endif /* _SYS_CDEFS_H_ */

@@ -1,6 +1,8 @@
 /*
  * <sys/systm.h> -- the BSD kernel's everyday services for kexts: console
- * output, panic, sleeping and waking, timeouts, and the clock.
+ * output, sleeping and waking, and timeouts; with it come panic
+ * (<kern/debug.h>), log (<sys/syslog.h>) and the clock (<sys/time.h>),
+ * as Darwin's brings them.
  */
 #ifndef _SYS_SYSTM_H_
 #define _SYS_SYSTM_H_
@@ -12,6 +14,9 @@
 #include <string.h>
 #include <libkern/libkern.h>
 #include <kern/locks.h>
+#include <kern/debug.h>
+#include <sys/time.h>
+#include <sys/syslog.h>
 
 __BEGIN_DECLS
 
@@ -23,10 +28,6 @@ extern int hz;
  * off. */
 int	printf(const char *fmt, ...) __printflike(1, 2);
 
-/* Stop the machine: prints the message, registers, a backtrace and the
- * loaded kexts, then halts.  Never returns; any context may call it. */
-void	panic(const char *fmt, ...) __printflike(1, 2) __dead2;
-
 /*
  * Sleep on `chan` until wakeup(chan) or the timeout `ts` (relative; NULL
  * or zero waits forever).  If `mtx` is not NULL it must be held: it is
@@ -37,8 +38,12 @@ void	panic(const char *fmt, ...) __printflike(1, 2) __dead2;
  */
 int	msleep(void *chan, lck_mtx_t *mtx, int pri, const char *wmesg,
 	    struct timespec *ts);
-#define PDROP	0x200	/* msleep: do not re-take the mutex */
+#ifndef PDROP
+#define PDROP	0x400	/* msleep: do not re-take the mutex */
+#endif
+#ifndef PCATCH
 #define PCATCH	0x100	/* accepted and ignored: no signals in Finch */
+#endif
 
 /* Wake every thread / the longest sleeper asleep on chan (msleep,
  * lck_mtx_sleep); nobody asleep is fine.  Never sleeps: interrupt
@@ -65,13 +70,6 @@ void	timeout(timeout_fcn_t *fn, void *arg, int ticks);
 void	untimeout(timeout_fcn_t *fn, void *arg);
 void	bsd_timeout(timeout_fcn_t *fn, void *arg, struct timespec *ts);
 void	bsd_untimeout(timeout_fcn_t *fn, void *arg);
-
-/* Time of day and time since boot.  Finch's wall clock starts at boot,
- * so both are the same.  Any context may call them. */
-void	microtime(struct timeval *tv);
-void	nanotime(struct timespec *ts);
-void	microuptime(struct timeval *tv);
-void	nanouptime(struct timespec *ts);
 
 __END_DECLS
 
