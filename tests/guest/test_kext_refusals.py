@@ -218,18 +218,6 @@ def test_a_library_older_than_requested_is_refused(
     assert f"{COUNTERLIB} is 1.2.0, older than the 2.0.0 requested" in message
 
 
-def test_a_kpi_bundle_older_than_requested_is_refused(
-    kext_guest: KextGuest, make_kext: MakeKext
-) -> None:
-    bundle = make_kext(
-        "future", kext_source("future"), libraries={"com.apple.kpi.libkern": "9.0.0"}
-    )
-
-    message = load_refused(kext_guest, bundle)
-
-    assert "com.apple.kpi.libkern is 8.0.0, older than the 9.0.0 requested" in message
-
-
 def test_a_loaded_library_no_longer_compatible_with_the_request_is_refused(
     kext_guest: KextGuest, make_kext: MakeKext
 ) -> None:

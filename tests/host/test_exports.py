@@ -43,17 +43,48 @@ def write_exports(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_the_four_kpi_bundles_have_the_versions_of_kpi_md() -> None:
+def test_the_kpi_bundles_have_tigers_versions() -> None:
     exports = load_exports()
 
     versions = {i: (str(b.version), str(b.compatible_version)) for i, b in exports.bundles.items()}
 
     assert versions == {
         "com.apple.kpi.bsd": ("8.0.0", "8.0.0b1"),
+        "com.apple.kpi.iokit": ("8.0.0", "8.0.0b1"),
         "com.apple.kpi.libkern": ("8.0.0", "8.0.0d0"),
         "com.apple.kpi.mach": ("8.0.0", "8.0.0d0"),
         "com.apple.kpi.unsupported": ("8.0.0", "8.0.0b1"),
+        # The ids kexts declared before the KPI, at the version Tiger gave them.
+        "com.apple.kernel": ("8.0.0", "1.0.0"),
+        "com.apple.kernel.bsd": ("7.9.9", "1.0.0"),
+        "com.apple.kernel.iokit": ("7.9.9", "1.0.0"),
+        "com.apple.kernel.libkern": ("7.9.9", "1.0.0"),
+        "com.apple.kernel.mach": ("7.9.9", "1.0.0"),
     }
+
+
+def test_the_older_kernel_ids_link_against_the_kpi_bundles_they_became() -> None:
+    exports = load_exports()
+
+    assert set(exports.linkable_symbols("com.apple.kernel.bsd")) == set(
+        exports.bundles["com.apple.kpi.bsd"].symbols
+        + exports.bundles["com.apple.kpi.unsupported"].symbols
+    )
+    assert set(exports.linkable_symbols("com.apple.kernel")) == exports.all_symbols()
+    assert exports.bundle_for("proc_selfpid") == "com.apple.kpi.bsd"  # not the alias
+
+
+def test_an_include_of_an_unknown_bundle_is_refused(tmp_path: Path) -> None:
+    write_exports(
+        tmp_path,
+        "com.example.old.exports",
+        "bundle-version 1.0\ncompatible-version 1.0\ninclude com.example.gone\n",
+    )
+
+    with pytest.raises(
+        ExportsError, match=re.escape("includes com.example.gone, which no .exports file")
+    ):
+        load_exports(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -211,5 +242,11 @@ def test_the_kernel_components_table_lists_the_kernel_then_each_kpi_bundle() -> 
         ("com.apple.kpi.libkern", "8.0.0"),
         ("com.apple.kpi.mach", "8.0.0"),
         ("com.apple.kpi.unsupported", "8.0.0"),
+        # Bundles that list no symbols of their own come last.
+        ("com.apple.kernel.bsd", "7.9.9"),
+        ("com.apple.kernel.iokit", "7.9.9"),
+        ("com.apple.kernel.libkern", "7.9.9"),
+        ("com.apple.kernel.mach", "7.9.9"),
+        ("com.apple.kpi.iokit", "8.0.0"),
     ]
-    assert "const int kmod_ncomponents = 5;" in source
+    assert "const int kmod_ncomponents = 10;" in source

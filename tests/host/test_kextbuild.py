@@ -422,20 +422,25 @@ def test_an_incompatible_library_is_refused_naming_plist_and_key(
     assert expected in str(excinfo.value)
 
 
-def test_a_too_new_kpi_request_is_refused() -> None:
+def test_a_kpi_request_newer_than_the_kernel_loads_with_a_warning() -> None:
+    # Xcode wrote the KPI version of the Mac OS X it ran on (9.0 on 10.5).
     user = bundle("com.example.user", "1.0", {"com.apple.kpi.bsd": "9.0"})
+    warnings: list[str] = []
 
-    with pytest.raises(DependencyError, match=r"com\.apple\.kpi\.bsd is 8\.0\.0, older than"):
-        resolve_load_order(user, kpis=load_exports())
+    order = resolve_load_order(user, kpis=load_exports(), warn=warnings.append)
+
+    assert [b.identifier for b in order] == ["com.example.user"]
+    assert len(warnings) == 1
+    assert "asks for com.apple.kpi.bsd 9.0, newer than this kernel's 8.0.0" in warnings[0]
 
 
 def test_an_unknown_kpi_bundle_is_a_plist_error() -> None:
-    user = bundle("com.example.user", "1.0", {"com.apple.kpi.iokit": "8.0"})
+    user = bundle("com.example.user", "1.0", {"com.apple.kpi.private": "8.0"})
 
     with pytest.raises(PlistError) as excinfo:
         resolve_load_order(user, kpis=load_exports())
 
-    assert excinfo.value.keys == ["OSBundleLibraries.com.apple.kpi.iokit"]
+    assert excinfo.value.keys == ["OSBundleLibraries.com.apple.kpi.private"]
     assert "com.apple.kpi.bsd" in str(excinfo.value)
 
 

@@ -39,6 +39,15 @@ def test_finch_module_keys_name_the_start_and_stop_routines(tmp_path: Path) -> N
     assert (info.module_start, info.module_stop) == ("my_init", "my_fini")
 
 
+def test_a_missing_bundle_name_defaults_from_the_identifier(tmp_path: Path) -> None:
+    # Xcode filled CFBundleName in at build time; projects often left it out.
+    path = write_plist(
+        tmp_path, kext_info(CFBundleName=None, CFBundleIdentifier="com.example.tcplog")
+    )
+
+    assert load_info_plist(path).name == "tcplog"
+
+
 def test_a_library_declares_a_compatible_version(tmp_path: Path) -> None:
     path = write_plist(tmp_path, kext_info(CFBundleVersion="2.0", OSBundleCompatibleVersion="1.0"))
 
@@ -58,7 +67,6 @@ BAD_KEYS = [
     ("CFBundleVersion", "1.0.0d256", "Darwin version"),
     ("CFBundleExecutable", None, "missing"),
     ("CFBundleExecutable", "../hello", "file name"),
-    ("CFBundleName", None, "missing"),
     ("CFBundleName", ["Hello"], "is an array; expected a string"),
     ("CFBundlePackageType", "APPL", "expected 'KEXT'"),
     ("CFBundleInfoDictionaryVersion", "5.0", "expected '6.0'"),

@@ -62,6 +62,21 @@ _TARGET_FLAGS: tuple[str, ...] = (
     "-nostdinc",
 )
 _WARNING_FLAGS: tuple[str, ...] = ("-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter")
+# What Xcode's kext targets compiled with besides: KERNEL defined (a kext
+# shares headers with its user-space tool, which tests it), a global
+# defined in a header merged across files (-fcommon: gcc 10 made that a
+# link error), __private_extern__ (a keyword of Apple's compiler, so
+# headers use it before including anything) meaning a global kept inside
+# the kext, and the pragmas only Apple's compiler knew (#pragma mark,
+# #pragma unused) ignored rather than warned about.
+_KEXT_FLAGS: tuple[str, ...] = (
+    "-DKERNEL",
+    "-DAPPLE",
+    "-DNeXT",
+    '-D__private_extern__=__attribute__((__visibility__("hidden")))',
+    "-fcommon",
+    "-Wno-unknown-pragmas",
+)
 _C_STANDARD = "-std=gnu11"
 _DEPENDENCY_FLAGS: tuple[str, ...] = ("-MMD", "-MP")
 _LINK_FLAGS: tuple[str, ...] = ("-m", "elf_i386", "-z", "noexecstack", "-nostdlib")
@@ -202,16 +217,22 @@ def asm_flags(cflags: Sequence[str]) -> list[str]:
     return [f for f in cflags if f != _C_STANDARD] + ["-D__ASSEMBLY__"]
 
 
-def kext_cflags(tree: Tree, include_dir: str | None = None) -> list[str]:
+def kext_cflags(
+    tree: Tree, include_dir: str | None = None, *, warnings_as_errors: bool = True
+) -> list[str]:
     """Flags for a kext's C sources: the kernel's, but only the public KPI
-    headers on the include path.  Compile each source with
-    `gcc <flags> -c foo.c -o foo.o` to a relocatable object."""
+    headers on the include path, and Xcode's habits (_KEXT_FLAGS).
+    Warnings are errors, as in the kernel, unless warnings_as_errors is
+    False (Xcode's default, for sources written elsewhere).  Compile each
+    source with `gcc <flags> -c foo.c -o foo.o` to a relocatable object."""
+    warnings = [f for f in _WARNING_FLAGS if warnings_as_errors or f != "-Werror"]
     return [
         _C_STANDARD,
         *_TARGET_FLAGS,
+        *_KEXT_FLAGS,
         "-isystem",
         include_dir or gcc_include_dir(),
-        *_WARNING_FLAGS,
+        *warnings,
         "-I",
         str(tree.include_dir),
     ]

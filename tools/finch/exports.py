@@ -4,7 +4,9 @@ kernel/exports/<bundle id>.exports holds one pseudo-bundle (com.apple.kpi.bsd,
 ...): its version, its compatible version, then one symbol per line (the
 format is described at the top of each file).  A kext links only against the
 symbols of the bundles it declares in OSBundleLibraries; a kernel global that
-no bundle lists is private to the kernel.  The build calls check_missing() so
+no bundle lists is private to the kernel.  A bundle may instead (or as well)
+`include` others: com.apple.kernel.bsd, the id kexts written before the KPI
+declared, links against com.apple.kpi.bsd's symbols that way.  The build calls check_missing() so
 that a listed symbol the kernel does not define fails the build.
 """
 
@@ -36,11 +38,18 @@ class KpiBundle:
     identifier: str
     version: Version
     compatible_version: Version
-    symbols: tuple[str, ...]  # in file order
+    symbols: tuple[str, ...]  # in file order: the ones this bundle itself lists
     path: Path
+    includes: tuple[str, ...] = ()  # bundles whose symbols a kext linking this one gets
 
     def exports(self, symbol: str) -> bool:
+        """Does this bundle list `symbol` itself (not through an include)?"""
         return symbol in self.symbols
+
+    @property
+    def is_alias(self) -> bool:
+        """A compatibility id standing for other bundles (com.apple.kernel.bsd)."""
+        return bool(self.includes)
 
 
 @dataclass(frozen=True)
@@ -78,11 +87,18 @@ class KpiExports:
                 )
         return "\n".join(lines)
 
+    def linkable_symbols(self, bundle_id: str) -> tuple[str, ...]:
+        """What a kext declaring `bundle_id` may link against: its own
+        symbols and those of the bundles it includes."""
+        bundle = self.bundles[bundle_id]
+        included = (s for i in bundle.includes for s in self.bundles[i].symbols)
+        return (*bundle.symbols, *included)
+
     def symbol_addresses(self, kernel_syms: Mapping[str, int]) -> dict[str, dict[str, int]]:
         """bundle id -> {symbol: address} for the symbols the kernel defines."""
         return {
-            b.identifier: {s: kernel_syms[s] for s in b.symbols if s in kernel_syms}
-            for b in self.bundles.values()
+            i: {s: kernel_syms[s] for s in self.linkable_symbols(i) if s in kernel_syms}
+            for i in self.bundles
         }
 
 
@@ -102,6 +118,7 @@ def parse_exports_file(path: Path | str) -> KpiBundle:
         )
     versions: dict[str, Version] = {}
     symbols: list[str] = []
+    includes: list[str] = []
     seen: dict[str, int] = {}
     for lineno, raw in enumerate(path.read_text().splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -119,6 +136,11 @@ def parse_exports_file(path: Path | str) -> KpiBundle:
             except VersionError as e:
                 raise ExportsError(f"{where}: {e}") from None
             continue
+        if words[0] == "include":
+            if len(words) != 2 or not is_bundle_id(words[1]):
+                raise ExportsError(f"{where}: expected 'include BUNDLE_ID'")
+            includes.append(words[1])
+            continue
         if len(words) != 1 or not C_IDENTIFIER_RE.fullmatch(line):
             raise ExportsError(f"{where}: {line!r} is not a symbol name (one C name per line)")
         if line in seen:
@@ -133,7 +155,7 @@ def parse_exports_file(path: Path | str) -> KpiBundle:
         raise ExportsError(
             f"{path}: compatible-version {compatible} is newer than bundle-version {version}"
         )
-    return KpiBundle(identifier, version, compatible, tuple(symbols), path)
+    return KpiBundle(identifier, version, compatible, tuple(symbols), path, tuple(includes))
 
 
 def load_exports(directory: Path | str | None = None) -> KpiExports:
@@ -146,6 +168,17 @@ def load_exports(directory: Path | str | None = None) -> KpiExports:
     for path in files:
         bundle = parse_exports_file(path)
         bundles[bundle.identifier] = bundle
+    for bundle in bundles.values():
+        for included in bundle.includes:
+            if included not in bundles:
+                raise ExportsError(
+                    f"{bundle.path}: includes {included}, which no .exports file defines"
+                )
+            if bundles[included].includes:
+                raise ExportsError(
+                    f"{bundle.path}: includes {included}, which includes others itself: "
+                    "include the bundles that list the symbols"
+                )
     return KpiExports(bundles)
 
 
@@ -176,9 +209,13 @@ KERNEL_BUNDLE_ID = "com.apple.kernel"
 
 def kmod_components_source(exports: KpiExports, kernel_version: str = "8.0.0") -> str:
     """C source of kmod_components[] (kern/kmod_var.h): the kernel, then each
-    KPI bundle with its version, as kextstat lists them first."""
+    KPI bundle that lists symbols, with its version, then the ones that
+    stand only for others (com.apple.kernel.bsd) or for what Finch lacks
+    (com.apple.kpi.iokit), as kextstat lists them first.  Appending those
+    last keeps the ids of the first ones what they always were."""
+    ordered = sorted(exports.bundles.values(), key=lambda b: (not b.symbols, b.identifier))
     rows = [(KERNEL_BUNDLE_ID, kernel_version)] + [
-        (b.identifier, str(b.version)) for b in exports.bundles.values()
+        (b.identifier, str(b.version)) for b in ordered if b.identifier != KERNEL_BUNDLE_ID
     ]
     lines = [
         "/* Generated by tools/finch/exports.py from kernel/exports: do not edit. */",

@@ -364,11 +364,42 @@ def _unresolved_problem(name: str, ns: Namespace) -> str:
     hint = symbol_hint(name, lambda plain: bool(ns.exporters(plain)))
     if hint is not None:
         return f"undefined symbol {name}: defined nowhere: {hint}"
+    iokit = [lib.identifier for lib in ns.declared if lib.identifier in IOKIT_BUNDLES]
+    if iokit and name.startswith(("IO", "OSKext")):
+        return (
+            f"undefined symbol {name}: an IOKit function, and Finch has no IOKit: "
+            f"{iokit[0]}, which the kext declares, lends it none.  {iokit_hint(name)}"
+        )
     return (
         f"undefined symbol {name}: defined nowhere (not by the kernel, a KPI bundle or a "
         "loaded kext): check the spelling and the headers, or load the library kext "
         "that defines it and declare it in OSBundleLibraries"
     )
+
+
+# The bundles a kext declares to reach IOKit: Finch accepts them, empty.
+IOKIT_BUNDLES = ("com.apple.kpi.iokit", "com.apple.kernel.iokit", "com.apple.kernel")
+
+# The BSD KPI call that does the work of an IOKit one NKEs often used.
+_IOKIT_REPLACEMENTS = {
+    "IOLog": "printf or log",
+    "IOSleep": "msleep with a timeout",
+    "IODelay": "delay",
+    "IOMalloc": "OSMalloc",
+    "IOFree": "OSFree",
+    "IOLockAlloc": "lck_mtx_alloc_init",
+    "IOLockFree": "lck_mtx_free",
+    "IOLockLock": "lck_mtx_lock",
+    "IOLockUnlock": "lck_mtx_unlock",
+}
+
+
+def iokit_hint(name: str) -> str:
+    """What to call instead of IOKit function `name`."""
+    instead = _IOKIT_REPLACEMENTS.get(name)
+    if instead is not None:
+        return f"Call {instead} instead."
+    return "Use the BSD, libkern and mach KPI instead (see docs/kpi/)."
 
 
 def _collision_problems(obj: KextObject, ns: Namespace, bundle_id: str) -> list[str]:

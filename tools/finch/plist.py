@@ -231,9 +231,13 @@ def parse_info(data: Mapping[str, Any], path: Path | str) -> KextInfo:
             f"{executable!r} is not a file name made of letters, digits, '_', '.', '-'",
         )
         executable = None
-    name = c.string("CFBundleName")
+    # Xcode filled CFBundleName in from the product name; projects that
+    # left it out load on Mac OS X, so the name defaults from the id.
+    name = c.string("CFBundleName", required=False)
     if name is not None and not name.strip():
         c.fail("CFBundleName", "is empty; expected the kext's name")
+    elif name is None and identifier is not None:
+        name = identifier.rsplit(".", 1)[-1]
     c.exact("CFBundlePackageType", "KEXT")
     c.exact("CFBundleInfoDictionaryVersion", "6.0")
 

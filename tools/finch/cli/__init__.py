@@ -20,6 +20,7 @@ from finch.cli import (
     events,
     firewall,
     kctl,
+    kextbuild,
     kpidoc,
     newkext,
     preflight,
@@ -31,6 +32,7 @@ from finch.errors import FinchError
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (
     build,
+    kextbuild,
     run,
     events,
     kctl,

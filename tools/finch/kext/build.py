@@ -1,6 +1,6 @@
 """Build a kext: a source bundle in, a Darwin bundle with one ELF object out.
 
-    kexts/hello/Info.plist, *.c, *.S
+    kexts/hello/Info.plist, *.c, *.S  (Finch.toml: which sources, -I, -D, ...)
       --gcc (kext flags)-->  build/kexts/obj/hello/*.o
       + kmod_info.c rendered from templates/kmod_info.c.j2 (unless a source
         already defines kmod_info with KMOD_EXPLICIT_DECL)
@@ -10,6 +10,11 @@
 The bundle is named after CFBundleExecutable, as Xcode named both after the
 product.  The executable stays relocatable: kextload links it on the host at
 the address the kernel hands out (finch.link).
+
+The folder may be anywhere (`finch kextbuild FOLDER`).  Warnings are
+printed, not fatal, as Xcode left them, unless Finch.toml sets
+GCC_TREAT_WARNINGS_AS_ERRORS; `finch build` holds the samples in kexts/ to
+warnings-as-errors, as it does the kernel.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from elftools.elf.sections import SymbolTableSection
 from finch.build import GCC, LD, Tree, asm_flags, gcc_include_dir, kext_cflags
 from finch.errors import BuildError
 from finch.kext.bundle import KextBundle, SourceBundle, open_bundle, open_source_bundle
+from finch.kext.settings import KextSettings
 from finch.kextobject import (
     KMOD_INFO_SYMBOL,
     KMOD_NAME_OFFSET,
@@ -97,14 +103,24 @@ def render_kmod_info(info: KextInfo) -> str:
 
 
 def compile_command(
-    tree: Tree, source: Path, output: Path, include_dirs: Sequence[Path] = ()
+    tree: Tree,
+    source: Path,
+    output: Path,
+    include_dirs: Sequence[Path] = (),
+    *,
+    settings: KextSettings | None = None,
+    warnings_as_errors: bool = True,
 ) -> list[str]:
     """gcc with the kext flags of build.py, plus the bundle's own folder and
-    any extra include dirs after the KPI headers."""
-    flags = kext_cflags(tree, gcc_include_dir())
+    any extra include dirs after the KPI headers, then the settings'
+    HEADER_SEARCH_PATHS, definitions and OTHER_CFLAGS."""
+    flags = kext_cflags(tree, gcc_include_dir(), warnings_as_errors=warnings_as_errors)
     if source.suffix == ".S":
         flags = asm_flags(flags)
-    extra = [arg for d in include_dirs for arg in ("-I", tree.relative(d.resolve()))]
+    dirs = [*include_dirs, *(settings.header_search_paths if settings else ())]
+    extra = [arg for d in dirs for arg in ("-I", tree.relative(d.resolve()))]
+    if settings is not None:
+        extra += [f"-D{d}" for d in settings.definitions] + list(settings.other_cflags)
     # Paths relative to the repository root, where gcc runs: DWARF then
     # names kexts/hello/hello.c, as the kernel's objects name their sources.
     src, out = tree.relative(source.resolve()), tree.relative(output.resolve())
@@ -117,23 +133,34 @@ def build_kext(
     tree: Tree | None = None,
     out_dir: Path | None = None,
     include_dirs: Sequence[Path] = (),
+    warnings_as_errors: bool = False,
     verbose: bool = False,
     echo: Echo = print,
 ) -> BuiltKext:
     """Compile one source bundle into out_dir/<CFBundleExecutable>.kext
-    (default out_dir: build/kexts)."""
+    (default out_dir: build/kexts).  Warnings are errors if Finch.toml's
+    GCC_TREAT_WARNINGS_AS_ERRORS says so, else if warnings_as_errors."""
     tree = tree or Tree.find()
     sb = open_source_bundle(source)
     out_dir = out_dir or tree.build_dir / "kexts"
     obj_dir = out_dir / "obj" / sb.bundle_name
     obj_dir.mkdir(parents=True, exist_ok=True)
     includes = [sb.path, *include_dirs]
+    strict = sb.settings.warnings_as_errors
+    if strict is None:
+        strict = warnings_as_errors
+
+    def compile_one(src: Path, obj: Path, what: str) -> None:
+        command = compile_command(
+            tree, src, obj, includes, settings=sb.settings, warnings_as_errors=strict
+        )
+        _run(tree, command, what, verbose, echo)
 
     objects = []
     for src in sb.sources:
         obj = obj_dir / src.relative_to(sb.path).with_suffix(".o")
         obj.parent.mkdir(parents=True, exist_ok=True)
-        _run(tree, compile_command(tree, src, obj, includes), f"compiling {src}", verbose, echo)
+        compile_one(src, obj, f"compiling {src}")
         objects.append(obj)
 
     explicit = _explicit_kmod_info(objects)
@@ -145,13 +172,7 @@ def build_kext(
         generated = obj_dir / "kmod_info.c"
         generated.write_text(render_kmod_info(sb.info))
         obj = generated.with_suffix(".o")
-        _run(
-            tree,
-            compile_command(tree, generated, obj, includes),
-            f"compiling the generated {generated}",
-            verbose,
-            echo,
-        )
+        compile_one(generated, obj, f"compiling the generated {generated}")
         objects.append(obj)
 
     bundle_dir = out_dir / f"{sb.bundle_name}.kext"
@@ -185,11 +206,20 @@ def build_all_kexts(
     verbose: bool = False,
     echo: Echo = print,
 ) -> list[BuiltKext]:
-    """Build every source bundle under kexts/ (each folder with an Info.plist)."""
+    """Build every source bundle under kexts/ (each folder with an Info.plist).
+    They are Finch's own samples: warnings are errors, as in the kernel,
+    unless a folder's Finch.toml says otherwise."""
     tree = tree or Tree.find()
     kexts_dir = kexts_dir or tree.root / "kexts"
     return [
-        build_kext(p.parent, tree=tree, out_dir=out_dir, verbose=verbose, echo=echo)
+        build_kext(
+            p.parent,
+            tree=tree,
+            out_dir=out_dir,
+            warnings_as_errors=True,
+            verbose=verbose,
+            echo=echo,
+        )
         for p in sorted(kexts_dir.glob("*/Info.plist"))
     ]
 
@@ -198,8 +228,11 @@ def _run(tree: Tree, command: list[str], what: str, verbose: bool, echo: Echo) -
     if verbose:
         echo(" ".join(command))
     proc = subprocess.run(command, cwd=tree.root, capture_output=True, text=True)
+    output = (proc.stdout + proc.stderr).rstrip()
     if proc.returncode != 0:
-        raise KextBuildError(f"{what} failed:\n{(proc.stdout + proc.stderr).rstrip()}")
+        raise KextBuildError(f"{what} failed:\n{output}")
+    if output:  # warnings: shown, as Xcode showed them
+        echo(output)
 
 
 def _global_definitions(obj: Path) -> dict[str, tuple[str, int, int, bytes]]:
@@ -258,18 +291,22 @@ def _check_routines(sb: SourceBundle, objects: Sequence[Path]) -> None:
     for obj in objects:
         defined.update({n: d[0] for n, d in _global_definitions(obj).items()})
     problems = []
-    for key, routine, what in (
-        ("FinchModuleStart", sb.info.module_start, "start"),
-        ("FinchModuleStop", sb.info.module_stop, "stop"),
+    for key, setting, routine, what in (
+        ("FinchModuleStart", sb.settings.module_start, sb.info.module_start, "start"),
+        ("FinchModuleStop", sb.settings.module_stop, sb.info.module_stop, "stop"),
     ):
         if defined.get(routine) == "STT_FUNC":
             continue
-        origin = (
-            f"Info.plist's {key}"
-            if key in sb.info.raw
-            else f"the default for CFBundleExecutable {sb.info.executable!r} "
-            f"(set {key} in Info.plist to name another)"
-        )
+        if setting is not None:
+            origin = f"{sb.settings.path}'s MODULE_{what.upper()}"
+        elif key in sb.info.raw:
+            origin = f"Info.plist's {key}"
+        else:
+            origin = (
+                f"the default for CFBundleExecutable {sb.info.executable!r} "
+                f"(set {key} in Info.plist, or MODULE_{what.upper()} in Finch.toml, "
+                "to name another)"
+            )
         problems.append(
             f"the {what} routine is {routine} ({origin}), but no source defines it as a "
             f"global function: write `kern_return_t {routine}(kmod_info_t *ki, void *data)`, "

@@ -1,7 +1,8 @@
 """Kext bundles on disk: a source bundle, the bundle it builds into, and
 the built bundles kextload may choose library kexts from.
 
-    kexts/hello/Info.plist + *.c             a source bundle (SourceBundle)
+    kexts/hello/Info.plist + *.c             a source bundle (SourceBundle),
+      [+ Finch.toml]                         with its build settings
     build/kexts/hello.kext/Contents/...      a built bundle (KextBundle)
     kextload's -d bundles and -r folders     a BundleSearch
 
@@ -14,16 +15,24 @@ the host's records, kextstat and kextunload then all use that one id.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from finch.errors import FinchError, LinkError
+from finch.kext.settings import SETTINGS_FILE, KextSettings, load_settings
 from finch.link import read_object
-from finch.plist import KextInfo, PlistError, load_info_plist
+from finch.plist import KextInfo, PlistError, PlistProblem, load_info_plist
 from finch.version import Version
 
 SOURCE_SUFFIXES = (".c", ".S")
+
+# Folders of a kext project that hold no sources of the kext: Xcode's
+# output (build/ has the kmod_info source Xcode generated), its project
+# files, and hidden ones (.git, .svn).
+_NOT_SOURCE_DIRS = ("build",)
+_NOT_SOURCE_DIR_SUFFIXES = (".xcodeproj", ".pbproj", ".xcode", ".kext")
 
 
 class KextError(FinchError):
@@ -37,6 +46,7 @@ class SourceBundle:
     path: Path
     info: KextInfo
     sources: tuple[Path, ...]
+    settings: KextSettings = field(default_factory=KextSettings)
 
     @property
     def bundle_name(self) -> str:
@@ -65,7 +75,9 @@ class KextBundle:
 
 
 def open_source_bundle(path: Path | str) -> SourceBundle:
-    """Read kexts/<name>/Info.plist and list the sources (sorted, recursive)."""
+    """Read <folder>/Info.plist and Finch.toml and list the kext's sources:
+    every .c and .S under the folder (sorted), but those Finch.toml
+    excludes and those in build/, Xcode project and hidden folders."""
     path = Path(path)
     plist = path / "Info.plist"
     if not plist.is_file():
@@ -73,13 +85,64 @@ def open_source_bundle(path: Path | str) -> SourceBundle:
             f"{path}: no Info.plist: a source bundle is a folder with Info.plist and "
             "its .c files (make one with `finch new-kext NAME --id com.example.name`)"
         )
-    info = load_info_plist(plist)
+    settings = load_settings(path)
+    info = _with_settings(load_info_plist(plist), settings)
     sources = tuple(
-        sorted(p for p in path.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file())
+        sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix in SOURCE_SUFFIXES
+            and p.is_file()
+            and not _in_project_folder(p, path)
+            and not settings.excludes(p, path)
+        )
     )
     if not sources:
-        raise KextError(f"{path}: no .c or .S sources beside Info.plist")
-    return SourceBundle(path, info, sources)
+        after = f" (after {SETTINGS_FILE}'s EXCLUDED_SOURCE_FILE_NAMES)"
+        raise KextError(
+            f"{path}: no .c or .S sources beside Info.plist" + (after if settings.excluded else "")
+        )
+    return SourceBundle(path, info, sources, settings)
+
+
+def _in_project_folder(source: Path, top: Path) -> bool:
+    """Is `source` inside a folder under `top` that holds no kext sources?"""
+    for part in source.relative_to(top).parts[:-1]:
+        if part in _NOT_SOURCE_DIRS or part.startswith("."):
+            return True
+        if part.endswith(_NOT_SOURCE_DIR_SUFFIXES):
+            return True
+    return False
+
+
+def _with_settings(info: KextInfo, settings: KextSettings) -> KextInfo:
+    """Info.plist's record with Finch.toml's MODULE_START and MODULE_STOP;
+    MODULE_NAME and MODULE_VERSION, if given, must agree with Info.plist
+    (Xcode built kmod_info from them, Finch from Info.plist)."""
+    problems = []
+    if settings.module_name is not None and settings.module_name != info.identifier:
+        problems.append(
+            PlistProblem(
+                "CFBundleIdentifier",
+                f"is {info.identifier!r} but {settings.path}'s MODULE_NAME is "
+                f"{settings.module_name!r}: make them the same",
+            )
+        )
+    if settings.module_version is not None and settings.module_version != str(info.version):
+        problems.append(
+            PlistProblem(
+                "CFBundleVersion",
+                f"is {str(info.version)!r} but {settings.path}'s MODULE_VERSION is "
+                f"{settings.module_version!r}: make them the same",
+            )
+        )
+    if problems:
+        raise PlistError(info.path, problems)
+    return dataclasses.replace(
+        info,
+        module_start=settings.module_start or info.module_start,
+        module_stop=settings.module_stop or info.module_stop,
+    )
 
 
 def open_bundle(path: Path | str) -> KextBundle:

@@ -4,14 +4,18 @@ what the linker may resolve a kext's symbols against.
 resolve_load_order(): every OSBundleLibraries entry must be a KPI bundle,
 a loaded kext or a bundle found in the search dirs, at a compatible
 version (compatibleVersion <= requested <= CFBundleVersion); library
-kexts not yet loaded come first.  namespace_for() gathers the symbols of
+kexts not yet loaded come first.  One exception: a KPI bundle newer than
+the kernel's is only warned about.  Xcode wrote the KPI version of the
+Mac OS X it ran on (9.0 for 10.5, ... 13.0), not the oldest the kext
+needs; such a kext loads, and the linker refuses it, by name, if it calls
+a function Finch does not have.  namespace_for() gathers the symbols of
 the bundles a kext declares (and, for messages and collision checks, of
 all the others).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from finch.exports import KpiExports
 from finch.kext.bundle import BundleSearch, KextBundle, KextError
@@ -21,6 +25,21 @@ from finch.plist import KextInfo, PlistError, PlistProblem
 from finch.version import Version, VersionError, compatibility_problem, parse_version
 
 KPI_PREFIX = "com.apple.kpi."
+
+Warn = Callable[[str], None]
+
+
+def _ignore(text: str) -> None:
+    pass
+
+
+def newer_kpi_warning(info: KextInfo, lib_id: str, requested: Version, version: Version) -> str:
+    """What kextload says of a request for a KPI newer than the kernel's."""
+    return (
+        f"{info.identifier} asks for {lib_id} {requested}, newer than this kernel's "
+        f"{version} (Mac OS X 10.4's interface): loading it anyway; a function it calls "
+        "that Finch lacks is refused when it links"
+    )
 
 
 class DependencyError(KextError):
@@ -44,12 +63,15 @@ def resolve_load_order(
     kpis: KpiExports,
     loaded: Sequence[LoadedKext] = (),
     search: BundleSearch | None = None,
+    warn: Warn = _ignore,
 ) -> list[KextBundle]:
     """The bundles to load, library kexts first and `target` last.
 
     Every dependency must be a KPI bundle, a loaded kext or a bundle in
     `search`, at a compatible version; raise DependencyError (or PlistError
-    for an unknown com.apple.kpi.* id) naming the Info.plist and the key."""
+    for an unknown com.apple.kpi.* id) naming the Info.plist and the key.
+    A KPI bundle requested at a newer version than the kernel's is passed
+    to `warn` instead."""
     search = search or BundleSearch(())
     loaded_by_id = {k.identifier: k for k in loaded}
     if target.identifier in loaded_by_id:
@@ -79,7 +101,10 @@ def resolve_load_order(
         for lib_id, requested in info.libraries.items():
             if lib_id in kpis.bundles:
                 kpi = kpis.bundles[lib_id]
-                _check(info, lib_id, requested, kpi.version, kpi.compatible_version)
+                if requested > kpi.version:
+                    warn(newer_kpi_warning(info, lib_id, requested, kpi.version))
+                else:
+                    _check(info, lib_id, requested, kpi.version, kpi.compatible_version)
             elif lib_id.startswith(KPI_PREFIX):
                 raise PlistError(
                     info.path,
@@ -170,5 +195,11 @@ def namespace_for(
         **{i: Library(i, s, "kext") for i, s in (loaded_symbols or {}).items()},
     }
     declared = [libraries[i] for i in info.libraries if i in libraries]
-    others = [lib for i, lib in libraries.items() if i not in info.libraries]
+    # A compatibility id (com.apple.kernel.bsd) repeats other bundles'
+    # symbols: it would only make every message name two bundles.
+    others = [
+        lib
+        for i, lib in libraries.items()
+        if i not in info.libraries and not (i in kpis.bundles and kpis.bundles[i].is_alias)
+    ]
     return Namespace(declared=declared, others=others, kernel_globals=dict(kernel_symbols))

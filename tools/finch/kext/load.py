@@ -112,7 +112,9 @@ class KextLoader:
         """Load `target`, its library kexts first; the results in load order."""
         loaded = self.session.list_kexts()
         self.session.forget_unloaded(loaded)  # before a new record may take their place
-        order = resolve_load_order(target, kpis=self.kpis, loaded=loaded, search=self.search)
+        order = resolve_load_order(
+            target, kpis=self.kpis, loaded=loaded, search=self.search, warn=self.session.note
+        )
         self.echo(f"extension {target.path} appears to be valid")
         results: list[LoadResult] = []
         for bundle in order:
