@@ -5,7 +5,7 @@ kext project needs from Finch.toml, by Xcode's names, so that a folder
 copied from an old project builds without editing its sources:
 
     EXCLUDED_SOURCE_FILE_NAMES = ["tcplog.c", "client/*"]   # not the kext's
-    HEADER_SEARCH_PATHS = ["../shared"]                      # -I, from the folder
+    HEADER_SEARCH_PATHS = ["../common"]                      # -I, from the folder
     GCC_PREPROCESSOR_DEFINITIONS = ["DEBUG=1"]               # -D
     OTHER_CFLAGS = ["-O0"]                                   # appended last
     MODULE_START = "tl_start"                                # start routine
