@@ -11,6 +11,9 @@ optional target for the median.  Rows today:
     network          ICMP echo round trips, ICMP and UDP echo rates with 32
                      in flight, the same against the e1000echo loop (the
                      ceiling) and the stack's share of it (finch.netbench)
+    filters      UDP echo rate with a no-op IP filter and a no-op
+                 interface filter over the rate with none, in the same
+                 run (finch.filterbench)
     TCP              64 MiB into inetd's discard, 64 MiB out of its chargen,
                      short connections, on user networking and on a tap,
                      each against the Linux reference guest in the same
@@ -34,6 +37,7 @@ from pathlib import Path
 from finch.benchrow import BenchRow
 from finch.build import Tree, build_floor, build_kernel
 from finch.errors import FinchError
+from finch.filterbench import run_filter_benchmarks
 from finch.inetdbench import run_tcp_benchmarks
 from finch.kext.bench import CYCLES, run_kext_benchmarks
 from finch.kext.build import build_all_kexts
@@ -135,6 +139,7 @@ def run_benchmarks(
             rows += error_rows("the kernel did not build (see above)")
         else:
             rows += run_net_benchmarks(kernel, rundir, echo=echo)
+            rows += run_filter_benchmarks(tree, kernel, rundir, echo=echo)
     if tcp:
         rows += _tcp_rows(tree, kernel, rundir, tap=tap, rounds=tcp_rounds, echo=echo)
 

@@ -18,6 +18,7 @@
 #include <kern/kmod_var.h>
 #include <kern/locks.h>
 #include <kern/monitor.h>
+#include <bsd/kern/mbuf_var.h>
 #include <bsd/net/netstat_var.h>
 #include <bsd/netinet/ip_var.h>
 #include <bsd/netinet/kpi_ipfilter_var.h>
@@ -246,6 +247,8 @@ ipf_injected_by(mbuf_t m)
 	u_int32_t *id, found;
 	size_t len;
 
+	if (SLIST_EMPTY(&m->m_pkthdr.tags))	/* nearly every datagram */
+		return 0;
 	if (mbuf_tag_find(m, ipf_tag_id, IPF_TAG_INJECTED, &len,
 	    (void **)&id) != 0)
 		return 0;
