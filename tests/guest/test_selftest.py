@@ -42,6 +42,8 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
         "inpcb_ioctl_args",
         "kctl_kernel_client",
         "kctl_event_socket_filter",
+        "ipf_order_and_remove",
+        "ipf_remove_from_own_callback",
         "netinet_ifdetach_purges",
         "inet_ntop_v6",
         "proc_self",
