@@ -16,20 +16,27 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import shutil
 import socket
 import threading
+import time
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from scapy.layers.inet import ICMP, IP, TCP
+from scapy.layers.l2 import Ether
+from scapy.packet import Packet, Raw
+from scapy.utils import checksum
 
 from finch.kext.guest import KextGuest, kext_options
 from finch.machine import Machine
 from finch.pytest_plugin import MachineFactory
 from finch.qemu_args import QemuOptions
-from finch.wirepeer import netstat_s
+from finch.wire import GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, Wire
+from finch.wirepeer import WirePeer, netstat_s
 
 MakeKext = Callable[..., Path]
 
@@ -155,6 +162,162 @@ tcpecho_stop(kmod_info_t *ki, void *data)
 """.replace("PORT", str(ECHO_PORT))
 
 
+# Checks the socket KPI on TCP over lo0, in its start routine: connect
+# blocking and not (EINPROGRESS), accept, the backlog, shutdown's
+# half-close, SO_LINGER 0's reset, a refused connect.  One line per
+# failed check, then a summary.
+TCPKPI = """\
+#include <mach/mach_types.h>
+#include <mach/kmod.h>
+#include <sys/systm.h>
+#include <sys/socket.h>
+#include <sys/kpi_socket.h>
+#include <netinet/in.h>
+
+kern_return_t tcpkpi_start(kmod_info_t *ki, void *data);
+kern_return_t tcpkpi_stop(kmod_info_t *ki, void *data);
+
+static int tcpkpi_failed;
+
+#define CHECK(what, got, want) do {					\\
+	int g_ = (got), w_ = (want);					\\
+	if (g_ != w_) {							\\
+		tcpkpi_failed++;					\\
+		printf("tcpkpi: FAIL %s: got %d, want %d\\n", what, g_, w_);	\\
+	}								\\
+} while (0)
+
+static struct sockaddr_in
+tcpkpi_sin(int port)
+{
+	struct sockaddr_in sin;
+
+	bzero(&sin, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(port);
+	return sin;
+}
+
+static socket_t
+tcpkpi_socket(void)
+{
+	socket_t so = NULL;
+
+	CHECK("sock_socket", sock_socket(PF_INET, SOCK_STREAM, 0, NULL, NULL,
+		&so), 0);
+	return so;
+}
+
+static errno_t
+tcpkpi_io(socket_t so, char *buf, size_t len, int flags, size_t *n, int send)
+{
+	struct msghdr msg;
+	struct iovec iov;
+
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	return send ? sock_send(so, &msg, flags, n) :
+		sock_receive(so, &msg, flags, n);
+}
+
+kern_return_t
+tcpkpi_start(kmod_info_t *ki, void *data)
+{
+	struct sockaddr_in sin = tcpkpi_sin(7100), from, me;
+	struct timeval tv = { 3, 0 }, short_tv = { 0, 300000 };
+	struct linger lg = { 1, 0 };
+	socket_t l, c, s, c2, s2, c3, c4;
+	char buf[16];
+	size_t n;
+
+	l = tcpkpi_socket();
+	CHECK("bind", sock_bind(l, (struct sockaddr *)&sin), 0);
+	CHECK("listen", sock_listen(l, 1), 0);
+	CHECK("accept on an empty queue, non-blocking", sock_accept(l, NULL,
+		0, MSG_DONTWAIT, NULL, NULL, &s), EWOULDBLOCK);
+
+	c = tcpkpi_socket();
+	CHECK("non-blocking connect", sock_connect(c, (struct sockaddr *)&sin,
+		MSG_DONTWAIT), EINPROGRESS);
+	CHECK("connectwait", sock_connectwait(c, &tv), 0);
+	CHECK("isconnected", sock_isconnected(c), 1);
+	CHECK("accept", sock_accept(l, (struct sockaddr *)&from, sizeof(from),
+		0, NULL, NULL, &s), 0);
+	sock_getsockname(c, (struct sockaddr *)&me, sizeof(me));
+	CHECK("accept's peer is the client", from.sin_port, me.sin_port);
+
+	CHECK("send", tcpkpi_io(c, "ping", 4, 0, &n, 1), 0);
+	CHECK("receive MSG_WAITALL", tcpkpi_io(s, buf, 4, MSG_WAITALL, &n, 0), 0);
+	CHECK("received bytes", n == 4 && bcmp(buf, "ping", 4) == 0, 1);
+	CHECK("shutdown SHUT_WR", sock_shutdown(c, SHUT_WR), 0);
+	CHECK("EOF after the peer's shutdown", tcpkpi_io(s, buf, sizeof(buf),
+		0, &n, 0), 0);
+	CHECK("EOF is 0 bytes", (int)n, 0);
+	CHECK("send on the half-closed connection", tcpkpi_io(s, "pong", 4, 0,
+		&n, 1), 0);
+	CHECK("receive after our shutdown", tcpkpi_io(c, buf, 4, MSG_WAITALL,
+		&n, 0), 0);
+	CHECK("received pong", n == 4 && bcmp(buf, "pong", 4) == 0, 1);
+	CHECK("send after shutdown", tcpkpi_io(c, "x", 1, 0, &n, 1), EPIPE);
+	sock_close(s);
+	CHECK("EOF after close", tcpkpi_io(c, buf, sizeof(buf), 0, &n, 0), 0);
+	CHECK("EOF is 0 bytes", (int)n, 0);
+	sock_close(c);
+
+	/* SO_LINGER with 0: close resets. */
+	c2 = tcpkpi_socket();
+	CHECK("blocking connect", sock_connect(c2, (struct sockaddr *)&sin, 0),
+		0);
+	CHECK("accept 2", sock_accept(l, NULL, 0, 0, NULL, NULL, &s2), 0);
+	CHECK("SO_LINGER", sock_setsockopt(s2, SOL_SOCKET, SO_LINGER, &lg,
+		sizeof(lg)), 0);
+	sock_close(s2);
+	sock_setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	CHECK("receive after the peer's reset", tcpkpi_io(c2, buf,
+		sizeof(buf), 0, &n, 0), ECONNRESET);
+	sock_close(c2);
+
+	/* The backlog: 1 (BSD's slack lets 2 wait). */
+	/* The third waits in SYN_SENT until accept makes room. */
+	c = tcpkpi_socket();
+	c3 = tcpkpi_socket();
+	c4 = tcpkpi_socket();
+	CHECK("connect 1", sock_connect(c, (struct sockaddr *)&sin, 0), 0);
+	CHECK("connect 2", sock_connect(c3, (struct sockaddr *)&sin, 0), 0);
+	CHECK("connect 3 (over the backlog)", sock_connect(c4,
+		(struct sockaddr *)&sin, MSG_DONTWAIT), EINPROGRESS);
+	CHECK("connect 3 waits", sock_connectwait(c4, &short_tv), EINPROGRESS);
+	CHECK("accept makes room", sock_accept(l, NULL, 0, 0, NULL, NULL, &s),
+		0);
+	CHECK("connect 3 gets in", sock_connectwait(c4, &tv), 0);
+	sock_close(s);
+	sock_close(c);
+	sock_close(c3);
+	sock_close(c4);
+	sock_close(l);
+
+	sin = tcpkpi_sin(7199);
+	c = tcpkpi_socket();
+	CHECK("connect to a closed port", sock_connect(c,
+		(struct sockaddr *)&sin, 0), ECONNREFUSED);
+	sock_close(c);
+	printf("tcpkpi: done, %d failed\\n", tcpkpi_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+tcpkpi_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+
+
 def pattern(n: int) -> bytes:
     """What `tcp connect ADDR PORT n` sends: byte i is i mod 251."""
     block = bytes(i % 251 for i in range(251 * 64))
@@ -190,9 +353,13 @@ class SlirpGuest:
 
 
 @pytest.fixture(scope="module")
-def slirp(
-    module_machine_factory: MachineFactory, module_make_kext: MakeKext, built_kexts: Path
-) -> SlirpGuest:
+def tcpecho(module_make_kext: MakeKext) -> Path:
+    """The echo kext's bundle, built once for both guests."""
+    return module_make_kext("tcpecho", TCPECHO, libraries=KPIS)
+
+
+@pytest.fixture(scope="module")
+def slirp(module_machine_factory: MachineFactory, tcpecho: Path, built_kexts: Path) -> SlirpGuest:
     port = free_tcp_port()
     netdev = f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:{ECHO_PORT}"
     options = kext_options(QemuOptions(netdevs=[netdev], devices=["e1000,netdev=net0"]))
@@ -200,7 +367,7 @@ def slirp(
     machine.boot()
     kexts = KextGuest(machine, built_kexts)
     kexts.wait_ready()
-    kexts.load(module_make_kext("tcpecho", TCPECHO, libraries=KPIS))
+    kexts.load(tcpecho)
     machine.expect(re.compile(r"tcpecho: listening on port \d+"), 10)
     return SlirpGuest(kexts, port)
 
@@ -272,7 +439,410 @@ def test_netstat_shows_listeners_and_the_tcp_counters(slirp: SlirpGuest) -> None
     assert re.search(rf"^0\.0\.0\.0\.{ECHO_PORT}\s+0\.0\.0\.0\.0\s+LISTEN\b", tcp, re.M), tcp
 
 
+def test_the_socket_kpi_connects_accepts_shuts_down_and_lingers_over_tcp(
+    slirp: SlirpGuest, module_make_kext: MakeKext
+) -> None:
+    slirp.kexts.load(module_make_kext("tcpkpi", TCPKPI, libraries=KPIS))
+
+    done = slirp.machine.expect(re.compile(r"(.*?)tcpkpi: done, (\d+) failed", re.S), 20)
+
+    assert done.group(2) == "0", done.group(1)
+    slirp.kexts.unload("com.example.tcpkpi")
+
+
 def test_connecting_to_a_closed_host_port_is_refused(slirp: SlirpGuest) -> None:
     port = free_tcp_port()
     out = slirp.machine.command(f"tcp connect 10.0.2.2 {port}", timeout=30)
     assert f"tcp: connect to 10.0.2.2.{port}: connection refused (error 61)" in out
+
+
+# --------------------------------------------------------------------------
+# (b) A scapy peer on the wire: what real peers rarely do
+
+
+@dataclass
+class WireGuest:
+    kexts: KextGuest
+    peer: WirePeer
+    idle: tuple[int, int, int]  # netstat -m's in-use counts, echo kext loaded
+    ports: Iterator[int] = field(default_factory=lambda: iter(range(40000, 60000)))
+
+    @property
+    def machine(self) -> Machine:
+        return self.kexts.machine
+
+
+def ready(peer: WirePeer) -> None:
+    """Wait out QEMU's receive hold after the driver programs RCTL."""
+    frame = Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=GUEST_IP)
+    for seq in range(50):
+        peer.send(frame / ICMP(id=0x77, seq=seq))
+        for pkt in peer.frames(0.2):
+            if ICMP in pkt and pkt[ICMP].type == 0 and pkt[ICMP].seq == seq:
+                return
+    pytest.fail("the guest never answered a ping on the wire")
+
+
+@pytest.fixture(scope="module")
+def wire(
+    request: pytest.FixtureRequest,
+    module_machine_factory: MachineFactory,
+    tcpecho: Path,
+    built_kexts: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WireGuest]:
+    failed = request.session.testsfailed
+    with Wire.open(rcvbuf=1 << 22) as w:
+        pcap = tmp_path_factory.mktemp("wire") / "net0.pcap"
+        peer = WirePeer(w, pcap)
+        machine = module_machine_factory(kext_options(peer.options()), name="wire")
+        machine.boot()
+        kexts = KextGuest(machine, built_kexts)
+        kexts.wait_ready()
+        ready(peer)
+        kexts.load(tcpecho)
+        machine.expect(re.compile(r"tcpecho: listening on port \d+"), 10)
+        peer.drain(0.3)
+        yield WireGuest(kexts, peer, mbufs_in_use(machine))
+        if request.session.testsfailed != failed and pcap.exists():
+            shutil.copy(pcap, machine.paths.rundir / "net0.pcap")  # kept with the logs
+
+
+@dataclass
+class Conn:
+    """One connection of the peer's to the echo kext, tracked by hand:
+    snd_nxt is our next sequence number, rcv_nxt the guest's."""
+
+    guest: WireGuest
+    sport: int
+    snd_nxt: int = 1000
+    rcv_nxt: int = 0
+    received: bytearray = field(default_factory=bytearray)
+
+    def segment(
+        self, flags: str | int = "A", payload: bytes = b"", *, seq: int | None = None,
+        ack: int | None = None, window: int = 65535, **tcp: object,
+    ) -> Packet:  # fmt: skip
+        seq = self.snd_nxt if seq is None else seq
+        ack = self.rcv_nxt if ack is None else ack
+        return (
+            Ether(dst=GUEST_MAC, src=PEER_MAC)
+            / IP(src=PEER_IP, dst=GUEST_IP)
+            / TCP(sport=self.sport, dport=ECHO_PORT, flags=flags, seq=seq % (1 << 32),
+                  ack=ack % (1 << 32), window=window, **tcp)
+            / payload
+        )  # fmt: skip
+
+    def send(self, flags: str = "A", payload: bytes = b"", **tcp: object) -> None:
+        self.guest.peer.send(self.segment(flags, payload, **tcp))
+
+    def mine(self, pkt: Packet) -> bool:
+        return TCP in pkt and pkt[IP].src == GUEST_IP and pkt[TCP].dport == self.sport
+
+    def expect(self, match: Callable[[TCP], bool] = lambda t: True, timeout: float = 5) -> TCP:
+        return self.guest.peer.expect(lambda p: self.mine(p) and match(p[TCP]), timeout)[TCP]
+
+    def quiet(self, seconds: float) -> list[TCP]:
+        """Whatever the guest says on this connection for `seconds`."""
+        return [p[TCP] for p in self.guest.peer.frames(seconds) if self.mine(p)]
+
+    def write(self, data: bytes, **tcp: object) -> None:
+        self.send("PA", data, **tcp)
+        self.snd_nxt += len(data)
+
+    def read(self, n: int, timeout: float = 10, window: int = 65535) -> bytes:
+        """n bytes of the echo, in order, each segment acknowledged."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < n:
+            seg = self.expect(lambda t: len(t.payload) > 0, deadline - time.monotonic())
+            data = bytes(seg.payload)
+            if seg.seq == self.rcv_nxt:
+                self.received += data
+                self.rcv_nxt += len(data)
+            self.send("A", window=window)
+        out, self.received = bytes(self.received[:n]), self.received[n:]
+        return out
+
+    def close(self) -> None:
+        """FIN; the echo kext closes on EOF: ACK its FIN."""
+        self.send("FA")
+        self.snd_nxt += 1
+        fin = self.expect(lambda t: bool(t.flags.F))
+        self.rcv_nxt = fin.seq + len(fin.payload) + 1
+        self.send("A")
+
+    def reset(self) -> None:
+        """A RST exactly at the guest's RCV.NXT: learn it from the ACK
+        an out-of-window segment earns, then reset."""
+        self.guest.peer.drain(0.2)
+        self.send("A", seq=self.snd_nxt + (1 << 30))
+        ack = self.expect(lambda t: bool(t.flags.A))
+        self.send("R", seq=ack.ack)
+
+
+def connect(guest: WireGuest, options: list[tuple[str, object]] | None = None) -> Conn:
+    conn = Conn(guest, next(guest.ports))
+    conn.send("S", options=options if options is not None else [("MSS", 1460)], ack=0)
+    synack = conn.expect(lambda t: t.flags == "SA")
+    assert synack.ack == conn.snd_nxt + 1
+    conn.snd_nxt += 1
+    conn.rcv_nxt = synack.seq + 1
+    conn.send("A")
+    return conn
+
+
+def count(guest: WireGuest, *names: str) -> dict[str, int]:
+    counters = netstat_s(guest.machine)
+    return {name: counters[f"tcp.{name}"] for name in names}
+
+
+def test_the_handshake_settles_mss_window_scaling_and_timestamps(wire: WireGuest) -> None:
+    conn = Conn(wire, next(wire.ports))
+    options = [("MSS", 1400), ("WScale", 7), ("Timestamp", (1000, 0)), ("SAckOK", b"")]
+    conn.send("S", options=options, ack=0)
+
+    synack = conn.expect(lambda t: t.flags == "SA")
+
+    got = dict(synack.options)
+    assert got["MSS"] == 1460
+    assert 0 < got["WScale"] <= 14
+    assert got["Timestamp"][1] == 1000  # our TSval, echoed
+    assert "SAckOK" not in got  # not offered by Finch
+    conn.snd_nxt += 1
+    conn.rcv_nxt = synack.seq + 1
+    ts = (2000, got["Timestamp"][0])
+    conn.send("A", options=[("Timestamp", ts)])
+    conn.write(b"hello, finch", options=[("Timestamp", ts)])
+    echo = conn.expect(lambda t: len(t.payload) > 0)
+    assert bytes(echo.payload) == b"hello, finch"
+    assert dict(echo.options)["Timestamp"][1] == 2000
+    table = wire.machine.command("tcp")
+    row = rf"^10\.0\.2\.15\.{ECHO_PORT}\s+10\.0\.2\.2\.{conn.sport}\s+ESTABLISHED\s"
+    assert re.search(row, table, re.M), table
+    conn.rcv_nxt += len(echo.payload)
+    conn.send("A", options=[("Timestamp", ts)])
+    conn.reset()
+
+
+def test_rsts_and_syns_with_bad_sequence_numbers_earn_a_challenge_ack(wire: WireGuest) -> None:
+    conn = connect(wire)
+    before = count(wire, "rst_challenge", "rst_badseq", "syn_challenge")
+
+    conn.send("R", seq=conn.snd_nxt + 100)  # in the window, not at RCV.NXT
+    challenge = conn.expect(lambda t: t.flags == "A")
+    conn.send("R", seq=conn.snd_nxt + (1 << 31))  # outside: ignored
+    conn.send("S", seq=conn.snd_nxt + 5)  # a SYN on a live connection
+    syn_challenge = conn.expect(lambda t: t.flags == "A")
+
+    assert challenge.ack == conn.snd_nxt == syn_challenge.ack
+    conn.write(b"still here")
+    assert conn.read(10) == b"still here"
+    after = count(wire, "rst_challenge", "rst_badseq", "syn_challenge")
+    assert after == {k: v + 1 for k, v in before.items()}
+    conn.send("R", seq=conn.snd_nxt)  # exactly at RCV.NXT: reset
+    wire.peer.drain(0.3)
+    assert f"10.0.2.2.{conn.sport} " not in wire.machine.command("tcp")
+    conn.send("PA", b"anyone?")
+    assert conn.expect(lambda t: bool(t.flags.R)).seq == conn.rcv_nxt
+
+
+def test_data_outside_the_window_is_dropped_and_acknowledged(wire: WireGuest) -> None:
+    conn = connect(wire)
+    before = count(wire, "outofwin", "rcvduppack")
+
+    conn.send("PA", b"far ahead", seq=conn.snd_nxt + 500_000)
+    ahead = conn.expect(lambda t: t.flags == "A")
+    conn.send("PA", b"old", seq=conn.snd_nxt - 3)  # before RCV.NXT: a duplicate
+    old = conn.expect(lambda t: t.flags == "A")
+
+    assert ahead.ack == old.ack == conn.snd_nxt
+    assert conn.quiet(0.3) == []  # nothing echoed
+    after = count(wire, "outofwin", "rcvduppack")
+    assert after == {k: v + 1 for k, v in before.items()}
+    conn.close()
+
+
+def test_reordered_and_duplicated_segments_come_out_once_in_order(wire: WireGuest) -> None:
+    conn = connect(wire)
+    a, b, c = (bytes([65 + i]) * 300 for i in range(3))
+    base = conn.snd_nxt
+    before = count(wire, "rcvoopack", "rcvduppack")
+
+    conn.send("PA", c, seq=base + 600)
+    dup_ack = conn.expect(lambda t: t.flags == "A")  # at once, for the hole
+    conn.send("PA", b, seq=base + 300)
+    conn.send("PA", a, seq=base)
+    conn.send("PA", a, seq=base)  # again
+    conn.snd_nxt = base + 900
+
+    assert dup_ack.ack == base
+    assert conn.read(900) == a + b + c
+    after = count(wire, "rcvoopack", "rcvduppack")
+    assert after["rcvoopack"] >= before["rcvoopack"] + 2
+    assert after["rcvduppack"] == before["rcvduppack"] + 1
+    conn.close()
+
+
+def test_a_lost_segment_is_retransmitted_after_the_rto(wire: WireGuest) -> None:
+    conn = connect(wire)
+    before = count(wire, "rexmttimeo", "sndrexmitpack")
+
+    conn.write(b"lose my echo")
+    first = conn.expect(lambda t: len(t.payload) > 0)  # not acknowledged
+    again = conn.expect(lambda t: len(t.payload) > 0, timeout=5)
+
+    assert (again.seq, bytes(again.payload)) == (first.seq, b"lose my echo")
+    conn.rcv_nxt = again.seq + len(again.payload)
+    conn.send("A")
+    after = count(wire, "rexmttimeo", "sndrexmitpack")
+    assert after["rexmttimeo"] >= before["rexmttimeo"] + 1
+    assert after["sndrexmitpack"] >= before["sndrexmitpack"] + 1
+    conn.close()
+
+
+def test_a_zero_window_is_probed_until_it_opens(wire: WireGuest) -> None:
+    conn = connect(wire)
+    before = count(wire, "persisttimeo", "sndprobe")
+
+    conn.write(b"wait for the window", window=0)
+    probe = conn.expect(lambda t: len(t.payload) > 0, timeout=5)
+    assert len(probe.payload) == 1  # one byte into the closed window
+    conn.send("A", window=0)  # still closed: the byte is not taken
+    conn.send("A", window=65535)  # open
+
+    assert conn.read(19) == b"wait for the window"
+    after = count(wire, "persisttimeo", "sndprobe")
+    assert after["persisttimeo"] >= before["persisttimeo"] + 1
+    assert after["sndprobe"] >= before["sndprobe"] + 1
+    conn.close()
+
+
+def test_a_syn_flood_fills_a_bounded_queue_and_a_real_client_still_gets_in(
+    wire: WireGuest,
+) -> None:
+    before = count(wire, "synflood")
+    rng = random.Random(7)
+    flood = Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(dst=GUEST_IP) / TCP(dport=ECHO_PORT, flags="S")
+    for i in range(400):
+        flood[IP].src = f"198.51.{100 + i // 250}.{1 + i % 250}"
+        flood[TCP].sport = rng.randrange(1024, 65535)
+        flood[TCP].seq = rng.randrange(1 << 32)
+        wire.peer.send(flood)
+    wire.peer.drain(0.5)
+
+    conn = connect(wire)
+    conn.write(b"made it")
+    assert conn.read(7) == b"made it"
+    conn.close()
+    half_open = wire.machine.command("netstat -a").count("SYN_RCVD")
+    assert half_open <= 3 * 8 // 2 + 1  # the backlog of 8, with BSD's slack
+    assert count(wire, "synflood")["synflood"] >= before["synflood"] + 300
+
+
+def fix_tcp_checksum(frame: bytearray) -> bytes:
+    """The TCP checksum of an Ethernet frame (IPv4, no IP options), redone
+    after its bytes were changed by hand."""
+    ip, tcp = frame[14:34], frame[34:]
+    tcp[16:18] = b"\0\0"
+    pseudo = ip[12:20] + bytes([0, 6]) + len(tcp).to_bytes(2, "big")
+    tcp[16:18] = checksum(bytes(pseudo + tcp)).to_bytes(2, "big")
+    return bytes(frame[:34] + tcp)
+
+
+def fuzz_segment(rng: random.Random, conn: Conn) -> bytes:
+    """Something between plausible and absurd: any flags, numbers near the
+    connection's or anywhere, random options, a bad checksum or a bad
+    data offset now and then, to the connection, the listener, or a port
+    nobody listens on."""
+    seq = conn.snd_nxt + rng.randrange(-70000, 70000) if rng.random() < 0.7 else None
+    pkt = conn.segment(
+        flags=rng.randrange(256),
+        payload=rng.randbytes(rng.choice((0, 0, 1, 10, 536, 1460))),
+        seq=seq if seq is not None else rng.randrange(1 << 32),
+        ack=conn.rcv_nxt + rng.randrange(-70000, 70000),
+        window=rng.randrange(65536),
+        urgptr=rng.randrange(65536) if rng.random() < 0.2 else 0,
+        options=[],
+    )
+    tcp = pkt[TCP]
+    if rng.random() < 0.3:
+        tcp.dport = rng.choice((ECHO_PORT, 1, 8080))
+        tcp.sport = rng.randrange(1024, 65535)
+    if rng.random() < 0.3:  # raw option bytes, any length that fits
+        opts = rng.randbytes(4 * rng.randrange(1, 11))
+        tcp.dataofs = 5 + len(opts) // 4
+        tcp.remove_payload()
+        tcp.add_payload(Raw(opts + rng.randbytes(rng.choice((0, 20)))))
+        tcp.options = []
+    raw = bytearray(bytes(pkt))
+    if rng.random() < 0.1:  # a bad data offset, checksum right
+        raw[34 + 12] = (rng.randrange(16) << 4) | (raw[34 + 12] & 0xF)
+        return fix_tcp_checksum(raw)
+    if rng.random() < 0.1:
+        raw[34 + 16] ^= 0xFF  # a bad checksum
+    return bytes(raw)
+
+
+def test_thousands_of_fuzzed_segments_leave_the_guest_serving_and_idle(wire: WireGuest) -> None:
+    rng = random.Random(10)
+    victim = connect(wire)
+    victim.write(b"x" * 100)
+    victim.read(100)
+    before = netstat_s(wire.machine)
+
+    for _ in range(3000):
+        wire.peer.send(fuzz_segment(rng, victim))
+    wire.peer.drain(1.0)
+
+    after = netstat_s(wire.machine)
+    assert after["tcp.rcvtotal"] >= before["tcp.rcvtotal"] + 2900
+    for reason in ("rcvbadsum", "noport", "outofwin", "listen_ack"):
+        assert after[f"tcp.{reason}"] > before[f"tcp.{reason}"], reason
+    victim.reset()  # if the fuzz left it alive
+    conn = connect(wire)
+    conn.write(b"still serving")
+    assert conn.read(13) == b"still serving"
+    conn.close()
+    wire.peer.drain(0.5)
+    assert mbufs_in_use(wire.machine) == wire.idle
+
+
+def test_simultaneous_open_and_simultaneous_close(wire: WireGuest) -> None:
+    """The guest connects out while the peer connects in (SYN crosses
+    SYN), and both send their FIN before either is acknowledged."""
+    peer, port, x = wire.peer, 5555, 77_000
+
+    def to_guest(flags: str, seq: int, ack: int = 0) -> Packet:
+        return (
+            Ether(dst=GUEST_MAC, src=PEER_MAC)
+            / IP(src=PEER_IP, dst=GUEST_IP)
+            / TCP(sport=port, dport=gport, flags=flags, seq=seq, ack=ack, options=[("MSS", 1460)])
+        )
+
+    def from_guest(match: Callable[[TCP], bool]) -> TCP:
+        return peer.expect(lambda p: TCP in p and p[TCP].dport == port and match(p[TCP]))[TCP]
+
+    wire.machine.sendline(f"tcp connect -w 5 {PEER_IP} {port} 100")
+    syn = from_guest(lambda t: t.flags == "S")
+    gport, iss = syn.sport, syn.seq
+    peer.send(to_guest("S", x))  # our SYN crosses theirs
+    synack = from_guest(lambda t: t.flags == "SA")
+    assert (synack.seq, synack.ack) == (iss, x + 1)
+    peer.send(to_guest("SA", x, iss + 1))
+    data = from_guest(lambda t: len(t.payload) > 0)
+    assert bytes(data.payload) == pattern(100)
+    peer.send(to_guest("A", x + 1, iss + 101))
+    fin = from_guest(lambda t: bool(t.flags.F))
+    assert fin.seq == iss + 101
+    peer.send(to_guest("FA", x + 1, iss + 101))  # our FIN, theirs not yet acked
+    ack = from_guest(lambda t: t.ack == x + 2)  # CLOSING: they ack ours
+    assert not ack.flags.F or ack.seq == iss + 101
+    peer.send(to_guest("A", x + 2, iss + 102))
+
+    out = wire.machine.expect(re.compile(r"(.*?)finch> ", re.S), 10).group(1)
+    assert "connected to 10.0.2.2.5555" in out
+    assert "received 0 bytes" in out
+    table = wire.machine.command("tcp")
+    assert re.search(rf"^10\.0\.2\.15\.{gport}\s+10\.0\.2\.2\.{port}\s+TIME_WAIT\s", table, re.M), (
+        table
+    )

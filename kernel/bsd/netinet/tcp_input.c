@@ -945,16 +945,25 @@ tcp_input_synced(struct tcpcb *tp, struct tcpseg *seg, mbuf_t *mp)
 	/* second: RST. */
 	if (seg->flags & TH_RST)
 		return tcp_input_rst(tp, seg, win);
-	/* fourth: SYN (RFC 5961 4.2), before trimming hides it.  A passive
-	 * SYN_RECEIVED sees the peer's SYN again when our SYN-ACK was lost:
-	 * send it again. */
-	if (seg->flags & TH_SYN) {
-		if (tp->t_state == TCPS_SYN_RECEIVED && seg->seq == tp->irs) {
+	/*
+	 * fourth: SYN (RFC 5961 4.2), before trimming hides it.  In
+	 * SYN_RECEIVED the peer's own SYN may come again: with an ACK of
+	 * ours (a simultaneous open's SYN-ACK) it is that ACK that counts;
+	 * alone, our SYN-ACK was lost: send it again.
+	 */
+	if ((seg->flags & TH_SYN) && tp->t_state == TCPS_SYN_RECEIVED &&
+	    seg->seq == tp->irs) {
+		if (!(seg->flags & TH_ACK) || SEQ_LEQ(seg->ack, tp->snd_una) ||
+		    SEQ_GT(seg->ack, tp->snd_max)) {
 			tp->snd_nxt = tp->iss;
 			tp->t_flags |= TF_ACKNOW;
 			tcp_output(tp);
 			return TCP_DROP;
 		}
+		seg->flags &= ~TH_SYN;
+		seg->seq++;
+	}
+	if (seg->flags & TH_SYN) {
 		NETSTAT_INC(tcpstat.tcps_syn_challenge);
 		tcp_challenge_ack(tp);
 		return TCP_DROP;
