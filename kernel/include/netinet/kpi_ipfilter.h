@@ -54,6 +54,9 @@ typedef struct ipf_pktopts	*ipf_pktopts_t;
  * ipf_output: *data starts at the IP header, complete but for its
  *   checksum (computed after the filters); options may be NULL.
  * ipf_detach: the last call; none of the others is running or will run.
+ *   It runs in ipf_remove's thread before ipf_remove returns -- or, if
+ *   a callback removed its own filter, in the thread whose datagram
+ *   leaves the filters last (perhaps holding a socket's lock).
  */
 typedef errno_t (*ipf_input_func)(void *cookie, mbuf_t *data, int offset,
     u_int8_t protocol);
