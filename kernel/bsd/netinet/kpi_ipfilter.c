@@ -31,7 +31,9 @@
  * keeps its ipf_next, so a walker standing on it goes on.  It is freed
  * -- after its ipf_detach -- only once ipf_walkers has been seen at 0
  * after the unlink: from then on no walker can reach it.  ipf_remove
- * sleeps for that moment; walkers that end at 0 wake it.
+ * sleeps for that moment; walkers that end at 0 wake it.  (Traffic on
+ * several threads that never leaves a gap would keep it waiting; with
+ * one CPU and one input thread the count falls to 0 between datagrams.)
  */
 struct ipfilter *ipf_head;		/* newest first; see above */
 static struct ipfilter *ipf_all;	/* until ipf_detach (ipf_mtx) */
