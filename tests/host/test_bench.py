@@ -54,3 +54,18 @@ def test_the_generated_benchmark_kext_links_to_about_100_kb(tmp_path):
 
     size = plan(bundle / "Contents" / "MacOS" / "bigkext").size
     assert 90 * 1024 <= size <= 110 * 1024
+
+
+def test_the_socket_filter_rows_give_the_ratio_of_each_round_against_95_percent():
+    from finch.sfltbench import rows_from_rates
+
+    rows = rows_from_rates({64: [100.0, 200.0]}, {64: [96.0, 180.0]}, sizes=(64,))
+
+    assert [r.name for r in rows] == [
+        "UDP echo via a kext socket, 64 B",
+        "UDP echo, no-op socket filter, 64 B",
+        "no-op socket filter vs none, 64 B",
+    ]
+    ratio = rows[2]
+    assert ratio.samples == [96.0, 90.0]
+    assert (ratio.target, ratio.at_least, ratio.passed) == (95.0, True, False)

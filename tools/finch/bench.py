@@ -11,9 +11,12 @@ optional target for the median.  Rows today:
     network          ICMP echo round trips, ICMP and UDP echo rates with 32
                      in flight, the same against the e1000echo loop (the
                      ceiling) and the stack's share of it (finch.netbench)
-    filters      UDP echo rate with a no-op IP filter and a no-op
-                 interface filter over the rate with none, in the same
-                 run (finch.filterbench)
+    filters          UDP echo rate with a no-op IP filter and a no-op
+                     interface filter over the rate with none, in the same
+                     run (finch.filterbench)
+    socket filter    UDP echo through a kext's socket with a no-op socket
+                     filter against the same without it, as a ratio in the
+                     same run (finch.sfltbench)
     TCP              64 MiB into inetd's discard, 64 MiB out of its chargen,
                      short connections, on user networking and on a tap,
                      each against the Linux reference guest in the same
@@ -45,6 +48,8 @@ from finch.kext.guest import kext_options
 from finch.machine import Machine
 from finch.netbench import error_rows, run_net_benchmarks
 from finch.qemu_args import QemuOptions
+from finch.sfltbench import error_rows as sflt_error_rows
+from finch.sfltbench import run_sflt_benchmarks
 
 BOOT_TARGET = 0.150
 MAKE_TEST_TARGET = 180.0
@@ -137,9 +142,11 @@ def run_benchmarks(
     if net:
         if kernel is None:
             rows += error_rows("the kernel did not build (see above)")
+            rows += sflt_error_rows("the kernel did not build (see above)")
         else:
             rows += run_net_benchmarks(kernel, rundir, echo=echo)
             rows += run_filter_benchmarks(tree, kernel, rundir, echo=echo)
+            rows += run_sflt_benchmarks(tree, kernel, rundir / "sflt", echo=echo)
     if tcp:
         rows += _tcp_rows(tree, kernel, rundir, tap=tap, rounds=tcp_rounds, echo=echo)
 

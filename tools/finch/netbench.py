@@ -155,14 +155,14 @@ def icmp_echo_frame(seq: int, size: int, ident: int = ICMP_IDENT) -> bytes:
     return _to_guest(PROTO_ICMP, icmp, ident=seq)
 
 
-def udp_echo_frame(seq: int, size: int, sport: int = PEER_PORT) -> bytes:
-    """A UDP datagram from the peer to the guest's echo port, `size` bytes
-    long; its payload starts with `seq` (2 bytes)."""
+def udp_echo_frame(seq: int, size: int, sport: int = PEER_PORT, dport: int = ECHO_PORT) -> bytes:
+    """A UDP datagram from the peer to the guest's echo port (`dport`),
+    `size` bytes long; its payload starts with `seq` (2 bytes)."""
     _check_size(size)
     payload = struct.pack("!H", seq) + _data(size - ETHER_HEADER - IP_HEADER - 8 - 2)
     length = 8 + len(payload)
     pseudo = ip_bytes(PEER_IP) + ip_bytes(GUEST_IP) + struct.pack("!BBH", 0, PROTO_UDP, length)
-    udp = struct.pack("!HHHH", sport, ECHO_PORT, length, 0) + payload
+    udp = struct.pack("!HHHH", sport, dport, length, 0) + payload
     checksum = internet_checksum(pseudo + udp) or 0xFFFF  # 0 would mean "no checksum"
     udp = udp[:6] + struct.pack("!H", checksum) + udp[8:]
     return _to_guest(PROTO_UDP, udp, ident=seq)
@@ -218,15 +218,17 @@ def icmp_probe(size: int, bounced: bool = False, slots: int = POOL_SLOTS) -> Pro
     return Probe("ICMP echo", frames, Reply(size, fields, slot_at=40))
 
 
-def udp_probe(size: int, bounced: bool = False, slots: int = POOL_SLOTS) -> Probe:
-    """Datagrams to the UDP echo port; answered from port 7 back to the
-    peer's port, or, if `bounced`, by the datagrams themselves."""
-    ports = (PEER_PORT, ECHO_PORT) if bounced else (ECHO_PORT, PEER_PORT)
+def udp_probe(
+    size: int, bounced: bool = False, slots: int = POOL_SLOTS, port: int = ECHO_PORT
+) -> Probe:
+    """Datagrams to a UDP echo port (default 7); answered from that port
+    back to the peer's port, or, if `bounced`, by the datagrams themselves."""
+    ports = (PEER_PORT, port) if bounced else (port, PEER_PORT)
     fields = (
         (12, ETHERTYPE_IP), (14, b"\x45"), (23, bytes([PROTO_UDP])),
         (34, struct.pack("!HH", *ports)),
     )  # fmt: skip
-    frames = tuple(udp_echo_frame(seq, size) for seq in range(slots))
+    frames = tuple(udp_echo_frame(seq, size, dport=port) for seq in range(slots))
     return Probe("UDP echo", frames, Reply(size, fields, slot_at=42))
 
 

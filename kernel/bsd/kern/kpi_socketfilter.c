@@ -60,8 +60,9 @@ struct socket_filter {
 	bool			sf_unregistering; /* (f) sflt_unregister ran */
 	TAILQ_HEAD(, socket_filter_entry) sf_entries; /* (f) attachments */
 	u_int32_t		sf_nattached;	/* (f) attached now */
-	/* For `sflt`, atomic: */
-	u_int32_t		sf_attaches;	/* attachments ever made */
+	u_int32_t		sf_attaches;	/* (f) attachments ever made */
+	/* For `sflt`: the counts of the attachments gone (f); those of the
+	 * live ones are in each (no shared counter per packet). */
 	u_int32_t		sf_calls_in;	/* sf_data_in calls */
 	u_int32_t		sf_calls_out;	/* sf_data_out calls */
 	u_int32_t		sf_held;	/* data answered EJUSTRETURN */
@@ -79,6 +80,9 @@ struct socket_filter_entry {
 	u_int16_t		sfe_busy;	/* (s) callbacks running */
 	bool			sfe_swept;	/* (f) sflt_unregister's sweep
 						   has seen it */
+	u_int32_t		sfe_calls_in;	/* (s) sf_data_in calls */
+	u_int32_t		sfe_calls_out;	/* (s) sf_data_out calls */
+	u_int32_t		sfe_held;	/* (s) data it kept */
 };
 
 #define SFEF_ATTACHING	0x1	/* sf_attach runs */
@@ -335,6 +339,9 @@ sflt_entry_free(struct socket *so, struct socket_filter_entry *e)
 	TAILQ_REMOVE(&f->sf_entries, e, sfe_link);
 	if (e->sfe_flags & SFEF_ATTACHED)
 		f->sf_nattached--;
+	f->sf_calls_in += e->sfe_calls_in;
+	f->sf_calls_out += e->sfe_calls_out;
+	f->sf_held += e->sfe_held;
 	kfree_tag(e, sizeof(*e), sflt_tag);
 	sflt_rele_unlock(f);
 	lck_mtx_lock(so->so_mtx);
@@ -384,8 +391,8 @@ sflt_entry_attach(struct socket *so, struct socket_filter_entry *e)
 	if (error == 0) {
 		lck_mtx_lock(sflt_lock);
 		f->sf_nattached++;
+		f->sf_attaches++;
 		lck_mtx_unlock(sflt_lock);
-		__atomic_add_fetch(&f->sf_attaches, 1, __ATOMIC_RELAXED);
 	}
 	lck_mtx_lock(so->so_mtx);
 	e->sfe_cookie = cookie;
@@ -613,13 +620,13 @@ sflt_data_in(struct socket *so, const struct sockaddr *from,
 			next = e->sfe_next;
 			continue;
 		}
-		__atomic_add_fetch(&f->sf_calls_in, 1, __ATOMIC_RELAXED);
+		e->sfe_calls_in++;
 		sflt_enter(so, e, &kc);
 		error = fn(e->sfe_cookie, so, from, data, control,
 		    (sflt_data_flag_t)flags);
 		next = sflt_leave(so, e, &kc, fn, &reap);
 		if (error == EJUSTRETURN) {
-			__atomic_add_fetch(&f->sf_held, 1, __ATOMIC_RELAXED);
+			e->sfe_held++;
 			NETSTAT_INC(sfltstat.held_in);
 		}
 	}
@@ -646,13 +653,13 @@ sflt_data_out(struct socket *so, const struct sockaddr *to,
 			next = e->sfe_next;
 			continue;
 		}
-		__atomic_add_fetch(&f->sf_calls_out, 1, __ATOMIC_RELAXED);
+		e->sfe_calls_out++;
 		sflt_enter(so, e, &kc);
 		error = fn(e->sfe_cookie, so, to, data, control,
 		    (sflt_data_flag_t)flags);
 		next = sflt_leave(so, e, &kc, fn, &reap);
 		if (error == EJUSTRETURN) {
-			__atomic_add_fetch(&f->sf_held, 1, __ATOMIC_RELAXED);
+			e->sfe_held++;
 			NETSTAT_INC(sfltstat.held_out);
 		} else if (error != 0) {
 			NETSTAT_INC(sfltstat.refused_out);
@@ -1074,6 +1081,7 @@ mon_sflt(int argc, char **argv)
 	struct socket_filter_entry *e;
 	struct socket_filter *f;
 	struct domain *dom;
+	u_int32_t in, out, held;
 	char what[64];
 	int n = 0, shown;
 
@@ -1087,9 +1095,19 @@ mon_sflt(int argc, char **argv)
 		    sflt_flags_str(f->sf_kpi.sf_flags), dom->dom_family,
 		    f->sf_proto->pr_type, f->sf_proto->pr_protocol,
 		    f->sf_unregistering ? "  (unregistering)" : "");
+		/* The live attachments' counts, read without their sockets'
+		 * locks: a display may be a packet behind. */
+		in = f->sf_calls_in;
+		out = f->sf_calls_out;
+		held = f->sf_held;
+		TAILQ_FOREACH(e, &f->sf_entries, sfe_link) {
+			in += e->sfe_calls_in;
+			out += e->sfe_calls_out;
+			held += e->sfe_held;
+		}
 		printf("    attached %u (ever %u)  data in %u  data out %u  "
-		    "held %u\n", f->sf_nattached, f->sf_attaches,
-		    f->sf_calls_in, f->sf_calls_out, f->sf_held);
+		    "held %u\n", f->sf_nattached, f->sf_attaches, in, out,
+		    held);
 		shown = 0;
 		TAILQ_FOREACH(e, &f->sf_entries, sfe_link) {
 			if (shown++ == SFLT_MON_SOCKETS) {

@@ -8,7 +8,8 @@ rates with 32 frames in flight from a host peer on a `-netdev dgram`; the
 same peer against the kernel's e1000echo loop, the ceiling, on the same
 QEMU; target: the stack answers at 50% or more of the ceiling's rate;
 UDP echo with a no-op IP filter and a no-op interface filter against
-none, in the same run; target: 95% or more),
+none, and through a kext's socket with a no-op socket filter against the
+same without it, each in the same run; target: 95% or more),
 TCP (kexts/inetd's discard, chargen and echo against the Linux reference
 guest booted in the same run, on user networking and on a tap; target:
 Finch at 100% of Linux or more; kernel memory per idle connection), and
@@ -46,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-net",
         action="store_true",
-        help="do not measure the network stack and the filters (~1 min)",
+        help="do not measure the network stack and the filters (~2 min)",
     )
 
     parser.add_argument(
