@@ -643,6 +643,104 @@ sfglobal_stop(kmod_info_t *ki, void *data)
 """
 )
 
+# Unregisters its filter while the filter's sf_data_in runs (it sleeps
+# there, 300 ms, on purpose): sf_detach must wait for the callback to
+# return, and sf_unregistered come after it.
+SFBUSY = (
+    PROLOGUE.format(name="sfbusy")
+    + r"""
+#define HANDLE	0x73666275	/* 'sfbu' */
+
+static volatile int in_callback, callback_done, detached, unregistered;
+
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+	printf("sfbusy: sf_detach, the callback %s\n",
+		callback_done ? "returned" : "STILL RUNNING");
+	detached = 1;
+}
+
+static void
+unregistered_f(sflt_handle handle)
+{
+	printf("sfbusy: sf_unregistered, sf_detach %s\n",
+		detached ? "before it" : "NOT YET");
+	unregistered = 1;
+	wakeup((void *)&unregistered);
+}
+
+static errno_t
+data_in(void *cookie, socket_t so, const struct sockaddr *from,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	struct timespec ts = { 0, 300000000 };
+
+	printf("sfbusy: sf_data_in sleeps\n");
+	in_callback = 1;
+	wakeup((void *)&in_callback);
+	msleep((void *)&callback_done, NULL, 0, "sfbusy", &ts);
+	printf("sfbusy: sf_data_in returns\n");
+	callback_done = 1;
+	return 0;
+}
+
+static struct sflt_filter filter = {
+	HANDLE, SFLT_PROG, "sfbusy", unregistered_f, attach, detach,
+	NULL, NULL, NULL, data_in, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL,
+};
+
+kern_return_t
+sfbusy_start(kmod_info_t *ki, void *data)
+{
+	struct sockaddr_in echo = sfbusy_sin(INADDR_LOOPBACK, 7);
+	struct timespec ts = { 2, 0 };
+	struct msghdr msg;
+	struct iovec iov;
+	char buf[8];
+	errno_t error;
+	socket_t so = sfbusy_socket(2000);
+
+	sfbusy_check("register", sflt_register(&filter, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), 0);
+	sfbusy_check("attach", sflt_attach(so, HANDLE), 0);
+	sfbusy_check("connect", sock_connect(so, (struct sockaddr *)&echo, 0), 0);
+	/* The echo comes back in the input thread, into sf_data_in. */
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = "x";
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	sfbusy_check("send", sock_send(so, &msg, 0, NULL), 0);
+	if (!in_callback)
+		msleep((void *)&in_callback, NULL, 0, "sfbusy", &ts);
+	error = sflt_unregister(HANDLE);
+	printf("sfbusy: sflt_unregister returned %d, sf_detach %s\n", error,
+		detached ? "CAME" : "not yet");
+	if (!unregistered)
+		msleep((void *)&unregistered, NULL, 0, "sfbusy", &ts);
+	sfbusy_check("the echo, let through", sfbusy_recv(so, buf,
+		sizeof(buf)), 1);
+	sock_close(so);
+	printf("sfbusy: done, %d failed\n", sfbusy_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sfbusy_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
 # Forgets sflt_unregister in stop.
 SFLEAK = (
     PROLOGUE.format(name="sfleak")
@@ -792,6 +890,24 @@ def test_a_global_filter_joins_new_udp_sockets_and_unregisters_while_they_are_op
     text, _ = console_until(guest, "sfglobal: unregistered")
     assert lines_of(text, "sfglobal: ") == ["stopping", "detach", "detach"]
     assert "0 socket filters registered" in guest.monitor("sflt")
+
+
+def test_unregistering_while_a_callback_runs_defers_sf_detach_until_it_returns(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sfbusy", SFBUSY, libraries=KPIS))
+
+    text, done = console_until(guest, r"sfbusy: done, (?P<failed>\d+) failed")
+
+    assert done.group("failed") == "0", text
+    assert lines_of(text, "sfbusy: ") == [
+        "sf_data_in sleeps",
+        "sflt_unregister returned 0, sf_detach not yet",
+        "sf_data_in returns",
+        "sf_detach, the callback returned",
+        "sf_unregistered, sf_detach before it",
+    ]
+    guest.unload("com.example.sfbusy")
 
 
 def test_a_kext_that_stops_without_unregistering_is_kept_and_told_why(
