@@ -700,6 +700,31 @@ def test_a_lost_segment_is_retransmitted_after_the_rto(wire: WireGuest) -> None:
     conn.close()
 
 
+def test_three_duplicate_acks_bring_a_fast_retransmit_before_the_rto(wire: WireGuest) -> None:
+    conn = connect(wire, options=[("MSS", 1000)])
+    before = count(wire, "fastrexmt", "rexmttimeo")
+    payload = random.Random(3).randbytes(4000)
+    for i in range(0, 4000, 1000):
+        conn.write(payload[i : i + 1000])
+
+    segs: dict[int, bytes] = {}
+    while sum(map(len, segs.values())) < 4000:  # the initial window: 4 x 1000
+        seg = conn.expect(lambda t: len(t.payload) > 0)
+        segs[seg.seq] = bytes(seg.payload)
+    first = min(segs, key=lambda q: (q - conn.rcv_nxt) % (1 << 32))
+    for _ in range(3):  # the first one was "lost"; the others came
+        conn.send("A", ack=first)
+    again = conn.expect(lambda t: t.seq == first and len(t.payload) > 0, timeout=0.8)
+
+    assert bytes(again.payload) == segs[first]
+    conn.send("A", ack=first + 4000)
+    conn.rcv_nxt = first + 4000
+    assert b"".join(segs[first + i] for i in range(0, 4000, 1000)) == payload
+    after = count(wire, "fastrexmt", "rexmttimeo")
+    assert after == {"fastrexmt": before["fastrexmt"] + 1, "rexmttimeo": before["rexmttimeo"]}
+    conn.close()
+
+
 def test_a_zero_window_is_probed_until_it_opens(wire: WireGuest) -> None:
     conn = connect(wire)
     before = count(wire, "persisttimeo", "sndprobe")

@@ -243,6 +243,8 @@ tcp_xmit_timer(struct tcpcb *tp, u_int32_t rtt)
 static void
 tcp_syn_options(struct tcpcb *tp, const struct tcpseg *seg)
 {
+	if (tp->t_flags & TF_NOOPT)		/* we offer none */
+		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP);
 	if ((seg->to.to_flags & TOF_SCALE) && (tp->t_flags & TF_REQ_SCALE)) {
 		tp->t_flags |= TF_RCVD_SCALE;
 		tp->snd_scale = seg->to.to_wscale;
@@ -640,7 +642,7 @@ tcp_dupack(struct tcpcb *tp, const struct tcpseg *seg, u_int32_t tiwin)
 	if (++tp->t_dupacks == 3) {
 		/* RFC 6582 (4.1): not again for losses of the same window. */
 		if (!(tp->t_flags & TF_FASTRECOVERY) &&
-		    SEQ_GT(seg->ack - 1, tp->snd_recover))
+		    SEQ_GT(seg->ack, tp->snd_recover))
 			tcp_fast_retransmit(tp);
 		else if (!(tp->t_flags & TF_FASTRECOVERY))
 			tp->t_dupacks = 0;
@@ -701,24 +703,6 @@ tcp_input_ack(struct tcpcb **tpp, struct tcpseg *seg, bool *needoutput)
 
 	/* New data is acknowledged. */
 	acked = seg->ack - tp->snd_una;
-	if (tp->t_flags & TF_FASTRECOVERY) {
-		if (SEQ_LT(seg->ack, tp->snd_recover)) {
-			tp->snd_una = seg->ack;
-			tcp_partial_ack(tp, acked);
-			tp->snd_una -= acked;	/* sbdrop below does it */
-		} else {
-			/* Full ACK: recovery is over (RFC 6582 3.2 step 3). */
-			u_int32_t flight = tp->snd_max - seg->ack;
-
-			tp->t_flags &= ~TF_FASTRECOVERY;
-			tp->snd_cwnd = flight + tp->t_maxseg < tp->snd_ssthresh ?
-			    flight + tp->t_maxseg : tp->snd_ssthresh;
-			tp->t_dupacks = 0;
-		}
-	} else {
-		tp->t_dupacks = 0;
-		tcp_cwnd_grow(tp, acked);
-	}
 	NETSTAT_INC(tcpstat.tcps_rcvackpack);
 	NETSTAT_ADD(tcpstat.tcps_rcvackbyte, acked);
 	/* An RTT sample (RFC 7323 4.1 with timestamps, else the timed
@@ -732,12 +716,12 @@ tcp_input_ack(struct tcpcb **tpp, struct tcpseg *seg, bool *needoutput)
 	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq))
 		tp->t_rtttime = 0;
 	/* RFC 6298 (5.2, 5.3): all acked, timer off; else restart it. */
-	if (seg->ack == tp->snd_max) {
+	if (seg->ack == tp->snd_max)
 		tp->t_timer[TCPT_REXMT] = 0;
-		*needoutput = true;
-	} else if (tp->t_timer[TCPT_PERSIST] == 0) {
+	else if (tp->t_timer[TCPT_PERSIST] == 0)
 		tcp_timer_arm(tp, TCPT_REXMT, tp->t_rxtcur);
-	}
+	/* The acknowledged bytes leave the send buffer: snd_una is its
+	 * first byte again. */
 	if (acked > so->so_snd.sb_cc) {
 		/* Our FIN is acknowledged too. */
 		tp->snd_wnd -= so->so_snd.sb_cc < tp->snd_wnd ?
@@ -753,6 +737,21 @@ tcp_input_ack(struct tcpcb **tpp, struct tcpseg *seg, bool *needoutput)
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
 	*needoutput = true;
+	/* Congestion control, once the buffer matches snd_una. */
+	if (!(tp->t_flags & TF_FASTRECOVERY)) {
+		tp->t_dupacks = 0;
+		tcp_cwnd_grow(tp, acked);
+	} else if (SEQ_LT(seg->ack, tp->snd_recover)) {
+		tcp_partial_ack(tp, acked);
+	} else {
+		/* Full ACK: recovery is over (RFC 6582 3.2 step 3). */
+		u_int32_t flight = tp->snd_max - seg->ack;
+
+		tp->t_flags &= ~TF_FASTRECOVERY;
+		tp->snd_cwnd = flight + tp->t_maxseg < tp->snd_ssthresh ?
+		    flight + tp->t_maxseg : tp->snd_ssthresh;
+		tp->t_dupacks = 0;
+	}
 
 	if (ourfinisacked) {
 		switch (tp->t_state) {
@@ -789,6 +788,10 @@ window:
 			NETSTAT_INC(tcpstat.tcps_rcvwinupd);
 		if (tiwin > tp->snd_wnd)
 			*needoutput = true;
+		if (tiwin > 0 && tp->t_timer[TCPT_PERSIST] != 0) {
+			tp->t_timer[TCPT_PERSIST] = 0;	/* open again */
+			tp->t_rxtshift = 0;
+		}
 		tp->snd_wnd = tiwin;
 		tp->snd_wl1 = seg->seq;
 		tp->snd_wl2 = seg->ack;

@@ -157,6 +157,13 @@ tcp_timer_2msl(struct tcpcb *tp)
 static struct tcpcb *
 tcp_timer_persist(struct tcpcb *tp)
 {
+	struct socket *so = tp->t_inpcb->inp_socket;
+
+	if (tp->snd_wnd > 0 || so->so_snd.sb_cc == 0) {
+		tp->t_rxtshift = 0;	/* nothing to probe for any more */
+		tcp_output(tp);
+		return tp;
+	}
 	NETSTAT_INC(tcpstat.tcps_persisttimeo);
 	tcp_setpersist(tp);
 	tp->t_force = 1;
