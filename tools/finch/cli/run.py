@@ -25,6 +25,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,6 +52,7 @@ HELP = "build and boot Finch with its console on this terminal"
 ACCEPTS_PASSTHROUGH = True
 
 DEFAULT_UDP_ECHO_PORT = 7007
+SOCKET_WAIT = 10.0  # seconds --services waits for QEMU to make the host link's socket
 
 
 def service_forwards(udp_echo_port: int, services: bool) -> list[Forward]:
@@ -69,12 +71,16 @@ def network_options(udp_echo_port: int, services: bool = False) -> tuple[list[st
     return [netdev], ["e1000,netdev=net0"]
 
 
-def load_services_when_ready(rundir: Path, bundle: Path) -> threading.Thread:
-    """kextload inetd in the background, once the guest's host link
-    answers; the guest's console says when it serves.  The terminal is
-    raw while QEMU runs: lines end in CR LF."""
+def load_services_when_ready(rundir: Path, bundle: Path, hostlink: Path) -> threading.Thread:
+    """kextload inetd in the background, once QEMU has made the host
+    link's socket (QEMU starts while this runs) and the guest answers on
+    it; the guest's console says when inetd serves.  The terminal is raw
+    while QEMU runs: lines end in CR LF."""
 
     def load() -> None:
+        deadline = time.monotonic() + SOCKET_WAIT
+        while not hostlink.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # if it never comes, load_kexts says so
         try:
             load_kexts(rundir, [bundle])
         except FinchError as e:
@@ -180,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     )
     with machine:
         if args.services:
-            load_services_when_ready(rundir, inetd)
+            load_services_when_ready(rundir, inetd, machine.serial_socket(2))
         # Ctrl-C belongs to the guest (the terminal is raw while QEMU runs).
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
