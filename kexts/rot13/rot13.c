@@ -71,6 +71,7 @@ static int		rot13_draining;	/* a thread empties the queue */
 static int		rot13_registered; /* ROT13_UDP | ROT13_TCP */
 static int		rot13_stopping;	/* stop called sflt_unregister */
 static u_int32_t	rot13_held, rot13_put_back, rot13_full, rot13_lost;
+static u_int32_t	rot13_joined;	/* stream data added to a held item */
 static u_int32_t	rot13_sockets;	/* sockets the filters are on */
 
 /* ---- The filter ---- */
@@ -104,10 +105,41 @@ rot13_unregistered(sflt_handle handle)
 }
 
 /*
+ * Stream data (no sender, no control) for a socket that has an item
+ * queued already joins the newest such item, at the end of its chain:
+ * nothing of that socket is queued after it, so the order stays, and a
+ * busy stream takes one item, not one per segment.  rot13_lock held.
+ */
+static int
+rot13_coalesce(socket_t so, mbuf_t data)
+{
+	struct rot13_item *it;
+	mbuf_t last;
+	u_int32_t i;
+
+	for (i = rot13_count; i > 0; i--) {
+		it = &rot13_q[(rot13_head + i - 1) % ROT13_QLEN];
+		if (it->ri_so != so)
+			continue;
+		if (it->ri_hasfrom || it->ri_control != NULL || it->ri_flags != 0)
+			return 0;
+		for (last = it->ri_data; mbuf_next(last) != NULL;
+		    last = mbuf_next(last))
+			;
+		mbuf_pkthdr_adjustlen(it->ri_data, (int)mbuf_pkthdr_len(data));
+		mbuf_setnext(last, data);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * In the DLIL input thread, with no lock held: keep the data for the
  * thread call.  Everything is kept, so what comes later cannot pass what
  * waits: the order stays.  A full queue refuses (ENOBUFS: the stack
- * frees the data and counts it as socket.filtered_in).
+ * frees the data and counts it as socket.filtered_in) -- never for a
+ * stream that has data queued already, which TCP acknowledged and must
+ * not lose.
  */
 static errno_t
 rot13_data_in(void *cookie, socket_t so, const struct sockaddr *from,
@@ -115,6 +147,15 @@ rot13_data_in(void *cookie, socket_t so, const struct sockaddr *from,
 {
 	struct rot13_item *it;
 	int wake;
+
+	lck_mtx_lock(rot13_lock);
+	if (from == NULL && *control == NULL && flags == 0 &&
+	    rot13_coalesce(so, *data)) {
+		rot13_joined++;
+		lck_mtx_unlock(rot13_lock);
+		return EJUSTRETURN;
+	}
+	lck_mtx_unlock(rot13_lock);
 
 	sock_retain(so);		/* until the data is back in it */
 	lck_mtx_lock(rot13_lock);
@@ -349,8 +390,8 @@ rot13_stop(kmod_info_t *ki, void *data)
 	thread_call_cancel_wait(rot13_call);
 	rot13_drain(NULL, NULL);
 	printf("rot13: stopped; held %u, put back %u, lost %u, refused %u "
-	    "(queue full)\n", rot13_held, rot13_put_back, rot13_lost,
-	    rot13_full);
+	    "(queue full), joined %u\n", rot13_held, rot13_put_back, rot13_lost,
+	    rot13_full, rot13_joined);
 	rot13_free();
 	return KERN_SUCCESS;
 }

@@ -741,6 +741,173 @@ sfbusy_stop(kmod_info_t *ki, void *data)
 """
 )
 
+# A global filter on TCP traces three sockets: a listener (L), a client
+# (C) that connects to it over lo0, and the connection the listener makes
+# for it (S), from sonewconn.
+SFTCP = (
+    PROLOGUE.format(name="sftcp")
+    + r"""
+#define HANDLE	0x73667463	/* 'sftc' */
+#define PORT	5100
+
+static char names[] = "LCS";
+static int nattached;
+static volatile int gone;
+
+static void
+trace(void *cookie, const char *what, int arg)
+{
+	printf("sftcp: %c %s %d\n", *(char *)cookie, what, arg);
+}
+
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	*cookie = &names[nattached < 3 ? nattached++ : 2];
+	trace(*cookie, "attach", 0);
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+	trace(cookie, "detach", 0);
+}
+
+static void
+unregistered(sflt_handle handle)
+{
+	gone = 1;
+	wakeup((void *)&gone);
+}
+
+static void
+notify(void *cookie, socket_t so, sflt_event_t event, void *param)
+{
+	trace(cookie, "notify", event == sock_evt_shutdown ?
+		event * 10 + *(int *)param : event);
+}
+
+static errno_t
+data_in(void *cookie, socket_t so, const struct sockaddr *from,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	trace(cookie, from == NULL ? "data_in" : "data_in-from?",
+		(int)mbuf_pkthdr_len(*data));
+	return 0;
+}
+
+static errno_t
+data_out(void *cookie, socket_t so, const struct sockaddr *to,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	trace(cookie, "data_out", (int)mbuf_pkthdr_len(*data));
+	return 0;
+}
+
+static errno_t
+connect_in(void *cookie, socket_t so, const struct sockaddr *from)
+{
+	trace(cookie, "connect_in", from->sa_family);
+	return 0;
+}
+
+static errno_t
+connect_out(void *cookie, socket_t so, const struct sockaddr *to)
+{
+	trace(cookie, "connect_out", ntohs(((const struct sockaddr_in *)to)->sin_port));
+	return 0;
+}
+
+static errno_t
+bind_f(void *cookie, socket_t so, const struct sockaddr *to)
+{
+	trace(cookie, "bind", ntohs(((const struct sockaddr_in *)to)->sin_port));
+	return 0;
+}
+
+static errno_t
+listen_f(void *cookie, socket_t so)
+{
+	trace(cookie, "listen", 0);
+	return 0;
+}
+
+static struct sflt_filter filter = {
+	HANDLE, SFLT_GLOBAL, "sftcp", unregistered, attach, detach, notify,
+	NULL, NULL, data_in, data_out, connect_in, connect_out, bind_f, NULL,
+	NULL, listen_f, NULL,
+};
+
+static socket_t
+tcp_socket(void)
+{
+	socket_t so = NULL;
+	struct timeval tv = { 2, 0 };
+
+	if (sock_socket(PF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, NULL, &so) == 0)
+		sock_setsockopt(so, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return so;
+}
+
+kern_return_t
+sftcp_start(kmod_info_t *ki, void *data)
+{
+	struct sockaddr_in sin = sftcp_sin(INADDR_LOOPBACK, PORT);
+	struct timespec ts = { 2, 0 };
+	struct msghdr msg;
+	struct iovec iov;
+	socket_t l, c, a = NULL;
+	char buf[8];
+	size_t n;
+	errno_t error;
+
+	error = sflt_register(&filter, PF_INET, SOCK_STREAM, IPPROTO_TCP);
+	if (error == ENOENT) {
+		printf("sftcp: no TCP\n");
+		return KERN_SUCCESS;
+	}
+	sftcp_check("register", error, 0);
+	l = tcp_socket();
+	sftcp_check("bind", sock_bind(l, (struct sockaddr *)&sin), 0);
+	sftcp_check("listen", sock_listen(l, 5), 0);
+	c = tcp_socket();
+	sftcp_check("connect", sock_connect(c, (struct sockaddr *)&sin, 0), 0);
+	sftcp_check("accept", sock_accept(l, NULL, 0, 0, NULL, NULL, &a), 0);
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = "hello";
+	iov.iov_len = 5;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	sftcp_check("send", sock_send(c, &msg, 0, &n), 0);
+	iov.iov_base = buf;
+	iov.iov_len = 5;
+	sftcp_check("receive", a != NULL && sock_receive(a, &msg, MSG_WAITALL,
+		&n) == 0 && n == 5, 1);
+	sftcp_check("shutdown", sock_shutdown(c, SHUT_WR), 0);
+	iov.iov_len = sizeof(buf);
+	sftcp_check("end of stream", a != NULL && sock_receive(a, &msg, 0,
+		&n) == 0 && n == 0, 1);
+	if (a != NULL)
+		sock_close(a);
+	sock_close(c);
+	sock_close(l);
+	sftcp_check("unregister", sflt_unregister(HANDLE), 0);
+	if (!gone)
+		msleep((void *)&gone, NULL, 0, "sftcp", &ts);
+	sftcp_check("sf_unregistered", gone, 1);
+	printf("sftcp: done, %d failed\n", sftcp_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sftcp_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
 # Forgets sflt_unregister in stop.
 SFLEAK = (
     PROLOGUE.format(name="sfleak")
@@ -908,6 +1075,53 @@ def test_unregistering_while_a_callback_runs_defers_sf_detach_until_it_returns(
         "sf_unregistered, sf_detach before it",
     ]
     guest.unload("com.example.sfbusy")
+
+
+def in_order(seen: list[str], wanted: list[str]) -> bool:
+    """Are the `wanted` lines all in `seen`, in that order (others between)?"""
+    it = iter(seen)
+    return all(any(line == w for line in it) for w in wanted)
+
+
+def test_on_tcp_each_callback_runs_at_its_place_for_listener_client_and_connection(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sftcp", SFTCP, libraries=KPIS))
+
+    text, done = console_until(guest, r"sftcp: (done, (?P<failed>\d+) failed|no TCP)")
+
+    if "no TCP" in done.group(0):
+        guest.unload("com.example.sftcp")
+        pytest.skip("the kernel has no TCP")
+    assert done.group("failed") == "0", text
+    lines = lines_of(text, "sftcp: ")
+    by_socket = {name: [line[2:] for line in lines if line[0] == name] for name in "LCS"}
+    expected = {
+        "L": ["attach 0", "bind 5100", "notify 10", "listen 0", "connect_in 2", "detach 0"],
+        "C": [
+            "attach 0",
+            "connect_out 5100",
+            "notify 1",  # connecting
+            "notify 2",  # connected
+            "data_out 5",
+            "notify 61",  # shutdown(SHUT_WR)
+            "notify 8",  # cantsendmore
+            "notify 9",  # closing
+            "detach 0",
+        ],
+        "S": [
+            "attach 0",  # in sonewconn, for the new connection
+            "notify 2",
+            "data_in 5",  # through sbappendstream, no sender address
+            "notify 7",  # the client's FIN: cantrecvmore
+            "notify 9",
+            "detach 0",
+        ],
+    }
+    for name, wanted in expected.items():
+        assert in_order(by_socket[name], wanted), (name, by_socket[name])
+    assert not any("connect_in" in line for line in by_socket["C"] + by_socket["S"])
+    guest.unload("com.example.sftcp")
 
 
 def test_a_kext_that_stops_without_unregistering_is_kept_and_told_why(

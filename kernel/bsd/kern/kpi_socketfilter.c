@@ -882,10 +882,11 @@ sock_inject_data_in(socket_t so, const struct sockaddr *from, mbuf_t data,
 		return EINVAL;
 	socket_lock(so, 1);
 	sb = &so->so_rcv;
-	if (so->so_state & SS_CANTRCVMORE) {
-		error = EPIPE;
-		goto out;
-	}
+	/*
+	 * Even after the peer's FIN (SS_CANTRCVMORE): what the filter held
+	 * came before it.  A reader who saw end of file already will not
+	 * see it, though: see sock_inject_data_in in the header.
+	 */
 	/*
 	 * Refuse before consuming anything, so that the caller still owns
 	 * the data on error.  A stream is not limited here: its protocol's

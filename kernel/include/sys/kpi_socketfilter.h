@@ -216,8 +216,9 @@ errno_t	sflt_detach(socket_t so, sflt_handle handle);
  * makes it a record of its own.  Data injected by successive calls is
  * read in that order.  On error nothing was consumed: the caller frees
  * data and control.  EINVAL (NULL socket or data, a datagram without
- * from), ENOBUFS when a datagram does not fit, EPIPE once the socket
- * cannot receive any more.  Any thread; never sleeps.
+ * from), ENOBUFS when a datagram does not fit.  Stream data held across
+ * the peer's FIN (sock_evt_cantrecvmore) still goes in, but a reader who
+ * saw end of file already will not read it.  Any thread; never sleeps.
  */
 errno_t	sock_inject_data_in(socket_t so, const struct sockaddr *from,
 	    mbuf_t data, mbuf_t control, sflt_data_flag_t flags);
