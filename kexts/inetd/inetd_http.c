@@ -143,11 +143,13 @@ page_socket(struct page *p, struct inetd_conn *ic)
 	format_addr(faddr, sizeof(faddr), &peer);
 	/* The KPI tells connected or not, not the TCP state. */
 	state = ic->ic_role == INETD_LISTENER ? "LISTEN" :
-	    ic->ic_role == INETD_DGRAM ? "" :
 	    sock_isconnected(ic->ic_so) ? "connected" : "closing";
-	page_printf(p, "%-5s %6d %6d  %-22s %-22s %s\n",
-	    ic->ic_role == INETD_DGRAM ? "udp4" : "tcp4", nread, nwrite,
-	    laddr, faddr, state);
+	if (ic->ic_role == INETD_DGRAM)		/* no state, no padding */
+		page_printf(p, "%-5s %6d %6d  %-22s %s\n", "udp4", nread,
+		    nwrite, laddr, faddr);
+	else
+		page_printf(p, "%-5s %6d %6d  %-22s %-22s %s\n", "tcp4", nread,
+		    nwrite, laddr, faddr, state);
 }
 
 static void

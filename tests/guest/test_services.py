@@ -228,6 +228,7 @@ def test_http_status_page_lists_services_sockets_and_interfaces(tcp_services: Se
     assert re.search(r"^tcp4\s+\d+\s+\d+\s+\*\.80\s+\*\.\*\s+LISTEN$", text, re.M), text
     assert re.search(r"^tcp4\s+\d+\s+\d+\s+10\.0\.2\.15\.80\s+10\.0\.2\.2\.\d+\s+connected$",
                      text, re.M), text  # fmt: skip
+    assert re.search(r"^udp4\s+\d+\s+\d+\s+\*\.9\s+\*\.\*$", text, re.M), text
     assert re.search(r"^en0\s+1500\s+10\.0\.2\.15\s+\d+", text, re.M), text
 
 
