@@ -10,6 +10,7 @@
 #include <sys/cdefs.h>
 #include <sys/types.h>
 #include <sys/kpi_mbuf.h>
+#include <sys/queue.h>
 
 #ifndef MSIZE
 #define MSIZE		256	/* bytes in an mbuf, header included */

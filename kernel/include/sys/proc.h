@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <sys/param.h>
 #include <sys/kernel_types.h>
+#include <sys/queue.h>
 #include <sys/time.h>
 
 __BEGIN_DECLS

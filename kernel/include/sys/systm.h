@@ -1,8 +1,8 @@
 /*
  * <sys/systm.h> -- the BSD kernel's everyday services for kexts: console
  * output, sleeping and waking, and timeouts; with it come panic
- * (<kern/debug.h>), log (<sys/syslog.h>) and the clock (<sys/time.h>),
- * as Darwin's brings them.
+ * (<kern/debug.h>), log (<sys/syslog.h>), the clock (<sys/time.h>)
+ * and the list macros (<sys/queue.h>), as Darwin's brings them.
  */
 #ifndef _SYS_SYSTM_H_
 #define _SYS_SYSTM_H_
@@ -17,6 +17,7 @@
 #include <kern/debug.h>
 #include <sys/time.h>
 #include <sys/syslog.h>
+#include <sys/queue.h>
 
 __BEGIN_DECLS
 
