@@ -25,6 +25,7 @@ from finch.kext.build import KextBuildError, build_kext
 from finch.kext.bundle import open_bundle, open_source_bundle
 from finch.kext.dependencies import namespace_for, resolve_load_order
 from finch.kext.settings import SettingsError
+from finch.kext.xcodeproj import XcodeProjectError, parse_openstep, read_project
 from finch.link import LinkError, link_kext
 from finch.plist import PlistError
 
@@ -215,7 +216,7 @@ def link(bundle_path: Path) -> None:
 # -- the Tiger-style kexts, built as a user would -------------------------
 
 
-@pytest.mark.parametrize("name", ["enetlog", "oldstyle"])
+@pytest.mark.parametrize("name", ["enetlog", "oldstyle", "tcplog", "ipfilter"])
 def test_a_tiger_kext_folder_builds_with_one_command_and_links(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -424,3 +425,89 @@ def test_an_iokit_function_finch_lacks_is_refused_when_linking_by_name(tmp_path:
     message = str(excinfo.value)
     assert "undefined symbol IOLog: an IOKit function, and Finch has no IOKit" in message
     assert "Call printf or log instead" in message
+
+
+# -- Xcode projects -----------------------------------------------------------
+
+
+def test_an_old_style_property_list_reads_with_comments_quotes_and_lists() -> None:
+    text = """// !$*UTF8*$!
+{
+	a = 1; /* a comment */
+	"b c" = "say \\"hi\\"\\n";
+	list = ( x, "y z", );
+	nested = { isa = PBXGroup; children = ( ); };
+	"$(VAR)-name" = <0a0b>;
+}"""
+
+    assert parse_openstep(text) == {
+        "a": "1",
+        "b c": 'say "hi"\n',
+        "list": ["x", "y z"],
+        "nested": {"isa": "PBXGroup", "children": []},
+        "$(VAR)-name": b"\x0a\x0b",
+    }
+
+
+def test_a_broken_project_file_is_refused_with_its_line() -> None:
+    with pytest.raises(XcodeProjectError, match=r"project.pbxproj:3: expected '='"):
+        parse_openstep("{\n a = 1;\n b ;\n}", "project.pbxproj")
+
+
+def test_the_xcode_project_says_which_sources_settings_and_info_plist(tmp_path: Path) -> None:
+    kext = read_project(TIGER_KEXTS / "tcplog" / "tcplog.xcodeproj")
+
+    assert kext.target == "KEXT"
+    assert [p.name for p in kext.sources] == ["tcplognke.c"]  # not the tool's tcplogctl.c
+    assert kext.settings["MODULE_START"] == "com_example_tiger_tcplog_start"
+    assert kext.words("GCC_PREPROCESSOR_DEFINITIONS") == [
+        "MODULE_START=com_example_tiger_tcplog_start",
+        "MODULE_STOP=com_example_tiger_tcplog_stop",
+    ]
+
+
+def test_a_kext_folder_with_an_xcode_project_builds_as_xcode_built_it(tmp_path: Path) -> None:
+    built = build_kext(TIGER_KEXTS / "tcplog", tree=TREE, out_dir=tmp_path, echo=print)
+
+    assert sorted(o.name for o in built.objects) == ["kmod_info.o", "tcplognke.o"]
+    info = plistlib.loads((built.bundle.path / "Contents" / "Info.plist").read_bytes())
+    # Preprocessed (KEXT_BUNDLE_ID, KEXT_VERSION) and expanded (${EXECUTABLE_NAME}).
+    assert (info["CFBundleIdentifier"], info["CFBundleVersion"]) == (
+        "com.example.tiger.tcplog",
+        "1.3",
+    )
+    assert info["CFBundleExecutable"] == "tcplog"
+    assert built.kmod_info_source is not None
+    assert ".start = com_example_tiger_tcplog_start," in built.kmod_info_source.read_text()
+
+
+def test_a_project_without_a_kext_target_says_to_write_finch_toml(tmp_path: Path) -> None:
+    folder = kext_folder(tmp_path, {"tigerish.c": START_STOP})
+    (folder / "app.xcodeproj").mkdir()
+    (folder / "app.xcodeproj" / "project.pbxproj").write_text(
+        "{ objects = { P = { isa = PBXProject; targets = ( T ); }; "
+        "T = { isa = PBXNativeTarget; name = App; "
+        'productType = "com.apple.product-type.tool"; }; }; '
+        "rootObject = P; }"
+    )
+
+    with pytest.raises(XcodeProjectError, match="no target builds a kernel extension"):
+        open_source_bundle(folder)
+
+
+def test_a_legacy_target_carries_its_info_plist_in_the_project(tmp_path: Path) -> None:
+    xml = plist(CFBundleExecutable="legacy", CFBundleIdentifier="com.example.legacy").decode()
+    escaped = xml.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    folder = kext_folder(tmp_path, {"legacy.c": START_STOP.replace("tigerish", "legacy")})
+    (folder / "Info.plist").unlink()
+    (folder / "Legacy.pbproj").mkdir()
+    (folder / "Legacy.pbproj" / "project.pbxproj").write_text(
+        "{ objects = { P = { isa = PBXProject; targets = ( T ); }; "
+        f'T = {{ isa = PBXBundleTarget; name = Legacy; productSettingsXML = "{escaped}"; '
+        "buildSettings = { WRAPPER_EXTENSION = kext; PRODUCT_NAME = legacy; }; }; }; "
+        "rootObject = P; }"
+    )
+
+    built = build_kext(folder, tree=TREE, out_dir=tmp_path / "out", echo=print)
+
+    assert built.bundle.identifier == "com.example.legacy"

@@ -169,6 +169,12 @@ def read_plist(path: Path) -> dict[str, Any]:
         raise PlistError(path, [PlistProblem("(file)", "no such file")]) from None
     except OSError as e:
         raise PlistError(path, [PlistProblem("(file)", f"cannot be read ({e.strerror})")]) from None
+    return plist_from_bytes(data, path)
+
+
+def plist_from_bytes(data: bytes, path: Path) -> dict[str, Any]:
+    """The dictionary of a plist held in `data` (read from, or made for,
+    `path`, which messages name), or raise PlistError."""
     try:
         # From bytes, not the file: a damaged binary plist's lengths then
         # cannot make plistlib read (allocate) gigabytes.

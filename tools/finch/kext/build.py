@@ -188,7 +188,10 @@ def build_kext(
         verbose,
         echo,
     )
-    shutil.copyfile(sb.info.path, bundle_dir / "Contents" / "Info.plist")
+    if sb.info_plist is not None:  # made from the Xcode project
+        (bundle_dir / "Contents" / "Info.plist").write_bytes(sb.info_plist)
+    else:
+        shutil.copyfile(sb.info.path, bundle_dir / "Contents" / "Info.plist")
     try:
         plan(executable)
     except LinkError as e:

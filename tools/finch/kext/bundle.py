@@ -22,8 +22,16 @@ from pathlib import Path
 
 from finch.errors import FinchError, LinkError
 from finch.kext.settings import SETTINGS_FILE, KextSettings, load_settings
+from finch.kext.xcodeproj import find_project, read_project, xcode_info_plist, xcode_settings
 from finch.link import read_object
-from finch.plist import KextInfo, PlistError, PlistProblem, load_info_plist
+from finch.plist import (
+    KextInfo,
+    PlistError,
+    PlistProblem,
+    load_info_plist,
+    parse_info,
+    plist_from_bytes,
+)
 from finch.version import Version
 
 SOURCE_SUFFIXES = (".c", ".S")
@@ -47,6 +55,7 @@ class SourceBundle:
     info: KextInfo
     sources: tuple[Path, ...]
     settings: KextSettings = field(default_factory=KextSettings)
+    info_plist: bytes | None = None  # the Info.plist to ship, when not info.path's bytes
 
     @property
     def bundle_name(self) -> str:
@@ -77,16 +86,29 @@ class KextBundle:
 def open_source_bundle(path: Path | str) -> SourceBundle:
     """Read <folder>/Info.plist and Finch.toml and list the kext's sources:
     every .c and .S under the folder (sorted), but those Finch.toml
-    excludes and those in build/, Xcode project and hidden folders."""
+    excludes and those in build/, Xcode project and hidden folders.
+    Without Finch.toml, an Xcode project in the folder says which sources
+    and settings (finch.kext.xcodeproj), and where Info.plist is."""
     path = Path(path)
-    plist = path / "Info.plist"
-    if not plist.is_file():
+    settings = load_settings(path)
+    shipped: bytes | None = None
+    project = find_project(path) if settings.path is None else None
+    if project is not None:
+        xcode = read_project(project)
+        settings = xcode_settings(xcode)
+        plist, shipped = xcode_info_plist(xcode, path / "Info.plist")
+    else:
+        plist = path / "Info.plist"
+    if shipped is not None:
+        info = parse_info(plist_from_bytes(shipped, plist), plist)
+    elif plist.is_file():
+        info = load_info_plist(plist)
+    else:
         raise KextError(
             f"{path}: no Info.plist: a source bundle is a folder with Info.plist and "
             "its .c files (make one with `finch new-kext NAME --id com.example.name`)"
         )
-    settings = load_settings(path)
-    info = _with_settings(load_info_plist(plist), settings)
+    info = _with_settings(info, settings)
     sources = tuple(
         sorted(
             p
@@ -102,7 +124,7 @@ def open_source_bundle(path: Path | str) -> SourceBundle:
         raise KextError(
             f"{path}: no .c or .S sources beside Info.plist" + (after if settings.excluded else "")
         )
-    return SourceBundle(path, info, sources, settings)
+    return SourceBundle(path, info, sources, settings, shipped)
 
 
 def _in_project_folder(source: Path, top: Path) -> bool:

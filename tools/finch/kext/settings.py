@@ -63,9 +63,12 @@ class KextSettings:
     module_name: str | None = None
     module_version: str | None = None
     warnings_as_errors: bool | None = None  # None: not set
+    sources: tuple[Path, ...] | None = None  # an Xcode target's list; None: every source
 
     def excludes(self, source: Path, folder: Path) -> bool:
         """Is `source` (a file under `folder`) left out of the kext?"""
+        if self.sources is not None and source.resolve() not in {s.resolve() for s in self.sources}:
+            return True
         relative = PurePosixPath(source.relative_to(folder).as_posix())
         return any(
             fnmatch.fnmatchcase(str(relative), pattern)
