@@ -69,3 +69,12 @@ def test_the_socket_filter_rows_give_the_ratio_of_each_round_against_95_percent(
     ratio = rows[2]
     assert ratio.samples == [96.0, 90.0]
     assert (ratio.target, ratio.at_least, ratio.passed) == (95.0, True, False)
+
+
+def test_the_socket_filter_tcp_rows_are_throughputs_and_their_ratio():
+    from finch.sfltbench import tcp_rows_from_rates
+
+    rows = tcp_rows_from_rates([40.0, 50.0], [39.0, 49.0])
+
+    assert [r.unit for r in rows] == ["MB/s", "MB/s", "%"]
+    assert rows[2].passed is True  # 97.5% and 98%

@@ -16,7 +16,8 @@ optional target for the median.  Rows today:
                      run (finch.filterbench)
     socket filter    UDP echo through a kext's socket with a no-op socket
                      filter against the same without it, as a ratio in the
-                     same run (finch.sfltbench)
+                     same run; with TCP, inetd's discard with and without a
+                     global no-op filter (finch.sfltbench)
     TCP              64 MiB into inetd's discard, 64 MiB out of its chargen,
                      short connections, on user networking and on a tap,
                      each against the Linux reference guest in the same
@@ -49,7 +50,7 @@ from finch.machine import Machine
 from finch.netbench import error_rows, run_net_benchmarks
 from finch.qemu_args import QemuOptions
 from finch.sfltbench import error_rows as sflt_error_rows
-from finch.sfltbench import run_sflt_benchmarks
+from finch.sfltbench import run_sflt_benchmarks, run_sflt_tcp_benchmarks
 
 BOOT_TARGET = 0.150
 MAKE_TEST_TARGET = 180.0
@@ -149,6 +150,8 @@ def run_benchmarks(
             rows += run_sflt_benchmarks(tree, kernel, rundir / "sflt", echo=echo)
     if tcp:
         rows += _tcp_rows(tree, kernel, rundir, tap=tap, rounds=tcp_rounds, echo=echo)
+        if kernel is not None:
+            rows += run_sflt_tcp_benchmarks(tree, kernel, rundir / "sflt-tcp", echo=echo)
 
     try:
         floor = build_floor(tree, echo=echo)

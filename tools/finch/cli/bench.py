@@ -12,7 +12,8 @@ none, and through a kext's socket with a no-op socket filter against the
 same without it, each in the same run; target: 95% or more),
 TCP (kexts/inetd's discard, chargen and echo against the Linux reference
 guest booted in the same run, on user networking and on a tap; target:
-Finch at 100% of Linux or more; kernel memory per idle connection), and
+Finch at 100% of Linux or more; kernel memory per idle connection; the
+discard with a global no-op socket filter against none), and
 the wall time of `make test`.  Prints a table with the targets; exits
 non-zero when a row misses its target or fails.
 """
