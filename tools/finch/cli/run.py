@@ -187,12 +187,15 @@ def run(args: argparse.Namespace) -> int:
     with machine:
         if args.services:
             load_services_when_ready(rundir, inetd, machine.serial_socket(2))
-        # Ctrl-C belongs to the guest (the terminal is raw while QEMU runs).
+        # Ctrl-C belongs to the guest (the terminal is raw while QEMU runs);
+        # a SIGTERM (kill, timeout) ends QEMU with us instead of orphaning it.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous_term = signal.signal(signal.SIGTERM, _terminated)
         try:
             qemu_exit = machine.wait()
         finally:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous_term)
     _report_panic(machine)
     if qemu_exit.guest_status is not None:
         return qemu_exit.guest_status
@@ -203,6 +206,11 @@ def run(args: argparse.Namespace) -> int:
     if qemu_exit.qemu_log.strip():
         print(qemu_exit.qemu_log.rstrip(), file=sys.stderr)
     return 128 - qemu_exit.returncode if qemu_exit.returncode < 0 else 1
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM: leave through the `with machine:`, which shuts QEMU down."""
+    raise SystemExit(128 + signum)
 
 
 def _refuse_second_guest(machine_json: Path) -> None:
