@@ -318,6 +318,52 @@ tcpkpi_stop(kmod_info_t *ki, void *data)
 """
 
 
+# Connects to the peer with keepalive after 1 s of silence, and waits.
+TCPKEEP = """\
+#include <mach/mach_types.h>
+#include <mach/kmod.h>
+#include <sys/systm.h>
+#include <sys/socket.h>
+#include <sys/kpi_socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+kern_return_t tcpkeep_start(kmod_info_t *ki, void *data);
+kern_return_t tcpkeep_stop(kmod_info_t *ki, void *data);
+
+static socket_t tcpkeep_so;
+
+kern_return_t
+tcpkeep_start(kmod_info_t *ki, void *data)
+{
+	struct sockaddr_in sin;
+	int on = 1, idle = 1;
+
+	bzero(&sin, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x0a000202);	/* 10.0.2.2 */
+	sin.sin_port = htons(6000);
+	if (sock_socket(PF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, NULL,
+		&tcpkeep_so) != 0)
+		return KERN_FAILURE;
+	sock_setsockopt(tcpkeep_so, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	sock_setsockopt(tcpkeep_so, IPPROTO_TCP, TCP_KEEPALIVE, &idle,
+		sizeof(idle));
+	printf("tcpkeep: connect: %d\\n", sock_connect(tcpkeep_so,
+		(struct sockaddr *)&sin, MSG_DONTWAIT));
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+tcpkeep_stop(kmod_info_t *ki, void *data)
+{
+	sock_close(tcpkeep_so);
+	return KERN_SUCCESS;
+}
+"""
+
+
 def pattern(n: int) -> bytes:
     """What `tcp connect ADDR PORT n` sends: byte i is i mod 251."""
     block = bytes(i % 251 for i in range(251 * 64))
@@ -683,6 +729,21 @@ def test_reordered_and_duplicated_segments_come_out_once_in_order(wire: WireGues
     conn.close()
 
 
+def test_urgent_data_stays_in_line(wire: WireGuest) -> None:
+    """RFC 6093: the urgent pointer is noted (the mark), the bytes are
+    read in order with the rest."""
+    conn = connect(wire)
+    before = count(wire, "rcvurg")
+
+    conn.send("PAU", b"urgent!", urgptr=7)
+    conn.snd_nxt += 7
+    conn.write(b" and the rest")
+
+    assert conn.read(20) == b"urgent! and the rest"
+    assert count(wire, "rcvurg") == {"rcvurg": before["rcvurg"] + 1}
+    conn.close()
+
+
 def test_a_lost_segment_is_retransmitted_after_the_rto(wire: WireGuest) -> None:
     conn = connect(wire)
     before = count(wire, "rexmttimeo", "sndrexmitpack")
@@ -871,3 +932,26 @@ def test_simultaneous_open_and_simultaneous_close(wire: WireGuest) -> None:
     assert re.search(rf"^10\.0\.2\.15\.{gport}\s+10\.0\.2\.2\.{port}\s+TIME_WAIT\s", table, re.M), (
         table
     )
+
+
+def test_an_idle_connection_with_keepalive_is_probed(
+    wire: WireGuest, module_make_kext: MakeKext
+) -> None:
+    before = count(wire, "keepprobe")
+    wire.kexts.load(module_make_kext("tcpkeep", TCPKEEP, libraries=KPIS))
+    wire.machine.expect("tcpkeep: connect: 36", 10)  # EINPROGRESS
+    peer = wire.peer
+    syn = peer.expect(lambda p: TCP in p and p[TCP].dport == 6000 and p[TCP].flags == "S")
+    reply = Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=GUEST_IP)
+    reply /= TCP(sport=6000, dport=syn.sport, flags="SA", seq=5000, ack=syn.seq + 1)
+    peer.send(reply)
+    peer.expect(lambda p: TCP in p and p[TCP].dport == 6000 and p[TCP].flags == "A")
+
+    probe = peer.expect(lambda p: TCP in p and p[TCP].dport == 6000, timeout=4)[TCP]
+
+    assert (probe.seq, probe.ack, len(probe.payload)) == (syn.seq, 5001, 0)  # SND.UNA - 1
+    assert count(wire, "keepprobe")["keepprobe"] >= before["keepprobe"] + 1
+    wire.kexts.unload("com.example.tcpkeep")
+    peer.expect(lambda p: TCP in p and p[TCP].dport == 6000 and bool(p[TCP].flags.F))
+    reply[TCP].flags, reply[TCP].seq = "R", 5001
+    peer.send(reply)  # gone: no FIN_WAIT for us to wait out

@@ -76,8 +76,15 @@ tcp_mss_update(struct tcpcb *tp, u_int32_t offer)
 	    (TF_REQ_TSTMP | TF_RCVD_TSTMP))
 		mss -= TCPOLEN_TSTAMP_APPA;
 	tp->t_maxseg = mss;
-	/* RFC 5681 (3.1): the initial window, by the MSS. */
-	tp->snd_cwnd = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss;
+	tp->snd_cwnd = tcp_initial_window(tp);
+}
+
+u_int32_t
+tcp_initial_window(const struct tcpcb *tp)
+{
+	u_int32_t mss = tp->t_maxseg;
+
+	return mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss;
 }
 
 /* The window we offer: the receive buffer's room, never shrinking what
@@ -296,8 +303,14 @@ tcp_output(struct tcpcb *tp)
 
 	if (tp->t_state == TCPS_LISTEN || tp->t_state == TCPS_CLOSED)
 		return 0;
-	/* Nothing in flight: Nagle lets a small segment go. */
+	/* Nothing in flight: Nagle lets a small segment go.  And after
+	 * an idle spell longer than the RTO the network may have changed:
+	 * start again from the initial window (RFC 5681 4.1). */
 	idle = tp->snd_max == tp->snd_una;
+	if (idle && TCPS_HAVEESTABLISHED(tp->t_state) &&
+	    tcp_now_ms() - tp->t_lastsend >= tp->t_rxtcur &&
+	    tp->snd_cwnd > tcp_initial_window(tp))
+		tp->snd_cwnd = tcp_initial_window(tp);
 again:
 	sendalot = false;
 	off = (int)(tp->snd_nxt - tp->snd_una);
@@ -351,6 +364,8 @@ again:
 	seq = (len > 0 || (flags & (TH_SYN | TH_FIN)) ||
 	    tp->t_timer[TCPT_PERSIST] != 0) ? tp->snd_nxt : tp->snd_max;
 	tcp_output_count(tp, len, flags);
+	if (len > 0)
+		tp->t_lastsend = tcp_now_ms();
 	error = tcp_send_segment(tp, so, off, len, flags, recwin, seq);
 
 	/* Advance, whatever IP said: a lost segment is retransmitted. */

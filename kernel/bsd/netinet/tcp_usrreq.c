@@ -5,6 +5,10 @@
  * user calls of RFC 9293 section 3.10 (OPEN, SEND, CLOSE, ABORT), the
  * IPPROTO_TCP options, and TCP's entry in the protocol switch.  Each
  * request comes with the socket locked (protosw.h).
+ *
+ * TCP keeps no pointer into a kext: a kext's upcall hangs off the socket,
+ * and kpi_socket.c's unload check covers it; a connection that outlives
+ * its owner's sock_close (FIN_WAIT, TIME_WAIT) has no upcall any more.
  */
 #include <sys/systm.h>
 #include <sys/socket.h>
@@ -105,7 +109,8 @@ tcp_usr_connect(struct socket *so, struct sockaddr *nam)
 	soisconnecting(so);
 	if ((tp = tcp_sotcpcb(so)) == NULL)
 		return ECONNABORTED;
-	return tcp_output(tp) == ENOBUFS ? 0 : 0;
+	(void)tcp_output(tp);	/* if the SYN is lost, the timer sends it */
+	return 0;
 }
 
 /*

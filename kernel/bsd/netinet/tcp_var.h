@@ -78,6 +78,7 @@ struct tcpcb {
 	u_int32_t	t_bytes_acked;	/* congestion avoidance's counter */
 	tcp_seq		snd_recover;	/* NewReno: snd_max at the loss */
 	int		t_dupacks;	/* consecutive duplicate ACKs */
+	u_int64_t	t_lastsend;	/* when data last went out (ms) */
 
 	/* Round-trip time and the retransmission timeout (RFC 6298). */
 	u_int64_t	t_rtttime;	/* when the timed segment left (ns);
@@ -237,6 +238,8 @@ errno_t	tcp_output(struct tcpcb *tp);
 /* Our MSS for a connection through its route; the peer's offer. */
 u_int32_t tcp_mss_local(struct tcpcb *tp);
 void	tcp_mss_update(struct tcpcb *tp, u_int32_t offer);
+/* The initial congestion window for the MSS (RFC 5681 3.1). */
+u_int32_t tcp_initial_window(const struct tcpcb *tp);
 
 /* ---- tcp_subr.c ---- */
 
