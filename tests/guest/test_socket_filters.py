@@ -500,6 +500,8 @@ sfargs_start(kmod_info_t *ki, void *data)
 		SOCK_DGRAM, 99), ENOENT);
 	sfargs_check("no such domain", sflt_register(&good, 77, SOCK_DGRAM, 0),
 		ENOENT);
+	sfargs_check("PF_SYSTEM (kernel controls)", sflt_register(&good, 32,
+		SOCK_DGRAM, 2), ENOENT);
 	sfargs_check("register", sflt_register(&good, PF_INET, SOCK_DGRAM,
 		IPPROTO_UDP), 0);
 	sfargs_check("the same handle again", sflt_register(&good, PF_INET,

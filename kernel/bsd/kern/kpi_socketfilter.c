@@ -187,6 +187,12 @@ sflt_register(const struct sflt_filter *filter, int domain, int type,
 	    filter->sf_name == NULL || filter->sf_attach == NULL ||
 	    filter->sf_detach == NULL)
 		return EINVAL;
+	/*
+	 * PF_INET only, as later XNU has it: PF_SYSTEM's sockets take data
+	 * with their own locks held, where a filter must not run.
+	 */
+	if (domain != PF_INET)
+		return ENOENT;
 	pr = protocol != 0 ? pffindproto(domain, protocol, type) :
 	    pffindtype(domain, type);
 	if (pr == NULL || pr->pr_type != type)
@@ -439,7 +445,9 @@ sflt_initsock(struct socket *so)
 	struct socket_filter_entry *e;
 	u_int32_t after = 0;
 
-	if (sflt_nglobal == 0)		/* racy, and fine: see sflt_register */
+	/* Read without the lock: a filter registering at this very moment
+	 * may miss this socket, as if it had come just after it. */
+	if (sflt_nglobal == 0)
 		return;
 	while ((e = sflt_initsock_next(so, &after)) != NULL)
 		(void)sflt_entry_attach(so, e);

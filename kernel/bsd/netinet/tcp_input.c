@@ -10,9 +10,10 @@
  * socket filters and receive buffer (sbappendstream).
  *
  * Socket filters run inside sonewconn, soisconnected, sbappendstream
- * and socantrcvmore, and may one day release the socket's lock while
- * they do: after each such call, tcp_input looks again whether the pcb
- * is still the socket's (tcp_still_ours) before it goes on.
+ * and socantrcvmore, and release the socket's lock around each call into
+ * a filter (socket_filter_var.h): after each such call, tcp_input looks
+ * again whether the pcb is still the socket's (tcp_still_ours) before it
+ * goes on.
  */
 #include <sys/systm.h>
 #include <netinet/in.h>

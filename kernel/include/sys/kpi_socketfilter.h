@@ -178,7 +178,7 @@ struct sflt_filter {
  * every socket of that protocol made from now on (not to those already
  * open).  EINVAL if filter, sf_attach, sf_detach or sf_name is NULL or
  * sf_handle is 0; EEXIST if another filter has the handle; ENOENT if no
- * protocol matches; ENOMEM.  May sleep.  Until sf_unregistered has
+ * protocol matches (filters sit on PF_INET's: UDP, TCP); ENOMEM.  May sleep.  Until sf_unregistered has
  * returned, kextunload keeps the stopped kext in memory ("pinned").
  */
 errno_t	sflt_register(const struct sflt_filter *filter, int domain, int type,
