@@ -87,7 +87,7 @@ tcp_show(void)
 
 	rows.n = 0;
 	tcp_foreach(tcp_show_one, &rows);
-	printf("%-21s %-21s %-11s %10s %10s %10s %7s %10s %6s %5s %5s timers\n",
+	printf("%-21s %-21s %-11s %10s %10s %10s %7s %10s %7s %5s %5s timers\n",
 	    "Local Address", "Foreign Address", "State", "snd_una",
 	    "snd_nxt", "rcv_nxt", "cwnd", "ssthresh", "snd_wnd", "srtt",
 	    "rto");
@@ -102,7 +102,7 @@ tcp_show(void)
 			    r->timer[t]);
 			n = strlen(timers);
 		}
-		printf("%-21s %-21s %-11s %10u %10u %10u %7u %10u %6u %5u %5u%s\n",
+		printf("%-21s %-21s %-11s %10u %10u %10u %7u %10u %7u %5u %5u%s\n",
 		    local, foreign, tcpstates[r->state], r->snd_una,
 		    r->snd_nxt, r->rcv_nxt, r->cwnd, r->ssthresh, r->snd_wnd,
 		    r->srtt, r->rto, timers);

@@ -171,10 +171,8 @@ tcp_should_send(struct tcpcb *tp, struct socket *so, long len, int off,
 	if (recwin > 0 && TCPS_HAVERCVDSYN(tp->t_state)) {
 		adv = (long)recwin - (long)(tp->rcv_adv - tp->rcv_nxt);
 		if (adv >= (long)(2 * tp->t_maxseg) ||
-		    2 * adv >= (long)so->so_rcv.sb_hiwat) {
-			NETSTAT_INC(tcpstat.tcps_sndwinup);
+		    2 * adv >= (long)so->so_rcv.sb_hiwat)
 			return true;
-		}
 	}
 	if (tp->t_flags & TF_ACKNOW)
 		return true;
@@ -273,9 +271,9 @@ nomem:
 static void
 tcp_output_count(struct tcpcb *tp, long len, int flags)
 {
-	if (tp->t_force && len == 1 && tp->snd_wnd == 0)
+	if (tp->t_force && len == 1 && tp->snd_wnd == 0) {
 		NETSTAT_INC(tcpstat.tcps_sndprobe);
-	else if (len > 0 && SEQ_LT(tp->snd_nxt, tp->snd_max)) {
+	} else if (len > 0 && SEQ_LT(tp->snd_nxt, tp->snd_max)) {
 		NETSTAT_INC(tcpstat.tcps_sndrexmitpack);
 		NETSTAT_ADD(tcpstat.tcps_sndrexmitbyte, (u_int32_t)len);
 	} else if (len > 0) {
@@ -283,11 +281,11 @@ tcp_output_count(struct tcpcb *tp, long len, int flags)
 		NETSTAT_ADD(tcpstat.tcps_sndbyte, (u_int32_t)len);
 	} else if (flags & (TH_SYN | TH_FIN)) {
 		NETSTAT_INC(tcpstat.tcps_sndctrl);
-	} else {
+	} else if (tp->t_flags & (TF_ACKNOW | TF_DELACK)) {
 		NETSTAT_INC(tcpstat.tcps_sndacks);
+	} else {
+		NETSTAT_INC(tcpstat.tcps_sndwinup);
 	}
-	if ((tp->t_flags & TF_DELACK) && !(tp->t_flags & TF_ACKNOW))
-		NETSTAT_INC(tcpstat.tcps_delack);
 }
 
 errno_t

@@ -194,6 +194,7 @@ static void
 tcp_fasttimo_one(struct tcpcb *tp, void *arg)
 {
 	if (tp->t_flags & TF_DELACK) {
+		NETSTAT_INC(tcpstat.tcps_delack);
 		tp->t_flags |= TF_ACKNOW;
 		tcp_output(tp);
 	}
