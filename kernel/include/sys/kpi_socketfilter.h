@@ -96,7 +96,9 @@ __BEGIN_DECLS
  * had its sf_detach and no callback runs.  The kext may unload after it. */
 typedef void	(*sf_unregistered_func)(sflt_handle handle);
 /* A socket gets the filter: store per-socket state in *cookie.  Non-zero
- * refuses the attachment (and sf_detach is not called for it). */
+ * refuses the attachment (and sf_detach is not called for it).  On a
+ * connection a listener accepts (TCP), it runs when the SYN comes, before
+ * the socket has its addresses: ask for them at sock_evt_connected. */
 typedef errno_t	(*sf_attach_func)(void **cookie, socket_t so);
 /* The filter leaves the socket (sflt_detach, the socket's close,
  * sflt_unregister): free the cookie.  No callback for it follows; don't
@@ -196,7 +198,9 @@ errno_t	sflt_register(const struct sflt_filter *filter, int domain, int type,
 errno_t	sflt_unregister(sflt_handle handle);
 /*
  * Attach the registered filter `handle` to the socket now (in front of
- * the filters already there), calling its sf_attach.  EINVAL for a NULL
+ * the filters already there), calling its sf_attach.  A filter attached
+ * to a listening socket is not passed on to the connections it accepts
+ * (a global filter is on them: each is a new socket).  EINVAL for a NULL
  * socket, a 0 or unknown handle, a filter unregistering or a socket
  * being closed; EEXIST if it is attached already; ENOMEM; or what
  * sf_attach answered.  May sleep.
