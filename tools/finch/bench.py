@@ -168,6 +168,22 @@ def run_benchmarks(
     return rows
 
 
+def run_tcp_only(
+    tree: Tree, *, tap: bool = True, rounds: int = TCP_ROUNDS, echo: Echo = print
+) -> list[BenchRow]:
+    """The TCP rows alone (`finch bench --tcp-only`)."""
+    rundir = tree.bench_dir / "runs"
+    shutil.rmtree(rundir, ignore_errors=True)
+    try:
+        kernel: Path | None = build_kernel(tree, echo=echo).elf
+    except FinchError as e:
+        echo(_first_line(e))
+        kernel = None
+    rows = _tcp_rows(tree, kernel, rundir, tap=tap, rounds=rounds, echo=echo)
+    shutil.rmtree(rundir, ignore_errors=True)
+    return rows
+
+
 def _tcp_rows(
     tree: Tree, kernel: Path | None, rundir: Path, *, tap: bool, rounds: int, echo: Echo
 ) -> list[BenchRow]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 
-from finch.bench import TCP_ROUNDS, run_benchmarks
+from finch.bench import TCP_ROUNDS, run_benchmarks, run_tcp_only
 from finch.benchrow import format_table
 from finch.build import Tree
 from finch.errors import FinchError
@@ -57,6 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not measure TCP against the Linux reference guest (a few minutes)",
     )
     parser.add_argument(
+        "--tcp-only",
+        action="store_true",
+        help="measure only TCP (Finch with inetd against the Linux guest), nothing else",
+    )
+    parser.add_argument(
         "--no-tap",
         action="store_true",
         help="measure TCP on user networking only (the tap path needs root)",
@@ -73,16 +78,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.tcp_rounds < 1:
         raise FinchError(f"--tcp-rounds must be at least 1, not {args.tcp_rounds}")
-    rows = run_benchmarks(
-        Tree.find(),
-        boots=args.boots,
-        cycles=args.cycles,
-        test_time=not args.skip_test_time,
-        net=not args.skip_net,
-        tcp=not args.skip_tcp,
-        tap=not args.no_tap,
-        tcp_rounds=args.tcp_rounds,
-    )
+    if args.tcp_only and args.skip_tcp:
+        raise FinchError("--tcp-only and --skip-tcp leave nothing to measure: give one of them")
+    if args.tcp_only:
+        rows = run_tcp_only(Tree.find(), tap=not args.no_tap, rounds=args.tcp_rounds)
+    else:
+        rows = run_benchmarks(
+            Tree.find(),
+            boots=args.boots,
+            cycles=args.cycles,
+            test_time=not args.skip_test_time,
+            net=not args.skip_net,
+            tcp=not args.skip_tcp,
+            tap=not args.no_tap,
+            tcp_rounds=args.tcp_rounds,
+        )
     print()
     print(format_table(rows))
     return 1 if any(row.passed is False for row in rows) else 0
