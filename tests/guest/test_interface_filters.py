@@ -48,7 +48,7 @@ KPIS = {
     "com.apple.kpi.bsd": "8.0.0",
 }
 CONTROL = "com.example.iflttest"
-EPERM, EOPNOTSUPP = 1, 45  # Finch's EOPNOTSUPP is ENOTSUP
+EPERM, EOPNOTSUPP = 1, 102  # as <sys/errno.h> has them
 KEV_DL = 2
 SIFFLAGS, SIFMETRICS, SIFMTU, PROTO_ATTACHED = 1, 2, 3, 14
 

@@ -67,6 +67,7 @@ ERRNO_NAMES = {
     56: "EISCONN",
     57: "ENOTCONN",
     78: "ENOSYS",
+    102: "EOPNOTSUPP",
 }
 KERN_RETURN_NAMES = {
     0: "KERN_SUCCESS",
