@@ -42,6 +42,8 @@ def test_every_kernel_selftest_passes(guest: Machine) -> None:
         "inpcb_ioctl_args",
         "kctl_kernel_client",
         "kctl_event_socket_filter",
+        "sflt_order_and_detach",
+        "sflt_unregister_from_own_callback",
         "ipf_order_and_remove",
         "ipf_remove_from_own_callback",
         "netinet_ifdetach_purges",
