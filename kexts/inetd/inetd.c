@@ -302,6 +302,22 @@ inetd_serve(struct inetd_conn *ic)
 /* ---- The worker ---- */
 
 /*
+ * Stop is closing the connections: reset them (SO_LINGER with a time
+ * of 0: an RST, and the send buffer dropped at once) rather than
+ * close them gently.  A gentle close would leave TCP sending what is
+ * still queued after the kext is gone -- chargen's shared clusters
+ * among it, mbufs the kext made and is charged for -- and kextunload
+ * would rightly report them as left behind.
+ */
+static void
+inetd_conn_reset(struct inetd_conn *ic)
+{
+	struct linger now = { 1, 0 };
+
+	sock_setsockopt(ic->ic_so, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+}
+
+/*
  * The worker thread: serve the queue until stop asks it to end, then
  * close every socket (it alone uses them) and say so.  Its last act
  * wakes stop; it returns right after, without a lock.
@@ -327,7 +343,9 @@ inetd_worker(void *arg, wait_result_t wr)
 	lck_mtx_unlock(inetd_lock);
 
 	while ((ic = TAILQ_FIRST(&inetd_all)) != NULL) {
-		if (ic->ic_role != INETD_STREAM)
+		if (ic->ic_role == INETD_STREAM)
+			inetd_conn_reset(ic);
+		else
 			ic->ic_service->is_socket = NULL;
 		inetd_conn_close(ic);
 	}

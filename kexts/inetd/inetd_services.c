@@ -394,8 +394,10 @@ chargen_tcp(struct inetd_conn *ic)
 	errno_t error;
 	int verdict;
 
+	/* A client that closes with text unread resets the connection:
+	 * that is how chargen's clients leave. */
 	if ((verdict = inetd_drain(ic)) != 0)
-		return verdict;
+		return verdict == ECONNRESET ? INETD_DONE : verdict;
 	while (moved < INETD_TURN) {
 		if ((room = inetd_send_space(ic)) < CHARGEN_SEND_MIN)
 			return 0;

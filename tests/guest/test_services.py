@@ -11,6 +11,7 @@ The last test unloads inetd and reads what it counted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import socket
@@ -254,11 +255,25 @@ def test_http_answers_bad_requests_with_their_status(
 # Unloading (last: the module's guest is done with inetd after it)
 
 
-def test_inetd_unloads_cleanly_and_reports_what_it_served(services: Services) -> None:
-    start = len(services.machine.console_text())
-    result = services.guest.unload(INETD_ID)
-    assert result.leaks == ""
-    services.machine.expect("inetd: stopped", timeout=TIMEOUT)
+def test_inetd_unloads_with_connections_open_and_leaves_nothing(services: Services) -> None:
+    """Stop resets the connections still open (chargen mid-stream, an idle
+    echo, a discard mid-transfer): nothing inetd made outlives it, and it
+    reports what each service did."""
+    with contextlib.ExitStack() as stack:
+        clients = []
+        if services.has_tcp:
+            clients = [
+                stack.enter_context(tcp_connect(services.tcp[p])) for p in (CHARGEN, ECHO, DISCARD)
+            ]
+            assert len(recv_exactly(clients[0], 100_000)) == 100_000
+            clients[2].sendall(bytes(100_000))
+        start = len(services.machine.console_text())
+        result = services.guest.unload(INETD_ID)
+        assert result.leaks == ""
+        services.machine.expect("inetd: stopped", timeout=TIMEOUT)
+        for client in clients:  # each sees its connection end (slirp may turn a reset into a FIN)
+            with contextlib.suppress(ConnectionResetError):
+                recv_all(client)
     report = services.machine.console_text()[start:]
     assert re.search(r"inetd: discard/udp 9: 3 datagrams, 1101 bytes in, 0 bytes out", report), (
         report
