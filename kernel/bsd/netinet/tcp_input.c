@@ -274,6 +274,11 @@ tcp_established(struct tcpcb *tp, const struct tcpseg *seg)
 
 	tp->t_state = TCPS_ESTABLISHED;
 	NETSTAT_INC(tcpstat.tcps_connects);
+	/* RFC 6298 (5.7): a SYN sent again left no RTT sample; data starts
+	 * with a 3 s RTO. */
+	if (tp->t_rxtshift > 0 && tp->t_srtt == 0)
+		tp->t_rxtcur = TCP_RTO_SYN_MS;
+	tp->t_rxtshift = 0;
 	tp->snd_wl1 = seg->seq;
 	tp->snd_wl2 = seg->ack;
 	tcp_timer_arm(tp, TCPT_KEEP, tp->t_keepidle);
@@ -457,7 +462,6 @@ tcp_syn_sent(struct tcpcb *tp, struct tcpseg *seg)
 		    1000000));
 		tp->t_rtttime = 0;
 	}
-	tp->t_rxtshift = 0;
 	if ((tp = tcp_established(tp, seg)) == NULL)
 		return TCP_DONE;
 	/* Data or a FIN riding on the SYN-ACK is not taken: the peer sends

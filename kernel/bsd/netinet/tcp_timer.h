@@ -24,6 +24,7 @@
 #define TCP_RTO_MIN_MS		1000	/* RFC 6298 (2.4) */
 #define TCP_RTO_MAX_MS		60000	/* RFC 6298 (2.5) */
 #define TCP_RTO_INIT_MS		1000	/* RFC 6298 (2.1) */
+#define TCP_RTO_SYN_MS		3000	/* RFC 6298 (5.7): after a lost SYN */
 #define TCP_PERSMIN_MS		1000	/* zero-window probes: at least, */
 #define TCP_PERSMAX_MS		60000	/* ... and at most this apart */
 #define TCP_KEEPINIT_MS		75000	/* give up connecting */
