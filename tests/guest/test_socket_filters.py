@@ -752,8 +752,8 @@ SFTCP = (
 #define HANDLE	0x73667463	/* 'sftc' */
 #define PORT	5100
 
-static char names[] = "LCS";
-static int nattached;
+static char names[] = "LCSR";	/* R: a client the listener refuses */
+static int nattached, refuse;
 static volatile int gone;
 
 static void
@@ -765,7 +765,7 @@ trace(void *cookie, const char *what, int arg)
 static errno_t
 attach(void **cookie, socket_t so)
 {
-	*cookie = &names[nattached < 3 ? nattached++ : 2];
+	*cookie = &names[nattached < 4 ? nattached++ : 3];
 	trace(*cookie, "attach", 0);
 	return 0;
 }
@@ -810,8 +810,9 @@ data_out(void *cookie, socket_t so, const struct sockaddr *to,
 static errno_t
 connect_in(void *cookie, socket_t so, const struct sockaddr *from)
 {
-	trace(cookie, "connect_in", from->sa_family);
-	return 0;
+	trace(cookie, refuse ? "connect_in-refused" : "connect_in",
+		from->sa_family);
+	return refuse ? ECONNREFUSED : 0;
 }
 
 static errno_t
@@ -857,6 +858,7 @@ sftcp_start(kmod_info_t *ki, void *data)
 {
 	struct sockaddr_in sin = sftcp_sin(INADDR_LOOPBACK, PORT);
 	struct timespec ts = { 2, 0 };
+	struct timeval tv = { 0, 500000 };
 	struct msghdr msg;
 	struct iovec iov;
 	socket_t l, c, a = NULL;
@@ -892,6 +894,16 @@ sftcp_start(kmod_info_t *ki, void *data)
 		&n) == 0 && n == 0, 1);
 	if (a != NULL)
 		sock_close(a);
+	sock_close(c);
+
+	/* sf_connect_in says no: the SYN is dropped (a full backlog too). */
+	refuse = 1;
+	c = tcp_socket();
+	sftcp_check("connect, refused", sock_connect(c, (struct sockaddr *)&sin,
+		MSG_DONTWAIT), EINPROGRESS);
+	sftcp_check("still connecting", sock_connectwait(c, &tv), EINPROGRESS);
+	sftcp_check("nothing to accept", sock_accept(l, NULL, 0, MSG_DONTWAIT,
+		NULL, NULL, &a), EWOULDBLOCK);
 	sock_close(c);
 	sock_close(l);
 	sftcp_check("unregister", sflt_unregister(HANDLE), 0);
@@ -1097,9 +1109,17 @@ def test_on_tcp_each_callback_runs_at_its_place_for_listener_client_and_connecti
         pytest.skip("the kernel has no TCP")
     assert done.group("failed") == "0", text
     lines = lines_of(text, "sftcp: ")
-    by_socket = {name: [line[2:] for line in lines if line[0] == name] for name in "LCS"}
+    by_socket = {name: [line[2:] for line in lines if line[0] == name] for name in "LCSR"}
     expected = {
-        "L": ["attach 0", "bind 5100", "notify 10", "listen 0", "connect_in 2", "detach 0"],
+        "L": [
+            "attach 0",
+            "bind 5100",
+            "notify 10",
+            "listen 0",
+            "connect_in 2",
+            "connect_in-refused 2",  # R's SYN: no connection is made for it
+            "detach 0",
+        ],
         "C": [
             "attach 0",
             "connect_out 5100",
@@ -1123,6 +1143,8 @@ def test_on_tcp_each_callback_runs_at_its_place_for_listener_client_and_connecti
     for name, wanted in expected.items():
         assert in_order(by_socket[name], wanted), (name, by_socket[name])
     assert not any("connect_in" in line for line in by_socket["C"] + by_socket["S"])
+    assert in_order(by_socket["R"], ["attach 0", "connect_out 5100", "notify 1", "detach 0"])
+    assert "notify 2" not in by_socket["R"]  # never connected
     guest.unload("com.example.sftcp")
 
 
