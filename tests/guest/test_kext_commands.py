@@ -57,8 +57,8 @@ def test_kextstat_prints_tigers_columns_and_its_flags_filter_them(
     kext_guest: KextGuest, capsys: pytest.CaptureFixture[str]
 ) -> None:
     [hello] = kext_guest.load(kext_guest.bundle("hello"))
-    address = f"{hello.address:#x}"
-    row = f"{hello.kmod_id:5d}    0 {address:<10} 0x1000     0x1000     {HELLO} (1.0.0) <2>\n"
+    address = f"{hello.address:#x}"  # <3>: com.apple.kpi.libkern, id 3 as in Tiger
+    row = f"{hello.kmod_id:5d}    0 {address:<10} 0x1000     0x1000     {HELLO} (1.0.0) <3>\n"
 
     assert run(kextstat.main, "--rundir", kext_guest.rundir) == 0
     full = capsys.readouterr().out

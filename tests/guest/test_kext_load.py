@@ -49,9 +49,9 @@ def test_kextload_runs_the_start_routine_and_kextstat_lists_the_kext(
 
     kext_guest.machine.expect(f"hello: hello from {HELLO} 1.0.0 \\(kmod id {result.kmod_id} ")
     listing = format_kextstat(kext_guest.kextstat(), header=False, bundle_ids=[HELLO])
-    address = f"{result.address:#x}"
+    address = f"{result.address:#x}"  # <3>: com.apple.kpi.libkern, id 3 as in Tiger
     assert listing == (
-        f"{result.kmod_id:5d}    0 {address:<10} 0x1000     0x1000     {HELLO} (1.0.0) <2>\n"
+        f"{result.kmod_id:5d}    0 {address:<10} 0x1000     0x1000     {HELLO} (1.0.0) <3>\n"
     )
     assert result.transfer == "shared RAM"
 

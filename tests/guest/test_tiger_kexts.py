@@ -136,6 +136,7 @@ def test_a_kext_linked_against_the_older_kernel_ids_runs_as_tiger_would(
 
     assert load(guest, bundles["oldstyle"]) == []
 
+    machine.expect(r"oldstyle: scratch of 512 bytes from MALLOC, zeroed 1")
     machine.expect(r"oldstyle: pid 0 \(kernel_task\) ppid 0 uid 0 gid 0 root 1 suser 0")
     machine.expect(r"oldstyle: addresses 10\.0\.2\.15 fe80::1")
     machine.expect(r"oldstyle: up \d+\.\d{6} s, 100 clock ticks a second")

@@ -239,6 +239,7 @@ def test_the_kernel_components_table_lists_the_kernel_then_each_kpi_bundle() -> 
     assert rows == [
         ("com.apple.kernel", "8.0.0"),
         ("com.apple.kpi.bsd", "8.0.0"),
+        ("com.apple.kpi.iokit", "8.0.0"),
         ("com.apple.kpi.libkern", "8.0.0"),
         ("com.apple.kpi.mach", "8.0.0"),
         ("com.apple.kpi.unsupported", "8.0.0"),
@@ -247,6 +248,5 @@ def test_the_kernel_components_table_lists_the_kernel_then_each_kpi_bundle() -> 
         ("com.apple.kernel.iokit", "7.9.9"),
         ("com.apple.kernel.libkern", "7.9.9"),
         ("com.apple.kernel.mach", "7.9.9"),
-        ("com.apple.kpi.iokit", "8.0.0"),
     ]
     assert "const int kmod_ncomponents = 10;" in source

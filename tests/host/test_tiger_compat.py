@@ -166,6 +166,7 @@ TIGER_CALLS = {
         "mach_absolute_time",
     ],
     "com.apple.kpi.unsupported": ["log", "panic", "kauth_cred_issuser"],
+    "com.apple.kpi.iokit": ["IOLog", "IOSleep", "IODelay", "IOMalloc", "IOFree"],
 }
 
 
@@ -414,7 +415,10 @@ def test_the_older_kernel_ids_link_against_the_kpi(tmp_path: Path) -> None:
 
 
 def test_an_iokit_function_finch_lacks_is_refused_when_linking_by_name(tmp_path: Path) -> None:
-    source = 'extern void IOLog(const char *fmt, ...);\nvoid hi(void) { IOLog("hi"); }\n'
+    source = (
+        "#include <IOKit/IOLib.h>\nextern void *IOLockAlloc(void);\n"
+        'void hi(void) { IOLog("hi"); IOLockAlloc(); }\n'
+    )
     libraries = {"com.apple.kpi.iokit": "8.0.0", "com.apple.kpi.libkern": "8.0.0"}
     folder = kext_folder(tmp_path, {"tigerish.c": source + START_STOP}, OSBundleLibraries=libraries)
     built = build_kext(folder, tree=TREE, out_dir=tmp_path / "out", echo=print)
@@ -423,8 +427,9 @@ def test_an_iokit_function_finch_lacks_is_refused_when_linking_by_name(tmp_path:
         link(built.bundle.path)
 
     message = str(excinfo.value)
-    assert "undefined symbol IOLog: an IOKit function, and Finch has no IOKit" in message
-    assert "Call printf or log instead" in message
+    assert "undefined symbol IOLockAlloc: an IOKit function, and Finch has no IOKit" in message
+    assert "Call lck_mtx_alloc_init instead" in message
+    assert "undefined symbol IOLog" not in message  # IOLog itself links
 
 
 # -- Xcode projects -----------------------------------------------------------
@@ -511,3 +516,20 @@ def test_a_legacy_target_carries_its_info_plist_in_the_project(tmp_path: Path) -
     built = build_kext(folder, tree=TREE, out_dir=tmp_path / "out", echo=print)
 
     assert built.bundle.identifier == "com.example.legacy"
+
+
+def test_a_project_missing_its_info_plist_uses_the_one_xcode_built(tmp_path: Path) -> None:
+    folder = tmp_path / "tcplog"
+    shutil.copytree(TIGER_KEXTS / "tcplog", folder)
+    built_first = build_kext(folder, tree=TREE, out_dir=tmp_path / "first", echo=print)
+    (folder / "Info.plist").unlink()  # as in projects shipped with their build/ only
+    shipped = folder / "build" / "Development" / "tcplog.kext" / "Contents"
+    shipped.mkdir(parents=True)
+    shutil.copyfile(built_first.bundle.path / "Contents" / "Info.plist", shipped / "Info.plist")
+
+    built = build_kext(folder, tree=TREE, out_dir=tmp_path / "out", echo=print)
+
+    assert (built.bundle.identifier, str(built.bundle.version)) == (
+        "com.example.tiger.tcplog",
+        "1.3",
+    )

@@ -209,10 +209,10 @@ KERNEL_BUNDLE_ID = "com.apple.kernel"
 
 def kmod_components_source(exports: KpiExports, kernel_version: str = "8.0.0") -> str:
     """C source of kmod_components[] (kern/kmod_var.h): the kernel, then each
-    KPI bundle that lists symbols, with its version, then the ones that
-    stand only for others (com.apple.kernel.bsd) or for what Finch lacks
-    (com.apple.kpi.iokit), as kextstat lists them first.  Appending those
-    last keeps the ids of the first ones what they always were."""
+    KPI bundle that lists symbols, with its version, by id (Tiger's order:
+    bsd 1, iokit 2, libkern 3, mach 4, unsupported 5), then the ones that
+    stand only for others (com.apple.kernel.bsd, ...), as kextstat lists
+    them first."""
     ordered = sorted(exports.bundles.values(), key=lambda b: (not b.symbols, b.identifier))
     rows = [(KERNEL_BUNDLE_ID, kernel_version)] + [
         (b.identifier, str(b.version)) for b in ordered if b.identifier != KERNEL_BUNDLE_ID

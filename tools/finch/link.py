@@ -367,8 +367,9 @@ def _unresolved_problem(name: str, ns: Namespace) -> str:
     iokit = [lib.identifier for lib in ns.declared if lib.identifier in IOKIT_BUNDLES]
     if iokit and name.startswith(("IO", "OSKext")):
         return (
-            f"undefined symbol {name}: an IOKit function, and Finch has no IOKit: "
-            f"{iokit[0]}, which the kext declares, lends it none.  {iokit_hint(name)}"
+            f"undefined symbol {name}: an IOKit function, and Finch has no IOKit "
+            f"({iokit[0]}, which the kext declares, has only IOLog, IOSleep, IODelay, "
+            f"IOMalloc and IOFree).  {iokit_hint(name)}"
         )
     return (
         f"undefined symbol {name}: defined nowhere (not by the kernel, a KPI bundle or a "
@@ -377,16 +378,14 @@ def _unresolved_problem(name: str, ns: Namespace) -> str:
     )
 
 
-# The bundles a kext declares to reach IOKit: Finch accepts them, empty.
+# The bundles a kext declares to reach IOKit: Finch's holds only IOLog,
+# IOSleep, IODelay, IOMalloc and IOFree.
 IOKIT_BUNDLES = ("com.apple.kpi.iokit", "com.apple.kernel.iokit", "com.apple.kernel")
 
 # The BSD KPI call that does the work of an IOKit one NKEs often used.
 _IOKIT_REPLACEMENTS = {
-    "IOLog": "printf or log",
-    "IOSleep": "msleep with a timeout",
-    "IODelay": "delay",
-    "IOMalloc": "OSMalloc",
-    "IOFree": "OSFree",
+    "IOMallocAligned": "OSMalloc",
+    "IOFreeAligned": "OSFree",
     "IOLockAlloc": "lck_mtx_alloc_init",
     "IOLockFree": "lck_mtx_free",
     "IOLockLock": "lck_mtx_lock",

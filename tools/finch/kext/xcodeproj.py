@@ -407,12 +407,22 @@ def xcode_info_plist(kext: XcodeKext, default: Path) -> tuple[Path, bytes | None
         return kext.project / PROJECT_FILE, _expand_plist(kext, kext.info_plist_xml.encode())
     path = kext.info_plist or default
     if not path.is_file():
-        return path, None
+        built = _built_info_plist(kext)
+        return (built, None) if built is not None else (path, None)
     data = path.read_bytes()
     if kext.flag("INFOPLIST_PREPROCESS"):
         data = _preprocess(kext, path)
     expanded = _expand_plist(kext, data)
     return path, expanded if expanded != path.read_bytes() else None
+
+
+def _built_info_plist(kext: XcodeKext) -> Path | None:
+    """The Info.plist of the bundle Xcode built last time (build/.../
+    <PRODUCT_NAME>.kext), for a project whose own Info.plist is missing:
+    it is the source's, already preprocessed and expanded."""
+    name = kext.settings.get("PRODUCT_NAME", "")
+    found = sorted((kext.folder / "build").glob(f"**/{name}.kext/Contents/Info.plist"))
+    return found[0] if name and found else None
 
 
 def _expand_plist(kext: XcodeKext, data: bytes) -> bytes:

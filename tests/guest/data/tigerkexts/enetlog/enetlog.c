@@ -17,6 +17,7 @@
 #include <libkern/OSAtomic.h>
 #include <net/kpi_interface.h>
 #include <net/kpi_interfacefilter.h>
+#include <IOKit/IOLib.h>
 
 #include "enetlog.h"
 
@@ -194,7 +195,7 @@ com_example_tiger_enetlog_start(kmod_info_t *ki, void *d)
 		gEnetLogFilter = NULL;
 		goto fail;
 	}
-	printf("enetlog: filtering en0, control %s\n", ENETLOG_CONTROL_NAME);
+	IOLog("enetlog: filtering en0, control %s\n", ENETLOG_CONTROL_NAME);
 	return KERN_SUCCESS;
 
 fail:

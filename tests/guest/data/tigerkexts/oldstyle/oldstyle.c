@@ -13,6 +13,7 @@
 #include <sys/syslog.h>
 #include <sys/socket.h>
 #include <sys/lock.h>
+#include <sys/malloc.h>
 #include <kern/clock.h>
 #include <kern/debug.h>
 #include <kern/assert.h>
@@ -31,6 +32,7 @@ static lck_grp_attr_t	*grp_attr;
 static lck_grp_t	*grp;
 static volatile UInt32	flags;
 static volatile SInt32	fired;
+static char		*scratch;	/* MALLOC'ed, the 10.3 way */
 
 #define OS_STARTED	0x1
 #define OS_TIMED	0x2
@@ -105,6 +107,11 @@ oldstyle_start(kmod_info_t *ki, void *data)
 	gOldStyleLock = lck_rw_alloc_init(grp, LCK_ATTR_NULL);
 	TAILQ_INIT(&gOldStyleList);
 
+	MALLOC(scratch, char *, 512, M_TEMP, M_WAITOK | M_ZERO);
+	if (scratch == NULL)
+		return KERN_FAILURE;
+	snprintf(scratch, 512, "oldstyle: scratch of %d bytes from MALLOC", 512);
+	printf("%s, zeroed %d\n", scratch, scratch[511] == 0);
 	OSBitOrAtomic(OS_STARTED, &flags);
 	oldstyle_report();
 	os_record(1);
@@ -123,6 +130,8 @@ oldstyle_stop(kmod_info_t *ki, void *data)
 	n = os_drain();
 	printf("oldstyle: stopping after %d events (%d timeouts), flags %#x\n", n,
 	    (int)fired, (unsigned)flags);
+	FREE(scratch, M_TEMP);
+	scratch = NULL;
 	lck_rw_free(gOldStyleLock, grp);
 	lck_grp_free(grp);
 	lck_grp_attr_free(grp_attr);
