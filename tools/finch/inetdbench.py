@@ -328,6 +328,7 @@ def run_tcp_benchmarks(
                 rounds=rounds,
                 size=size,
                 seconds=seconds,
+                memory=True,  # Linux's row, just before Finch's
                 echo=echo,
             )
     except FinchError as e:

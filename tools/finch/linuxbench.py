@@ -292,20 +292,41 @@ def run_tcp_comparison(
     rounds: int = ROUNDS,
     size: int = TRANSFER_BYTES,
     seconds: float = CONNECT_SECONDS,
+    memory: bool = False,
     echo: Echo = lambda line: None,
 ) -> list[BenchRow]:
     """Boot the Linux reference next to the Finch guests given (booted,
     their turns from `turns`), measure them all in turn, and make the
-    rows.  The tap reference boots if a Finch guest is FINCH_TAP."""
+    rows.  The tap reference boots if a Finch guest is FINCH_TAP.  With
+    `memory`, also Linux's kernel memory per idle connection (the rows
+    of bench-linux), to set beside Finch's."""
     tap = any(guest.name == FINCH_TAP for guest in finch)
+    extra: list[BenchRow] = []
     try:
         with linux_reference(tree, rundir, turns, tap=tap, echo=echo) as linux:
             guests = [*finch, *linux.guests]
             echo(f"timing TCP: {rounds} rounds, {', '.join(g.name for g in guests)} in turn ...")
             figures = measure_rounds(guests, rounds=rounds, size=size, seconds=seconds, echo=echo)
+            if memory:
+                extra = _linux_memory_rows(linux, echo)
     except FinchError as e:
         return comparison_error_rows(str(e).splitlines()[0], tuple(g.name for g in finch))
-    return comparison_rows(figures, size)
+    return comparison_rows(figures, size) + extra
+
+
+def _linux_memory_rows(linux: LinuxReference, echo: Echo) -> list[BenchRow]:
+    """The Linux guest on user networking: memory per idle connection."""
+    assert linux.user is not None
+    assert isinstance(linux.guests[0].client, LocalClient)
+    linux.guests[0].turn()
+    echo(f"measuring Linux's kernel memory of {IDLE_CONNECTIONS} idle connections ...")
+    try:
+        memory = measure_idle_memory(linux.user, linux.guests[0].client.service)
+    except FinchError as e:
+        return [BenchRow("Linux kernel memory per idle TCP connection", unit="B",
+                         error=str(e).splitlines()[0])]  # fmt: skip
+    echo(f"  {describe_idle_memory(memory)}")
+    return memory_rows(memory)
 
 
 # --------------------------------------------------------------------------
