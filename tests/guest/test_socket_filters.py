@@ -537,6 +537,10 @@ sfargs_start(kmod_info_t *ki, void *data)
 	mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m);
 	sfargs_check("inject a datagram without its sender",
 		sock_inject_data_in(so, NULL, m, NULL, 0), EINVAL);
+	from.sin_len = 0;
+	sfargs_check("inject a datagram from a malformed address",
+		sock_inject_data_in(so, (struct sockaddr *)&from, m, NULL, 0),
+		EINVAL);
 	mbuf_freem(m);		/* on error the caller frees */
 	sfargs_check("inject out, no data", sock_inject_data_out(so, NULL, NULL,
 		NULL, 0), EINVAL);

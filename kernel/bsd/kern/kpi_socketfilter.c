@@ -886,7 +886,8 @@ sock_inject_data_in(socket_t so, const struct sockaddr *from, mbuf_t data,
 	if (so == NULL || data == NULL)
 		return EINVAL;
 	atomic = (so->so_proto->pr_flags & PR_ATOMIC) != 0;	/* (c) */
-	if (atomic && (from == NULL || from->sa_len > MLEN))
+	if (atomic && (from == NULL || from->sa_len > MLEN ||
+	    from->sa_len < offsetof(struct sockaddr, sa_data)))
 		return EINVAL;
 	socket_lock(so, 1);
 	sb = &so->so_rcv;
