@@ -955,3 +955,12 @@ def test_an_idle_connection_with_keepalive_is_probed(
     peer.expect(lambda p: TCP in p and p[TCP].dport == 6000 and bool(p[TCP].flags.F))
     reply[TCP].flags, reply[TCP].seq = "R", 5001
     peer.send(reply)  # gone: no FIN_WAIT for us to wait out
+
+
+def test_tcp_connect_to_a_silent_host_gives_up_after_its_wait(wire: WireGuest) -> None:
+    out = wire.machine.command("tcp connect -w 1 192.0.2.1 80", timeout=10)
+
+    assert "tcp: connect to 192.0.2.1.80: timed out (error 60)" in out
+    syn = wire.peer.expect(lambda p: TCP in p and p[IP].dst == "192.0.2.1")
+    assert syn[TCP].flags == "S"
+    assert "192.0.2.1" not in wire.machine.command("netstat -a")  # closed

@@ -245,7 +245,15 @@ tcp_connect_cmd(int argc, char **argv)
 	sock_setsockopt(so, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	sock_setsockopt(so, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	sock_setsockopt(so, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((error = sock_connect(so, (struct sockaddr *)&dst, 0)) != 0) {
+	/* Not blocking, then waiting -w seconds: a silent host does not
+	 * hold the monitor for the 75 s TCP gives a connection attempt. */
+	error = sock_connect(so, (struct sockaddr *)&dst, MSG_DONTWAIT);
+	if (error == EINPROGRESS) {
+		error = sock_connectwait(so, &tv);
+		if (error == EINPROGRESS)
+			error = ETIMEDOUT;
+	}
+	if (error != 0) {
 		printf("tcp: connect to " IN_ADDR_FMT ".%lu: %s (error %d)\n",
 		    IN_ADDR_ARGS(dst.sin_addr), port, tcp_strerror(error),
 		    error);
