@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import struct
 import time
@@ -164,6 +165,9 @@ def test_a_tcp_logger_built_from_its_xcode_project_logs_a_real_connection(
     machine = guest.machine
     assert load(guest, bundles["tcplog"]) == []
     machine.expect(f"tcplog: logging TCP connections, control {TCPLOG}")
+    # Registered for PF_INET6 too, as on a Mac; Finch has no IPv6 sockets.
+    table = guest.monitor("sflt")
+    assert re.search(rf"^{TCPLOG}\s+handle 0x54636c36 .* domain 30 .*no such sockets", table, re.M)
     guest.load(guest.bundle(INETD))  # after tcplog: its sockets get the filter
     machine.expect(r"inetd: serving[^\n]*\n", timeout=TIMEOUT)
     data = os.urandom(3000)

@@ -38,6 +38,7 @@
 #include <sys/systm.h>
 #include <sys/socket.h>
 #include <sys/kpi_socketfilter.h>
+#include <netinet/in.h>
 #include <kern/kalloc.h>
 #include <kern/kext_call.h>
 #include <kern/kmod_check.h>
@@ -54,7 +55,11 @@ struct socket_filter {
 	TAILQ_ENTRY(socket_filter) sf_link;	/* (f) sflt_all */
 	struct sflt_filter	sf_kpi;		/* the kext's, copied */
 	char			sf_name[SFLT_NAME_MAX];
-	struct protosw		*sf_proto;	/* its sockets' protocol */
+	struct protosw		*sf_proto;	/* its sockets' protocol; NULL:
+						   PF_INET6's, which Finch lacks */
+	int			sf_domain;	/* as registered, for `sflt` */
+	int			sf_type;
+	int			sf_protocol;
 	u_int32_t		sf_serial;	/* registration order */
 	u_int32_t		sf_refcnt;	/* (f) see LIFETIME */
 	bool			sf_unregistering; /* (f) sflt_unregister ran */
@@ -191,12 +196,22 @@ sflt_register(const struct sflt_filter *filter, int domain, int type,
 	 * PF_INET only, as later XNU has it: PF_SYSTEM's sockets take data
 	 * with their own locks held, where a filter must not run.
 	 */
-	if (domain != PF_INET)
+	/*
+	 * PF_INET6's TCP and UDP: Finch has no IPv6, so no socket will ever
+	 * match, but a Mac would register the filter, and a Tiger NKE that
+	 * registers for both families (Apple's tcplognke) must load.
+	 */
+	if (domain == PF_INET6 && (type == SOCK_STREAM || type == SOCK_DGRAM) &&
+	    (protocol == 0 || protocol == IPPROTO_TCP || protocol == IPPROTO_UDP))
+		pr = NULL;
+	else if (domain != PF_INET)
 		return ENOENT;
-	pr = protocol != 0 ? pffindproto(domain, protocol, type) :
-	    pffindtype(domain, type);
-	if (pr == NULL || pr->pr_type != type)
-		return ENOENT;
+	else {
+		pr = protocol != 0 ? pffindproto(domain, protocol, type) :
+		    pffindtype(domain, type);
+		if (pr == NULL || pr->pr_type != type)
+			return ENOENT;
+	}
 	if ((f = kalloc_tag(sizeof(*f), sflt_tag)) == NULL)
 		return ENOMEM;
 	bzero(f, sizeof(*f));
@@ -206,6 +221,9 @@ sflt_register(const struct sflt_filter *filter, int domain, int type,
 	strlcpy(f->sf_name, filter->sf_name, sizeof(f->sf_name));
 	f->sf_kpi.sf_name = f->sf_name;
 	f->sf_proto = pr;
+	f->sf_domain = domain;
+	f->sf_type = type;
+	f->sf_protocol = protocol;
 	f->sf_refcnt = 1;
 	TAILQ_INIT(&f->sf_entries);
 
@@ -1090,7 +1108,6 @@ mon_sflt(int argc, char **argv)
 {
 	struct socket_filter_entry *e;
 	struct socket_filter *f;
-	struct domain *dom;
 	u_int32_t in, out, held;
 	char what[64];
 	int n = 0, shown;
@@ -1099,11 +1116,11 @@ mon_sflt(int argc, char **argv)
 		return monitor_usage(argc, argv);
 	lck_mtx_lock(sflt_lock);
 	TAILQ_FOREACH(f, &sflt_all, sf_link) {
-		dom = f->sf_proto->pr_domain;
 		printf("%-16s handle 0x%08x  %-11s domain %d type %d "
-		    "protocol %d%s\n", f->sf_name, f->sf_kpi.sf_handle,
-		    sflt_flags_str(f->sf_kpi.sf_flags), dom->dom_family,
-		    f->sf_proto->pr_type, f->sf_proto->pr_protocol,
+		    "protocol %d%s%s\n", f->sf_name, f->sf_kpi.sf_handle,
+		    sflt_flags_str(f->sf_kpi.sf_flags), f->sf_domain,
+		    f->sf_type, f->sf_protocol,
+		    f->sf_proto == NULL ? "  (no such sockets in Finch)" : "",
 		    f->sf_unregistering ? "  (unregistering)" : "");
 		/* The live attachments' counts, read without their sockets'
 		 * locks: a display may be a packet behind. */

@@ -180,8 +180,10 @@ struct sflt_filter {
  * every socket of that protocol made from now on (not to those already
  * open).  EINVAL if filter, sf_attach, sf_detach or sf_name is NULL or
  * sf_handle is 0; EEXIST if another filter has the handle; ENOENT if no
- * protocol matches (filters sit on PF_INET's: UDP, TCP); ENOMEM.  May sleep.  Until sf_unregistered has
- * returned, kextunload keeps the stopped kext in memory ("pinned").
+ * protocol matches (filters sit on PF_INET's: UDP, TCP; PF_INET6's TCP
+ * and UDP register, as on a Mac, but never attach: Finch has no IPv6);
+ * ENOMEM.  May sleep.  Until sf_unregistered has returned, kextunload
+ * keeps the stopped kext in memory ("pinned").
  */
 errno_t	sflt_register(const struct sflt_filter *filter, int domain, int type,
 	    int protocol);
