@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import re
 import socket
+import zlib
 from dataclasses import dataclass
 
 import pytest
@@ -249,6 +250,18 @@ def test_http_answers_bad_requests_with_their_status(
         sock.sendall(request_bytes)
         reply = recv_all(sock)
     assert reply.startswith(b"HTTP/1.0 " + status + b"\r\n"), reply[:200]
+
+
+def test_the_monitors_tcp_client_reaches_inetd_inside_the_guest(tcp_services: Services) -> None:
+    """`tcp connect` in the guest's monitor, to inetd on lo0 and on en0's
+    own address: both ends are Finch's TCP."""
+    sent = bytes(i % 251 for i in range(100_000))  # what `tcp connect` sends
+    crc = f"{zlib.crc32(sent):08x}"
+    echo = tcp_services.machine.command("tcp connect 127.0.0.1 7 100000", timeout=TIMEOUT)
+    assert f"received 100000 bytes, crc32 {crc}" in echo, echo
+    discard = tcp_services.machine.command("tcp connect 10.0.2.15 9 100000", timeout=TIMEOUT)
+    count = f"{zlib.crc32(b'100000' + bytes([10])):08x}"  # the count and a newline
+    assert f"received 7 bytes, crc32 {count}" in discard, discard
 
 
 # --------------------------------------------------------------------------
