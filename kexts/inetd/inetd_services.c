@@ -24,9 +24,10 @@
 
 #include "inetd.h"
 
-/* Bytes one serve call moves before it lets another socket have the
- * worker (it queues itself again). */
+/* What one serve call moves before it lets another socket have the
+ * worker (it queues itself again): bytes, or datagrams. */
 #define INETD_TURN	(256 * 1024)
+#define INETD_DGRAM_TURN 64
 
 /* chargen: lines of 72 characters and CR LF, each starting one
  * character further along the 95 printable ASCII characters. */
@@ -116,11 +117,11 @@ inetd_send(struct inetd_conn *ic, const void *buf, size_t len, size_t *sent)
 static int
 inetd_drain(struct inetd_conn *ic)
 {
-	size_t len;
+	size_t len, moved = 0;
 	mbuf_t m;
 	errno_t error;
 
-	for (;;) {
+	while (moved < INETD_TURN) {
 		len = INETD_TURN;
 		error = sock_receivembuf(ic->ic_so, NULL, &m, MSG_DONTWAIT,
 		    &len);
@@ -132,8 +133,11 @@ inetd_drain(struct inetd_conn *ic)
 			return INETD_DONE;	/* the client closed */
 		ic->ic_in += len;
 		ic->ic_service->is_bytes_in += len;
+		moved += len;
 		mbuf_freem(m);
 	}
+	inetd_requeue(ic);		/* more may wait: look again soon */
+	return 0;
 }
 
 /* ---- echo ---- */
@@ -229,7 +233,7 @@ echo_udp(struct inetd_conn *ic)
 	mbuf_t m;
 	int n;
 
-	for (n = 0; n < 64; n++) {
+	for (n = 0; n < INETD_DGRAM_TURN; n++) {
 		error = inetd_recv_dgram(ic, &from, &m, &len);
 		if (error == EAGAIN)
 			continue;
@@ -300,7 +304,7 @@ discard_udp(struct inetd_conn *ic)
 	mbuf_t m;
 	int n;
 
-	for (n = 0; n < 64; n++) {
+	for (n = 0; n < INETD_DGRAM_TURN; n++) {
 		error = inetd_recv_dgram(ic, &from, &m, &len);
 		if (error == EAGAIN)
 			continue;
@@ -443,7 +447,7 @@ chargen_udp(struct inetd_conn *ic)
 	mbuf_t m;
 	int n, i;
 
-	for (n = 0; n < 64; n++) {
+	for (n = 0; n < INETD_DGRAM_TURN; n++) {
 		error = inetd_recv_dgram(ic, &from, &m, &len);
 		if (error == EAGAIN)
 			continue;
