@@ -34,8 +34,8 @@ TREE = Tree(REPO)
 TIGER_KEXTS = REPO / "tests" / "guest" / "data" / "tigerkexts"
 LOAD = 0xC000_0000
 
-# What Tiger NKE sources include; the socket filter, IP filter and TCP
-# headers are tested with the kexts that use them.
+# What Tiger NKE sources include, Darwin's private headers among them
+# (Finch's hold only the KPI they stood beside).
 TIGER_HEADERS = """
 #include <mach/mach_types.h>
 #include <sys/systm.h>
@@ -85,6 +85,19 @@ TIGER_HEADERS = """
 #include <net/kpi_protocol.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/kpi_socketfilter.h>
+#include <netinet/kpi_ipfilter.h>
+#include <netinet/tcp.h>
+#include <sys/malloc.h>
+#include <IOKit/IOLib.h>
+#include <libkern/OSByteOrder.h>
+#include <sys/socketvar.h>
+#include <sys/protosw.h>
+#include <sys/domain.h>
+#include <net/if_var.h>
+#include <netinet/ip_var.h>
+#include <netinet/in_pcb.h>
+#include <netinet/tcp_var.h>
 """
 
 # Functions a Tiger NKE calls, each in the KPI bundle a Tiger kext would
