@@ -181,37 +181,43 @@ sflt_rele_unlock(struct socket_filter *f)
 	kfree_tag(f, sizeof(*f), sflt_tag);
 }
 
+/*
+ * The protocol whose sockets a filter joins: one of PF_INET's, as later
+ * XNU has it (PF_SYSTEM's sockets take data with their own locks held,
+ * where a filter must not run).  PF_INET6's TCP and UDP are accepted
+ * with no protocol (*prp NULL): Finch has no IPv6, so no socket ever
+ * matches, but a Mac registers the filter, and a Tiger NKE that registers
+ * for both families (Apple's tcplognke) must load.
+ */
+static errno_t
+sflt_protocol(int domain, int type, int protocol, struct protosw **prp)
+{
+	*prp = NULL;
+	if (domain == PF_INET6)
+		return (type == SOCK_STREAM && (protocol == 0 ||
+		    protocol == IPPROTO_TCP)) || (type == SOCK_DGRAM &&
+		    (protocol == 0 || protocol == IPPROTO_UDP)) ? 0 : ENOENT;
+	if (domain != PF_INET)
+		return ENOENT;
+	*prp = protocol != 0 ? pffindproto(domain, protocol, type) :
+	    pffindtype(domain, type);
+	return *prp != NULL && (*prp)->pr_type == type ? 0 : ENOENT;
+}
+
 errno_t
 sflt_register(const struct sflt_filter *filter, int domain, int type,
     int protocol)
 {
 	struct socket_filter *f;
 	struct protosw *pr;
+	errno_t error;
 
 	if (filter == NULL || filter->sf_handle == 0 ||
 	    filter->sf_name == NULL || filter->sf_attach == NULL ||
 	    filter->sf_detach == NULL)
 		return EINVAL;
-	/*
-	 * PF_INET only, as later XNU has it: PF_SYSTEM's sockets take data
-	 * with their own locks held, where a filter must not run.
-	 */
-	/*
-	 * PF_INET6's TCP and UDP: Finch has no IPv6, so no socket will ever
-	 * match, but a Mac would register the filter, and a Tiger NKE that
-	 * registers for both families (Apple's tcplognke) must load.
-	 */
-	if (domain == PF_INET6 && (type == SOCK_STREAM || type == SOCK_DGRAM) &&
-	    (protocol == 0 || protocol == IPPROTO_TCP || protocol == IPPROTO_UDP))
-		pr = NULL;
-	else if (domain != PF_INET)
-		return ENOENT;
-	else {
-		pr = protocol != 0 ? pffindproto(domain, protocol, type) :
-		    pffindtype(domain, type);
-		if (pr == NULL || pr->pr_type != type)
-			return ENOENT;
-	}
+	if ((error = sflt_protocol(domain, type, protocol, &pr)) != 0)
+		return error;
 	if ((f = kalloc_tag(sizeof(*f), sflt_tag)) == NULL)
 		return ENOMEM;
 	bzero(f, sizeof(*f));
