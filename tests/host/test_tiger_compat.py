@@ -98,6 +98,9 @@ TIGER_HEADERS = """
 #include <netinet/ip_var.h>
 #include <netinet/in_pcb.h>
 #include <netinet/tcp_var.h>
+#include <mach/boolean.h>
+#include <mach/vm_param.h>
+#include <sys/uio.h>
 """
 
 # Functions a Tiger NKE calls, each in the KPI bundle a Tiger kext would
