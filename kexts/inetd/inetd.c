@@ -491,6 +491,7 @@ kern_return_t
 inetd_stop(kmod_info_t *ki, void *data)
 {
 	struct timespec wait = { INETD_STOP_WAIT, 0 };
+	struct timespec tick = { 0, 1000000000 / hz };
 	boolean_t ended;
 
 	if (inetd_running) {
@@ -507,6 +508,13 @@ inetd_stop(kmod_info_t *ki, void *data)
 			    "again (kextunload -w)\n");
 			return KERN_FAILURE;
 		}
+		/*
+		 * The worker woke us as its last act, but it still has to
+		 * return.  The KPI has no way to join a thread, so give it
+		 * a tick of CPU: were it still alive when stop returns,
+		 * kextunload would keep the kext pinned until it has gone.
+		 */
+		msleep(&ended, NULL, 0, "inetd join", &tick);
 		inetd_running = FALSE;
 	}
 	inetd_report();
