@@ -410,5 +410,5 @@ again:
 	tp->t_segs_unacked = 0;
 	if (sendalot && error == 0)
 		goto again;
-	return 0;
+	return error;
 }

@@ -210,7 +210,9 @@ tcp_usr_accept(struct socket *so, struct sockaddr *nam)
 /*
  * SEND (RFC 9293 3.10.2): into the send buffer, then out as the windows
  * allow.  Urgent data (MSG_OOB) moves the urgent pointer past its last
- * byte (RFC 6093) and goes out at once.
+ * byte (RFC 6093) and goes out at once.  Once queued the data is TCP's:
+ * a failure to send it now is retried by the timer, not reported (the
+ * caller would send it twice), and remembered for a timeout's errno.
  */
 static errno_t
 tcp_usr_send(struct socket *so, int flags, mbuf_t m, struct sockaddr *addr,
@@ -231,16 +233,18 @@ tcp_usr_send(struct socket *so, int flags, mbuf_t m, struct sockaddr *addr,
 		tp->t_force = 1;
 		error = tcp_output(tp);
 		tp->t_force = 0;
-		return error == ENOBUFS ? 0 : error;
+	} else {
+		if (flags & PRUS_EOF) {
+			socantsendmore(so);
+			if ((tp = tcp_sotcpcb(so)) != NULL)
+				tp = tcp_usrclosed(tp);
+		}
+		if (tp != NULL && !(flags & PRUS_MORETOCOME))
+			error = tcp_output(tp);
 	}
-	if (flags & PRUS_EOF) {
-		socantsendmore(so);
-		if ((tp = tcp_sotcpcb(so)) != NULL)
-			tp = tcp_usrclosed(tp);
-	}
-	if (tp != NULL && !(flags & PRUS_MORETOCOME))
-		error = tcp_output(tp);
-	return error == ENOBUFS ? 0 : error;
+	if (tp != NULL && error != 0 && error != ENOBUFS)
+		tp->t_softerror = error;
+	return 0;
 }
 
 /* The reader made room: maybe a window update is worth sending. */
