@@ -3,9 +3,12 @@
  * across the wrap, the out-of-order queue (tcp_reass.c) filling holes,
  * trimming overlaps, dropping duplicates and stopping at its limit, a
  * FIN ending the stream; ISNs that differ per 4-tuple and climb with the
- * clock.
+ * clock; TIME_WAIT kept to its bound, over lo0.
  */
 #include <sys/systm.h>
+#include <sys/socket.h>
+#include <sys/kpi_socket.h>
+#include <IOKit/IOLib.h>
 #include <kern/selftest.h>
 #include <bsd/kern/mbuf_var.h>
 #include <bsd/netinet/tcp_var.h>
@@ -117,3 +120,70 @@ test_isn(void)
 	return 0;
 }
 SELFTEST(tcp_isn, test_isn);
+
+/* One connection over lo0 to the listener l, closed by the client
+ * first: the client's side ends in TIME_WAIT. */
+static int
+st_timewait_one(socket_t l, struct sockaddr_in *sin)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	socket_t c, s;
+	char buf[8];
+	size_t n;
+
+	ST_ASSERT(sock_socket(PF_INET, SOCK_STREAM, 0, NULL, NULL, &c) == 0);
+	ST_ASSERT(sock_connect(c, (struct sockaddr *)sin, 0) == 0);
+	ST_ASSERT(sock_accept(l, NULL, 0, 0, NULL, NULL, &s) == 0);
+	sock_close(c);				/* FIN_WAIT_1, then _2 */
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	ST_ASSERT(sock_receive(s, &msg, 0, &n) == 0 && n == 0);	/* EOF */
+	sock_close(s);				/* its FIN: TIME_WAIT there */
+	return 0;
+}
+
+/* Wait up to 2 s for TIME_WAIT to hold `want` connections or fewer. */
+static bool
+st_timewait_settles(int want)
+{
+	u_int64_t start = tcp_now_ms();
+
+	while (tcp_tw_active() > want && tcp_now_ms() - start < 2000)
+		IOSleep(50);
+	return tcp_tw_active() <= want;
+}
+
+static int
+test_timewait_bound(void)
+{
+	struct sockaddr_in sin;
+	int i, before = tcp_tw_active(), saved = tcp_tw_max, failed = 0;
+	socket_t l;
+
+	bzero(&sin, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(47100);
+	ST_ASSERT(sock_socket(PF_INET, SOCK_STREAM, 0, NULL, NULL, &l) == 0);
+	ST_ASSERT(sock_bind(l, (struct sockaddr *)&sin) == 0);
+	ST_ASSERT(sock_listen(l, 4) == 0);
+	tcp_tw_max = before + 2;
+	for (i = 0; i < 5 && failed == 0; i++)
+		failed = st_timewait_one(l, &sin);
+	sock_close(l);
+	/* The slow timer trims to the bound, oldest first ... */
+	if (failed == 0 && !st_timewait_settles(before + 2))
+		failed = 1;
+	/* ... and to nothing, to leave the kernel as it was. */
+	tcp_tw_max = 0;
+	st_timewait_settles(0);
+	tcp_tw_max = saved;
+	ST_ASSERT(failed == 0);
+	return 0;
+}
+SELFTEST(tcp_timewait_bound, test_timewait_bound);

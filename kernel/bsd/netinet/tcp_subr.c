@@ -151,6 +151,7 @@ static OSMallocTag tcp_tag;		/* tcpcbs and queue entries: `mem` */
 static simple_lock_data_t tcp_tw_lock = SIMPLE_LOCK_INITIALIZER("tcp_tw");
 static TAILQ_HEAD(, tcpcb) tcp_twq = TAILQ_HEAD_INITIALIZER(tcp_twq);
 static int tcp_tw_count;
+int tcp_tw_max = TCP_TW_MAX;
 
 /* netstat -a's state column: read under ipi_lock, without the socket's
  * lock -- a snapshot for people. */
@@ -374,7 +375,7 @@ tcp_drop(struct tcpcb *tp, int error)
  * TIME_WAIT (RFC 9293, 3.6.1): hold the 4-tuple for 2 MSL so that old
  * duplicates die and a lost last ACK can be sent again.  The socket is
  * disconnected now; the pcb stays, on a list the slow timer trims to
- * TCP_TW_MAX, oldest first.
+ * tcp_tw_max, oldest first.
  */
 struct tcpcb *
 tcp_timewait(struct tcpcb *tp)
@@ -411,7 +412,7 @@ tcp_tw_trim(void)
 
 	for (;;) {
 		simple_lock(&tcp_tw_lock);
-		if (tcp_tw_count <= TCP_TW_MAX) {
+		if (tcp_tw_count <= tcp_tw_max) {
 			simple_unlock(&tcp_tw_lock);
 			return;
 		}

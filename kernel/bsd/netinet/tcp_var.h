@@ -279,7 +279,9 @@ void	tcp_reass_flush(struct tcpcb *tp);
 /* Memory charged to TCP (`mem`): never sleeps. */
 void	*tcp_alloc(size_t size);
 void	tcp_free(void *p, size_t size);
-/* The slow timer's TIME_WAIT trim; how many connections are in it. */
+/* The slow timer's TIME_WAIT trim to tcp_tw_max (TCP_TW_MAX; the
+ * selftest lowers it); how many connections are in TIME_WAIT. */
+extern int tcp_tw_max;
 void	tcp_tw_trim(void);
 int	tcp_tw_active(void);
 /* The window shift we offer for a receive buffer of hiwat bytes. */
