@@ -549,3 +549,19 @@ def test_a_project_missing_its_info_plist_uses_the_one_xcode_built(tmp_path: Pat
         "com.example.tiger.tcplog",
         "1.3",
     )
+
+
+def test_an_info_plist_of_xcode_variables_is_filled_in_from_the_settings(tmp_path: Path) -> None:
+    folder = kext_folder(
+        tmp_path,
+        {"tigerish.c": START_STOP, "Finch.toml": 'PRODUCT_NAME = "tigerish"\n'},
+        CFBundleExecutable="${EXECUTABLE_NAME}",
+        CFBundleIdentifier="com.example.${PRODUCT_NAME:rfc1034identifier}",
+    )
+
+    built = build_kext(folder, tree=TREE, out_dir=tmp_path / "out", echo=print)
+
+    assert (built.bundle.identifier, built.bundle.info.executable) == (
+        "com.example.tigerish",
+        "tigerish",
+    )

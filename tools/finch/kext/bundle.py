@@ -22,7 +22,13 @@ from pathlib import Path
 
 from finch.errors import FinchError, LinkError
 from finch.kext.settings import SETTINGS_FILE, KextSettings, load_settings
-from finch.kext.xcodeproj import find_project, read_project, xcode_info_plist, xcode_settings
+from finch.kext.xcodeproj import (
+    expand_variables,
+    find_project,
+    read_project,
+    xcode_info_plist,
+    xcode_settings,
+)
 from finch.link import read_object
 from finch.plist import (
     KextInfo,
@@ -99,6 +105,7 @@ def open_source_bundle(path: Path | str) -> SourceBundle:
         plist, shipped = xcode_info_plist(xcode, path / "Info.plist")
     else:
         plist = path / "Info.plist"
+        shipped = _expanded_info_plist(plist, settings, path)
     if shipped is not None:
         info = parse_info(plist_from_bytes(shipped, plist), plist)
     elif plist.is_file():
@@ -125,6 +132,26 @@ def open_source_bundle(path: Path | str) -> SourceBundle:
             f"{path}: no .c or .S sources beside Info.plist" + (after if settings.excluded else "")
         )
     return SourceBundle(path, info, sources, settings, shipped)
+
+
+def _expanded_info_plist(plist: Path, settings: KextSettings, folder: Path) -> bytes | None:
+    """An Info.plist from an Xcode project, copied without the project:
+    its ${PRODUCT_NAME}, ${EXECUTABLE_NAME}, ${MODULE_NAME} and
+    ${MODULE_VERSION} filled in from Finch.toml (PRODUCT_NAME defaults to
+    the folder's name).  None when there is nothing to expand."""
+    try:
+        data = plist.read_bytes()
+    except OSError:
+        return None
+    if b"${" not in data and b"$(" not in data:
+        return None
+    product = settings.product_name or folder.resolve().name
+    values = {"PRODUCT_NAME": product, "EXECUTABLE_NAME": product, "TARGET_NAME": product}
+    if settings.module_name:
+        values["MODULE_NAME"] = settings.module_name
+    if settings.module_version:
+        values["MODULE_VERSION"] = settings.module_version
+    return expand_variables(data.decode("utf-8", errors="replace"), values).encode()
 
 
 def _in_project_folder(source: Path, top: Path) -> bool:

@@ -12,6 +12,7 @@ copied from an old project builds without editing its sources:
     MODULE_STOP = "tl_stop"                                  # stop routine
     MODULE_NAME = "com.example.tcplog"                       # must match Info.plist
     MODULE_VERSION = "1.0.0"                                 # must match Info.plist
+    PRODUCT_NAME = "tcplog"            # ${PRODUCT_NAME} in Info.plist (default: folder)
     GCC_TREAT_WARNINGS_AS_ERRORS = true                      # default: false
 
 Patterns are shell globs matched against each source's path relative to
@@ -40,7 +41,7 @@ _LISTS = (
     "GCC_PREPROCESSOR_DEFINITIONS",
     "OTHER_CFLAGS",
 )
-_STRINGS = ("MODULE_START", "MODULE_STOP", "MODULE_NAME", "MODULE_VERSION")
+_STRINGS = ("MODULE_START", "MODULE_STOP", "MODULE_NAME", "MODULE_VERSION", "PRODUCT_NAME")
 _BOOLS = ("GCC_TREAT_WARNINGS_AS_ERRORS",)
 KNOWN_KEYS = (*_LISTS, *_STRINGS, *_BOOLS)
 
@@ -62,6 +63,7 @@ class KextSettings:
     module_stop: str | None = None
     module_name: str | None = None
     module_version: str | None = None
+    product_name: str | None = None
     warnings_as_errors: bool | None = None  # None: not set
     sources: tuple[Path, ...] | None = None  # an Xcode target's list; None: every source
 
@@ -134,6 +136,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> KextSettings:
         module_stop=strings["MODULE_STOP"],
         module_name=strings["MODULE_NAME"],
         module_version=strings["MODULE_VERSION"],
+        product_name=strings["PRODUCT_NAME"],
         warnings_as_errors=flag,
     )
 

@@ -289,7 +289,30 @@ def _configuration(objects: Mapping[str, Any], owner: Mapping[str, Any]) -> dict
     return _strings(chosen.get("buildSettings", {}))
 
 
-_VARIABLE = re.compile(r"\$[({]([A-Za-z0-9_]+)(?::[A-Za-z0-9_,]+)?[)}]")
+_VARIABLE = re.compile(r"\$[({]([A-Za-z0-9_]+)(?::([A-Za-z0-9_,]+))?[)}]")
+
+# Xcode's ${VAR:modifier} forms, as Info.plist templates use them
+# (com.example.${PRODUCT_NAME:rfc1034identifier}).
+_MODIFIERS = {
+    "identifier": lambda v: re.sub(r"[^A-Za-z0-9_]", "_", v),
+    "c99extidentifier": lambda v: re.sub(r"[^A-Za-z0-9_]", "_", v),
+    "rfc1034identifier": lambda v: re.sub(r"[^A-Za-z0-9.-]", "-", v),
+    "lower": str.lower,
+    "upper": str.upper,
+}
+
+
+def expand_variables(text: str, values: Mapping[str, str]) -> str:
+    """$(VAR), ${VAR} and ${VAR:modifier} in text replaced by values (an
+    unknown variable by nothing), as Xcode expanded Info.plist."""
+
+    def value(match: re.Match[str]) -> str:
+        result = values.get(match.group(1), "")
+        for modifier in (match.group(2) or "").split(","):
+            result = _MODIFIERS.get(modifier, lambda v: v)(result)
+        return result
+
+    return _VARIABLE.sub(value, text)
 
 
 def _expand_all(settings: Mapping[str, str]) -> dict[str, str]:
@@ -429,7 +452,7 @@ def _expand_plist(kext: XcodeKext, data: bytes) -> bytes:
     """${VAR} and $(VAR) in Info.plist replaced by build settings, as
     Xcode did (PRODUCT_NAME, EXECUTABLE_NAME, MODULE_NAME, ...)."""
     text = data.decode("utf-8", errors="replace")
-    return _VARIABLE.sub(lambda m: kext.settings.get(m.group(1), ""), text).encode()
+    return expand_variables(text, kext.settings).encode()
 
 
 def _preprocess(kext: XcodeKext, path: Path) -> bytes:
