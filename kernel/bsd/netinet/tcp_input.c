@@ -811,8 +811,14 @@ window:
 	return TCP_DONE;
 }
 
-/* The urgent pointer (RFC 9293 3.10.7.4 sixth, RFC 6093): it points
- * just past the last urgent byte; the data stays in line. */
+/*
+ * The urgent pointer (RFC 9293 3.10.7.4 sixth, RFC 6093): it points
+ * just past the last urgent byte, and the urgent data stays in line
+ * with the rest (RFC 6093 section 5: there is no out-of-band byte to
+ * read).  TCP notes the mark (so_oobmark, SIOCATMARK when it is at the
+ * front) and wakes the reader; the socket layer does not stop a read
+ * at the mark.
+ */
 static void
 tcp_input_urg(struct tcpcb *tp, const struct tcpseg *seg)
 {
