@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from finch.cli import main as finch_main
 from finch.kctl import KctlError, KernelControl, close_all
 from finch.kext.guest import KextGuest, kext_options
 from finch.kext.unload import UnloadRefused
@@ -220,6 +221,23 @@ def test_the_text_view_and_the_console_summary(logged: Logged, log: TcpLog) -> N
     assert "tcplog: 0 open," in text
     assert "; 1 in the ring" in text
     assert (stats["in_ring"], stats["open"], stats["nomem"]) == (1, 0, 0)
+
+
+def test_finch_tcplog_prints_the_table(logged: Logged, capsys: pytest.CaptureFixture[str]) -> None:
+    rundir = ["--rundir", str(logged.guest.rundir)]
+    assert finch_main(["tcplog", *rundir, "--clear"]) == 0
+    exchange(logged.discard, b"z" * 77)
+    with logged.guest.session() as session, TcpLog.connect(session) as log:
+        [record] = wait_for("the discard", log.table)
+    capsys.readouterr()
+
+    status = finch_main(["tcplog", *rundir])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert f"{record}\n" in out
+    assert "77 bytes in (1), 3 out (1)" in out
+    assert "1 logged here of" in out
 
 
 def test_the_log_is_for_root_only(logged: Logged) -> None:

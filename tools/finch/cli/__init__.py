@@ -26,6 +26,7 @@ from finch.cli import (
     preflight,
     run,
     symbolize,
+    tcplog,
     tunpeer,
 )
 from finch.errors import FinchError
@@ -38,6 +39,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     kctl,
     tunpeer,
     firewall,
+    tcplog,
     newkext,
     symbolize,
     bench,
