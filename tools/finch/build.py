@@ -223,9 +223,13 @@ def kext_cflags(
     """Flags for a kext's C sources: the kernel's, but only the public KPI
     headers on the include path, and Xcode's habits (_KEXT_FLAGS).
     Warnings are errors, as in the kernel, unless warnings_as_errors is
-    False (Xcode's default, for sources written elsewhere).  Compile each
+    False (Xcode's default, for sources written elsewhere: then -Wall
+    only, about Xcode's -Wmost).  Compile each
     source with `gcc <flags> -c foo.c -o foo.o` to a relocatable object."""
-    warnings = [f for f in _WARNING_FLAGS if warnings_as_errors or f != "-Werror"]
+    # Sources written elsewhere get about what Xcode's -Wmost showed:
+    # -Wextra would bury the useful warnings of old code under its own.
+    lenient = ("-Werror", "-Wextra")
+    warnings = [f for f in _WARNING_FLAGS if warnings_as_errors or f not in lenient]
     return [
         _C_STANDARD,
         *_TARGET_FLAGS,
