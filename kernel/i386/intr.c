@@ -19,6 +19,7 @@ struct intr_source {
 static struct intr_source intr_sources[T_NIRQS];
 static uint32_t intr_spurious_count;
 static int intr_nesting;	/* > 0 while a handler runs */
+static const struct trapframe *intr_frame;	/* of the one that runs */
 
 void
 intr_init(void)
@@ -46,9 +47,10 @@ intr_establish(int irq, intr_handler_t *handler, void *arg, const char *name)
 }
 
 void
-intr_dispatch(int irq)
+intr_dispatch(int irq, const struct trapframe *tf)
 {
 	struct intr_source *is = &intr_sources[irq];
+	const struct trapframe *outer = intr_frame;
 
 	if (pic_spurious(irq)) {
 		intr_spurious_count++;
@@ -56,10 +58,24 @@ intr_dispatch(int irq)
 	}
 	is->count++;
 	intr_nesting++;
+	intr_frame = tf;
 	if (is->handler != NULL)
 		is->handler(is->arg);
+	intr_frame = outer;
 	intr_nesting--;
 	pic_eoi(irq);
+}
+
+uint32_t
+intr_interrupted_pc(void)
+{
+	return intr_frame != NULL ? intr_frame->tf_eip : 0;
+}
+
+uint32_t
+intr_interrupted_fp(void)
+{
+	return intr_frame != NULL ? intr_frame->tf_ebp : 0;
 }
 
 bool

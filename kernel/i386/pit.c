@@ -12,6 +12,7 @@
 #include <i386/pic.h>
 #include <i386/pio.h>
 #include <kern/clock_var.h>
+#include <kern/prof.h>
 
 #define PIT_HZ		1193182u	/* input clock of the 8254 */
 #define PIT_CH0		0x40
@@ -29,6 +30,7 @@ static void
 pit_intr(void *arg)
 {
 	pit_ticks++;
+	prof_sample(intr_interrupted_pc(), intr_interrupted_fp());
 	clock_tick();
 }
 

@@ -177,7 +177,7 @@ trap(struct trapframe *tf)
 		trap_panic(tf);
 
 	if (trapno >= T_IRQ0 && trapno < T_IRQ0 + T_NIRQS) {
-		intr_dispatch(trapno - T_IRQ0);
+		intr_dispatch(trapno - T_IRQ0, tf);
 		/* Back in thread context: a good moment to switch. */
 		sched_preempt_check();
 		return;

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from finch.benchrow import BenchRow, format_table
 from finch.heapstats import HeapClass, HeapSnapshot, TagUsage
-from finch.inetdbench import NO_TCP, cpu_shares, idle_memory, no_tcp_rows, parse_ps
+from finch.inetdbench import (
+    NO_TCP,
+    cpu_shares,
+    idle_memory,
+    no_tcp_rows,
+    parse_prof,
+    parse_ps,
+)
 from finch.linuxbench import FINCH_TAP, FINCH_USER
 from finch.services import INETD_ID
 
@@ -71,3 +78,26 @@ def test_cpu_shares_name_inetds_worker_and_add_up_to_100() -> None:
 def test_parse_ps_reads_names_waits_and_ticks() -> None:
     assert parse_ps(PS_BEFORE)[8] == ("thread8", "inetd", 0)
     assert parse_ps(PS_AFTER)[4] == ("e1000_tx", "-", 20)
+
+
+PROF = """\
+prof: off, 133 samples at 100 Hz
+samples   share  function
+     49     37%  simple_unlock, from lck_spin_unlock < e1000_output < dlil_output (32), ip_input (4)
+     33     25%  pit_uptime_ns, from mach_absolute_time < tcp_now_ms < tcp_output (23)
+      6      5%  sched_idle_loop
+      1      1%  chargen_tcp (com.finch.sample.inetd), from inetd_worker < thread_trampoline (1)
+(19 more functions)
+"""
+
+
+def test_parse_prof_names_each_function_by_its_callers_most_sampled() -> None:
+    assert parse_prof(PROF, top=3) == [
+        ("simple_unlock < lck_spin_unlock < e1000_output < dlil_output", 37.0),
+        ("pit_uptime_ns < mach_absolute_time < tcp_now_ms < tcp_output", 25.0),
+        ("sched_idle_loop", 5.0),
+    ]
+    assert parse_prof(PROF)[3] == (
+        "chargen_tcp (com.finch.sample.inetd) < inetd_worker < thread_trampoline",
+        1.0,
+    )

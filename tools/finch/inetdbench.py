@@ -20,7 +20,8 @@ kernel only), and where Finch's time goes during one transfer each way
 on user networking: each kernel thread's share of the CPU ticks `ps`
 counted meanwhile (the DLIL input thread runs IP and TCP input; inetd's
 worker runs the sends, and TCP output with them; idle is time the guest
-waited for the host).
+waited for the host), and the functions the kernel's profiler (`prof`)
+sampled most, each with the chain of callers it was reached from most.
 
 A kernel without TCP gets every TCP row as "n/a (no TCP)", neither pass
 nor fail: inetd loads and says it offers no TCP service, and the Linux
@@ -205,20 +206,40 @@ def cpu_shares(
     return dict(sorted(shares.items(), key=lambda item: -item[1]))
 
 
+_PROF_ROW = re.compile(r"^\s*(\d+)\s+(\d+)%  (.+)$", re.M)
+PROFILE_ROWS = 6  # functions per direction
+
+
+def parse_prof(text: str, top: int = PROFILE_ROWS) -> list[tuple[str, float]]:
+    """The monitor's `prof` report: (function < its callers most sampled,
+    share in percent) for the `top` functions sampled most."""
+    found = []
+    for m in _PROF_ROW.finditer(text):
+        function, _, chains = m.group(3).partition(", from ")
+        chain = re.sub(r" \(\d+\)$", "", chains.split(", ")[0]) if chains else ""
+        found.append((f"{function} < {chain}" if chain else function, float(m.group(2))))
+    return found[:top]
+
+
 def measure_cpu(guest: InetdGuest, service: TcpService, size: int) -> list[BenchRow]:
-    """One transfer each way; each thread's share of the guest's CPU."""
+    """One transfer each way: each thread's share of the guest's CPU
+    (`ps`), and the functions the profiler sampled most (`prof`), each
+    with the callers it was reached from most."""
     rows = []
     for what, transfer in (("in", send_to_discard), ("out", receive_from_source)):
         before = parse_ps(guest.machine.command("ps"))
+        guest.machine.command("prof start")
         transfer(service, size)
+        profile = parse_prof(guest.machine.command("prof stop"))
         shares = cpu_shares(before, parse_ps(guest.machine.command("ps")))
+        where = f"{size >> 20} MiB {what} ({FINCH_USER})"
         rows += [
-            BenchRow(
-                f"Finch CPU during {size >> 20} MiB {what} ({FINCH_USER}): {name}",
-                samples=[share],
-                unit="%",
-            )
+            BenchRow(f"Finch CPU during {where}: {name}", samples=[share], unit="%")
             for name, share in shares.items()
+        ]
+        rows += [
+            BenchRow(f"Finch profile during {where}: {name}", samples=[share], unit="%")
+            for name, share in profile
         ]
     return rows
 
@@ -315,7 +336,7 @@ def run_tcp_benchmarks(
             except FinchError as e:
                 rows.append(BenchRow(MEMORY_ROW.format(n=IDLE_CONNECTIONS), unit="B",
                                      error=str(e).splitlines()[0]))  # fmt: skip
-            echo("measuring where Finch's time goes (CPU ticks per thread, `ps`) ...")
+            echo("measuring where Finch's time goes (`ps` per thread, `prof` per function) ...")
             try:
                 rows += measure_cpu(user, user.network.client.service, size)
             except FinchError as e:
