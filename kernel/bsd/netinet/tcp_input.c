@@ -1041,6 +1041,23 @@ tcp_input_synced(struct tcpcb *tp, struct tcpseg *seg, mbuf_t *mp)
 
 /* ---- The entry point ---- */
 
+/*
+ * A SYN for a 4-tuple in TIME_WAIT may open a new connection if it
+ * cannot be an old duplicate: its sequence number is past everything
+ * the old connection used, or its timestamp is newer (RFC 9293 3.6.1,
+ * RFC 6191).  Clients that reuse ports quickly need this.
+ */
+static bool
+tcp_timewait_reopens(const struct tcpcb *tp, const struct tcpseg *seg)
+{
+	if (tp->t_state != TCPS_TIME_WAIT ||
+	    (seg->flags & (TH_SYN | TH_ACK | TH_RST)) != TH_SYN)
+		return false;
+	if ((seg->to.to_flags & TOF_TS) && (tp->t_flags & TF_RCVD_TSTMP))
+		return TSTMP_LT(tp->ts_recent, seg->to.to_tsval);
+	return SEQ_GT(seg->seq, tp->rcv_nxt);
+}
+
 void
 tcp_input(mbuf_t m, int hlen)
 {
@@ -1058,6 +1075,7 @@ tcp_input(mbuf_t m, int hlen)
 			mbuf_freem(m);
 		return;
 	}
+findpcb:
 	inp = in_pcblookup_hash(&tcbinfo, seg.src, seg.sport, seg.dst,
 	    seg.dport, true);
 	if (inp == NULL) {
@@ -1077,6 +1095,14 @@ tcp_input(mbuf_t m, int hlen)
 	if (tp->t_state == TCPS_LISTEN) {
 		tcp_input_listen(so, tp, &seg, m);	/* unlocks so */
 		return;
+	}
+	if (tcp_timewait_reopens(tp, &seg)) {
+		/* A new incarnation of the 4-tuple: TIME_WAIT gives way, and
+		 * the SYN goes to the listener, if there is one. */
+		NETSTAT_INC(tcpstat.tcps_tw_reopened);
+		tcp_close(tp);
+		socket_unlock(so, 1);
+		goto findpcb;
 	}
 	tp->t_rcvtime = tcp_now_ms();
 	if (tp->t_state == TCPS_SYN_SENT)

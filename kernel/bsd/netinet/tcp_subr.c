@@ -41,6 +41,8 @@ static const struct netstat_counter tcp_counters[] = {
 	    &tcpstat.tcps_keepdrops },
 	{ "tw_recycled", "TIME_WAIT connections ended early (over the limit)",
 	    &tcpstat.tcps_tw_recycled },
+	{ "tw_reopened", "TIME_WAIT connections ended by a new SYN of their "
+	    "4-tuple (RFC 6191)", &tcpstat.tcps_tw_reopened },
 	{ "fin2_timeout", "FIN_WAIT_2 connections of closed sockets given up",
 	    &tcpstat.tcps_fin2_timeout },
 	{ "rcvtotal", "segments received", &tcpstat.tcps_rcvtotal },

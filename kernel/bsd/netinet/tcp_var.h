@@ -148,6 +148,7 @@ struct tcpstat {
 	u_int32_t	tcps_timeoutdrop;	/* retransmitted too often */
 	u_int32_t	tcps_keepdrops;		/* keepalive unanswered */
 	u_int32_t	tcps_tw_recycled;	/* TIME_WAIT ended early */
+	u_int32_t	tcps_tw_reopened;	/* ... by a new SYN of its 4-tuple */
 	u_int32_t	tcps_fin2_timeout;	/* FIN_WAIT_2 given up */
 	/* Input: checks. */
 	u_int32_t	tcps_rcvtotal;
