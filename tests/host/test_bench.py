@@ -78,3 +78,25 @@ def test_the_socket_filter_tcp_rows_are_throughputs_and_their_ratio():
 
     assert [r.unit for r in rows] == ["MB/s", "MB/s", "%"]
     assert rows[2].passed is True  # 97.5% and 98%
+
+
+def test_the_tcp_filter_rows_give_each_filter_its_ratio_against_none_round_by_round():
+    from finch.tcpfilterbench import rows_from_rates
+
+    rows = rows_from_rates({"none": [40.0, 50.0], "ipf": [39.0, 49.0], "iflt": [30.0, 40.0]})
+
+    assert [r.name for r in rows] == [
+        "TCP into discard (8 MiB), no filter",
+        "TCP into discard (8 MiB), no-op IP filter",
+        "TCP into discard (8 MiB), no-op interface filter",
+        "no-op IP filter vs none, TCP",
+        "no-op interface filter vs none, TCP",
+    ]
+    assert rows[3].samples == [97.5, 98.0]
+    assert (rows[3].passed, rows[4].passed) == (True, False)
+
+
+def test_each_state_goes_first_in_turn():
+    from finch.tcpfilterbench import round_order
+
+    assert [round_order(i)[0] for i in range(4)] == ["none", "ipf", "iflt", "none"]

@@ -18,6 +18,8 @@ optional target for the median.  Rows today:
                      filter against the same without it, as a ratio in the
                      same run; with TCP, inetd's discard with and without a
                      global no-op filter (finch.sfltbench)
+    TCP filters      inetd's discard with a no-op IP filter and a no-op
+                     interface filter against none (finch.tcpfilterbench)
     TCP              64 MiB into inetd's discard, 64 MiB out of its chargen,
                      short connections, on user networking and on a tap,
                      each against the Linux reference guest in the same
@@ -51,6 +53,7 @@ from finch.netbench import error_rows, run_net_benchmarks
 from finch.qemu_args import QemuOptions
 from finch.sfltbench import error_rows as sflt_error_rows
 from finch.sfltbench import run_sflt_benchmarks, run_sflt_tcp_benchmarks
+from finch.tcpfilterbench import run_tcp_filter_benchmarks
 
 BOOT_TARGET = 0.150
 MAKE_TEST_TARGET = 180.0
@@ -151,7 +154,7 @@ def run_benchmarks(
     if tcp:
         rows += _tcp_rows(tree, kernel, rundir, tap=tap, rounds=tcp_rounds, echo=echo)
         if kernel is not None:
-            rows += run_sflt_tcp_benchmarks(tree, kernel, rundir / "sflt-tcp", echo=echo)
+            rows += _tcp_filter_rows(tree, kernel, rundir, rounds=tcp_rounds, echo=echo)
 
     try:
         floor = build_floor(tree, echo=echo)
@@ -182,6 +185,32 @@ def run_tcp_only(
     rows = _tcp_rows(tree, kernel, rundir, tap=tap, rounds=rounds, echo=echo)
     shutil.rmtree(rundir, ignore_errors=True)
     return rows
+
+
+def run_tcp_filters_only(
+    tree: Tree, *, rounds: int = TCP_ROUNDS, echo: Echo = print
+) -> list[BenchRow]:
+    """The TCP rows with no-op filters alone (`finch bench --tcp-filters-only`)."""
+    rundir = tree.bench_dir / "runs"
+    shutil.rmtree(rundir, ignore_errors=True)
+    try:
+        kernel = build_kernel(tree, echo=echo).elf
+    except FinchError as e:
+        return [BenchRow("TCP with no-op filters", error=_first_line(e))]
+    rows = _tcp_filter_rows(tree, kernel, rundir, rounds=rounds, echo=echo)
+    shutil.rmtree(rundir, ignore_errors=True)
+    return rows
+
+
+def _tcp_filter_rows(
+    tree: Tree, kernel: Path, rundir: Path, *, rounds: int, echo: Echo
+) -> list[BenchRow]:
+    """inetd's discard with a no-op socket filter, IP filter and interface
+    filter, each against none in the same run."""
+    rows = run_sflt_tcp_benchmarks(tree, kernel, rundir / "sflt-tcp", rounds=rounds, echo=echo)
+    return rows + run_tcp_filter_benchmarks(
+        tree, kernel, rundir / "tcp-filters", rounds=rounds, echo=echo
+    )
 
 
 def _tcp_rows(

@@ -13,7 +13,8 @@ same without it, each in the same run; target: 95% or more),
 TCP (kexts/inetd's discard, chargen and echo against the Linux reference
 guest booted in the same run, on user networking and on a tap; target:
 Finch at 100% of Linux or more; kernel memory per idle connection; the
-discard with a global no-op socket filter against none), and
+discard with a global no-op socket filter, a no-op IP filter and a
+no-op interface filter, each against none), and
 the wall time of `make test`.  Prints a table with the targets; exits
 non-zero when a row misses its target or fails.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-from finch.bench import TCP_ROUNDS, run_benchmarks, run_tcp_only
+from finch.bench import TCP_ROUNDS, run_benchmarks, run_tcp_filters_only, run_tcp_only
 from finch.benchrow import format_table
 from finch.build import Tree
 from finch.errors import FinchError
@@ -62,6 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="measure only TCP (Finch with inetd against the Linux guest), nothing else",
     )
     parser.add_argument(
+        "--tcp-filters-only",
+        action="store_true",
+        help="measure only TCP into inetd's discard with each no-op filter (socket, IP, "
+        "interface) against none, nothing else (about a minute)",
+    )
+    parser.add_argument(
         "--no-tap",
         action="store_true",
         help="measure TCP on user networking only (the tap path needs root)",
@@ -80,7 +87,11 @@ def run(args: argparse.Namespace) -> int:
         raise FinchError(f"--tcp-rounds must be at least 1, not {args.tcp_rounds}")
     if args.tcp_only and args.skip_tcp:
         raise FinchError("--tcp-only and --skip-tcp leave nothing to measure: give one of them")
-    if args.tcp_only:
+    if args.tcp_only and args.tcp_filters_only:
+        raise FinchError("give --tcp-only or --tcp-filters-only, not both")
+    if args.tcp_filters_only:
+        rows = run_tcp_filters_only(Tree.find(), rounds=args.tcp_rounds)
+    elif args.tcp_only:
         rows = run_tcp_only(Tree.find(), tap=not args.no_tap, rounds=args.tcp_rounds)
     else:
         rows = run_benchmarks(
