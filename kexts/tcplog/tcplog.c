@@ -57,7 +57,8 @@
 #define TC_CONNECTING	0x02	/* sf_connect_out */
 #define TC_CONNECTED	0x04	/* sock_evt_connected */
 #define TC_CLOSING	0x08	/* sock_evt_closing: sf_detach is the close */
-#define TC_OPEN		0x10	/* counted in tl_open */
+#define TC_OPEN		0x10	/* counted in ts_open */
+#define TC_DISCONNECTED	0x20	/* sock_evt_disconnected */
 
 kern_return_t	tcplog_start(kmod_info_t *ki, void *data);
 kern_return_t	tcplog_stop(kmod_info_t *ki, void *data);
@@ -319,6 +320,8 @@ tcplog_notify(void *cookie, socket_t so, sflt_event_t event, void *param)
 	lck_mtx_lock(tl_lock);
 	if (event == sock_evt_closing)
 		tc->tc_flags |= TC_CLOSING;
+	if (event == sock_evt_disconnected)
+		tc->tc_flags |= TC_DISCONNECTED;
 	if (!(tc->tc_flags & TC_CONNECTED))
 		end = TCPLOG_END_FAILED;
 	if (tc->tc_rec.tr_end == 0 && (tc->tc_flags & (TC_CONNECTED |
@@ -374,7 +377,9 @@ tcplog_detach(void *cookie, socket_t so)
 		tl_stats.ts_open--;
 	if (!(tc->tc_flags & TC_LISTENER) &&
 	    (tc->tc_flags & (TC_CONNECTED | TC_CONNECTING))) {
-		if (!(tc->tc_flags & TC_CLOSING) && tr->tr_end == 0)
+		/* Neither closed by its owner nor disconnected: the filter
+		 * leaves a connection that goes on (sflt_unregister). */
+		if (!(tc->tc_flags & (TC_CLOSING | TC_DISCONNECTED)))
 			tr->tr_end = TCPLOG_END_UNLOADED;
 		else if (!(tc->tc_flags & TC_CONNECTED))
 			tr->tr_end = TCPLOG_END_FAILED;
