@@ -167,11 +167,22 @@ tcp_should_send(struct tcpcb *tp, struct socket *so, long len, int off,
 		if (SEQ_LT(tp->snd_nxt, tp->snd_max))
 			return true;	/* a retransmission */
 	}
-	/* A window update worth sending: two segments, or half the buffer. */
+	/*
+	 * A window update worth a segment of its own (RFC 9293 3.8.6.2.2):
+	 * the window opens by two segments and by a quarter of the buffer
+	 * -- or by two segments when little was left or the buffer is
+	 * small -- or by half the buffer (FreeBSD's rule: a reader that
+	 * keeps up must not double the ACKs the data already brings).
+	 */
 	if (recwin > 0 && TCPS_HAVERCVDSYN(tp->t_state)) {
+		long hiwat = (long)so->so_rcv.sb_hiwat;
+
 		adv = (long)recwin - (long)(tp->rcv_adv - tp->rcv_nxt);
-		if (adv >= (long)(2 * tp->t_maxseg) ||
-		    2 * adv >= (long)so->so_rcv.sb_hiwat)
+		if (adv >= (long)(2 * tp->t_maxseg) && (adv >= hiwat / 4 ||
+		    (long)(tp->rcv_adv - tp->rcv_nxt) <= hiwat / 8 ||
+		    hiwat <= 8 * (long)tp->t_maxseg))
+			return true;
+		if (2 * adv >= hiwat)
 			return true;
 	}
 	if (tp->t_flags & TF_ACKNOW)
