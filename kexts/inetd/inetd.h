@@ -8,7 +8,7 @@
  *	inetd_services.c  what each service does with its socket's news
  *	inetd_http.c	the status page on TCP port 80
  *
- * How it runs (why this way: docs/kexts.md, "Sample: inetd"): every
+ * How it runs (why this way: docs/samples.md, "Sample: inetd"): every
  * socket's upcall only puts the socket on a queue and wakes one worker
  * thread; the worker does all the socket calls, never blocking in them
  * (MSG_DONTWAIT), so that one thread serves every connection and stop

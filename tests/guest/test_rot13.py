@@ -132,7 +132,7 @@ def test_a_tcp_stream_comes_back_rot13d_whole_and_in_order(guest: Guest) -> None
     with socket.create_connection(("127.0.0.1", guest.tcp_echo_port), timeout=TIMEOUT) as conn:
         conn.sendall(text)
         back = bytearray()
-        while len(back) < size:  # all of it before our FIN (see docs/kexts.md)
+        while len(back) < size:  # all of it before our FIN (see docs/samples.md)
             chunk = conn.recv(65536)
             assert chunk, f"the connection closed after {len(back)} of {size} bytes"
             back += chunk

@@ -7,7 +7,7 @@ its kernel control.
     finch firewall delete 100
     finch firewall flush
 
-Load the kext first (docs/kexts.md, "firewall").  Rules are ipfw's
+Load the kext first (docs/samples.md, "firewall").  Rules are ipfw's
 words: [NUMBER] allow|drop [log] PROTO from SRC [port N] to DST [port N]
 [in|out]; the first rule that matches, lowest number first, decides, and
 a datagram no rule matches passes.

@@ -5,7 +5,7 @@ its kernel control.
     finch tcplog --follow     # each connection as it closes, until Ctrl-C
     finch tcplog --clear      # empty the log
 
-Load the kext first (docs/kexts.md, "tcplog").  While --follow runs it
+Load the kext first (docs/samples.md, "tcplog").  While --follow runs it
 holds the host link, which QEMU serves to one host tool at a time.
 """
 

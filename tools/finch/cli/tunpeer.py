@@ -5,7 +5,7 @@ answer ICMP echo requests, so that the guest's `ping` gets its replies.
     finch tunpeer                 # answer 4 pings, then print the counters
     finch tunpeer -c 10 -t 30     # answer 10; give up after 30 s of silence
 
-Load the kext and give utun0 an address first (docs/kexts.md, "utun").
+Load the kext and give utun0 an address first (docs/samples.md, "utun").
 While it runs it holds the host link, which QEMU serves to one host tool
 at a time: run kextload and kextunload before or after it.
 """
