@@ -260,7 +260,8 @@ struct tcpcb *tcp_timewait(struct tcpcb *tp);
 /* The ISN for a connection of this 4-tuple (RFC 6528). */
 tcp_seq	tcp_new_isn(struct in_addr laddr, u_short lport, struct in_addr faddr,
 	    u_short fport);
-/* Our clock for timestamps (ms); monotonic time in ms and in ns. */
+/* Our clock for timestamps (ms); monotonic time in ms (the last clock
+ * tick's: cheap) and in ns (precise: it reads the timer chip). */
 u_int32_t tcp_ts_now(void);
 u_int64_t tcp_now_ms(void);
 u_int64_t tcp_now_ns(void);
