@@ -926,6 +926,200 @@ sftcp_stop(kmod_info_t *ki, void *data)
 """
 )
 
+# A filter whose sf_data_out keeps what is sent and puts it back at once
+# with sock_inject_data_out, from inside the callback -- as Mac OS X
+# allows: the injection is sent within the send that called the filter.
+# On UDP (to the echo service), then on TCP over lo0 with a send buffer
+# smaller than what is sent, so that the stream goes to the filter in
+# several pieces, each kept and put back; then one urgent byte.
+SFINJECT = (
+    PROLOGUE.format(name="sfinject")
+    + r"""
+#define HANDLE_UDP	0x73666975	/* 'sfiu' */
+#define HANDLE_TCP	0x73666974	/* 'sfit' */
+#define PORT		5101
+#define TOTAL		12000
+
+static int passing;		/* our own injection, on its way */
+static int calls, inject_errors;
+static sflt_data_flag_t last_flags;
+static volatile int gone;
+static char out[TOTAL], in[TOTAL];
+
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	*cookie = NULL;
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+}
+
+static void
+unregistered(sflt_handle handle)
+{
+	gone++;
+	wakeup((void *)&gone);
+}
+
+static errno_t
+data_out(void *cookie, socket_t so, const struct sockaddr *to,
+	mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
+{
+	errno_t error;
+
+	last_flags = flags;
+	if (passing)
+		return 0;
+	calls++;
+	passing = 1;
+	error = sock_inject_data_out(so, to, *data, *control, flags);
+	passing = 0;
+	if (error != 0)
+		inject_errors++;
+	return EJUSTRETURN;	/* ours, and given back already */
+}
+
+static struct sflt_filter udp_filter = {
+	HANDLE_UDP, SFLT_PROG, "sfinject UDP", unregistered, attach, detach,
+	NULL, NULL, NULL, NULL, data_out, NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL,
+};
+
+static struct sflt_filter tcp_filter = {
+	HANDLE_TCP, SFLT_PROG, "sfinject TCP", unregistered, attach, detach,
+	NULL, NULL, NULL, NULL, data_out, NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL,
+};
+
+static socket_t
+tcp_socket(void)
+{
+	socket_t so = NULL;
+	struct timeval tv = { 2, 0 };
+
+	if (sock_socket(PF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, NULL, &so) == 0)
+		sock_setsockopt(so, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return so;
+}
+
+static int
+send_bytes(socket_t so, const char *p, size_t len, int flags)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	size_t n = 0;
+	errno_t error;
+
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = (void *)p;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	error = sock_send(so, &msg, flags, &n);
+	return error != 0 ? -error : (int)n;
+}
+
+static void
+udp_part(void)
+{
+	struct sockaddr_in echo = sfinject_sin(INADDR_LOOPBACK, 7);
+	socket_t so = sfinject_socket(2000);
+	char buf[16];
+
+	sfinject_check("UDP attach", sflt_attach(so, HANDLE_UDP), 0);
+	sfinject_check("UDP connect", sock_connect(so,
+		(struct sockaddr *)&echo, 0), 0);
+	sfinject_check("UDP echo", sfinject_roundtrip(so, "hello", 5, buf,
+		sizeof(buf)), 5);
+	sfinject_check("UDP kept and put back once", calls, 1);
+	sock_close(so);
+}
+
+static void
+tcp_part(void)
+{
+	struct sockaddr_in sin = sfinject_sin(INADDR_LOOPBACK, PORT);
+	struct msghdr msg;
+	struct iovec iov;
+	socket_t l, c, a = NULL;
+	int sndbuf = 4096, i;
+	size_t n = 0;
+
+	for (i = 0; i < TOTAL; i++)
+		out[i] = 'a' + i % 26;
+	l = tcp_socket();
+	sfinject_check("bind", sock_bind(l, (struct sockaddr *)&sin), 0);
+	sfinject_check("listen", sock_listen(l, 5), 0);
+	c = tcp_socket();
+	sfinject_check("SO_SNDBUF", sock_setsockopt(c, SOL_SOCKET, SO_SNDBUF,
+		&sndbuf, sizeof(sndbuf)), 0);
+	sfinject_check("connect", sock_connect(c, (struct sockaddr *)&sin, 0),
+		0);
+	sfinject_check("accept", sock_accept(l, NULL, 0, 0, NULL, NULL, &a), 0);
+	sfinject_check("TCP attach", sflt_attach(c, HANDLE_TCP), 0);
+
+	calls = 0;
+	sfinject_check("TCP: every byte sent", send_bytes(c, out, TOTAL, 0),
+		TOTAL);
+	sfinject_check("TCP: in several pieces", calls > 1, 1);
+	bzero(&msg, sizeof(msg));
+	iov.iov_base = in;
+	iov.iov_len = TOTAL;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	sfinject_check("TCP: every byte received", a != NULL &&
+		sock_receive(a, &msg, MSG_WAITALL, &n) == 0 ? (int)n : -1,
+		TOTAL);
+	sfinject_check("TCP: the bytes sent", memcmp(in, out, TOTAL), 0);
+
+	sfinject_check("urgent byte", send_bytes(c, "!", 1, MSG_OOB), 1);
+	sfinject_check("sf_data_out hears it is urgent", last_flags,
+		sock_data_filt_flag_oob);
+	if (a != NULL)
+		sock_close(a);
+	sock_close(c);
+	sock_close(l);
+}
+
+kern_return_t
+sfinject_start(kmod_info_t *ki, void *data)
+{
+	struct timespec ts = { 2, 0 };
+	errno_t error;
+
+	sfinject_check("register UDP", sflt_register(&udp_filter, PF_INET,
+		SOCK_DGRAM, IPPROTO_UDP), 0);
+	udp_part();
+	error = sflt_register(&tcp_filter, PF_INET, SOCK_STREAM, IPPROTO_TCP);
+	if (error == ENOENT) {
+		gone++;			/* no TCP: nothing to unregister */
+	} else {
+		sfinject_check("register TCP", error, 0);
+		tcp_part();
+		sflt_unregister(HANDLE_TCP);
+	}
+	sfinject_check("no injection failed", inject_errors, 0);
+	sflt_unregister(HANDLE_UDP);
+	while (gone < 2 && msleep((void *)&gone, NULL, 0, "sfinject", &ts) == 0)
+		;
+	sfinject_check("sf_unregistered", gone, 2);
+	printf("sfinject: done, %d failed\n", sfinject_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sfinject_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+
 # Forgets sflt_unregister in stop.
 SFLEAK = (
     PROLOGUE.format(name="sfleak")
@@ -1093,6 +1287,17 @@ def test_unregistering_while_a_callback_runs_defers_sf_detach_until_it_returns(
         "sf_unregistered, sf_detach before it",
     ]
     guest.unload("com.example.sfbusy")
+
+
+def test_sf_data_out_may_put_back_what_it_keeps_from_inside_the_callback(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sfinject", SFINJECT, libraries=KPIS))
+
+    text, done = console_until(guest, r"sfinject: done, (?P<failed>\d+) failed")
+
+    assert done.group("failed") == "0", text
+    guest.unload("com.example.sfinject")
 
 
 def in_order(seen: list[str], wanted: list[str]) -> bool:

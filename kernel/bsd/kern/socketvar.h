@@ -157,6 +157,9 @@ struct socket {
 	void		*so_upcallarg;	/* its cookie */
 	volatile u_int32_t so_upcallstate; /* (a) SOU_* below */
 	thread_t	so_upcallthread; /* the thread in the upcall, if any */
+	thread_t	so_send_filt_thread; /* the sender whose sf_data_out
+					   runs: its sock_inject_data_out
+					   goes on under its SB_LOCK */
 	u_int32_t	so_flags;	/* SOF_* below */
 
 	volatile int	so_usecount;	/* (a) references (see LOCKING) */

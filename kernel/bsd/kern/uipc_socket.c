@@ -354,12 +354,35 @@ nomem:
 	return ENOBUFS;
 }
 
+/*
+ * sf_data_out, for what sosend is about to hand the protocol.  A filter
+ * may put data back with sock_inject_data_out from inside the callback:
+ * that sosend nests in this one, whose thread holds SB_LOCK, and must go
+ * on under it rather than wait for itself (so_send_filt_thread).
+ */
+static errno_t
+sosend_filter(struct socket *so, struct sockaddr *addr, struct mbuf **top,
+    struct mbuf **control, int flags)
+{
+	thread_t outer = so->so_send_filt_thread;
+	errno_t error;
+
+	if (so->so_filt == NULL)
+		return 0;
+	so->so_send_filt_thread = current_thread();
+	error = sflt_data_out(so, addr, top, control,
+	    (flags & MSG_OOB) ? SFLT_DATA_OOB : 0);
+	so->so_send_filt_thread = outer;
+	return error;
+}
+
 errno_t
 sosend(struct socket *so, struct sockaddr *addr, struct uio *uio,
     struct mbuf *top, struct mbuf *control, int flags, size_t *sentp)
 {
 	bool atomic = sosendallatonce(so) || top != NULL;
 	bool dontwait = (flags & MSG_DONTWAIT) != 0;
+	bool nested;
 	long space, resid, clen = 0, len;
 	size_t sent = 0;
 	int prflags;
@@ -376,8 +399,12 @@ sosend(struct socket *so, struct sockaddr *addr, struct uio *uio,
 		clen = m_length(control);
 	socket_lock(so, 1);
 	dontwait = dontwait || (so->so_state & SS_NBIO);
+	/* Injected from a filter's sf_data_out: the outer send's SB_LOCK
+	 * is this thread's already (sosend_filter). */
+	nested = so->so_send_filt_thread == current_thread();
 restart:
-	if ((error = sblock(&so->so_snd, !(flags & MSG_DONTWAIT))) != 0)
+	if (!nested &&
+	    (error = sblock(&so->so_snd, !(flags & MSG_DONTWAIT))) != 0)
 		goto out;
 	do {
 		if (so->so_state & SS_CANTSENDMORE) {
@@ -415,7 +442,8 @@ restart:
 				error = EWOULDBLOCK;
 				goto release;
 			}
-			sbunlock(&so->so_snd);
+			if (!nested)
+				sbunlock(&so->so_snd);
 			if ((error = sbwait(&so->so_snd)) != 0)
 				goto out;
 			goto restart;
@@ -439,17 +467,22 @@ restart:
 			if ((flags & MSG_EOR) && resid == 0)
 				top->m_flags |= M_EOR;
 		}
-		/* sf_data_out */
-		error = sflt_data_out(so, addr, &top, &control, 0);
-		if (error != 0) {
-			if (error == EJUSTRETURN) {	/* the filter has it */
-				top = NULL;
-				control = NULL;
-				error = 0;
-			}
-			goto release;
-		}
+		/* The sender's bytes, before a filter changes them. */
 		len = top != NULL ? m_length(top) : 0;
+		/* sf_data_out */
+		error = sosend_filter(so, addr, &top, &control, flags);
+		if (error == EJUSTRETURN) {
+			/* The filter has it: sent, as far as the sender
+			 * knows; the rest of a stream goes on. */
+			top = NULL;
+			control = NULL;
+			clen = 0;
+			error = 0;
+			sent += (size_t)len;
+			continue;
+		}
+		if (error != 0)
+			goto release;
 		prflags = (flags & MSG_OOB) ? PRUS_OOB :
 		    ((flags & MSG_EOF) && resid == 0) ? PRUS_EOF :
 		    (resid > 0 && space > len) ? PRUS_MORETOCOME : 0;
@@ -462,7 +495,8 @@ restart:
 		sent += (size_t)len;
 	} while (resid > 0);
 release:
-	sbunlock(&so->so_snd);
+	if (!nested)
+		sbunlock(&so->so_snd);
 out:
 	socket_unlock(so, 1);
 out_unlocked:

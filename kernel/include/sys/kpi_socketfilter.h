@@ -232,8 +232,11 @@ errno_t	sock_inject_data_in(socket_t so, const struct sockaddr *from,
  * Send data as if the socket's owner had sent it, to `to` (NULL: the
  * connected peer).  It goes through the socket filters again, yours
  * included: mark what you re-inject (an mbuf tag) to let it pass.
- * Always consumes data and control.  The errnos of sock_sendmbuf; may
- * sleep for send-buffer space unless the socket is non-blocking.
+ * Called from inside sf_data_out on the same socket, it is sent within
+ * the send that called the filter (it does not wait for that one to
+ * end).  Always consumes data and control.  The errnos of
+ * sock_sendmbuf; may sleep for send-buffer space unless the socket is
+ * non-blocking.
  */
 errno_t	sock_inject_data_out(socket_t so, const struct sockaddr *to,
 	    mbuf_t data, mbuf_t control, sflt_data_flag_t flags);
