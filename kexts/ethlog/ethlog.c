@@ -33,7 +33,8 @@
 #define ETHLOG_DEFAULT_PERIOD	10	/* seconds between summaries */
 #define ETHLOG_DETACH_WAIT	1	/* seconds stop waits, at most */
 #define ETHLOG_SLOTS		(ETHLOG_TYPES + 1)	/* and "other" */
-#define ETHLOG_TEXT_MAX		(80 * (ETHLOG_SLOTS + 1))
+#define ETHLOG_TEXT_MAX		(104 * (ETHLOG_SLOTS + 1))	/* a line with
+						   ten-digit counts: 101 */
 
 kern_return_t	ethlog_start(kmod_info_t *ki, void *data);
 kern_return_t	ethlog_stop(kmod_info_t *ki, void *data);

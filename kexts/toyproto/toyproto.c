@@ -188,6 +188,8 @@ toyproto_input(ifnet_t ifp, protocol_family_t protocol, mbuf_t m,
 	lck_mtx_lock(toy_lock);
 	toy_counts.tc_received++;
 	lck_mtx_unlock(toy_lock);
+	/* Before mbuf_pullup: it may free the mbuf `header` points into. */
+	memcpy(sender, eh->ether_shost, sizeof(sender));
 	if (len < sizeof(*th) || mbuf_pullup(&m, sizeof(*th)) != 0)
 		return toy_drop(m, &toy_counts.tc_short);  /* pullup freed m */
 	th = mbuf_data(m);
@@ -198,7 +200,6 @@ toyproto_input(ifnet_t ifp, protocol_family_t protocol, mbuf_t m,
 	    (th->th_op != TOY_PING && th->th_op != TOY_COUNT))
 		return toy_drop(m, &toy_counts.tc_bad);
 
-	memcpy(sender, eh->ether_shost, sizeof(sender));
 	if (th->th_op == TOY_PING) {
 		th->th_op = TOY_PONG;
 		/* Not the link's padding: only what the sender sent. */
