@@ -72,6 +72,8 @@ static int		rot13_registered; /* ROT13_UDP | ROT13_TCP */
 static int		rot13_stopping;	/* stop called sflt_unregister */
 static u_int32_t	rot13_held, rot13_put_back, rot13_full, rot13_lost;
 static u_int32_t	rot13_joined;	/* stream data added to a held item */
+static u_int32_t	rot13_atonce;	/* stream data turned in sf_data_in:
+					   the queue was full */
 static u_int32_t	rot13_sockets;	/* sockets the filters are on */
 
 /* ---- The filter ---- */
@@ -133,24 +135,27 @@ rot13_coalesce(socket_t so, mbuf_t data)
 	return 0;
 }
 
+static mbuf_t	rot13_chain(mbuf_t m, mbuf_how_t how);
+
 /*
  * In the DLIL input thread, with no lock held: keep the data for the
  * thread call.  Everything is kept, so what comes later cannot pass what
- * waits: the order stays.  A full queue refuses (ENOBUFS: the stack
- * frees the data and counts it as socket.filtered_in) -- never for a
- * stream that has data queued already, which TCP acknowledged and must
- * not lose.
+ * waits: the order stays.  A full queue refuses a datagram (ENOBUFS: the
+ * stack frees it and counts it as socket.filtered_in), but never stream
+ * data, which TCP acknowledged already: a hole in the stream would be
+ * worse than a slow byte.  Nothing of that socket waits (it would have
+ * joined its item), so it is turned here, at once, and goes on.
  */
 static errno_t
 rot13_data_in(void *cookie, socket_t so, const struct sockaddr *from,
     mbuf_t *data, mbuf_t *control, sflt_data_flag_t flags)
 {
 	struct rot13_item *it;
-	int wake;
+	int wake, stream;
 
+	stream = from == NULL && *control == NULL && flags == 0;
 	lck_mtx_lock(rot13_lock);
-	if (from == NULL && *control == NULL && flags == 0 &&
-	    rot13_coalesce(so, *data)) {
+	if (stream && rot13_coalesce(so, *data)) {
 		rot13_joined++;
 		lck_mtx_unlock(rot13_lock);
 		return EJUSTRETURN;
@@ -160,10 +165,22 @@ rot13_data_in(void *cookie, socket_t so, const struct sockaddr *from,
 	sock_retain(so);		/* until the data is back in it */
 	lck_mtx_lock(rot13_lock);
 	if (rot13_count == ROT13_QLEN) {
-		rot13_full++;
+		if (stream)
+			rot13_atonce++;
+		else
+			rot13_full++;
 		lck_mtx_unlock(rot13_lock);
 		sock_release(so);
-		return ENOBUFS;
+		if (!stream)
+			return ENOBUFS;
+		/* No sleeping here: a copy, if one is needed, or nothing. */
+		if ((*data = rot13_chain(*data, MBUF_DONTWAIT)) == NULL) {
+			lck_mtx_lock(rot13_lock);
+			rot13_lost++;
+			lck_mtx_unlock(rot13_lock);
+			return EJUSTRETURN;	/* freed: out of mbufs */
+		}
+		return 0;
 	}
 	it = &rot13_q[(rot13_head + rot13_count) % ROT13_QLEN];
 	it->ri_so = so;
@@ -229,7 +246,7 @@ rot13_bytes(char *p, size_t len)
  * shared with someone else.  Returns the chain to put back (NULL: no
  * memory for the copy, and m is freed). */
 static mbuf_t
-rot13_chain(mbuf_t m)
+rot13_chain(mbuf_t m, mbuf_how_t how)
 {
 	mbuf_t n, copy;
 
@@ -237,7 +254,7 @@ rot13_chain(mbuf_t m)
 		if ((mbuf_flags(n) & MBUF_EXT) && mbuf_mclhasreference(n))
 			break;
 	if (n != NULL) {
-		if (mbuf_dup(m, MBUF_WAITOK, &copy) != 0) {
+		if (mbuf_dup(m, how, &copy) != 0) {
 			mbuf_freem(m);
 			return NULL;
 		}
@@ -274,7 +291,7 @@ rot13_drain(thread_call_param_t p0, thread_call_param_t p1)
 		lck_mtx_unlock(rot13_lock);
 
 		/* No lock of ours held: the socket takes its own. */
-		m = rot13_chain(it.ri_data);
+		m = rot13_chain(it.ri_data, MBUF_WAITOK);
 		if (m == NULL || sock_inject_data_in(it.ri_so, it.ri_hasfrom ?
 		    (struct sockaddr *)&it.ri_from : NULL, m, it.ri_control,
 		    it.ri_flags) != 0) {
@@ -390,8 +407,9 @@ rot13_stop(kmod_info_t *ki, void *data)
 	thread_call_cancel_wait(rot13_call);
 	rot13_drain(NULL, NULL);
 	printf("rot13: stopped; held %u, put back %u, lost %u, refused %u "
-	    "(queue full), joined %u\n", rot13_held, rot13_put_back, rot13_lost,
-	    rot13_full, rot13_joined);
+	    "(queue full), joined %u, turned at once %u\n", rot13_held,
+	    rot13_put_back, rot13_lost, rot13_full, rot13_joined,
+	    rot13_atonce);
 	rot13_free();
 	return KERN_SUCCESS;
 }
