@@ -1,5 +1,6 @@
 /*
- * Time: mach_absolute_time (nanoseconds since boot, from the PIT), the
+ * Time: mach_absolute_time (nanoseconds since boot, from the TSC or the
+ * PIT: see i386/tsc.c), the
  * BSD views of it (microuptime, nanotime, ...), conversions, and the
  * clock tick that drives timers and time slices.  Finch has no
  * battery-backed clock reader yet, so the time of day starts at boot.
@@ -13,6 +14,8 @@
 uint64_t
 mach_absolute_time(void)
 {
+	if (tsc_is_clock())
+		return tsc_uptime_ns();
 	return pit_uptime_ns();
 }
 
@@ -167,11 +170,31 @@ microtime(struct timeval *tv)
 	microuptime(tv);
 }
 
+/*
+ * Spin `ns` nanoseconds, interrupts on or off.  With the TSC as the clock
+ * we watch uptime itself, so a delay agrees with mach_absolute_time();
+ * the PIT's uptime stalls with interrupts off, so without a TSC we count
+ * the PIT's counter instead.
+ */
+static void
+clock_spin(uint64_t ns)
+{
+	uint64_t end;
+
+	if (!tsc_is_clock()) {
+		pit_delay(ns);
+		return;
+	}
+	end = tsc_uptime_ns() + ns;
+	while (tsc_uptime_ns() < end)
+		cpu_pause();
+}
+
 void
 delay(int usec)
 {
 	if (usec > 0)
-		pit_delay((uint64_t)usec * NSEC_PER_USEC);
+		clock_spin((uint64_t)usec * NSEC_PER_USEC);
 }
 
 void
@@ -180,5 +203,5 @@ delay_for_interval(uint32_t interval, uint32_t scale_factor)
 	uint64_t ns = (uint64_t)interval * scale_factor;
 
 	if (ns > 0)
-		pit_delay(ns);
+		clock_spin(ns);
 }

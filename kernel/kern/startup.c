@@ -35,6 +35,7 @@ kernel_bootstrap(uint32_t phys_top)
 	pit_init();
 	console_enable_input();
 	ml_set_interrupts_enabled(TRUE);
+	tsc_init();		/* the uptime clock: needs the PIT ticking */
 	kmod_init();
 	monitor_init();
 	dlil_init();
