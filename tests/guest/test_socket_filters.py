@@ -7,7 +7,8 @@ one socket (where each is called, and in which order), one checks the
 KPI's refusals, one registers a global filter and unregisters it while
 sockets still carry it, one forgets to unregister.  The traffic is the
 guest's own UDP echo service on 127.0.0.1 port 7, and the monitor's `udp
-send`.
+send`.  On TCP, one traces a listener, a client and their connection, and
+one answers sf_accept (SFLT_EXTENDED, later Mac OS X's).
 """
 
 from __future__ import annotations
@@ -1120,6 +1121,217 @@ sfinject_stop(kmod_info_t *ki, void *data)
 )
 
 
+# sf_accept (SFLT_EXTENDED, later Mac OS X): a global TCP filter, set up
+# the way newer sources do it (assignments through the sf_len and
+# sf_accept macros), answers each accept of one listener in turn: 0,
+# EJUSTRETURN, ECONNABORTED, 0.  Two more filters carry an sf_accept the
+# kernel must not call: one without SFLT_EXTENDED, one whose sf_len stops
+# short of it.
+SFACCEPT = (
+    PROLOGUE.format(name="sfaccept")
+    + r"""
+#define HANDLE	0x73666163	/* 'sfac' */
+#define PORT	5200
+
+static errno_t answer;
+static u_int16_t client_port;
+static volatile int gone;
+
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	*cookie = so;
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+}
+
+static void
+unregistered(sflt_handle handle)
+{
+	gone++;
+	wakeup((void *)&gone);
+}
+
+static errno_t
+accept_f(void *cookie, socket_t so_listen, socket_t so,
+	const struct sockaddr *local, const struct sockaddr *remote)
+{
+	const struct sockaddr_in *l = (const struct sockaddr_in *)local;
+	const struct sockaddr_in *r = (const struct sockaddr_in *)remote;
+
+	sfaccept_check("cookie is the new socket's", cookie == so, 1);
+	sfaccept_check("listener", so_listen != NULL && so_listen != so, 1);
+	sfaccept_check("local", l->sin_family == AF_INET &&
+		ntohs(l->sin_port) == PORT, 1);
+	sfaccept_check("remote", r->sin_family == AF_INET &&
+		r->sin_port == client_port, 1);
+	printf("sfaccept: accept answers %d\n", answer);
+	return answer;
+}
+
+static errno_t
+accept_never(void *cookie, socket_t so_listen, socket_t so,
+	const struct sockaddr *local, const struct sockaddr *remote)
+{
+	printf("sfaccept: FAIL an sf_accept without SFLT_EXTENDED ran\n");
+	sfaccept_failed++;
+	return ECONNABORTED;
+}
+
+static socket_t
+tcp_socket(void)
+{
+	socket_t so = NULL;
+	struct timeval tv = { 2, 0 };
+
+	if (sock_socket(PF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, NULL, &so) == 0)
+		sock_setsockopt(so, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return so;
+}
+
+/* Receive into buf: the bytes, or -error. */
+static int
+receive_into(socket_t so, char *buf, size_t len)
+{
+	struct msghdr msg;
+	struct iovec iov = { buf, len };
+	size_t n = 0;
+	errno_t error;
+
+	bzero(&msg, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	error = sock_receive(so, &msg, 0, &n);
+	return error != 0 ? -error : (int)n;
+}
+
+static errno_t
+send_str(socket_t so, const char *what)
+{
+	struct msghdr msg;
+	struct iovec iov = { (void *)what, strlen(what) };
+	size_t n;
+
+	bzero(&msg, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	return sock_send(so, &msg, 0, &n);
+}
+
+/* One connection to the listener l, whose sf_accept answers `how`:
+ * what sock_accept returned, and the accepted socket in *a. */
+static errno_t
+connect_accept(socket_t l, errno_t how, socket_t *c, socket_t *a)
+{
+	struct sockaddr_in sin = sfaccept_sin(INADDR_LOOPBACK, PORT);
+	struct sockaddr_in me;
+
+	answer = how;
+	*a = NULL;
+	*c = tcp_socket();
+	sfaccept_check("connect", sock_connect(*c, (struct sockaddr *)&sin, 0), 0);
+	sock_getsockname(*c, (struct sockaddr *)&me, sizeof(me));
+	client_port = me.sin_port;
+	return sock_accept(l, NULL, 0, 0, NULL, NULL, a);
+}
+
+kern_return_t
+sfaccept_start(kmod_info_t *ki, void *data)
+{
+	struct sockaddr_in sin = sfaccept_sin(INADDR_LOOPBACK, PORT);
+	struct timespec ts = { 2, 0 };
+	struct sflt_filter f;
+	socket_t l, c, a;
+	char buf[8];
+	int n;
+
+	bzero(&f, sizeof(f));
+	f.sf_handle = HANDLE;
+	f.sf_flags = SFLT_GLOBAL | SFLT_EXTENDED;
+	f.sf_name = "sfaccept";
+	f.sf_unregistered = unregistered;
+	f.sf_attach = attach;
+	f.sf_detach = detach;
+	f.sf_len = sizeof(struct sflt_filter_ext);
+	f.sf_accept = accept_f;
+	if (sflt_register(&f, PF_INET, SOCK_STREAM, IPPROTO_TCP) == ENOENT) {
+		printf("sfaccept: no TCP\n");
+		return KERN_SUCCESS;
+	}
+	f.sf_handle = HANDLE + 1;	/* sf_ext, but no SFLT_EXTENDED */
+	f.sf_flags = SFLT_GLOBAL;
+	f.sf_accept = accept_never;
+	sfaccept_check("register, no flag", sflt_register(&f, PF_INET,
+		SOCK_STREAM, IPPROTO_TCP), 0);
+	f.sf_handle = HANDLE + 2;	/* sf_len short of sf_accept */
+	f.sf_flags = SFLT_GLOBAL | SFLT_EXTENDED;
+	f.sf_len = sizeof(f.sf_ext.sf_ext_len);
+	sfaccept_check("register, short", sflt_register(&f, PF_INET,
+		SOCK_STREAM, IPPROTO_TCP), 0);
+
+	l = tcp_socket();
+	sfaccept_check("bind", sock_bind(l, (struct sockaddr *)&sin), 0);
+	sfaccept_check("listen", sock_listen(l, 5), 0);
+
+	/* 0: an ordinary connection. */
+	sfaccept_check("accept, 0", connect_accept(l, 0, &c, &a), 0);
+	sfaccept_check("send", send_str(c, "hello"), 0);
+	sfaccept_check("receive", receive_into(a, buf, sizeof(buf)), 5);
+	sock_close(a);
+	sock_close(c);
+
+	/* EJUSTRETURN: handed over, but disconnected. */
+	sfaccept_check("accept, EJUSTRETURN", connect_accept(l, EJUSTRETURN,
+		&c, &a), 0);
+	sfaccept_check("a socket", a != NULL, 1);
+	if (a != NULL) {
+		n = receive_into(a, buf, sizeof(buf));
+		sfaccept_check("its reader sees end of file", n, 0);
+		sfaccept_check("its sender is refused", send_str(a, "x"), EPIPE);
+		sock_close(a);
+	}
+	n = receive_into(c, buf, sizeof(buf));
+	sfaccept_check("the client sees the end", n == 0 || n == -ECONNRESET, 1);
+	sock_close(c);
+
+	/* Another errno: closed, and accept fails with it. */
+	sfaccept_check("accept, ECONNABORTED", connect_accept(l, ECONNABORTED,
+		&c, &a), ECONNABORTED);
+	sfaccept_check("no socket", a == NULL, 1);
+	n = receive_into(c, buf, sizeof(buf));
+	sfaccept_check("the client sees the close", n == 0 || n == -ECONNRESET, 1);
+	sock_close(c);
+
+	/* The listener goes on. */
+	sfaccept_check("accept, 0 again", connect_accept(l, 0, &c, &a), 0);
+	sfaccept_check("send again", send_str(c, "again"), 0);
+	sfaccept_check("receive again", receive_into(a, buf, sizeof(buf)), 5);
+	sock_close(a);
+	sock_close(c);
+	sock_close(l);
+
+	sfaccept_check("unregister", sflt_unregister(HANDLE), 0);
+	sflt_unregister(HANDLE + 1);
+	sflt_unregister(HANDLE + 2);
+	while (gone < 3 && msleep((void *)&gone, NULL, 0, "sfaccept", &ts) == 0)
+		;
+	sfaccept_check("sf_unregistered", gone, 3);
+	printf("sfaccept: done, %d failed\n", sfaccept_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sfaccept_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
 # Forgets sflt_unregister in stop.
 SFLEAK = (
     PROLOGUE.format(name="sfleak")
@@ -1355,6 +1567,26 @@ def test_on_tcp_each_callback_runs_at_its_place_for_listener_client_and_connecti
     assert in_order(by_socket["R"], ["attach 0", "connect_out 5100", "notify 1", "detach 0"])
     assert "notify 2" not in by_socket["R"]  # never connected
     guest.unload("com.example.sftcp")
+
+
+def test_sf_accept_runs_when_a_connection_is_accepted_and_its_answer_decides(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    before = netstat_s(guest.machine)
+    guest.load(make_kext("sfaccept", SFACCEPT, libraries=KPIS))
+
+    text, done = console_until(guest, r"sfaccept: (done, (?P<failed>\d+) failed|no TCP)")
+
+    if "no TCP" in done.group(0):
+        guest.unload("com.example.sfaccept")
+        pytest.skip("the kernel has no TCP")
+    assert done.group("failed") == "0", text
+    # Only the SFLT_EXTENDED filter whose sf_len covers sf_accept is asked.
+    assert lines_of(text, "sfaccept: accept answers ") == ["0", "-2", "53", "0"]
+    after = netstat_s(guest.machine)
+    assert after["sflt.accept_disconnected"] - before.get("sflt.accept_disconnected", 0) == 1
+    assert after["sflt.accept_refused"] - before.get("sflt.accept_refused", 0) == 1
+    guest.unload("com.example.sfaccept")
 
 
 def test_a_kext_that_stops_without_unregistering_is_kept_and_told_why(

@@ -110,6 +110,9 @@ static struct {
 	u_int32_t	inject_nomem;	/* injected datagrams lost: no mbuf
 					   for the sender's address */
 	u_int32_t	attach_nomem;	/* attachments not made: no memory */
+	u_int32_t	accept_refused;	/* connections sf_accept closed */
+	u_int32_t	accept_disconnected; /* ... it had handed over
+					   disconnected (EJUSTRETURN) */
 } sfltstat;
 
 static const struct netstat_counter sflt_counters[] = {
@@ -127,6 +130,11 @@ static const struct netstat_counter sflt_counters[] = {
 	    "address", &sfltstat.inject_nomem },
 	{ "attach_nomem", "filters not attached to a new socket: out of "
 	    "memory", &sfltstat.attach_nomem },
+	{ "accept_refused", "dropped: accepted connections a socket filter "
+	    "closed (sf_accept)", &sfltstat.accept_refused },
+	{ "accept_disconnected", "accepted connections a socket filter "
+	    "disconnected (sf_accept, EJUSTRETURN)",
+	    &sfltstat.accept_disconnected },
 };
 NETSTAT_GROUP(sflt, sflt_counters);
 
@@ -204,6 +212,26 @@ sflt_protocol(int domain, int type, int protocol, struct protosw **prp)
 	return *prp != NULL && (*prp)->pr_type == type ? 0 : ENOENT;
 }
 
+/*
+ * sf_ext, of later Mac OS X: only under SFLT_EXTENDED, and only the
+ * members its first sf_len bytes cover.  A 10.4 NKE has no sf_ext (its
+ * positional initializer leaves it zero, but a filter built on the
+ * stack may leave it garbage): without the flag it is ignored.
+ */
+static void
+sflt_copy_ext(struct sflt_filter *to, const struct sflt_filter *from)
+{
+	size_t len = from->sf_len;
+
+	bzero(&to->sf_ext, sizeof(to->sf_ext));
+	if (!(from->sf_flags & SFLT_EXTENDED))
+		return;
+	if (len >= offsetof(struct sflt_filter_ext, sf_ext_accept) +
+	    sizeof(sf_accept_func))
+		to->sf_accept = from->sf_accept;
+	to->sf_len = len < sizeof(to->sf_ext) ? len : sizeof(to->sf_ext);
+}
+
 errno_t
 sflt_register(const struct sflt_filter *filter, int domain, int type,
     int protocol)
@@ -222,6 +250,7 @@ sflt_register(const struct sflt_filter *filter, int domain, int type,
 		return ENOMEM;
 	bzero(f, sizeof(*f));
 	f->sf_kpi = *filter;
+	sflt_copy_ext(&f->sf_kpi, filter);
 	/* The name is copied: the unload check names a filter whose kext
 	 * may be gone. */
 	strlcpy(f->sf_name, filter->sf_name, sizeof(f->sf_name));
@@ -765,6 +794,35 @@ sflt_connect_in(struct socket *head, const struct sockaddr *from)
 }
 
 errno_t
+sflt_accept(struct socket *head, struct socket *so,
+    const struct sockaddr *local, const struct sockaddr *remote)
+{
+	struct socket_filter_entry *e, *next;
+	struct kext_call kc;
+	sf_accept_func fn;
+	bool reap = false;
+	errno_t error = 0;
+
+	for (e = so->so_filt; e != NULL && error == 0; e = next) {
+		fn = e->sfe_filter->sf_kpi.sf_accept;
+		if (fn == NULL || !sflt_live(e)) {
+			next = e->sfe_next;
+			continue;
+		}
+		sflt_enter(so, e, &kc);
+		error = fn(e->sfe_cookie, head, so, local, remote);
+		next = sflt_leave(so, e, &kc, fn, &reap);
+	}
+	if (reap)
+		sflt_reap(so);
+	if (error == EJUSTRETURN)
+		NETSTAT_INC(sfltstat.accept_disconnected);
+	else if (error != 0)
+		NETSTAT_INC(sfltstat.accept_refused);
+	return error;
+}
+
+errno_t
 sflt_listen(struct socket *so)
 {
 	struct socket_filter_entry *e, *next;
@@ -1038,6 +1096,7 @@ sflt_ptr_find(const struct sflt_filter *k, uint32_t start, uint32_t end,
 		KMOD_PTR("sf_getoption", k->sf_getoption),
 		KMOD_PTR("sf_listen", k->sf_listen),
 		KMOD_PTR("sf_ioctl", k->sf_ioctl),
+		KMOD_PTR("sf_accept", k->sf_accept),
 	};
 
 	return kmod_ptr_find(ptrs, KMOD_NPTRS(ptrs), start, end, hit);

@@ -96,7 +96,7 @@ st_ioctl(void *cookie, socket_t so, u_int32_t request, const char *argp)
 static struct sflt_filter st_filter = {
 	ST_A, SFLT_PROG, "selftest", st_unregistered, st_attach_a, st_detach,
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	st_ioctl,
+	st_ioctl, { 0 },	/* sf_ext: no SFLT_EXTENDED */
 };
 
 /* Register the filter `handle` with its letter's sf_attach. */

@@ -68,6 +68,11 @@ errno_t	sflt_data_out(struct socket *so, const struct sockaddr *to,
 	    struct mbuf **data, struct mbuf **control, int flags);
 /* sf_connect_in: a connection from `from` for the listener head. */
 errno_t	sflt_connect_in(struct socket *head, const struct sockaddr *from);
+/* sf_accept (SFLT_EXTENDED filters): the connection so, with these
+ * addresses, leaves head's queue for the one who accepts it.  The walk
+ * is over so's filters. */
+errno_t	sflt_accept(struct socket *head, struct socket *so,
+	    const struct sockaddr *local, const struct sockaddr *remote);
 /* sf_connect_out: the socket connects to `to`. */
 errno_t	sflt_connect_out(struct socket *so, const struct sockaddr *to);
 /* sf_bind: the socket binds to `to`. */

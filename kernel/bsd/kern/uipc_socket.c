@@ -260,6 +260,46 @@ out:
 	return error == EJUSTRETURN ? 0 : error;
 }
 
+/*
+ * sf_accept of the new connection so's filters, head and so unlocked.
+ * 0: the caller gets so.  EJUSTRETURN: the caller gets so, but
+ * disconnected -- nothing more comes in, the peer gets the FIN -- the
+ * way later XNU hands over a "defunct" socket (so that an accept loop
+ * which checks no error goes on working).  Another errno: so is closed
+ * and the accept fails with it.
+ */
+static errno_t
+soacceptfilter(struct socket *head, struct socket *so)
+{
+	struct sockaddr_storage local, remote;
+	errno_t error;
+
+	socket_lock(so, 1);
+	if (so->so_filt == NULL || so->so_pcb == NULL) {
+		socket_unlock(so, 1);	/* no filter, or died: sock_accept's */
+		return 0;
+	}
+	bzero(&local, sizeof(local));
+	bzero(&remote, sizeof(remote));
+	if (PRU(so)->pru_sockaddr(so, (struct sockaddr *)&local) != 0 ||
+	    PRU(so)->pru_peeraddr(so, (struct sockaddr *)&remote) != 0)
+		error = ECONNABORTED;
+	else
+		error = sflt_accept(head, so, (struct sockaddr *)&local,
+		    (struct sockaddr *)&remote);
+	if (error == EJUSTRETURN) {
+		error = 0;
+		socantrcvmore(so);
+		sbflush(&so->so_rcv);
+		(void)sodisconnect_locked(so);
+		socantsendmore(so);
+	}
+	socket_unlock(so, 1);
+	if (error != 0)
+		soclose(so);
+	return error;
+}
+
 errno_t
 soaccept(struct socket *head, bool nonblocking, struct socket **aso)
 {
@@ -293,7 +333,11 @@ soaccept(struct socket *head, bool nonblocking, struct socket **aso)
 	so_unqueue(head, so);		/* its owner's reference is ours */
 	so->so_state &= ~SS_NOFDREF;
 	lck_mtx_unlock(so->so_mtx);	/* no upcall yet: nothing to run */
-	*aso = so;
+	socket_unlock(head, 1);
+	/* sf_accept */
+	if ((error = soacceptfilter(head, so)) == 0)
+		*aso = so;
+	return error;
 out:
 	socket_unlock(head, 1);
 	return error;

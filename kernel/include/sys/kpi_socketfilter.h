@@ -28,6 +28,7 @@ typedef struct sockopt	*sockopt_t;	/* opaque: a socket option request */
 				   type and protocol given to sflt_register */
 #define SFLT_PROG	0x02	/* attached one socket at a time: sflt_attach,
 				   or setsockopt(SOL_SOCKET, SO_NKE) */
+#define SFLT_EXTENDED	0x04	/* sf_ext is filled in (later Mac OS X) */
 
 /* A filter's identity: non-zero, unique, chosen by its author (often four
  * letters, 'ROT1'); it is also the nke_handle of SO_NKE. */
@@ -147,10 +148,26 @@ typedef errno_t	(*sf_listen_func)(void *cookie, socket_t so);
 /* An ioctl on so, before the stack sees it; argp is the ioctl's data. */
 typedef errno_t	(*sf_ioctl_func)(void *cookie, socket_t so,
 	    u_int32_t request, const char *argp);
+/*
+ * (SFLT_EXTENDED) A connection leaves the listener so_listen's queue to
+ * be handed to the one who accepts it (sock_accept), with its local and
+ * remote addresses; cookie is the filter's on the new socket so.
+ * 0: accept goes on.  EJUSTRETURN: accept hands so over, but
+ * disconnected -- the peer gets a FIN, a read of so sees end of file, a
+ * send fails (EPIPE); the filter may have copied what it needed.  Any
+ * other errno: so is closed and accept returns that errno.  Runs in the
+ * accepting thread, no lock held.
+ */
+typedef errno_t	(*sf_accept_func)(void *cookie, socket_t so_listen,
+	    socket_t so, const struct sockaddr *local,
+	    const struct sockaddr *remote);
+
 /* A filter, copied by sflt_register (sf_name too).  sf_handle, sf_name,
  * sf_attach and sf_detach are required; any other callback may be NULL.
- * The struct is Mac OS X 10.4's: later releases appended sf_ext (with
- * sf_accept, under SFLT_EXTENDED), which Finch does not have. */
+ * The first eighteen members are Mac OS X 10.4's, which NKE sources fill
+ * positionally (sf_ext is then zero); later releases appended sf_ext,
+ * read only when sf_flags has SFLT_EXTENDED and sf_len says how many of
+ * its bytes the kext filled in (sizeof(struct sflt_filter_ext)). */
 struct sflt_filter {
 	sflt_handle		sf_handle;
 	int			sf_flags;	/* SFLT_* */
@@ -172,6 +189,13 @@ struct sflt_filter {
 	sf_getoption_func	sf_getoption;
 	sf_listen_func		sf_listen;
 	sf_ioctl_func		sf_ioctl;
+	struct sflt_filter_ext {
+		unsigned int	sf_ext_len;	/* bytes of sf_ext filled in */
+		sf_accept_func	sf_ext_accept;
+		void		*sf_ext_rsvd[5];	/* reserved: zero */
+	} sf_ext;
+#define sf_len		sf_ext.sf_ext_len
+#define sf_accept	sf_ext.sf_ext_accept
 };
 
 /*
@@ -182,7 +206,9 @@ struct sflt_filter {
  * sf_handle is 0; EEXIST if another filter has the handle; ENOENT if no
  * protocol matches (filters sit on PF_INET's: UDP, TCP; PF_INET6's TCP
  * and UDP register, as on a Mac, but never attach: Finch has no IPv6);
- * ENOMEM.  May sleep.  Until sf_unregistered has returned, kextunload
+ * ENOMEM.  sf_ext is read only with SFLT_EXTENDED, and only its first
+ * sf_len bytes (at most sizeof(sf_ext)): a callback they do not cover
+ * is NULL.  May sleep.  Until sf_unregistered has returned, kextunload
  * keeps the stopped kext in memory ("pinned").
  */
 errno_t	sflt_register(const struct sflt_filter *filter, int domain, int type,
