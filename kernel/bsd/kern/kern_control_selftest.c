@@ -149,6 +149,7 @@ static int
 test_kctl_event_socket_filter(void)
 {
 	struct kev_request req = { 0, 0, 0 }, back;
+	struct kev_vendor_code kvc;
 	union {
 		struct kern_event_msg	msg;
 		char			bytes[64];
@@ -164,6 +165,13 @@ test_kctl_event_socket_filter(void)
 	    &other) == 0);
 	ST_ASSERT(sock_socket(PF_SYSTEM, SOCK_RAW, SYSPROTO_EVENT, NULL, NULL,
 	    &so) == 0);
+	/* SIOCGKEVVENDOR: the code kev_vendor_code_find gave. */
+	bzero(&kvc, sizeof(kvc));
+	strlcpy(kvc.vendor_string, "org.finch.selftest.kctl",
+	    sizeof(kvc.vendor_string));
+	if (sock_ioctl(so, SIOCGKEVVENDOR, &kvc) != 0 ||
+	    kvc.vendor_code != vendor)
+		goto out;
 	req.vendor_code = vendor;
 	if (sock_ioctl(so, SIOCSKEVFILT, &req) != 0 ||
 	    sock_ioctl(so, SIOCGKEVFILT, &back) != 0 ||

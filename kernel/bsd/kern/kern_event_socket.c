@@ -192,6 +192,7 @@ static errno_t
 kev_ioctl(struct socket *so, u_long cmd, caddr_t data, ifnet_t ifp)
 {
 	struct kev_pcb *evp = so->so_pcb;
+	struct kev_vendor_code *kvc;
 
 	switch (cmd) {
 	case SIOCGKEVID:
@@ -203,6 +204,11 @@ kev_ioctl(struct socket *so, u_long cmd, caddr_t data, ifnet_t ifp)
 	case SIOCGKEVFILT:
 		*(struct kev_request *)(void *)data = evp->evp_filter;
 		return 0;
+	case SIOCGKEVVENDOR:
+		kvc = (struct kev_vendor_code *)(void *)data;
+		kvc->vendor_string[sizeof(kvc->vendor_string) - 1] = '\0';
+		return kev_vendor_code_find(kvc->vendor_string,
+		    &kvc->vendor_code);
 	default:
 		return EOPNOTSUPP;
 	}

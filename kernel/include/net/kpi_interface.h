@@ -36,23 +36,14 @@
 
 #include <sys/cdefs.h>
 #include <sys/types.h>
+#include <sys/kernel_types.h>
 #include <sys/socket.h>
 #include <net/if.h>
 #include <net/if_types.h>
 
 __BEGIN_DECLS
 
-/* Opaque handles (also declared by other KPI headers: keep identical). */
-#ifndef __IFNET_T_DEFINED__
-#define __IFNET_T_DEFINED__
-typedef struct ifnet		*ifnet_t;
-#endif
-#ifndef __MBUF_T_DEFINED__
-#define __MBUF_T_DEFINED__
-typedef struct mbuf		*mbuf_t;
-#endif
-typedef struct ifaddr		*ifaddr_t;
-typedef struct ifmultiaddr	*ifmultiaddr_t;
+/* ifnet_t, ifaddr_t, ifmultiaddr_t, mbuf_t: <sys/kernel_types.h>. */
 
 struct timeval;
 struct sockaddr;

@@ -17,8 +17,8 @@ __BEGIN_DECLS
 
 struct kev_msg;
 
-/* A filter attachment, returned by iflt_attach. */
-typedef struct ifnet_filter	*interface_filter_t;
+/* A filter attachment, returned by iflt_attach: interface_filter_t, of
+ * <sys/kernel_types.h>. */
 
 /*
  * --- When the callbacks run ---

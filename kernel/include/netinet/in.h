@@ -11,11 +11,7 @@
 #include <sys/cdefs.h>
 #include <sys/types.h>
 #include <sys/socket.h>
-
-#ifndef __MBUF_T_DEFINED__
-#define __MBUF_T_DEFINED__
-typedef struct mbuf	*mbuf_t;
-#endif
+#include <sys/kernel_types.h>	/* mbuf_t */
 
 typedef u_int32_t	in_addr_t;	/* an IPv4 address */
 typedef u_int16_t	in_port_t;	/* a port */

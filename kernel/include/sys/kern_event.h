@@ -102,11 +102,27 @@ struct kev_request {
 #define SIOCSKEVFILT	_IOW('e', 2, struct kev_request)
 #define SIOCGKEVFILT	_IOR('e', 3, struct kev_request)
 
+/*
+ * SIOCGKEVVENDOR: the vendor code of vendor_string (cut to 199
+ * characters), as kev_vendor_code_find gives it -- so that a program can
+ * filter on a kext's events by its bundle id.  Its errnos.
+ */
+#define KEV_VENDOR_CODE_MAX_STR_LEN	200
+
+struct kev_vendor_code {
+	u_int32_t	vendor_code;	/* out */
+	char		vendor_string[KEV_VENDOR_CODE_MAX_STR_LEN]; /* in */
+};
+
+#define SIOCGKEVVENDOR	_IOWR('e', 4, struct kev_vendor_code)
+
 /* One piece of an event's data, for kev_msg_post. */
 struct kev_d_vectors {
 	u_int32_t	data_length;	/* 0 ends the list */
 	void		*data_ptr;
 };
+
+#define N_KEV_VECTORS	5
 
 /* An event to post: the pieces in dv are copied one after another. */
 struct kev_msg {
@@ -114,7 +130,7 @@ struct kev_msg {
 	u_int32_t		kev_class;
 	u_int32_t		kev_subclass;
 	u_int32_t		event_code;
-	struct kev_d_vectors	dv[5];
+	struct kev_d_vectors	dv[N_KEV_VECTORS];
 };
 
 #ifndef IFNAMSIZ

@@ -9,19 +9,8 @@
 
 #include <sys/cdefs.h>
 #include <sys/types.h>
+#include <sys/kernel_types.h>	/* mbuf_t, ifnet_t */
 
-/*
- * Opaque handles.  Other KPI headers need the same names, so each one is
- * declared under a guard that any header may test and set.
- */
-#ifndef __MBUF_T_DEFINED__
-#define __MBUF_T_DEFINED__
-typedef struct mbuf	*mbuf_t;
-#endif
-#ifndef __IFNET_T_DEFINED__
-#define __IFNET_T_DEFINED__
-typedef struct ifnet	*ifnet_t;
-#endif
 #ifndef __ADDR64_T_DEFINED__
 #define __ADDR64_T_DEFINED__
 typedef u_int64_t	addr64_t;	/* a physical address */

@@ -20,15 +20,7 @@
 
 #include <sys/cdefs.h>
 #include <sys/types.h>
-
-#ifndef __MBUF_T_DEFINED__
-#define __MBUF_T_DEFINED__
-typedef struct mbuf	*mbuf_t;
-#endif
-#ifndef __SOCKET_T_DEFINED__
-#define __SOCKET_T_DEFINED__
-typedef struct socket	*socket_t;	/* opaque: a socket */
-#endif
+#include <sys/kernel_types.h>	/* socket_t, mbuf_t */
 
 struct sockaddr;
 struct msghdr;

@@ -18,10 +18,7 @@
 
 struct sockaddr;
 
-#ifndef __SOCKOPT_T_DEFINED__
-#define __SOCKOPT_T_DEFINED__
-typedef struct sockopt	*sockopt_t;	/* opaque: a socket option request */
-#endif
+/* sockopt_t (a socket option request) is in <sys/kernel_types.h>. */
 
 /* sf_flags. */
 #define SFLT_GLOBAL	0x01	/* attach to every new socket of the domain,
