@@ -113,7 +113,7 @@ errno_t my_input(mbuf_t *m, socket_t so, sockopt_t opt, ifnet_t ifp,
 @pytest.mark.parametrize(
     "init",
     [
-        "static struct sflt_filter f = { 1, SFLT_GLOBAL, \"x\", NULL, at, de,"
+        'static struct sflt_filter f = { 1, SFLT_GLOBAL, "x", NULL, at, de,'
         " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };",
         "static struct sflt_filter f;\n"
         "void set(void) { f.sf_flags = SFLT_EXTENDED; f.sf_len = sizeof(f.sf_ext);"
