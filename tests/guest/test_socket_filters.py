@@ -1332,6 +1332,103 @@ sfaccept_stop(kmod_info_t *ki, void *data)
 """
 )
 
+# The addresses a socket's owner asks for, as Mac OS X hands them to
+# sf_getpeername and sf_getsockname: *sa is a block of the kernel's
+# (MALLOC, M_SONAME).  One filter rewrites it in place; the other frees
+# it and answers with one of its own, which the kernel frees.
+SFNAME = (
+    PROLOGUE.format(name="sfname")
+    + r"""
+#include <sys/malloc.h>
+
+#define HANDLE		0x73666e6d	/* 'sfnm' */
+
+static volatile int gone;
+
+static errno_t
+attach(void **cookie, socket_t so)
+{
+	return 0;
+}
+
+static void
+detach(void *cookie, socket_t so)
+{
+}
+
+static void
+unregistered(sflt_handle handle)
+{
+	gone = 1;
+	wakeup((void *)&gone);
+}
+
+static int
+peername(void *cookie, socket_t so, struct sockaddr **sa)
+{
+	struct sockaddr_in *old = (struct sockaddr_in *)*sa, *new;
+
+	MALLOC(new, struct sockaddr_in *, sizeof(*new), M_SONAME, M_WAITOK);
+	if (new == NULL)
+		return ENOMEM;
+	*new = *old;
+	new->sin_port = htons(9999);
+	FREE(old, M_SONAME);
+	*sa = (struct sockaddr *)new;
+	return 0;
+}
+
+static int
+sockname(void *cookie, socket_t so, struct sockaddr **sa)
+{
+	((struct sockaddr_in *)*sa)->sin_port = htons(8888);
+	return 0;
+}
+
+static struct sflt_filter filter = {
+	HANDLE, SFLT_PROG, "sfname", unregistered, attach, detach, NULL,
+	peername, sockname, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL,
+};
+
+kern_return_t
+sfname_start(kmod_info_t *ki, void *data)
+{
+	struct sockaddr_in echo = sfname_sin(INADDR_LOOPBACK, 7), sin;
+	struct timespec ts = { 2, 0 };
+	socket_t so = sfname_socket(1000);
+
+	sfname_check("register", sflt_register(&filter, PF_INET, SOCK_DGRAM,
+		IPPROTO_UDP), 0);
+	sfname_check("attach", sflt_attach(so, HANDLE), 0);
+	sfname_check("connect", sock_connect(so, (struct sockaddr *)&echo, 0),
+		0);
+	bzero(&sin, sizeof(sin));
+	sfname_check("getpeername", sock_getpeername(so,
+		(struct sockaddr *)&sin, sizeof(sin)), 0);
+	sfname_check("the filter's answer", ntohs(sin.sin_port), 9999);
+	bzero(&sin, sizeof(sin));
+	sfname_check("getsockname", sock_getsockname(so,
+		(struct sockaddr *)&sin, sizeof(sin)), 0);
+	sfname_check("rewritten in place", ntohs(sin.sin_port), 8888);
+	sock_close(so);
+	sflt_unregister(HANDLE);
+	if (!gone)
+		msleep((void *)&gone, NULL, 0, "sfname", &ts);
+	sfname_check("sf_unregistered", gone, 1);
+	printf("sfname: done, %d failed\n", sfname_failed);
+	return KERN_SUCCESS;
+}
+
+kern_return_t
+sfname_stop(kmod_info_t *ki, void *data)
+{
+	return KERN_SUCCESS;
+}
+"""
+)
+
+
 # Forgets sflt_unregister in stop.
 SFLEAK = (
     PROLOGUE.format(name="sfleak")
@@ -1510,6 +1607,17 @@ def test_sf_data_out_may_put_back_what_it_keeps_from_inside_the_callback(
 
     assert done.group("failed") == "0", text
     guest.unload("com.example.sfinject")
+
+
+def test_sf_getpeername_may_answer_with_a_block_of_its_own_as_on_mac_os_x(
+    guest: KextGuest, make_kext: MakeKext
+) -> None:
+    guest.load(make_kext("sfname", SFNAME, libraries=KPIS))
+
+    text, done = console_until(guest, r"sfname: done, (?P<failed>\d+) failed")
+
+    assert done.group("failed") == "0", text
+    guest.unload("com.example.sfname")
 
 
 def in_order(seen: list[str], wanted: list[str]) -> bool:

@@ -38,6 +38,7 @@
 #include <sys/systm.h>
 #include <sys/socket.h>
 #include <sys/kpi_socketfilter.h>
+#include <sys/malloc.h>
 #include <netinet/in.h>
 #include <kern/kalloc.h>
 #include <kern/kext_call.h>
@@ -909,9 +910,11 @@ sflt_ioctl(struct socket *so, u_long cmd, caddr_t data)
 }
 
 /*
- * sf_getpeername and sf_getsockname: the same callback type.  A filter
- * rewrites *sa in place; one that points *sa at an address of its own
- * has it copied back (its memory stays its own).
+ * sf_getpeername and sf_getsockname: the same callback type.  As on Mac
+ * OS X, *sa is a block of the kernel's (MALLOC, M_SONAME): a filter
+ * rewrites it in place, or frees it and points *sa at one it allocated
+ * with MALLOC.  What *sa points at in the end is copied into nam and
+ * freed.
  */
 static errno_t
 sflt_name(struct socket *so, struct sockaddr *nam, bool peer)
@@ -923,6 +926,12 @@ sflt_name(struct socket *so, struct sockaddr *nam, bool peer)
 	bool reap = false;
 	errno_t error = 0;
 
+	if (so->so_filt == NULL)
+		return 0;
+	sa = _MALLOC(sizeof(struct sockaddr_storage), M_SONAME, M_NOWAIT);
+	if (sa == NULL)
+		return ENOMEM;
+	memcpy(sa, nam, sizeof(struct sockaddr_storage));
 	for (e = so->so_filt; e != NULL && error == 0; e = next) {
 		fn = peer ? e->sfe_filter->sf_kpi.sf_getpeername :
 		    e->sfe_filter->sf_kpi.sf_getsockname;
@@ -930,13 +939,17 @@ sflt_name(struct socket *so, struct sockaddr *nam, bool peer)
 			next = e->sfe_next;
 			continue;
 		}
-		sa = nam;
 		sflt_enter(so, e, &kc);
 		error = fn(e->sfe_cookie, so, &sa);
 		next = sflt_leave(so, e, &kc, fn, &reap);
-		if (sa != nam && sa != NULL &&
+		if (sa == NULL && error == 0)
+			error = EINVAL;		/* freed, and nothing instead */
+	}
+	if (sa != NULL) {
+		if ((error == 0 || error == EJUSTRETURN) &&
 		    sa->sa_len <= sizeof(struct sockaddr_storage))
 			memcpy(nam, sa, sa->sa_len);
+		_FREE(sa, M_SONAME);
 	}
 	if (reap)
 		sflt_reap(so);

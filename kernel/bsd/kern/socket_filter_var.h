@@ -85,7 +85,8 @@ errno_t	sflt_getoption(struct socket *so, struct sockopt *sopt);
 /* sf_ioctl: before the socket layer sees the ioctl. */
 errno_t	sflt_ioctl(struct socket *so, u_long cmd, caddr_t data);
 /* sf_getpeername / sf_getsockname: after the protocol filled nam (room
- * for a sockaddr_storage), which a filter may change. */
+ * for a sockaddr_storage), which a filter may change: the filters see a
+ * MALLOC'd copy, copied back.  ENOMEM if there is no memory for it. */
 errno_t	sflt_getpeername(struct socket *so, struct sockaddr *nam);
 errno_t	sflt_getsockname(struct socket *so, struct sockaddr *nam);
 /* setsockopt(SO_NKE): attach the filter `handle` to the socket.  ENOENT

@@ -105,9 +105,10 @@ typedef void	(*sf_detach_func)(void *cookie, socket_t so);
 /* An event (sflt_event_t) on the socket. */
 typedef void	(*sf_notify_func)(void *cookie, socket_t so,
 	    sflt_event_t event, void *param);
-/* The peer's or local address the socket's owner asks for: *sa points at
- * the answer (room for a struct sockaddr_storage), which the filter may
- * rewrite in place. */
+/* The peer's or local address the socket's owner asks for.  As on Mac
+ * OS X, *sa is the kernel's (MALLOC, M_SONAME; room for a struct
+ * sockaddr_storage): rewrite it in place, or FREE it and point *sa at a
+ * sockaddr of your own from MALLOC, which the kernel copies and frees. */
 typedef int	(*sf_getpeername_func)(void *cookie, socket_t so,
 	    struct sockaddr **sa);
 typedef int	(*sf_getsockname_func)(void *cookie, socket_t so,
