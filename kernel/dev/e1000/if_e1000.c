@@ -392,7 +392,11 @@ e1000_tx_enqueue(struct e1000_softc *sc, mbuf_t chain, int nsegs)
  * answers go out together (with 32 echo requests in flight, `make bench`
  * measured the stack 40% faster this way than with a write per packet).
  * Every E1000_TX_BATCH descriptors ring at once, so a long burst keeps
- * the NIC busy.  The tail of a burst from a thread that goes on running
+ * the NIC busy.  Half the ring: QEMU sends every queued frame inside the
+ * TDT write, so the ring is empty again after each, and each write also
+ * costs a TXDW interrupt; a write per 64 descriptors (32 full-sized TCP
+ * segments, header and payload) sent TCP 20-40% faster than one per 16.
+ * The tail of a burst from a thread that goes on running
  * without sending waits, like all work handed to a thread, until that
  * thread sleeps or the clock preempts it.  XNU's drivers get the same
  * batching from ifnet_start's starter thread, Linux's from xmit_more.

@@ -22,7 +22,7 @@
 #define E1000_NTXDESC		128
 #define E1000_RXBUF_SIZE	2048	/* RCTL.BSIZE; one frame per buffer */
 #define E1000_TX_MAXSEGS	8	/* longer chains are copied first */
-#define E1000_TX_BATCH		16	/* queued descriptors that ring the
+#define E1000_TX_BATCH		64	/* queued descriptors that ring the
 					 * doorbell at once (if_e1000.c) */
 
 /* One step around a ring. */
