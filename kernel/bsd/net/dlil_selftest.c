@@ -12,6 +12,8 @@
 #include <kern/selftest.h>
 #include <net/if_ether.h>
 #include <net/kpi_protocol.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <bsd/kern/mbuf_var.h>
 #include <bsd/net/if_var.h>
 #include <bsd/net/netstat_var.h>
@@ -605,3 +607,50 @@ dlil_link_events(void)
 	return 0;
 }
 DLIL_SELFTEST(dlil_link_events);
+
+/*
+ * The rest of 10.4's interface KPI: the link MIB a driver publishes, the
+ * address a route leaves by (lo0's, for a gateway of 127.0.0.1), and the
+ * multicast calls, which Finch refuses as documented.
+ */
+static int
+dlil_mib_route_multicast(void)
+{
+	struct sockaddr_in lo = { sizeof(lo), AF_INET, 0, { htonl(0x7f000001) },
+	    { 0 } };
+	struct sockaddr_in group = { sizeof(group), AF_INET, 0,
+	    { htonl(0xe0000001) }, { 0 } };
+	u_int32_t mib = 0x12345678, got = 0, len;
+	ifmultiaddr_t *list, ifma = (ifmultiaddr_t)1;
+	ifaddr_t ifa;
+
+	ST_ASSERT(lo_ifp != NULL);
+	len = sizeof(got);
+	ST_ASSERT(ifnet_get_link_mib_data(lo_ifp, &got, &len) == ENOTSUP);
+	ST_ASSERT(ifnet_set_link_mib_data(lo_ifp, &mib, sizeof(mib)) == 0);
+	ST_ASSERT(ifnet_get_link_mib_data_length(lo_ifp) == sizeof(mib));
+	len = 2;
+	ST_ASSERT(ifnet_get_link_mib_data(lo_ifp, &got, &len) == EMSGSIZE);
+	len = sizeof(got);
+	ST_ASSERT(ifnet_get_link_mib_data(lo_ifp, &got, &len) == 0);
+	ST_ASSERT(got == mib && len == sizeof(mib));
+	ST_ASSERT(ifnet_set_link_mib_data(lo_ifp, NULL, 0) == 0);
+	ST_ASSERT(ifnet_get_link_mib_data_length(lo_ifp) == 0);
+
+	ST_ASSERT((ifa = ifaddr_withroute(RTF_GATEWAY, (struct sockaddr *)&group,
+	    (struct sockaddr *)&lo)) != NULL);
+	ST_ASSERT(ifaddr_ifnet(ifa) == lo_ifp);
+	ifaddr_release(ifa);
+	ST_ASSERT(ifaddr_withroute(0, NULL, (struct sockaddr *)&lo) == NULL);
+
+	ST_ASSERT(ifnet_add_multicast(lo_ifp, (struct sockaddr *)&group,
+	    &ifma) == EOPNOTSUPP);
+	ST_ASSERT(ifma == NULL);
+	ST_ASSERT(ifnet_get_multicast_list(lo_ifp, &list) == 0);
+	ST_ASSERT(list[0] == NULL);
+	ifnet_free_multicast_list(list);
+	ST_ASSERT(ifnet_remove_multicast(NULL) == EINVAL);
+	ST_ASSERT(ifmaddr_ifnet(NULL) == NULL);
+	return 0;
+}
+DLIL_SELFTEST(dlil_mib_route_multicast);

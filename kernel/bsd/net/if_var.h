@@ -169,6 +169,8 @@ struct ifnet {
 	u_char			if_lladdr[IF_LLADDR_MAX]; /* (i) if_addrlen bytes */
 	int			if_promisc;		/* (i) promiscuous requests */
 	struct timeval		if_lastchange;		/* (i) */
+	void			*if_linkmib;		/* (i) the driver's MIB data */
+	u_int32_t		if_linkmiblen;		/* (i) */
 
 	/* Link state, as reported by the driver (ifnet_link_event). */
 	enum if_link_state	if_link_state;		/* (i) last posted */

@@ -7,6 +7,7 @@
 #include <sys/kpi_mbuf.h>
 #include <sys/kern_event.h>
 #include <sys/sockio.h>
+#include <net/route.h>
 #include <kern/kalloc.h>
 #include <kern/kext_call.h>
 #include <bsd/net/if_var.h>
@@ -373,6 +374,48 @@ ifnet_lastchange(ifnet_t ifp, struct timeval *last_change)
 	*last_change = ifp->if_lastchange;
 	simple_unlock(&ifp->if_lock);
 	return 0;
+}
+
+/*
+ * The link's MIB data (IFMIB_IFDATA's per-type part, in BSD): the driver
+ * keeps the memory, the ifnet only points at it.
+ */
+errno_t
+ifnet_set_link_mib_data(ifnet_t ifp, void *mibData, u_int32_t mibLen)
+{
+	if (ifp == NULL || (mibData == NULL && mibLen != 0))
+		return EINVAL;
+	simple_lock(&ifp->if_lock);
+	ifp->if_linkmib = mibData;
+	ifp->if_linkmiblen = mibData == NULL ? 0 : mibLen;
+	simple_unlock(&ifp->if_lock);
+	return 0;
+}
+
+errno_t
+ifnet_get_link_mib_data(ifnet_t ifp, void *mibData, u_int32_t *mibLen)
+{
+	errno_t error = 0;
+
+	if (ifp == NULL || mibLen == NULL)
+		return EINVAL;
+	simple_lock(&ifp->if_lock);
+	if (ifp->if_linkmib == NULL)
+		error = ENOTSUP;
+	else if (*mibLen < ifp->if_linkmiblen || mibData == NULL)
+		error = EMSGSIZE;
+	else {
+		*mibLen = ifp->if_linkmiblen;
+		bcopy(ifp->if_linkmib, mibData, *mibLen);
+	}
+	simple_unlock(&ifp->if_lock);
+	return error;
+}
+
+u_int32_t
+ifnet_get_link_mib_data_length(ifnet_t ifp)
+{
+	return ifp == NULL ? 0 : ifp->if_linkmiblen;
 }
 
 /* ---- Link-layer address ---- */
@@ -778,6 +821,30 @@ ifaddr_withnet(const struct sockaddr *net)
 	return ifa_lookup(net, IFA_MATCH_NET, NULL);
 }
 
+/*
+ * The address a route through `gateway` leaves by, as BSD's
+ * ifa_ifwithroute picks it: for a host route that is not through a
+ * gateway, the point-to-point link whose peer is the destination; else
+ * the interface that owns the gateway's address, else the one on its
+ * network.
+ */
+ifaddr_t
+ifaddr_withroute(int flags, const struct sockaddr *destination,
+    const struct sockaddr *gateway)
+{
+	ifaddr_t ifa = NULL;
+
+	if (destination == NULL || gateway == NULL)
+		return NULL;
+	if ((flags & (RTF_GATEWAY | RTF_HOST)) == RTF_HOST)
+		ifa = ifaddr_withdstaddr(destination);
+	if (ifa == NULL)
+		ifa = ifaddr_withaddr(gateway);
+	if (ifa == NULL)
+		ifa = ifaddr_withnet(gateway);
+	return ifa;
+}
+
 /* On `interface`: the address itself, else one on its network, else the
  * first address of the same family. */
 ifaddr_t
@@ -802,4 +869,78 @@ ifaddr_findbestforaddr(const struct sockaddr *addr, ifnet_t interface)
 		ifaddr_reference(best);
 	ifnet_free_address_list(list);
 	return best;
+}
+
+/*
+ * ---- Multicast memberships ----
+ *
+ * Finch keeps none: its Ethernet driver takes in every multicast frame
+ * (e1000: RCTL.MPE), so there is nothing to program, and IP answers only
+ * all-hosts.  Joining is refused (EOPNOTSUPP), the list of an interface
+ * is empty, and since no ifmultiaddr_t is ever handed out, the accessors
+ * find none valid.
+ */
+errno_t
+ifnet_add_multicast(ifnet_t ifp, const struct sockaddr *maddr,
+    ifmultiaddr_t *multicast)
+{
+	if (multicast != NULL)
+		*multicast = NULL;
+	if (ifp == NULL || maddr == NULL || multicast == NULL)
+		return EINVAL;
+	return EOPNOTSUPP;
+}
+
+errno_t
+ifnet_remove_multicast(ifmultiaddr_t multicast)
+{
+	return EINVAL;
+}
+
+errno_t
+ifnet_get_multicast_list(ifnet_t ifp, ifmultiaddr_t **addresses)
+{
+	if (ifp == NULL || addresses == NULL)
+		return EINVAL;
+	*addresses = (ifmultiaddr_t *)kpi_array_alloc(0);
+	return *addresses == NULL ? ENOMEM : 0;
+}
+
+void
+ifnet_free_multicast_list(ifmultiaddr_t *multicasts)
+{
+	if (multicasts != NULL)
+		kpi_array_free((void **)multicasts);
+}
+
+errno_t
+ifmaddr_reference(ifmultiaddr_t ifma)
+{
+	return EINVAL;
+}
+
+errno_t
+ifmaddr_release(ifmultiaddr_t ifma)
+{
+	return EINVAL;
+}
+
+errno_t
+ifmaddr_address(ifmultiaddr_t ifma, struct sockaddr *out_multicast,
+    u_int32_t addr_size)
+{
+	return EINVAL;
+}
+
+errno_t
+ifmaddr_lladdress(ifmultiaddr_t ifma,
+    struct sockaddr *out_link_layer_multicast, u_int32_t addr_size)
+{
+	return EINVAL;
+}
+
+ifnet_t
+ifmaddr_ifnet(ifmultiaddr_t ifma)
+{
+	return NULL;
 }

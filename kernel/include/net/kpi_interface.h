@@ -391,6 +391,17 @@ errno_t	ifnet_stat(ifnet_t interface, struct ifnet_stats_param *out_stats);
  * thread).  EINVAL to turn it off when nobody turned it on. */
 errno_t	ifnet_set_promiscuous(ifnet_t interface, int on);
 
+/* The link's MIB data, which a driver publishes (the memory stays its
+ * own: set keeps the pointer; NULL, 0 withdraws it).  get copies it into
+ * mibData and sets *mibLen to its length: EMSGSIZE if *mibLen is
+ * smaller, ENOTSUP if the driver published none; length is 0 then.
+ * Never sleep. */
+errno_t		ifnet_set_link_mib_data(ifnet_t interface, void *mibData,
+		    u_int32_t mibLen);
+errno_t		ifnet_get_link_mib_data(ifnet_t interface, void *mibData,
+		    u_int32_t *mibLen);
+u_int32_t	ifnet_get_link_mib_data_length(ifnet_t interface);
+
 /* When the interface last changed, as its driver and the stack record
  * it (ifnet_attach does): touch sets it to now (microtime), lastchange
  * reads it. */
@@ -459,6 +470,36 @@ ifaddr_t	ifaddr_withaddr(const struct sockaddr *address);
 ifaddr_t	ifaddr_withdstaddr(const struct sockaddr *destination);
 ifaddr_t	ifaddr_withnet(const struct sockaddr *net);
 ifaddr_t	ifaddr_findbestforaddr(const struct sockaddr *addr, ifnet_t interface);
+/* The address a route to destination through gateway leaves by (flags:
+ * RTF_* of <net/route.h>): with RTF_HOST and no RTF_GATEWAY, the
+ * point-to-point link whose peer is destination; else the interface
+ * owning gateway's address, else one on gateway's network.  Referenced,
+ * or NULL.  May sleep. */
+ifaddr_t	ifaddr_withroute(int flags, const struct sockaddr *destination,
+		    const struct sockaddr *gateway);
+
+/*
+ * Multicast memberships (ifmultiaddr_t).  Finch keeps none: its Ethernet
+ * driver receives every multicast frame, so there is nothing to program.
+ * ifnet_add_multicast sets *multicast to NULL and returns EOPNOTSUPP
+ * (EINVAL for a NULL argument); ifnet_get_multicast_list gives an empty
+ * NULL-terminated array (ENOMEM), freed with ifnet_free_multicast_list.
+ * No ifmultiaddr_t is ever handed out, so ifnet_remove_multicast and the
+ * ifmaddr_* accessors return EINVAL, and ifmaddr_ifnet NULL.  Never
+ * sleep, except get_multicast_list (may, for memory).
+ */
+errno_t	ifnet_add_multicast(ifnet_t interface, const struct sockaddr *maddr,
+	    ifmultiaddr_t *multicast);
+errno_t	ifnet_remove_multicast(ifmultiaddr_t multicast);
+errno_t	ifnet_get_multicast_list(ifnet_t interface, ifmultiaddr_t **addresses);
+void	ifnet_free_multicast_list(ifmultiaddr_t *multicasts);
+errno_t	ifmaddr_reference(ifmultiaddr_t ifmaddr);
+errno_t	ifmaddr_release(ifmultiaddr_t ifmaddr);
+errno_t	ifmaddr_address(ifmultiaddr_t ifmaddr, struct sockaddr *out_multicast,
+	    u_int32_t addr_size);
+errno_t	ifmaddr_lladdress(ifmultiaddr_t ifmaddr,
+	    struct sockaddr *out_link_layer_multicast, u_int32_t addr_size);
+ifnet_t	ifmaddr_ifnet(ifmultiaddr_t ifmaddr);
 
 /*
  * Finch extension (not in Mac OS X): a driver reports a link change with
