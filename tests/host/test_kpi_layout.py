@@ -40,6 +40,7 @@ LAYOUT = r"""
 #include <sys/kpi_socketfilter.h>
 #include <sys/kern_control.h>
 #include <sys/kern_event.h>
+#include <sys/errno.h>
 #include <net/kext_net.h>
 #include <net/kpi_interface.h>
 #include <netinet/kpi_ipfilter.h>
@@ -88,6 +89,11 @@ FACT(sizeof(struct ifnet_attach_proto_param) == 36);
 FACT(sizeof(struct ifnet_stat_increment_param) == 32);
 FACT(sizeof(struct ipf_filter) == 20 && sizeof(struct ipf_pktopts) == 16);
 FACT(IFNET_FAMILY_BOND == 14 && DLIL_DESC_SNAP == 6);
+
+/* errno: Darwin's numbers, the kernel-only ones negative. */
+FACT(ENOTSUP == 45 && EOPNOTSUPP == 102 && EWOULDBLOCK == 35);
+FACT(ENOTTY == 25 && EOVERFLOW == 84 && ECANCELED == 89 && ELAST == 102);
+FACT(ERESTART == -1 && EJUSTRETURN == -2);
 """
 
 
