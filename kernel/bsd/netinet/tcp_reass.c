@@ -100,12 +100,35 @@ tcp_reass_insert(struct tcpcb *tp, tcp_seq seq, int len, int fin, mbuf_t m)
 	tp->t_segqlen++;
 }
 
+/*
+ * Segments leave the queue linked by m_next into one chain, each still
+ * a packet header of its own length.  The chain is one record for the
+ * socket (and for a filter's sf_data_in, which reads
+ * mbuf_pkthdr_len): its head must carry the whole run's length, and
+ * the heads behind it are plain mbufs of the chain now.
+ */
+static void
+tcp_reass_fixhdr(mbuf_t chain, int total)
+{
+	struct mbuf *n;
+
+	if (chain == NULL || !(chain->m_flags & M_PKTHDR))
+		return;
+	chain->m_pkthdr.len = total;
+	for (n = chain->m_next; n != NULL; n = n->m_next) {
+		if (n->m_flags & M_PKTHDR)
+			m_tag_delete_chain(n);
+		n->m_flags &= ~M_PKTHDR;
+	}
+}
+
 void
 tcp_reass(struct tcpcb *tp, tcp_seq seq, int len, int fin, mbuf_t m,
     mbuf_t *inorder, int *fin_reached)
 {
 	struct mbuf **tail = inorder;
 	struct tseg_qent *q;
+	int total = 0;
 
 	*inorder = NULL;
 	*fin_reached = 0;
@@ -119,6 +142,7 @@ tcp_reass(struct tcpcb *tp, tcp_seq seq, int len, int fin, mbuf_t m,
 	while ((q = TAILQ_FIRST(&tp->t_segq)) != NULL &&
 	    q->tqe_seq == tp->rcv_nxt) {
 		tp->rcv_nxt += (tcp_seq)q->tqe_len;
+		total += q->tqe_len;
 		NETSTAT_INC(tcpstat.tcps_rcvpack);
 		NETSTAT_ADD(tcpstat.tcps_rcvbyte, q->tqe_len);
 		*tail = q->tqe_m;
@@ -133,4 +157,5 @@ tcp_reass(struct tcpcb *tp, tcp_seq seq, int len, int fin, mbuf_t m,
 			break;
 		}
 	}
+	tcp_reass_fixhdr(*inorder, total);
 }

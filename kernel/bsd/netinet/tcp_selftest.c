@@ -88,6 +88,11 @@ test_reass(void)
 	ST_ASSERT(in == NULL && tp.t_segqlen == 1);
 	/* The hole fills: everything comes out in order, with the FIN. */
 	tcp_reass(&tp, base, 12, 0, st_seg(base, 12), &in, &fin);
+	/* One record: its head has the whole run's length, nothing behind
+	 * it is a packet header any more (a filter reads the length). */
+	ST_ASSERT(in != NULL && (in->m_flags & M_PKTHDR) &&
+	    in->m_pkthdr.len == 50);
+	ST_ASSERT(in->m_next != NULL && !(in->m_next->m_flags & M_PKTHDR));
 	ST_ASSERT(st_check_stream(in, base, 50));
 	ST_ASSERT(fin && tp.rcv_nxt == base + 50 && tp.t_segqlen == 0);
 
