@@ -238,7 +238,7 @@ page_mbufs(struct page *p)
 	for (t = 1; t < 256; t++)
 		inuse += ms.mtypes[t];
 	page_printf(p, "\nmbufs: %u in use (%u data, %u packet headers, %u "
-	    "socket names), %u of %u 2 KB clusters free, %u allocations "
+	    "socket names), %lu of %lu 2 KB clusters free, %lu allocations "
 	    "failed\n", inuse, ms.mtypes[MBUF_TYPE_DATA],
 	    ms.mtypes[MBUF_TYPE_HEADER], ms.mtypes[MBUF_TYPE_SONAME],
 	    ms.clfree, ms.clusters, ms.drops);

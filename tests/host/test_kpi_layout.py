@@ -41,6 +41,7 @@ LAYOUT = r"""
 #include <sys/kern_control.h>
 #include <sys/kern_event.h>
 #include <sys/errno.h>
+#include <sys/kpi_mbuf.h>
 #include <net/kext_net.h>
 #include <net/kpi_interface.h>
 #include <netinet/kpi_ipfilter.h>
@@ -89,6 +90,11 @@ FACT(sizeof(struct ifnet_attach_proto_param) == 36);
 FACT(sizeof(struct ifnet_stat_increment_param) == 32);
 FACT(sizeof(struct ipf_filter) == 20 && sizeof(struct ipf_pktopts) == 16);
 FACT(IFNET_FAMILY_BOND == 14 && DLIL_DESC_SNAP == 6);
+
+/* mbufs: 10.4's mbuf_stat counts in u_long (later releases: u_int32_t). */
+FACT(_Generic(((struct mbuf_stat *)0)->mbufs, unsigned long: 1, default: 0));
+FACT(sizeof(struct mbuf_stat) == 576 && MBUF_COPYALL == 1000000000);
+FACT(MBUF_TYPE_OOBDATA == 15 && MBUF_HASFCS == 0x4000);
 
 /* errno: Darwin's numbers, the kernel-only ones negative. */
 FACT(ENOTSUP == 45 && EOPNOTSUPP == 102 && EWOULDBLOCK == 35);

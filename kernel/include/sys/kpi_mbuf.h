@@ -81,23 +81,23 @@ typedef u_int16_t mbuf_tag_type_t;	/* chosen freely by the tag's owner */
 
 /* What mbuf_stats reports. */
 struct mbuf_stat {
-	u_int32_t	mbufs;		/* mbufs carved from pages */
-	u_int32_t	clusters;	/* 2 KB clusters carved from pages */
-	u_int32_t	clfree;		/* 2 KB clusters free */
-	u_int32_t	drops;		/* allocations that failed */
-	u_int32_t	wait;		/* allocations that slept */
-	u_int32_t	drain;		/* protocol drains (Finch: always 0) */
+	u_long		mbufs;		/* mbufs carved from pages */
+	u_long		clusters;	/* 2 KB clusters carved from pages */
+	u_long		clfree;		/* 2 KB clusters free */
+	u_long		drops;		/* allocations that failed */
+	u_long		wait;		/* allocations that slept */
+	u_long		drain;		/* protocol drains (Finch: always 0) */
 	u_short		mtypes[256];	/* mbufs in use, per mbuf_type_t */
-	u_int32_t	mcfail;		/* mbuf_copym failures */
-	u_int32_t	mpfail;		/* mbuf_pullup failures */
-	u_int32_t	msize;		/* size of an mbuf, header included */
-	u_int32_t	mclbytes;	/* size of a cluster */
-	u_int32_t	minclsize;	/* this much data or more: a cluster */
-	u_int32_t	mlen;		/* data space of a plain mbuf */
-	u_int32_t	mhlen;		/* data space of a packet-header mbuf */
-	u_int32_t	bigclusters;	/* 4 KB clusters carved from pages */
-	u_int32_t	bigclfree;	/* 4 KB clusters free */
-	u_int32_t	bigmclbytes;	/* size of a big cluster */
+	u_long		mcfail;		/* mbuf_copym failures */
+	u_long		mpfail;		/* mbuf_pullup failures */
+	u_long		msize;		/* size of an mbuf, header included */
+	u_long		mclbytes;	/* size of a cluster */
+	u_long		minclsize;	/* this much data or more: a cluster */
+	u_long		mlen;		/* data space of a plain mbuf */
+	u_long		mhlen;		/* data space of a packet-header mbuf */
+	u_long		bigclusters;	/* 4 KB clusters carved from pages */
+	u_long		bigclfree;	/* 4 KB clusters free */
+	u_long		bigmclbytes;	/* size of a big cluster */
 };
 
 /* Length argument meaning "to the end of the chain". */
