@@ -146,3 +146,23 @@ static errno_t __attribute__((unused)) ac(void *c, socket_t l, socket_t so,
 void *use(void) {{ return &f; }}
 """,
     )
+
+
+def test_a_drivers_packet_queue_builds_with_the_mbuf_macros(tmp_path: Path) -> None:
+    assert_compiles(
+        tmp_path,
+        """
+#include <sys/kpi_mbuf.h>
+#include <net/if_var.h>
+static struct ifqueue q = { NULL, NULL, 0, 50, 0 };
+mbuf_t requeue(mbuf_t m, mbuf_t urgent)
+{
+	mbuf_t first;
+
+	IF_ENQUEUE_MBUF(&q, m);
+	IF_PREPEND_MBUF(&q, urgent);
+	IF_DEQUEUE_MBUF(&q, first);
+	return first;
+}
+""",
+    )

@@ -642,7 +642,7 @@ mbuf_finalize_inet(mbuf_t m, size_t ip_off)
 }
 
 void
-mbuf_outbound_finalize(mbuf_t m, u_int32_t protocol_family,
+mbuf_outbound_finalize(mbuf_t m, u_long protocol_family,
     size_t protocol_offset)
 {
 	if (!(m->m_flags & M_PKTHDR))

@@ -301,7 +301,7 @@ void	mbuf_inbound_modified(mbuf_t mbuf);
  * for TCP/UDP the checksum field holds the pseudo-header sum and the
  * requested value the field's offset in the transport header.  Then
  * clears the requests.  Other families are left alone. */
-void	mbuf_outbound_finalize(mbuf_t mbuf, u_int32_t protocol_family,
+void	mbuf_outbound_finalize(mbuf_t mbuf, u_long protocol_family,
 	    size_t protocol_offset);
 
 /* The 802.1Q tag that goes with the packet (the frame itself does not
@@ -363,5 +363,38 @@ void	mbuf_tag_free(mbuf_t mbuf, mbuf_tag_id_t module_id,
 	    mbuf_tag_type_t type);
 
 __END_DECLS
+
+/*
+ * A driver's own packet queue (struct ifqueue, <net/if_var.h>), through
+ * the mbuf KPI: put a packet at the tail or the head, take the one at
+ * the head ((m) NULL when empty).  They do not lock and do not look at
+ * ifq_maxlen: the driver does both.
+ */
+#define IF_ENQUEUE_MBUF(ifq, m) do {					\
+	mbuf_setnextpkt((m), NULL);					\
+	if ((ifq)->ifq_tail == NULL)					\
+		(ifq)->ifq_head = (m);					\
+	else								\
+		mbuf_setnextpkt((mbuf_t)(ifq)->ifq_tail, (m));		\
+	(ifq)->ifq_tail = (m);						\
+	(ifq)->ifq_len++;						\
+} while (0)
+#define IF_PREPEND_MBUF(ifq, m) do {					\
+	mbuf_setnextpkt((m), (mbuf_t)(ifq)->ifq_head);			\
+	if ((ifq)->ifq_tail == NULL)					\
+		(ifq)->ifq_tail = (m);					\
+	(ifq)->ifq_head = (m);						\
+	(ifq)->ifq_len++;						\
+} while (0)
+#define IF_DEQUEUE_MBUF(ifq, m) do {					\
+	(m) = (mbuf_t)(ifq)->ifq_head;					\
+	if ((m) != NULL) {						\
+		if (((ifq)->ifq_head = mbuf_nextpkt(m)) == NULL)	\
+			(ifq)->ifq_tail = NULL;				\
+		mbuf_setnextpkt((m), NULL);				\
+		(ifq)->ifq_len--;					\
+	}								\
+} while (0)
+
 
 #endif /* __KPI_MBUF__ */
