@@ -638,6 +638,9 @@ dlil_if_calls_into(ifnet_t ifp, void *arg)
 		KMOD_PTR("event", ifp->if_event),
 		/* The kernel never reads it, but every driver callback does. */
 		KMOD_PTR("softc", ifp->if_softc),
+		/* ifnet_set_link_mib_data's, which ifnet_get_link_mib_data
+		 * reads (one word: no lock needed to look). */
+		KMOD_PTR("link MIB data", ifp->if_linkmib),
 	};
 	enum if_state state;
 	struct kmod_ptr hit;
