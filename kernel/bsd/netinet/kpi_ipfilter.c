@@ -50,7 +50,8 @@ static mbuf_tag_id_t ipf_tag_id;
 static struct {
 	u_int32_t	in_seen, in_passed, in_swallowed, in_rejected,
 			in_nomem;
-	u_int32_t	out_seen, out_passed, out_swallowed, out_rejected;
+	u_int32_t	out_seen, out_passed, out_swallowed, out_rejected,
+			out_nomem;
 	u_int32_t	inj_in, inj_out, inj_badref, inj_nested;
 } ipfstat;
 
@@ -71,6 +72,8 @@ static const struct netstat_counter ipf_counters[] = {
 	    &ipfstat.out_swallowed },
 	{ "out_rejected", "dropped on output: a filter returned an error",
 	    &ipfstat.out_rejected },
+	{ "out_nomem", "dropped on output: out of mbufs (a filter's changed "
+	    "header could not be made contiguous)", &ipfstat.out_nomem },
 	{ "injected_in", "datagrams put back on input (ipf_inject_input)",
 	    &ipfstat.inj_in },
 	{ "injected_out", "datagrams sent by ipf_inject_output",
@@ -259,9 +262,10 @@ ipf_injected_by(mbuf_t m)
 	return found;
 }
 
-/* The header of a datagram a filter handed back, contiguous again. */
+/* The IP header of a datagram a filter handed back, contiguous again
+ * in its first mbuf (a failed pullup frees the chain). */
 static errno_t
-ipf_input_header(mbuf_t *m, int *hlen, u_int8_t *proto)
+ipf_pullup_header(mbuf_t *m, int *hlen, u_int8_t *proto)
 {
 	struct ip *ip;
 
@@ -318,7 +322,7 @@ ipf_input_hook(mbuf_t *m)
 		}
 		if (f->ipf_kpi.ipf_input == NULL)
 			continue;
-		if ((error = ipf_input_header(m, &hlen, &proto)) != 0) {
+		if ((error = ipf_pullup_header(m, &hlen, &proto)) != 0) {
 			NETSTAT_INC(ipfstat.in_nomem);	/* pullup freed it */
 			break;
 		}
@@ -330,6 +334,10 @@ ipf_input_hook(mbuf_t *m)
 		}
 	}
 	ipf_walk_end();
+	/* The last filter may have handed back any chain: ip_deliver
+	 * reads the header from the first mbuf. */
+	if (error == 0 && (error = ipf_pullup_header(m, &hlen, &proto)) != 0)
+		NETSTAT_INC(ipfstat.in_nomem);
 	if (error == EJUSTRETURN)
 		NETSTAT_INC(ipfstat.in_swallowed);
 	else if (error == 0)
@@ -388,9 +396,17 @@ ipf_output_hook(mbuf_t *m, ipf_pktopts_t options)
 {
 	errno_t error;
 
+	int hlen;
+	u_int8_t proto;
+
 	NETSTAT_INC(ipfstat.out_seen);
 	error = ipf_output_walk(ipf_walk_begin(), m, options);
 	ipf_walk_end();
+	/* As on input: the header contiguous again for ip_output_send. */
+	if (error == 0 && ipf_pullup_header(m, &hlen, &proto) != 0) {
+		NETSTAT_INC(ipfstat.out_nomem);
+		return ENOBUFS;			/* the pullup freed it */
+	}
 	return ipf_output_count(*m, error);
 }
 

@@ -45,6 +45,14 @@ st_output(void *cookie, mbuf_t *data, ipf_pktopts_t options)
 		st_self_error = ipf_remove(st_self);	/* cannot wait here */
 		st_detached_inside = st_detached;
 	}
+	if (c == 'S') {			/* hands back 4 bytes, then the rest */
+		mbuf_t rest;
+
+		if (mbuf_split(*data, 4, MBUF_WAITOK, &rest) == 0) {
+			mbuf_setnext(*data, rest);
+			mbuf_pkthdr_setlen(*data, sizeof(struct ip));
+		}
+	}
 	return 0;
 }
 
@@ -125,6 +133,28 @@ test_ipf_order_and_remove(void)
 	return 0;
 }
 SELFTEST(ipf_order_and_remove, test_ipf_order_and_remove);
+
+/* What a filter hands back may be any chain; IP reads its header from
+ * the first mbuf, so the hook makes it contiguous again. */
+static int
+test_ipf_header_contiguous_after(void)
+{
+	ipfilter_t s;
+	mbuf_t m;
+
+	st_log[0] = '\0';
+	st_detached = 0;
+	ST_ASSERT(st_add("S", &s) == 0);
+	ST_ASSERT((m = st_datagram()) != NULL);
+	ST_ASSERT(ipf_output_hook(&m, NULL) == 0);
+	ST_ASSERT(strcmp(st_log, "S") == 0);
+	ST_ASSERT(mbuf_len(m) >= sizeof(struct ip));
+	ST_ASSERT(mbuf_pkthdr_len(m) == sizeof(struct ip));
+	mbuf_freem(m);
+	ST_ASSERT(ipf_remove(s) == 0 && st_detached == 1);
+	return 0;
+}
+SELFTEST(ipf_header_contiguous_after, test_ipf_header_contiguous_after);
 
 static int
 test_ipf_remove_from_own_callback(void)
