@@ -1243,7 +1243,6 @@ kern_return_t
 sfaccept_start(kmod_info_t *ki, void *data)
 {
 	struct sockaddr_in sin = sfaccept_sin(INADDR_LOOPBACK, PORT);
-	struct timespec ts = { 2, 0 };
 	struct sflt_filter f;
 	socket_t l, c, a;
 	char buf[8];
@@ -1313,13 +1312,6 @@ sfaccept_start(kmod_info_t *ki, void *data)
 	sock_close(a);
 	sock_close(c);
 	sock_close(l);
-
-	sfaccept_check("unregister", sflt_unregister(HANDLE), 0);
-	sflt_unregister(HANDLE + 1);
-	sflt_unregister(HANDLE + 2);
-	while (gone < 3 && msleep((void *)&gone, NULL, 0, "sfaccept", &ts) == 0)
-		;
-	sfaccept_check("sf_unregistered", gone, 3);
 	printf("sfaccept: done, %d failed\n", sfaccept_failed);
 	return KERN_SUCCESS;
 }
@@ -1327,7 +1319,14 @@ sfaccept_start(kmod_info_t *ki, void *data)
 kern_return_t
 sfaccept_stop(kmod_info_t *ki, void *data)
 {
-	return KERN_SUCCESS;
+	struct timespec ts = { 2, 0 };
+
+	sflt_unregister(HANDLE);
+	sflt_unregister(HANDLE + 1);
+	sflt_unregister(HANDLE + 2);
+	while (gone < 3 && msleep((void *)&gone, NULL, 0, "sfaccept", &ts) == 0)
+		;
+	return gone == 3 ? KERN_SUCCESS : KERN_FAILURE;
 }
 """
 )
@@ -1694,7 +1693,11 @@ def test_sf_accept_runs_when_a_connection_is_accepted_and_its_answer_decides(
     after = netstat_s(guest.machine)
     assert after["sflt.accept_disconnected"] - before.get("sflt.accept_disconnected", 0) == 1
     assert after["sflt.accept_refused"] - before.get("sflt.accept_refused", 0) == 1
+    table = guest.monitor("sflt")
+    assert re.search(r"^sfaccept\s+handle 0x73666163\s+global\s.*\ssf_accept$", table, re.M), table
+    assert not re.search(r"^sfaccept\s+handle 0x7366616[45].*sf_accept", table, re.M), table
     guest.unload("com.example.sfaccept")
+    assert "sfaccept" not in guest.monitor("sflt")
 
 
 def test_a_kext_that_stops_without_unregistering_is_kept_and_told_why(

@@ -1195,9 +1195,10 @@ mon_sflt(int argc, char **argv)
 	lck_mtx_lock(sflt_lock);
 	TAILQ_FOREACH(f, &sflt_all, sf_link) {
 		printf("%-16s handle 0x%08x  %-11s domain %d type %d "
-		    "protocol %d%s%s\n", f->sf_name, f->sf_kpi.sf_handle,
+		    "protocol %d%s%s%s\n", f->sf_name, f->sf_kpi.sf_handle,
 		    sflt_flags_str(f->sf_kpi.sf_flags), f->sf_domain,
 		    f->sf_type, f->sf_protocol,
+		    f->sf_kpi.sf_accept != NULL ? "  sf_accept" : "",
 		    f->sf_proto == NULL ? "  (no such sockets in Finch)" : "",
 		    f->sf_unregistering ? "  (unregistering)" : "");
 		/* The live attachments' counts, read without their sockets'

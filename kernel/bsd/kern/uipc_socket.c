@@ -281,7 +281,9 @@ soacceptfilter(struct socket *head, struct socket *so)
 	}
 	bzero(&local, sizeof(local));
 	bzero(&remote, sizeof(remote));
-	if (PRU(so)->pru_sockaddr(so, (struct sockaddr *)&local) != 0 ||
+	/* Every protocol that accepts (PR_CONNREQUIRED) has both. */
+	if (PRU(so)->pru_sockaddr == NULL || PRU(so)->pru_peeraddr == NULL ||
+	    PRU(so)->pru_sockaddr(so, (struct sockaddr *)&local) != 0 ||
 	    PRU(so)->pru_peeraddr(so, (struct sockaddr *)&remote) != 0)
 		error = ECONNABORTED;
 	else
