@@ -45,6 +45,7 @@ LAYOUT = r"""
 #include <net/kext_net.h>
 #include <net/kpi_interface.h>
 #include <netinet/kpi_ipfilter.h>
+#include <netinet/in_var.h>
 
 #define FACT(e)	_Static_assert(e, #e)
 
@@ -73,6 +74,7 @@ FACT(sizeof(struct kev_vendor_code) == 204);
 FACT(SIOCSKEVFILT == 0x800c6502 && SIOCGKEVFILT == 0x400c6503);
 FACT(SIOCGKEVVENDOR == 0xc0cc6504 && SIOCGKEVID == 0x40046501);
 FACT(sizeof(struct net_event_data) == 24);
+FACT(sizeof(struct kev_in_data) == 52 && offsetof(struct kev_in_collision, hw_len) == 28);
 
 /* kmod_info (#pragma pack 4) as kextload and kextstat read it. */
 FACT(offsetof(kmod_info_t, name) == 12);

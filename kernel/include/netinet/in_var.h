@@ -22,4 +22,13 @@ struct kev_in_data {
 	struct in_addr		ia_dstaddr;	/* peer (point-to-point only) */
 };
 
+/* KEV_INET_ARPCOLLISION: another host answers for one of our addresses.
+ * Finch's ARP does not detect collisions: it never posts this event. */
+struct kev_in_collision {
+	struct net_event_data	link_data;	/* which interface */
+	struct in_addr		ia_ipaddr;	/* the address in dispute */
+	u_char			hw_len;		/* bytes of hw_addr */
+	u_char			hw_addr[0];	/* the other host's link address */
+};
+
 #endif /* _NETINET_IN_VAR_H_ */
