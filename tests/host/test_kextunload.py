@@ -324,3 +324,18 @@ def test_kextunload_wait_takes_seconds(capsys: pytest.CaptureFixture[str]) -> No
 
     assert exited.value.code == 2
     assert "'soon' is not a number of seconds" in capsys.readouterr().err
+
+
+def test_a_stop_that_answers_ebusy_is_told_in_words(tmp_path: Path) -> None:
+    """Tiger NKEs answered EBUSY from stop while their filters detached."""
+    reply = KmodUnloadReply(5, 16, "")
+    session = FakeSession(KextRecords.in_rundir(tmp_path), iter([reply]))
+
+    with pytest.raises(UnloadRefused) as refused:
+        unload_kext(session, LEAKY)  # type: ignore[arg-type]
+
+    assert str(refused.value).startswith(
+        f"{LEAKY}: stop routine returned 16 (EBUSY: the kext says it is still busy, "
+        "typically a filter still detaching); the kext stays loaded and running"
+    )
+    assert "use kextunload -w SECONDS" in str(refused.value)

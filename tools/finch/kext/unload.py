@@ -42,6 +42,7 @@ from finch.plist import load_info_plist
 from finch.session import GuestSession
 
 EIO = 5
+EBUSY = 16  # what many Tiger stop routines answered while their filters detached
 EINPROGRESS = 36
 RETRY_PAUSE = 0.25  # seconds between two tries of kextunload -w
 
@@ -229,7 +230,7 @@ def _unload_once(
     if reply.status == EIO and reply.stop_result != 0:
         message = (
             f"{identifier}: stop routine returned {reply.stop_result} "
-            f"({kern_return_name(reply.stop_result)}); the kext stays loaded and running.  "
+            f"({stop_result_name(reply.stop_result)}); the kext stays loaded and running.  "
             "If stop is waiting for an asynchronous detach (an interface filter's "
             "iff_detached, an interface's detach callback) that is normal: unload it "
             "again, or use kextunload -w SECONDS"
@@ -249,3 +250,12 @@ def _unload_once(
         hopeless=hopeless,
         stopping=after if after is not None and after.stopping else None,
     )
+
+
+def stop_result_name(value: int) -> str:
+    """A stop routine's answer, named.  It is a kern_return_t, but NKE
+    source of the Tiger days often answered EBUSY, an errno, to mean
+    "my filters are still detaching, ask again": say that in words."""
+    if value == EBUSY:
+        return "EBUSY: the kext says it is still busy, typically a filter still detaching"
+    return kern_return_name(value)
