@@ -219,6 +219,13 @@ def test_sent_frames_reach_the_wire_whole_and_in_order_around_the_ring(
     # One burst: frames share TDT writes, a write per 64 descriptors queued
     # (and one more whenever the clock lets the doorbell thread in).
     assert 600 // 64 <= tx["doorbells"] <= 300 // 2, tx
+    # Each write is timed: what QEMU spent sending is on its own line.
+    out = wired_guest.command("e1000")
+    writes = re.search(r"^time: \d+ ms in (\d+) TDT writes", out, re.M)
+    doorbells = re.search(r"^tx: .* (\d+) doorbells", out, re.M)
+    assert writes, out
+    assert doorbells, out
+    assert writes.group(1) == doorbells.group(1), out
     row = [now - then for now, then in zip(link_row(wired_guest), row_before, strict=True)]
     assert row[2:4] == [300, 0]
 

@@ -7,6 +7,7 @@
  */
 #include <sys/systm.h>
 #include <sys/kpi_mbuf.h>
+#include <kern/clock.h>
 #include <kern/monitor.h>
 #include <net/if_ether.h>
 #include <net/kpi_interface.h>
@@ -53,11 +54,14 @@ e1000_print_counters(struct e1000_softc *sc)
 {
 	struct e1000_rx_stats rs;
 	struct e1000_tx_stats ts;
-	uint32_t rx_next, tx_used;
+	uint32_t rx_next, tx_used, intrs;
+	uint64_t intr_ns;
 
 	lck_spin_lock(sc->sc_rx_lock);
 	rs = sc->sc_rx_stats;
 	rx_next = sc->sc_rx_next;
+	intr_ns = sc->sc_intr_ns;
+	intrs = sc->sc_intr_count;
 	lck_spin_unlock(sc->sc_rx_lock);
 	lck_spin_lock(sc->sc_tx_lock);
 	ts = sc->sc_tx_stats;
@@ -78,6 +82,12 @@ e1000_print_counters(struct e1000_softc *sc)
 	printf("tx drops: %u ring full, %u link down, %u bad packet, "
 	    "%u no mbuf for copy\n", ts.tx_ring_full, ts.tx_link_down,
 	    ts.tx_bad_packet, ts.tx_defrag_failed);
+	printf("time: %llu ms in %u TDT writes (%llu us each), "
+	    "%llu ms in %u interrupts (%llu us each)\n",
+	    ts.tx_doorbell_ns / NSEC_PER_MSEC, ts.tx_doorbells,
+	    ts.tx_doorbells ? ts.tx_doorbell_ns / ts.tx_doorbells / 1000 : 0,
+	    intr_ns / NSEC_PER_MSEC, intrs,
+	    intrs ? intr_ns / intrs / 1000 : 0);
 	printf("link changes: %u\n", sc->sc_link_changes);
 	printf("hardware: %llu good rx, %llu good tx, %llu missed, "
 	    "%llu no buffer\n", sc->sc_hw_gprc, sc->sc_hw_gptc,

@@ -64,6 +64,7 @@ struct e1000_tx_stats {
 	uint32_t	tx_link_down;	/* drop: no link */
 	uint32_t	tx_intrs;	/* TXDW interrupts */
 	uint32_t	tx_doorbells;	/* TDT writes */
+	uint64_t	tx_doorbell_ns;	/* time inside them (QEMU sending) */
 };
 
 struct e1000_softc {
@@ -107,6 +108,14 @@ struct e1000_softc {
 	uint32_t		sc_tx_used;	/* (t) */
 	bool			sc_tx_bell_asked; /* (t) thread woken */
 	struct e1000_tx_stats	sc_tx_stats;	/* (t) */
+
+	/*
+	 * Time in the interrupt handler and how often it ran: written by
+	 * the handler alone; read under either spin lock, which holds the
+	 * handler off.
+	 */
+	uint64_t		sc_intr_ns;
+	uint32_t		sc_intr_count;
 
 	/* Link state: written by the interrupt handler (and attach). */
 	volatile bool		sc_link_up;
