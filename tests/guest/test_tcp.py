@@ -942,6 +942,43 @@ def test_simultaneous_open_and_simultaneous_close(wire: WireGuest) -> None:
     assert count(wire, "tw_reopened") == {"tw_reopened": before["tw_reopened"] + 1}
 
 
+def test_a_socket_closed_in_syn_received_ends_with_a_fin_not_a_rst(wire: WireGuest) -> None:
+    """RFC 9293 3.10.4: CLOSE in SYN-RECEIVED, with nothing sent, waits
+    for the handshake to finish and then sends a FIN (FIN-WAIT-1)."""
+    peer, port, x = wire.peer, 5556, 91_000
+
+    def to_guest(flags: str, seq: int, ack: int = 0) -> Packet:
+        return (
+            Ether(dst=GUEST_MAC, src=PEER_MAC)
+            / IP(src=PEER_IP, dst=GUEST_IP)
+            / TCP(sport=port, dport=gport, flags=flags, seq=seq, ack=ack, options=[("MSS", 1460)])
+        )
+
+    def from_guest(match: Callable[[TCP], bool]) -> TCP:
+        return peer.expect(lambda p: TCP in p and p[TCP].dport == port and match(p[TCP]))[TCP]
+
+    wire.machine.sendline(f"tcp connect -w 1 {PEER_IP} {port}")
+    syn = from_guest(lambda t: t.flags == "S")
+    gport, iss = syn.sport, syn.seq
+    peer.send(to_guest("S", x))  # a simultaneous open: SYN_RECEIVED
+    from_guest(lambda t: t.flags == "SA")
+    out = wire.machine.expect(re.compile(r"(.*?)finch> ", re.S), 10).group(1)
+    assert "timed out" in out  # the owner closed while in SYN_RECEIVED
+    peer.drain(0.2)
+
+    peer.send(to_guest("A", x + 1, iss + 1))  # the handshake completes
+
+    fin = from_guest(lambda t: bool(t.flags.F) or bool(t.flags.R))
+    assert fin.flags == "FA"  # not a RST
+    assert (fin.seq, fin.ack) == (iss + 1, x + 1)
+    peer.send(to_guest("FA", x + 1, iss + 2))
+    from_guest(lambda t: t.flags == "A" and t.ack == x + 2)
+    table = wire.machine.command("tcp")
+    assert re.search(rf"^10\.0\.2\.15\.{gport}\s+10\.0\.2\.2\.{port}\s+TIME_WAIT\s", table, re.M), (
+        table
+    )
+
+
 def test_an_idle_connection_with_keepalive_is_probed(
     wire: WireGuest, module_make_kext: MakeKext
 ) -> None:

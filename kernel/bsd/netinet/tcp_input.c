@@ -1026,6 +1026,12 @@ tcp_input_synced(struct tcpcb *tp, struct tcpseg *seg, mbuf_t *mp)
 		tp->snd_wnd = seg->win << tp->snd_scale;
 		tp->snd_wl1 = seg->seq - 1;	/* the update below takes it */
 		tp->t_timer[TCPT_REXMT] = 0;
+		if (tp->t_flags & TF_NEEDFIN) {
+			/* Closed in SYN_RECEIVED: now the FIN (3.10.4). */
+			tp->t_flags &= ~TF_NEEDFIN;
+			tp->t_state = TCPS_FIN_WAIT_1;
+			needoutput = true;
+		}
 	}
 	v = tcp_input_ack(&tp, seg, &needoutput);
 	if (tp == NULL || v != TCP_DONE)

@@ -115,8 +115,10 @@ tcp_usr_connect(struct socket *so, struct sockaddr *nam)
 
 /*
  * CLOSE (RFC 9293 3.10.4): the FIN side of the state machine.  A
- * connection not yet synchronized simply goes away; SYN_RECEIVED (a
- * simultaneous open) is reset.
+ * connection not yet synchronized simply goes away.  In SYN_RECEIVED
+ * nothing can have been sent yet, and a FIN cannot precede the ACK of
+ * our SYN: it waits (TF_NEEDFIN) until the handshake completes, then
+ * the connection goes to FIN_WAIT_1 (tcp_input).
  */
 struct tcpcb *
 tcp_usrclosed(struct tcpcb *tp)
@@ -127,7 +129,8 @@ tcp_usrclosed(struct tcpcb *tp)
 	case TCPS_SYN_SENT:
 		return tcp_close(tp);
 	case TCPS_SYN_RECEIVED:
-		return tcp_drop(tp, 0);
+		tp->t_flags |= TF_NEEDFIN;
+		break;
 	case TCPS_ESTABLISHED:
 		tp->t_state = TCPS_FIN_WAIT_1;
 		break;
@@ -141,13 +144,13 @@ tcp_usrclosed(struct tcpcb *tp)
 }
 
 /* Disconnect: at once with a RST (SO_LINGER with 0), else by a FIN
- * after the data queued. */
+ * after the data queued.  Before SYN_RECEIVED there is nobody to tell. */
 static errno_t
 tcp_disconnect(struct socket *so, struct tcpcb *tp)
 {
 	struct inpcb *inp = sotoinpcb(so);
 
-	if (tp->t_state < TCPS_ESTABLISHED) {
+	if (tp->t_state < TCPS_SYN_RECEIVED) {
 		tcp_close(tp);
 		return 0;
 	}
@@ -174,7 +177,7 @@ tcp_usr_disconnect(struct socket *so)
 }
 
 /* The owner closed: a connection still closing goes on alone (the pcb
- * keeps the socket), anything else goes now. */
+ * keeps the socket), one that never reached the peer goes now. */
 static errno_t
 tcp_usr_detach(struct socket *so)
 {
@@ -182,7 +185,7 @@ tcp_usr_detach(struct socket *so)
 
 	if (tp == NULL)
 		return 0;
-	if (tp->t_state < TCPS_ESTABLISHED)
+	if (tp->t_state < TCPS_SYN_RECEIVED)
 		tcp_close(tp);
 	else if (!(so->so_state & SS_ISDISCONNECTING))
 		tcp_disconnect(so, tp);
