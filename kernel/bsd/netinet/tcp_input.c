@@ -216,6 +216,10 @@ tcp_xmit_timer(struct tcpcb *tp, u_int32_t rtt)
 
 	if (rtt == 0)
 		rtt = 1;		/* the clock's granularity */
+	/* A sample past the largest RTO tells nothing more, and a larger
+	 * one would overflow the fixed point below. */
+	if (rtt > TCP_RTO_MAX_MS)
+		rtt = TCP_RTO_MAX_MS;
 	NETSTAT_INC(tcpstat.tcps_rttupdated);
 	if (tp->t_srtt == 0) {
 		/* (2.2) SRTT = R, RTTVAR = R/2. */
@@ -710,10 +714,12 @@ tcp_input_ack(struct tcpcb **tpp, struct tcpseg *seg, bool *needoutput)
 	acked = seg->ack - tp->snd_una;
 	NETSTAT_INC(tcpstat.tcps_rcvackpack);
 	NETSTAT_ADD(tcpstat.tcps_rcvackbyte, acked);
-	/* An RTT sample (RFC 7323 4.1 with timestamps, else the timed
-	 * segment; Karn's rule cleared t_rtttime on retransmission). */
+	/* An RTT sample (RFC 7323 4.1 with timestamps -- never an echo of
+	 * a time still to come -- else the timed segment; Karn's rule
+	 * cleared t_rtttime on retransmission). */
 	if ((seg->to.to_flags & TOF_TS) && seg->to.to_tsecr != 0 &&
-	    (tp->t_flags & TF_RCVD_TSTMP))
+	    (tp->t_flags & TF_RCVD_TSTMP) &&
+	    TSTMP_GEQ(tcp_ts_now(), seg->to.to_tsecr))
 		tcp_xmit_timer(tp, tcp_ts_now() - seg->to.to_tsecr);
 	else if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq))
 		tcp_xmit_timer(tp, (u_int32_t)((tcp_now_ns() - tp->t_rtttime) /

@@ -3,7 +3,8 @@
  * across the wrap, the out-of-order queue (tcp_reass.c) filling holes,
  * trimming overlaps, dropping duplicates and stopping at its limit, a
  * FIN ending the stream; ISNs that differ per 4-tuple and climb with the
- * clock; TIME_WAIT kept to its bound, over lo0.
+ * clock; the RTT estimator recovering from an absurd sample; TIME_WAIT
+ * kept to its bound, over lo0.
  */
 #include <sys/systm.h>
 #include <sys/socket.h>
@@ -125,6 +126,25 @@ test_isn(void)
 	return 0;
 }
 SELFTEST(tcp_isn, test_isn);
+
+/* One absurd RTT sample (a timestamp echo from the future makes one of
+ * about 2^32 ms) must not leave the estimator unable to come back. */
+static int
+test_rtt_absurd_sample(void)
+{
+	struct tcpcb tp;
+	int i;
+
+	bzero(&tp, sizeof(tp));
+	tcp_xmit_timer(&tp, 0xffffff00u);
+	ST_ASSERT(tp.t_srtt > 0 && tp.t_rttvar > 0);
+	ST_ASSERT(tp.t_rxtcur == TCP_RTO_MAX_MS);
+	for (i = 0; i < 100; i++)
+		tcp_xmit_timer(&tp, 10);
+	ST_ASSERT(tp.t_rxtcur == TCP_RTO_MIN_MS);
+	return 0;
+}
+SELFTEST(tcp_rtt_absurd_sample, test_rtt_absurd_sample);
 
 /* One connection over lo0 to the listener l, closed by the client
  * first: the client's side ends in TIME_WAIT. */
