@@ -23,8 +23,14 @@
 #include <bsd/netinet/ip_var.h>
 #include <bsd/netinet/tcp_var.h>
 
-u_int32_t tcp_sendspace = 64 * 1024;
-u_int32_t tcp_recvspace = 64 * 1024;
+/*
+ * Default buffer sizes, which bound what is in flight each way: on a tap
+ * (no QEMU TCP in between) 64 KiB left the guest idle 40% of a transfer,
+ * waiting for a window; 128 KiB took 64 MiB in 20% faster (Linux starts
+ * at 128 KiB too).  Window scaling announces more than 64 KiB.
+ */
+u_int32_t tcp_sendspace = 128 * 1024;
+u_int32_t tcp_recvspace = 128 * 1024;
 
 /* The connection of so, or NULL if the protocol let go of it. */
 static struct tcpcb *
