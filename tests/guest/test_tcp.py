@@ -803,6 +803,24 @@ def test_a_zero_window_is_probed_until_it_opens(wire: WireGuest) -> None:
     conn.close()
 
 
+def test_a_window_shrunk_to_zero_under_data_in_flight_is_probed(wire: WireGuest) -> None:
+    """A peer that closes its window on data it has not acknowledged is
+    probed (RFC 9293 3.8.6.1), not retransmitted into silence until the
+    connection is given up (RFC 1122 4.2.2.17)."""
+    conn = connect(wire)
+
+    conn.write(b"shrink the window")
+    first = conn.expect(lambda t: len(t.payload) > 0)  # not acknowledged
+    conn.send("A", window=0)  # the window closes on it
+    probes = [t for t in conn.quiet(5) if len(t.payload) > 0]
+
+    assert probes, "the guest went silent on a zero window"
+    assert {(t.seq, len(t.payload)) for t in probes} == {(first.seq, 1)}
+    conn.send("A", window=65535)  # open
+    assert conn.read(17) == b"shrink the window"
+    conn.close()
+
+
 def test_a_syn_flood_fills_a_bounded_queue_and_a_real_client_still_gets_in(
     wire: WireGuest,
 ) -> None:

@@ -334,17 +334,22 @@ again:
 		flags &= ~TH_SYN;
 	if (flags & TH_SYN)
 		len = 0;
-	if (len < 0) {
-		/* The window shrank under data we sent: go back to it and
-		 * probe (RFC 9293 3.8.6.1). */
+	if (len < 0)
 		len = 0;
-		if (win == 0) {
-			tp->t_timer[TCPT_REXMT] = 0;
-			tp->t_rxtshift = 0;
-			tp->snd_nxt = tp->snd_una;
-			if (tp->t_timer[TCPT_PERSIST] == 0)
-				tcp_setpersist(tp);
-		}
+	/*
+	 * A closed window, data waiting -- maybe sent already, the window
+	 * shrinking under it: go back to snd_una and let the persist timer
+	 * probe (RFC 9293 3.8.6.1).  The retransmission timer would resend
+	 * nothing and only count towards giving the peer up.  What was
+	 * sent goes again: Karn's rule, no RTT sample from it.
+	 */
+	if (win == 0 && so->so_snd.sb_cc > 0 &&
+	    tp->t_timer[TCPT_PERSIST] == 0) {
+		tp->t_timer[TCPT_REXMT] = 0;
+		tp->t_rxtshift = 0;
+		tp->t_rtttime = 0;
+		tp->snd_nxt = tp->snd_una;
+		tcp_setpersist(tp);
 	}
 	if (len > (long)tp->t_maxseg) {
 		len = (long)tp->t_maxseg;
