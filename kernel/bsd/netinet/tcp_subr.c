@@ -465,6 +465,7 @@ tcp_respond(struct tcpcb *tp, struct in_addr laddr, u_short lport,
 	struct tcphdr *th;
 	u_int32_t *opt, win = 0;
 	int optlen = 0, tlen;
+	long space;
 
 	if (tp != NULL && (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
 	    (TF_REQ_TSTMP | TF_RCVD_TSTMP) && !(flags & TH_RST))
@@ -482,8 +483,12 @@ tcp_respond(struct tcpcb *tp, struct in_addr laddr, u_short lport,
 	th = (struct tcphdr *)(ip + 1);
 	bzero(ip, sizeof(*ip) + sizeof(*th));
 	if (tp != NULL) {
-		win = (u_int32_t)sbspace(&tp->t_inpcb->inp_socket->so_rcv);
-		win = win > 0 ? win >> tp->rcv_scale : 0;
+		/* As tcp_output offers it: the buffer's room (negative when
+		 * small mbufs overfill it), never less than advertised. */
+		space = sbspace(&tp->t_inpcb->inp_socket->so_rcv);
+		if (space < (int32_t)(tp->rcv_adv - tp->rcv_nxt))
+			space = (int32_t)(tp->rcv_adv - tp->rcv_nxt);
+		win = space > 0 ? (u_int32_t)space >> tp->rcv_scale : 0;
 		if (win > TCP_MAXWIN)
 			win = TCP_MAXWIN;
 	}
