@@ -960,6 +960,38 @@ def test_simultaneous_open_and_simultaneous_close(wire: WireGuest) -> None:
     assert count(wire, "tw_reopened") == {"tw_reopened": before["tw_reopened"] + 1}
 
 
+def test_the_window_of_a_simultaneous_opens_syn_ack_is_not_scaled(wire: WireGuest) -> None:
+    """RFC 7323 2.2: a SYN's window field is never scaled, even when the
+    SYN-ACK completes a simultaneous open in SYN_RECEIVED."""
+    peer, port, x = wire.peer, 5557, 123_000
+    scale = [("MSS", 1460), ("WScale", 7)]
+
+    def to_guest(flags: str, seq: int, ack: int = 0, window: int = 65535) -> Packet:
+        return (
+            Ether(dst=GUEST_MAC, src=PEER_MAC)
+            / IP(src=PEER_IP, dst=GUEST_IP)
+            / TCP(sport=port, dport=gport, flags=flags, seq=seq, ack=ack, window=window,
+                  options=scale if "S" in flags else [])
+        )  # fmt: skip
+
+    def from_guest(match: Callable[[TCP], bool]) -> TCP:
+        return peer.expect(lambda p: TCP in p and p[TCP].dport == port and match(p[TCP]))[TCP]
+
+    wire.machine.sendline(f"tcp connect -w 5 {PEER_IP} {port} 8000")
+    syn = from_guest(lambda t: t.flags == "S")
+    gport, iss = syn.sport, syn.seq
+    peer.send(to_guest("S", x))
+    from_guest(lambda t: t.flags == "SA")
+    peer.send(to_guest("SA", x, iss + 1, window=2000))  # 2000 bytes, not 2000 << 7
+
+    sent = [t for p in peer.frames(1.5) if TCP in p and (t := p[TCP]).dport == port]
+    edge = max((t.seq + len(t.payload) for t in sent if t.payload), default=iss + 1)
+    assert 0 < edge - (iss + 1) <= 2000
+    peer.send(to_guest("R", x + 1))
+    out = wire.machine.expect(re.compile(r"(.*?)finch> ", re.S), 10).group(1)
+    assert "connection reset" in out.lower() or "error 54" in out
+
+
 def test_a_socket_closed_in_syn_received_ends_with_a_fin_not_a_rst(wire: WireGuest) -> None:
     """RFC 9293 3.10.4: CLOSE in SYN-RECEIVED, with nothing sent, waits
     for the handshake to finish and then sends a FIN (FIN-WAIT-1)."""

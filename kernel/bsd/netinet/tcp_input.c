@@ -47,6 +47,7 @@ struct tcpseg {
 	tcp_seq		ack;
 	int		flags;		/* TH_* */
 	u_int32_t	win;		/* as sent: not yet scaled */
+	bool		synwin;		/* it came in a SYN: never scaled */
 	u_int16_t	urp;
 	int		len;		/* data bytes */
 	struct tcpopt	to;
@@ -153,6 +154,7 @@ tcp_check(mbuf_t *mp, int hlen, struct tcpseg *seg)
 	seg->ack = ntohl(th->th_ack);
 	seg->flags = th->th_flags;
 	seg->win = ntohs(th->th_win);
+	seg->synwin = (seg->flags & TH_SYN) != 0;
 	seg->urp = ntohs(th->th_urp);
 	seg->len = tlen - off;
 	seg->src = ip->ip_src;
@@ -204,6 +206,14 @@ tcp_still_ours(struct socket *so, struct inpcb *inp)
 		return NULL;
 	}
 	return tp;
+}
+
+/* SND.WND from the segment: shifted by the peer's scale, unless the
+ * segment is a SYN (RFC 7323 2.2). */
+static u_int32_t
+tcp_seg_window(const struct tcpcb *tp, const struct tcpseg *seg)
+{
+	return seg->synwin ? seg->win : seg->win << tp->snd_scale;
 }
 
 /* ---- Round-trip time (RFC 6298 section 2) ---- */
@@ -692,7 +702,7 @@ tcp_input_ack(struct tcpcb **tpp, struct tcpseg *seg, bool *needoutput)
 {
 	struct tcpcb *tp = *tpp;
 	struct socket *so = tp->t_inpcb->inp_socket;
-	u_int32_t tiwin = seg->win << tp->snd_scale, acked;
+	u_int32_t tiwin = tcp_seg_window(tp, seg), acked;
 	bool ourfinisacked = false;
 
 	if (SEQ_GT(seg->ack, tp->snd_max)) {
@@ -1029,7 +1039,7 @@ tcp_input_synced(struct tcpcb *tp, struct tcpseg *seg, mbuf_t *mp)
 		if (tp->t_state == TCPS_ESTABLISHED && SEQ_LT(tp->snd_nxt,
 		    tp->snd_una))
 			tp->snd_nxt = tp->snd_una;
-		tp->snd_wnd = seg->win << tp->snd_scale;
+		tp->snd_wnd = tcp_seg_window(tp, seg);
 		tp->snd_wl1 = seg->seq - 1;	/* the update below takes it */
 		tp->t_timer[TCPT_REXMT] = 0;
 		if (tp->t_flags & TF_NEEDFIN) {
