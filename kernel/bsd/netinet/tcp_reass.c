@@ -3,8 +3,8 @@
  * process the segment text"): segments that arrive past a hole wait
  * here, sorted by sequence number and trimmed so that no byte is held
  * twice, until the hole fills; then the run that starts at RCV.NXT goes
- * to the socket.  At most TCP_REASS_MAXSEGS segments per connection; the
- * window already bounds their bytes.  Pure logic on a tcpcb: `selftest
+ * to the socket.  At most TCP_REASS_MAXSEGS segments per connection (and
+ * the one filling the hole); the window already bounds their bytes.  Pure logic on a tcpcb: `selftest
  * tcp_reass` drives it by hand.
  */
 #include <sys/systm.h>
@@ -79,7 +79,9 @@ tcp_reass_insert(struct tcpcb *tp, tcp_seq seq, int len, int fin, mbuf_t m)
 		fin |= q->tqe_fin;
 		tcp_reass_free(tp, q);
 	}
-	if (tp->t_segqlen >= TCP_REASS_MAXSEGS) {
+	/* Full: nothing more waits -- but the segment at RCV.NXT does not
+	 * wait, it drains the queue; dropped, the hole would never fill. */
+	if (tp->t_segqlen >= TCP_REASS_MAXSEGS && seq != tp->rcv_nxt) {
 		NETSTAT_INC(tcpstat.tcps_reass_full);
 		m_freem(m);
 		return;

@@ -70,6 +70,7 @@ test_reass(void)
 	struct tcpcb tp;
 	mbuf_t in;
 	tcp_seq base = 0xfffffff0u;	/* across the wrap */
+	tcp_seq start;
 	int fin, i;
 
 	bzero(&tp, sizeof(tp));
@@ -102,6 +103,13 @@ test_reass(void)
 		tcp_reass(&tp, tp.rcv_nxt + 10 + 10 * (tcp_seq)i, 5, 0,
 		    st_seg(tp.rcv_nxt + 10 + 10 * (tcp_seq)i, 5), &in, &fin);
 	ST_ASSERT(tp.t_segqlen == TCP_REASS_MAXSEGS);
+	/* ... but always takes the segment that fills the hole: else a
+	 * full queue would wait for it forever. */
+	start = tp.rcv_nxt;
+	tcp_reass(&tp, start, 10, 0, st_seg(start, 10), &in, &fin);
+	ST_ASSERT(in != NULL && st_check_stream(in, start, 15));
+	ST_ASSERT(tp.rcv_nxt == start + 15 &&
+	    tp.t_segqlen == TCP_REASS_MAXSEGS - 1);
 	tcp_reass_flush(&tp);
 	ST_ASSERT(tp.t_segqlen == 0 && TAILQ_EMPTY(&tp.t_segq));
 	return 0;
