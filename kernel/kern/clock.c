@@ -28,11 +28,13 @@ mach_timebase_info(mach_timebase_info_t info)
 }
 
 static uint64_t clock_last_tick;	/* when the last tick was taken */
+static uint64_t clock_ticks;		/* how many were taken */
 
 void
 clock_tick(void)
 {
 	clock_last_tick = mach_absolute_time();
+	clock_ticks++;
 	timer_call_expire(clock_last_tick);
 	sched_clock_tick();
 }
@@ -48,6 +50,16 @@ clock_tick_deadline(int ticks)
 	uint64_t tick_ns = NSEC_PER_SEC / hz;
 
 	return mach_approximate_time() + ticks * tick_ns - tick_ns / 2;
+}
+
+uint64_t
+clock_ticks_taken(void)
+{
+	boolean_t intr = ml_set_interrupts_enabled(FALSE);
+	uint64_t n = clock_ticks;
+
+	ml_set_interrupts_enabled(intr);
+	return n;
 }
 
 uint64_t

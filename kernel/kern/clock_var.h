@@ -24,6 +24,14 @@ uint64_t	tsc_uptime_ns(void);
 void		clock_tick(void);
 
 /*
+ * Clock ticks taken since boot.  Fewer than uptime * hz when the guest
+ * missed some: under TCG a busy host may not run the guest for a while,
+ * and QEMU then delivers one clock interrupt for several periods.
+ * Timeouts count in ticks taken; `timer` shows both.
+ */
+uint64_t	clock_ticks_taken(void);
+
+/*
  * The time of the last clock tick: up to 1/hz s behind
  * mach_absolute_time(), but read from memory.  Cheaper still than the
  * TSC, and on a machine without one, mach_absolute_time() reads the PIT's

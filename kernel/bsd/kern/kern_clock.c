@@ -221,6 +221,7 @@ struct timer_probe {
 	int		tp_fired;
 	uint64_t	tp_end;		/* stop re-arming after this */
 	uint64_t	tp_last;	/* when it last fired */
+	uint64_t	tp_last_tick;	/* clock_ticks_taken() then */
 	bool		tp_done;
 };
 
@@ -231,6 +232,7 @@ timer_probe_fire(void *arg)
 
 	tp->tp_fired++;
 	tp->tp_last = mach_absolute_time();
+	tp->tp_last_tick = clock_ticks_taken();
 	if (tp->tp_last < tp->tp_end)
 		timeout(timer_probe_fire, tp, tp->tp_ticks);
 	else {
@@ -244,7 +246,7 @@ mon_timer(int argc, char **argv)
 {
 	struct timer_probe tp = { 0 };
 	struct timespec poll = { 0, 50 * NSEC_PER_MSEC };
-	uint64_t start, took, span, slack;
+	uint64_t start, took, span, slack, tick0;
 	long rate, ms;
 
 	if (argc != 3)
@@ -267,15 +269,17 @@ mon_timer(int argc, char **argv)
 	span = (uint64_t)ms * NSEC_PER_MSEC;
 	slack = (uint64_t)NSEC_PER_SEC / rate / 2;
 	tp.tp_end = start + (span > slack ? span - slack : 0);
+	tick0 = clock_ticks_taken();
 	timeout(timer_probe_fire, &tp, tp.tp_ticks);
 	/* No lock orders the flag and the wakeup: poll as a backstop. */
 	while (!tp.tp_done)
 		msleep(&tp, NULL, 0, "timer", &poll);
 	took = tp.tp_last - start;
-	printf("timer: fired %d times in %u.%03u s (asked for %ld per second "
-	    "for %ld ms: %ld)\n", tp.tp_fired, (uint32_t)(took / NSEC_PER_SEC),
-	    (uint32_t)(took % NSEC_PER_SEC / NSEC_PER_MSEC), rate, ms,
-	    rate * ms / 1000);
+	printf("timer: fired %d times in %u.%03u s, %u clock ticks taken "
+	    "(asked for %ld per second for %ld ms: %ld)\n", tp.tp_fired,
+	    (uint32_t)(took / NSEC_PER_SEC),
+	    (uint32_t)(took % NSEC_PER_SEC / NSEC_PER_MSEC),
+	    (uint32_t)(tp.tp_last_tick - tick0), rate, ms, rate * ms / 1000);
 	return 0;
 }
 MONITOR_COMMAND(timer, mon_timer, "timer RATE MS",
