@@ -3,8 +3,8 @@
  * across the wrap, the out-of-order queue (tcp_reass.c) filling holes,
  * trimming overlaps, dropping duplicates and stopping at its limit, a
  * FIN ending the stream; ISNs that differ per 4-tuple and climb with the
- * clock; the RTT estimator recovering from an absurd sample; TIME_WAIT
- * kept to its bound, over lo0.
+ * clock; the RTT estimator recovering from an absurd sample; timers
+ * never firing early; TIME_WAIT kept to its bound, over lo0.
  */
 #include <sys/systm.h>
 #include <sys/socket.h>
@@ -12,6 +12,7 @@
 #include <IOKit/IOLib.h>
 #include <kern/selftest.h>
 #include <bsd/kern/mbuf_var.h>
+#include <bsd/kern/protosw.h>
 #include <bsd/netinet/tcp_var.h>
 
 static int
@@ -153,6 +154,21 @@ test_rtt_absurd_sample(void)
 	return 0;
 }
 SELFTEST(tcp_rtt_absurd_sample, test_rtt_absurd_sample);
+
+/* A timer armed for ms never fires sooner, though the slow timer's
+ * next tick may come at once (RFC 6298 2.4: the RTO is at least 1 s). */
+static int
+test_timer_ticks(void)
+{
+	static const u_int32_t ms[] = { 1, 200, 500, 501, 1000, 3000 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		ST_ASSERT((u_int32_t)(TCP_MS_TO_TICKS(ms[i]) - 1) *
+		    PR_SLOWHZ_MS >= ms[i]);
+	return 0;
+}
+SELFTEST(tcp_timer_ticks, test_timer_ticks);
 
 /* One connection over lo0 to the listener l, closed by the client
  * first: the client's side ends in TIME_WAIT. */

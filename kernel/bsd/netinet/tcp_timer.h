@@ -36,10 +36,13 @@
 #define TCP_SYNACK_RETRIES	3	/* a half-open connection's SYN-ACKs */
 #define TCP_DELACK_MS		200	/* RFC 9293 3.8.6.3: under 500 ms */
 
-/* Milliseconds as slow-timer ticks, rounded up, at least one. */
+/*
+ * Milliseconds as slow-timer ticks, rounded up, plus one: the first tick
+ * may come at once, so n ticks last between n - 1 and n of them, and a
+ * timer must not fire early (an RTO under 1 s: RFC 6298 2.4).
+ */
 #define TCP_MS_TO_TICKS(ms)						\
-	((int)(((ms) + PR_SLOWHZ_MS - 1) / PR_SLOWHZ_MS) > 0 ?		\
-	(int)(((ms) + PR_SLOWHZ_MS - 1) / PR_SLOWHZ_MS) : 1)
+	((int)(((ms) + PR_SLOWHZ_MS - 1) / PR_SLOWHZ_MS) + 1)
 
 struct tcpcb;
 
