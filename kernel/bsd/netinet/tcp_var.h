@@ -129,8 +129,7 @@ struct tcpcb {
 #define TF_FASTRECOVERY	0x0200	/* in NewReno fast recovery */
 #define TF_PASSIVE	0x0400	/* made by a listener (SYN_RECEIVED from
 				   LISTEN, not a simultaneous open) */
-#define TF_WASFRECOVERY	0x0800	/* an RTO cut recovery short */
-#define TF_NEEDFIN	0x1000	/* closed in SYN_RECEIVED: the FIN goes
+#define TF_NEEDFIN	0x0800	/* closed in SYN_RECEIVED: the FIN goes
 				   once the handshake completes */
 
 #define intotcpcb(inp)	((struct tcpcb *)(inp)->inp_ppcb)
