@@ -239,8 +239,9 @@ sock_accept(socket_t so, struct sockaddr *from, int fromlen, int flags,
 		return error;
 	}
 	sock_set_upcall(new, upcall, arg);
-	if (upcall != NULL && new->so_rcv.sb_cc > 0)
-		sorwakeup(new);		/* data came before the upcall */
+	if (upcall != NULL && (new->so_rcv.sb_cc > 0 ||
+	    (new->so_state & SS_CANTRCVMORE)))
+		sorwakeup(new);		/* data or EOF came before the upcall */
 	if (from != NULL)
 		memcpy(from, &ss, (size_t)fromlen < ss.ss_len ?
 		    (size_t)fromlen : ss.ss_len);
