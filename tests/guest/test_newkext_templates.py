@@ -10,7 +10,6 @@ kexts are generated and built once, in the module's folder.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,17 +87,6 @@ def exercise(guest: KextGuest, template: str, kext: Generated) -> str:
     return ""
 
 
-def console_after(guest: KextGuest, start: int, needle: str, timeout: float = 5.0) -> str:
-    """The console from `start` on, once it holds `needle` (or after
-    `timeout` seconds, for the assertions to say what is missing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        log = guest.machine.console_text()[start:]
-        if needle in log or time.monotonic() > deadline:
-            return log
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_a_generated_kext_loads_works_and_unloads_cleanly(
     guest: KextGuest, generated: dict[str, Generated], template: str
@@ -113,7 +101,7 @@ def test_a_generated_kext_loads_works_and_unloads_cleanly(
     # The stop routine's last lines travel on COM1, the reply to the
     # unload on COM2: the reply may be first.
     needle = f"{kext.name}: start" if template == "generic" else f"{kext.name}: stopped"
-    log = console_after(guest, console, needle)
+    log = guest.machine.console_since(console, needle, timeout=5)
     assert f"{kext.name}: start" in log
     if template != "generic":
         assert re.search(rf"{kext.name}: summary \d+: {last_summary}", log), log

@@ -117,7 +117,7 @@ def counts(guest: Guest, seq: int) -> dict[str, int]:
 def test_the_kext_says_hello_to_the_whole_link_as_it_starts(guest: Guest, hello: Packet) -> None:
     assert (hello.src, hello.dst) == (GUEST_MAC, BROADCAST_MAC)
     assert HEADER.unpack_from(bytes(hello.payload)) == (1, HELLO, 0, 0, 0)
-    assert "toyproto: ethertype 0x88b5 on en0" in guest.kexts.machine.console_text()
+    guest.kexts.machine.console_since(0, "toyproto: ethertype 0x88b5 on en0", timeout=5)
 
 
 def test_a_ping_comes_back_as_a_pong_with_the_same_seq_and_data(
@@ -171,13 +171,14 @@ def test_frames_that_break_the_rules_are_dropped_and_counted(guest: Guest, hello
 def test_after_unload_the_ethertype_is_a_protocol_nobody_speaks(
     guest: Guest, hello: Packet
 ) -> None:
-    result = guest.kexts.unload(NAME)
     machine = guest.kexts.machine
+    start = len(machine.console_text())
+    result = guest.kexts.unload(NAME)
+    machine.console_since(start, "toyproto: stopped;", timeout=5)
     before = netstat_s(machine)["dlil.input_no_protocol"]
     guest.peer.send(toy(PING, 400, b"anyone?"))
     guest.peer.drain(0.5)
 
-    assert "toyproto: stopped;" in machine.console_text()
     assert result.leaks == ""
     assert pongs(guest, [400]) == []
     assert netstat_s(machine)["dlil.input_no_protocol"] == before + 1

@@ -158,23 +158,26 @@ def test_with_no_client_the_packets_are_dropped_and_counted(
 def test_stop_is_refused_while_a_client_is_connected(
     module_kext_guest: KextGuest, session: GuestSession, peer: TunPeer
 ) -> None:
+    machine = module_kext_guest.machine
+    start = len(machine.console_text())
     with pytest.raises(UnloadRefused) as e:
         unload_kext(session, NAME)
 
     assert e.value.stop_result == 5
-    assert f"utun: cannot stop: {NAME} has a client" in module_kext_guest.machine.console_text()
+    machine.console_since(start, f"utun: cannot stop: {NAME} has a client", timeout=5)
     assert "inet 10.9.0.1" in session.monitor("ifconfig utun0")
 
 
 def test_unloading_takes_utun0_its_address_and_its_route_away(
     module_kext_guest: KextGuest, utun: LoadResult
 ) -> None:
-    result = module_kext_guest.unload(NAME)
     machine = module_kext_guest.machine
+    start = len(machine.console_text())
+    result = module_kext_guest.unload(NAME)
+    machine.console_since(start, "utun: stopped;", timeout=5)
 
     assert "interface utun0 does not exist" in machine.command("ifconfig utun0")
     assert "10.9.0." not in machine.command("netstat -r")
     assert GUEST not in machine.command("ifconfig")
-    assert "utun: stopped;" in machine.console_text()
     assert result.leaks == ""
     assert "1 packets received" in machine.command("ping -c 1 127.0.0.1")

@@ -304,6 +304,29 @@ class Machine:
                 )
             console.wait(len(text), remaining)
 
+    def console_since(self, start: int, needle: str, timeout: float = EXPECT_TIMEOUT) -> str:
+        """The console from offset `start` (a len(console_text()) taken
+        earlier) on, once it holds `needle`; consumes nothing.  For what a
+        kext prints before it answers over the host link: the answer comes
+        on COM2 and may be read before the kext's last COM1 line.  Raises
+        ExpectTimeout if `needle` has not come within `timeout` seconds."""
+        console = self._require_console()
+        deadline = time.monotonic() + timeout
+        while True:
+            eof = console.eof
+            text = console.text
+            if needle in text[start:]:
+                return text[start:]
+            if eof:
+                self._raise_exited(f"while waiting for {needle!r} on the console")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ExpectTimeout(
+                    f"{needle!r} did not appear on the console within {timeout:g} s.\n"
+                    f"{self._diagnostics()}"
+                )
+            console.wait(len(text), remaining)
+
     def send(self, data: bytes) -> None:
         """Type raw bytes on COM1."""
         proc = self._proc
