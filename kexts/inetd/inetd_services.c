@@ -110,8 +110,8 @@ inetd_send(struct inetd_conn *ic, const void *buf, size_t len, size_t *sent)
 }
 
 /*
- * Read and drop whatever waits (chargen does not listen, but must see
- * the end of the stream).  0 while the stream goes on; INETD_DONE at
+ * Read and drop whatever waits, counting it (chargen does not listen,
+ * but must see the end of the stream; discard is nothing else).  0 while the stream goes on; INETD_DONE at
  * its end; an errno if it broke.
  */
 static int
@@ -266,32 +266,14 @@ static int
 discard_tcp(struct inetd_conn *ic)
 {
 	char count[24];
-	size_t len, sent, n;
-	size_t moved = 0;
-	errno_t error;
-	mbuf_t m;
+	size_t sent, n;
+	int error;
 
-	while (moved < INETD_TURN) {
-		len = INETD_TURN;
-		error = sock_receivembuf(ic->ic_so, NULL, &m, MSG_DONTWAIT,
-		    &len);
-		if (error == EWOULDBLOCK)
-			return 0;
-		if (error != 0)
-			return error;
-		if (m == NULL) {		/* the client shut down */
-			n = snprintf(count, sizeof(count), "%llu\n",
-			    ic->ic_in);
-			error = inetd_send(ic, count, n, &sent);
-			return error != 0 ? error : INETD_DONE;
-		}
-		mbuf_freem(m);
-		ic->ic_in += len;
-		ic->ic_service->is_bytes_in += len;
-		moved += len;
-	}
-	inetd_requeue(ic);
-	return 0;
+	if ((error = inetd_drain(ic)) != INETD_DONE)
+		return error;
+	n = snprintf(count, sizeof(count), "%llu\n", ic->ic_in);
+	error = inetd_send(ic, count, n, &sent);
+	return error != 0 ? error : INETD_DONE;
 }
 
 /* UDP discard: count the datagrams and their bytes. */
