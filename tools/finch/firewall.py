@@ -22,10 +22,9 @@ import ipaddress
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 
 from finch.errors import FinchError
-from finch.kctl import Caller, KernelControl
+from finch.kctl import ControlClient
 
 CONTROL = "com.finch.sample.firewall"
 MAX_RULES = 32
@@ -192,22 +191,12 @@ def parse_rule(text: str | Sequence[str]) -> Rule:
     return Rule(**rule)  # type: ignore[arg-type]
 
 
-def _wrong_size(option: str, got: int, size: int) -> str:
-    return (
-        f"{option} answered {got} bytes, not a multiple of {size}: is the loaded "
-        "firewall kext built from this tree's kexts/firewall/firewall.h?"
-    )
-
-
 @dataclass
-class Firewall:
+class Firewall(ControlClient):
     """A client of the firewall kext's control."""
 
-    control: KernelControl
-
-    @classmethod
-    def connect(cls, caller: Caller, name: str = CONTROL) -> Firewall:
-        return cls(KernelControl.connect(caller, name))
+    NAME = CONTROL
+    KEXT = "firewall"
 
     def add(self, rule: Rule) -> None:
         """Add a rule; the kext refuses a number in use (EEXIST) and a
@@ -224,7 +213,7 @@ class Firewall:
         """Every rule in the order they match, with its counters."""
         data = self.control.getsockopt(FW_LIST, MAX_RULES * RULE.size)
         if len(data) % RULE.size:
-            raise FinchError(_wrong_size("FW_LIST", len(data), RULE.size))
+            raise self.wrong_size("FW_LIST", len(data), RULE.size)
         return [Rule.unpack(data[i : i + RULE.size]) for i in range(0, len(data), RULE.size)]
 
     def rule(self, number: int) -> Rule:
@@ -236,19 +225,5 @@ class Firewall:
     def stats(self) -> dict[str, int]:
         data = self.control.getsockopt(FW_STATS, STATS.size)
         if len(data) != STATS.size:
-            raise FinchError(_wrong_size("FW_STATS", len(data), STATS.size))
+            raise self.wrong_size("FW_STATS", len(data), STATS.size)
         return dict(zip(STATS_FIELDS, STATS.unpack(data), strict=True))
-
-    def close(self) -> None:
-        self.control.close()
-
-    def __enter__(self) -> Firewall:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -27,7 +27,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
 
 from finch.errors import FinchError
 from finch.hostlink.messages import (
@@ -374,6 +374,45 @@ class KernelControl:
         self.socket.close()
 
     def __enter__(self) -> KernelControl:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@dataclass
+class ControlClient:
+    """A typed client of one kext's control, for the host commands of the
+    sample kexts (finch firewall, tcplog, tunpeer): a KernelControl under
+    the kext's protocol.  Subclasses name their control in NAME and their
+    kext in KEXT (for the message when a record's size is wrong)."""
+
+    control: KernelControl
+
+    NAME: ClassVar[str]
+    KEXT: ClassVar[str]
+
+    @classmethod
+    def connect(cls, caller: Caller, name: str | None = None) -> Self:
+        return cls(KernelControl.connect(caller, name or cls.NAME))
+
+    def wrong_size(self, option: str, got: int, size: int) -> KctlError:
+        """The refusal of an answer that is not whole records: a kext
+        built from another tree's header."""
+        return KctlError(
+            f"{option} answered {got} bytes, not a multiple of {size}: is the loaded "
+            f"{self.KEXT} kext built from this tree's kexts/{self.KEXT}/{self.KEXT}.h?"
+        )
+
+    def close(self) -> None:
+        self.control.close()
+
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -17,10 +17,9 @@ from __future__ import annotations
 import socket
 import struct
 from dataclasses import dataclass
-from types import TracebackType
 
 from finch.errors import FinchError
-from finch.kctl import Caller, KernelControl
+from finch.kctl import ControlClient
 
 CONTROL = "com.finch.sample.tcplog"
 RING = 64
@@ -109,34 +108,24 @@ class Record:
         )
 
 
-def _wrong_size(option: str, got: int, size: int) -> str:
-    return (
-        f"{option} answered {got} bytes, not a multiple of {size}: is the loaded "
-        "tcplog kext built from this tree's kexts/tcplog/tcplog.h?"
-    )
-
-
 @dataclass
-class TcpLog:
+class TcpLog(ControlClient):
     """A client of the tcplog kext's control."""
 
-    control: KernelControl
-
-    @classmethod
-    def connect(cls, caller: Caller, name: str = CONTROL) -> TcpLog:
-        return cls(KernelControl.connect(caller, name))
+    NAME = CONTROL
+    KEXT = "tcplog"
 
     def table(self) -> list[Record]:
         """The ring: the last connections that closed, oldest first."""
         data = self.control.getsockopt(TABLE, RING * RECORD.size)
         if len(data) % RECORD.size:
-            raise FinchError(_wrong_size("TCPLOG_TABLE", len(data), RECORD.size))
+            raise self.wrong_size("TCPLOG_TABLE", len(data), RECORD.size)
         return [Record.unpack(data[i : i + RECORD.size]) for i in range(0, len(data), RECORD.size)]
 
     def stats(self) -> dict[str, int]:
         data = self.control.getsockopt(STATS, STATS_STRUCT.size)
         if len(data) != STATS_STRUCT.size:
-            raise FinchError(_wrong_size("TCPLOG_STATS", len(data), STATS_STRUCT.size))
+            raise self.wrong_size("TCPLOG_STATS", len(data), STATS_STRUCT.size)
         return dict(zip(STATS_FIELDS, STATS_STRUCT.unpack(data), strict=True))
 
     def clear(self) -> None:
@@ -155,7 +144,7 @@ class TcpLog:
         if data is None:
             return None
         if len(data) != RECORD.size:
-            raise FinchError(_wrong_size("a followed record", len(data), RECORD.size))
+            raise self.wrong_size("a followed record", len(data), RECORD.size)
         return Record.unpack(data)
 
     def text(self) -> str:
@@ -165,17 +154,3 @@ class TcpLog:
         if reply is None:
             raise FinchError("the tcplog control did not answer with its log within 10 s")
         return reply.decode("ascii", errors="replace")
-
-    def close(self) -> None:
-        self.control.close()
-
-    def __enter__(self) -> TcpLog:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

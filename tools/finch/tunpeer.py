@@ -19,10 +19,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import TracebackType
 
 from finch.errors import FinchError
-from finch.kctl import Caller, KernelControl
+from finch.kctl import ControlClient
 from finch.netbench import internet_checksum
 
 CONTROL = "com.finch.sample.utun"
@@ -128,14 +127,11 @@ def echo_reply(request: TunPacket) -> TunPacket:
 
 
 @dataclass
-class TunPeer:
+class TunPeer(ControlClient):
     """A connected client of the utun sample's control."""
 
-    control: KernelControl
-
-    @classmethod
-    def connect(cls, caller: Caller, name: str = CONTROL) -> TunPeer:
-        return cls(KernelControl.connect(caller, name))
+    NAME = CONTROL
+    KEXT = "utun"
 
     def interface(self) -> str:
         """The name of the kext's interface ("utun0")."""
@@ -169,17 +165,3 @@ class TunPeer:
             if packet.is_echo_request():
                 self.send(echo_reply(packet))
                 answered += 1
-
-    def close(self) -> None:
-        self.control.close()
-
-    def __enter__(self) -> TunPeer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
