@@ -73,17 +73,6 @@ def is_echo_reply(seq: int) -> Callable[[Packet], bool]:
     return lambda p: ICMP in p and p[ICMP].type == 0 and p[ICMP].seq == seq
 
 
-def ready(peer: Peer) -> None:
-    """Wait out QEMU's receive hold after the driver programs RCTL: ping
-    the guest until it answers."""
-    for seq in range(50):
-        peer.send(ip_to_guest(ICMP(id=0x99, seq=seq) / b"ready?"))
-        for pkt in peer.frames(0.2):
-            if is_echo_reply(seq)(pkt):
-                return
-    pytest.fail("the guest never answered a ping on the wire")
-
-
 @pytest.fixture
 def peer(finch_log_dir: Path) -> Iterator[Peer]:
     with Wire.open(rcvbuf=1 << 22) as wire:
@@ -217,7 +206,7 @@ def test_guest_announces_itself_and_answers_arp(wired_guest: Machine, peer: Peer
     assert announce.dst == BROADCAST_MAC
     assert announce[ARP].op == 1
     assert announce[ARP].hwsrc == GUEST_MAC
-    ready(peer)
+    peer.wait_guest_ready()
     peer.send(
         Ether(dst=BROADCAST_MAC, src="02:00:00:00:00:07")
         / ARP(op=1, hwsrc="02:00:00:00:00:07", psrc="10.0.2.7", pdst=GUEST_IP)
@@ -231,7 +220,7 @@ def test_guest_announces_itself_and_answers_arp(wired_guest: Machine, peer: Peer
 
 
 def test_echo_requests_get_replies_with_correct_checksums(wired_guest: Machine, peer: Peer) -> None:
-    ready(peer)
+    peer.wait_guest_ready()
     for seq, data in enumerate((b"", b"x", b"finch" * 100, bytes(range(256)) * 5), start=1):
         peer.send(ip_to_guest(ICMP(id=0x1234, seq=seq) / data))
         reply = peer.expect(is_echo_reply(seq))
@@ -243,7 +232,7 @@ def test_echo_requests_get_replies_with_correct_checksums(wired_guest: Machine, 
 
 
 def test_udp_echo_and_port_unreachable(wired_guest: Machine, peer: Peer) -> None:
-    ready(peer)
+    peer.wait_guest_ready()
     peer.send(ip_to_guest(UDP(sport=40000, dport=7) / b"echo me"))
     reply = peer.expect(lambda p: UDP in p and p[UDP].dport == 40000)
     assert (reply[IP].src, reply[UDP].sport) == (GUEST_IP, 7)
@@ -263,7 +252,7 @@ def test_udp_echo_and_port_unreachable(wired_guest: Machine, peer: Peer) -> None
 
 
 def test_fragmented_datagram_is_reassembled_and_echoed(wired_guest: Machine, peer: Peer) -> None:
-    ready(peer)
+    peer.wait_guest_ready()
     payload = bytes((i * 7) & 0xFF for i in range(5000))
     frags = fragment(ip_to_guest(UDP(sport=40002, dport=7) / payload, id=777)[IP], fragsize=1200)
     for frag in reversed(frags):  # out of order
@@ -308,7 +297,7 @@ def is_arp_request_for(ip: str) -> Callable[[Packet], bool]:
 def test_fragments_waiting_for_arp_all_go_out_in_order_once_it_answers(
     wired_guest: Machine, peer: Peer
 ) -> None:
-    ready(peer)
+    peer.wait_guest_ready()
     payload = bytes((i * 11) & 0xFF for i in range(6000))
     for frag in udp_fragments_from_stranger(payload, ident=901):
         peer.send(frag)
@@ -335,7 +324,7 @@ def test_fragments_waiting_for_arp_all_go_out_in_order_once_it_answers(
 def test_past_16_waiting_packets_arp_drops_the_oldest_and_counts_them(
     wired_guest: Machine, peer: Peer
 ) -> None:
-    ready(peer)
+    peer.wait_guest_ready()
     payload = bytes(1480 * 20 - 8)  # the echo is 20 fragments of 1480 bytes
     for frag in udp_fragments_from_stranger(payload, ident=902):
         peer.send(frag)
@@ -348,7 +337,7 @@ def test_past_16_waiting_packets_arp_drops_the_oldest_and_counts_them(
 
 
 def test_new_address_and_link_up_are_announced(wired_guest: Machine, peer: Peer) -> None:
-    ready(peer)
+    peer.wait_guest_ready()
     assert wired_guest.command("ifconfig en0 inet 10.0.2.20/24") == ""
     peer.expect(lambda p: ARP in p and p[ARP].psrc == "10.0.2.20" == p[ARP].pdst)
     assert "inet 10.0.2.20 netmask 0xffffff00" in wired_guest.command("ifconfig en0")
@@ -363,7 +352,7 @@ def test_new_address_and_link_up_are_announced(wired_guest: Machine, peer: Peer)
 
 
 def test_pcap_holds_the_whole_conversation(wired_guest: Machine, peer: Peer) -> None:
-    ready(peer)
+    peer.wait_guest_ready()
     out = wired_guest.command("ping -c 2 -i 0.1 10.0.2.2")
     assert "2 packets transmitted" in out  # the peer does not answer pings
     peer.send(ip_to_guest(UDP(sport=40003, dport=7) / b"for the record"))

@@ -357,16 +357,6 @@ class Guest:
         assert sockets_open(self.machine) == self.sockets
 
 
-def ready(peer: Peer) -> None:
-    """Wait out QEMU's receive hold after the driver programs RCTL."""
-    for seq in range(50):
-        peer.send(to_guest(ICMP(id=0x77, seq=seq) / b"ready?"))
-        for pkt in peer.frames(0.2):
-            if ICMP in pkt and pkt[ICMP].type == 0 and pkt[ICMP].seq == seq:
-                return
-    pytest.fail("the guest never answered a ping on the wire")
-
-
 @pytest.fixture(scope="module")
 def guest(
     module_machine_factory: MachineFactory,
@@ -379,7 +369,7 @@ def guest(
         machine.boot()
         kexts = KextGuest(machine, built_kexts)
         kexts.wait_ready()
-        ready(peer)
+        peer.wait_guest_ready()
         peer.drain(0.3)
         yield Guest(kexts, peer, mbufs_in_use(machine), sockets_open(machine))
 

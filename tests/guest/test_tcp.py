@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from scapy.layers.inet import ICMP, IP, TCP
+from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import checksum
@@ -518,17 +518,6 @@ class WireGuest:
         return self.kexts.machine
 
 
-def ready(peer: WirePeer) -> None:
-    """Wait out QEMU's receive hold after the driver programs RCTL."""
-    frame = Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=GUEST_IP)
-    for seq in range(50):
-        peer.send(frame / ICMP(id=0x77, seq=seq))
-        for pkt in peer.frames(0.2):
-            if ICMP in pkt and pkt[ICMP].type == 0 and pkt[ICMP].seq == seq:
-                return
-    pytest.fail("the guest never answered a ping on the wire")
-
-
 @pytest.fixture(scope="module")
 def wire(
     request: pytest.FixtureRequest,
@@ -545,7 +534,7 @@ def wire(
         machine.boot()
         kexts = KextGuest(machine, built_kexts)
         kexts.wait_ready()
-        ready(peer)
+        peer.wait_guest_ready()
         kexts.load(tcpecho)
         machine.expect(re.compile(r"tcpecho: listening on port \d+"), 10)
         peer.drain(0.3)

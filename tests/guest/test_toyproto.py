@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from scapy.layers.inet import ICMP, IP
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 
 from finch.kext.guest import KextGuest, kext_options
 from finch.pytest_plugin import MachineFactory
-from finch.wire import BROADCAST_MAC, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, Wire
+from finch.wire import BROADCAST_MAC, GUEST_MAC, PEER_MAC, Wire
 from finch.wirepeer import WirePeer as Peer
 from finch.wirepeer import netstat_s
 
@@ -39,18 +38,6 @@ PING, PONG, COUNT, COUNTS, HELLO = 1, 2, 3, 4, 5
 class Guest:
     kexts: KextGuest
     peer: Peer
-
-
-def ready(peer: Peer) -> None:
-    """Wait out QEMU's receive hold after the driver programs RCTL."""
-    for seq in range(50):
-        peer.send(
-            Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=GUEST_IP) / ICMP(seq=seq)
-        )
-        for pkt in peer.frames(0.2):
-            if ICMP in pkt and pkt[ICMP].type == 0 and pkt[ICMP].seq == seq:
-                return
-    pytest.fail("the guest never answered a ping on the wire")
 
 
 def toy(
@@ -95,7 +82,7 @@ def guest(
         machine.boot()
         kexts = KextGuest(machine, built_kexts)
         kexts.wait_ready()
-        ready(peer)
+        peer.wait_guest_ready()
         peer.drain(0.3)
         yield Guest(kexts, peer)
 

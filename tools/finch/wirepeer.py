@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scapy.layers.inet import ICMP, IP
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet
 
 from finch.errors import FinchError
 from finch.machine import Machine
 from finch.qemu_args import QemuOptions
-from finch.wire import Wire
+from finch.wire import GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, Wire
 
 
 class WireTimeout(FinchError):
@@ -92,3 +93,16 @@ class WirePeer:
         """Take (and answer) whatever the guest sends for `timeout` seconds."""
         for _ in self.frames(timeout):
             pass
+
+    def wait_guest_ready(self, tries: int = 50) -> None:
+        """Ping the guest until it answers: QEMU holds received frames for
+        a while after the driver programs RCTL, so a freshly booted guest
+        hears nothing at first.  Raises WireTimeout after `tries` pings
+        0.2 s apart."""
+        ping = Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=GUEST_IP)
+        for seq in range(tries):
+            self.send(ping / ICMP(id=0x77, seq=seq) / b"ready?")
+            for pkt in self.frames(0.2):
+                if ICMP in pkt and pkt[ICMP].type == 0 and pkt[ICMP].seq == seq:
+                    return
+        raise WireTimeout("the guest never answered a ping on the wire")
