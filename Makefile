@@ -26,11 +26,11 @@ run: bootstrap
 	$(BIN)/finch run
 
 # Guests spend most of their time waiting on a serial line, so a test
-# file per CPU (pytest-xdist; a file keeps its shared guest) halves the
+# file per CPU (pytest-xdist; pyproject keeps a file on one worker) halves the
 # wall time even on two cores.
 test: lint
 	$(BIN)/finch build
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto
 
 bench: bootstrap
 	$(BIN)/finch bench
